@@ -1,0 +1,137 @@
+package meta
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned when a record does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict is returned when a unique name, token or key is already taken.
+var ErrConflict = errors.New("already exists")
+
+// ErrInvalid is returned when a record is rejected before it reaches the
+// backend (an empty UUID, a database that names another workspace, ...).
+var ErrInvalid = errors.New("invalid record")
+
+// Workspace owns a token and one InfluxDB database.
+type Workspace struct {
+	UUID      string // wksp_ + 32 hex
+	Name      string
+	Token     string // tkn_ + 32 hex
+	Secret    string // optional DATAFLUX signing secret; "" = key on the body's MD5
+	CreatedAt time.Time
+}
+
+// Database is a workspace's InfluxDB database, placed on one instance.
+type Database struct {
+	UUID          string // ifdb_ + 32 hex
+	WorkspaceUUID string
+	Name          string // the database name inside the engine
+	InstanceUUID  string // iflx_ + 32 hex
+	DefaultRP     string
+	CQRP          string
+	RPs           []string
+	CreatedAt     time.Time
+}
+
+// Instance is a time-series engine instance. URL is empty for the embedded engine.
+type Instance struct {
+	UUID string
+	URL  string
+}
+
+// KeyPair is an access key / secret key pair of a workspace (DWAY signatures).
+type KeyPair struct {
+	AccessKey     string
+	SecretKey     string
+	WorkspaceUUID string
+}
+
+// ContinuousQuery is a downsampling rule of a database.
+type ContinuousQuery struct {
+	UUID          string // cq_ + 32 hex
+	WorkspaceUUID string
+	DBUUID        string
+	Measurement   string
+	AggrFunc      string
+	AggrPeriod    string
+	AggrEvery     string
+	CreatedAt     time.Time
+}
+
+// Store keeps the gateway's metadata. SQLite (embedded default) and
+// PostgreSQL implement it and pass the same suite (metatest).
+// Methods return ErrNotFound / ErrConflict / ErrInvalid wrapped in an *Error
+// where they apply; test them with errors.Is. Lists and maps are never nil.
+// A zero CreatedAt is stored as the time of the call. Deleting a database
+// also deletes its measurement RPs, dropping records and CQs.
+type Store interface {
+	// CreateWorkspace stores a workspace and its database in one transaction.
+	// An empty db.WorkspaceUUID is taken from w. ErrConflict: UUID, token,
+	// database UUID or (instance, database name) taken. Workspace names
+	// need not be unique.
+	CreateWorkspace(ctx context.Context, w Workspace, db Database) error
+	// WorkspaceByToken is on every write request. Errors never quote the token.
+	WorkspaceByToken(ctx context.Context, token string) (Workspace, error)
+	Workspace(ctx context.Context, uuid string) (Workspace, error)
+
+	// CreateDatabase: ErrNotFound when the workspace does not exist.
+	CreateDatabase(ctx context.Context, db Database) error
+	Database(ctx context.Context, uuid string) (Database, error)
+	// DatabasesByWorkspace lists oldest first (CreatedAt, then UUID).
+	DatabasesByWorkspace(ctx context.Context, workspaceUUID string) ([]Database, error)
+	// UpdateDatabase rewrites DefaultRP, CQRP and RPs of an existing database.
+	UpdateDatabase(ctx context.Context, db Database) error
+	DeleteDatabase(ctx context.Context, uuid string) error
+
+	// UpsertInstance records an engine instance or changes its URL
+	// (idempotent). A URL registered under another UUID is ErrConflict.
+	UpsertInstance(ctx context.Context, in Instance) error
+	// Instances lists by UUID.
+	Instances(ctx context.Context) ([]Instance, error)
+	// InstanceLoad counts the databases placed on each instance, for
+	// placement: registered instances (0 included) and any instance a
+	// database names without being registered.
+	InstanceLoad(ctx context.Context) (map[string]int, error)
+
+	// SetMeasurementRPs upserts which RP each measurement of a db was
+	// written to (ErrNotFound for an unknown db; an empty map is a no-op).
+	SetMeasurementRPs(ctx context.Context, dbUUID string, rpByMeasurement map[string]string) error
+	MeasurementRPs(ctx context.Context, dbUUID string) (map[string]string, error)
+	DeleteMeasurementRP(ctx context.Context, dbUUID, measurement string) error
+
+	// AddKeyPair: ErrConflict when either key equals any key of another pair.
+	AddKeyPair(ctx context.Context, kp KeyPair) error
+	// KeyPairByID finds the pair whose access key or secret key equals id.
+	KeyPairByID(ctx context.Context, id string) (KeyPair, error)
+
+	// DatakitOnline records that these datakits of a workspace were seen at
+	// t; a datakit's time only moves forward.
+	DatakitOnline(ctx context.Context, workspaceUUID string, datakitUUIDs []string, t time.Time) error
+	// DatakitsOnline lists, sorted, the datakits seen at or after since.
+	DatakitsOnline(ctx context.Context, workspaceUUID string, since time.Time) ([]string, error)
+
+	// Dropping measurements: an asynchronous drop is recorded before it starts
+	// and removed when it finishes, so a restart can resume it. AddDropping
+	// of a measurement already being dropped is ErrConflict; lists are sorted.
+	AddDropping(ctx context.Context, dbUUID, measurement string) error
+	RemoveDropping(ctx context.Context, dbUUID, measurement string) error
+	Dropping(ctx context.Context, dbUUID string) ([]string, error)
+	AllDropping(ctx context.Context) (map[string][]string, error)
+
+	// CreateCQ: ErrNotFound unless DBUUID is a database of WorkspaceUUID.
+	CreateCQ(ctx context.Context, cq ContinuousQuery) error
+	// UpdateCQ rewrites Measurement and the Aggr fields of the CQ with this
+	// UUID in this workspace (ErrNotFound otherwise); DBUUID and CreatedAt stay.
+	UpdateCQ(ctx context.Context, cq ContinuousQuery) error
+	DeleteCQ(ctx context.Context, uuid string) error
+	CQ(ctx context.Context, uuid string) (ContinuousQuery, error)
+	// CQsByWorkspace lists oldest first (CreatedAt, then UUID).
+	CQsByWorkspace(ctx context.Context, workspaceUUID string) ([]ContinuousQuery, error)
+
+	// Close releases the backend; calling it again is harmless.
+	Close() error
+}
