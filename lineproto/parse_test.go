@@ -1,0 +1,212 @@
+package lineproto
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/influxdata/line-protocol/v2/lineprotocol"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseErrorsAreTyped(t *testing.T) {
+	body := "ok v=1 1\nm x=1.2.3 2\n\nok v=2 3\n"
+	var b Batch
+	err := Parse([]byte(body), ParseOptions{}, &b)
+	var pe *PartialError
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, 3, pe.Total)
+	assert.Equal(t, 1, pe.Rejected)
+	assert.False(t, pe.AllRejected())
+	require.Len(t, pe.Errors, 1)
+	assert.Equal(t, DecodeError{Line: 2, Column: 5, Msg: `invalid field value "1.2.3" for field "x"`}, pe.Errors[0])
+	assert.Equal(t, `line 2, column 5: invalid field value "1.2.3" for field "x"`, pe.Errors[0].Error())
+	assert.Equal(t, 2, b.Len(), "good lines are kept")
+	assert.Contains(t, err.Error(), "1 of 3 lines rejected; line 2, column 5")
+}
+
+func TestParseErrorListIsCapped(t *testing.T) {
+	body := strings.Repeat("bad\n", 250) + "ok v=1\n"
+	var b Batch
+	err := Parse([]byte(body), ParseOptions{}, &b)
+	var pe *PartialError
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, 251, pe.Total)
+	assert.Equal(t, 250, pe.Rejected)
+	assert.Len(t, pe.Errors, MaxReportedErrors)
+	assert.Equal(t, 100, pe.Errors[99].Line)
+	assert.Contains(t, err.Error(), "and 247 more")
+	assert.Equal(t, 1, b.Len())
+}
+
+func TestParseMaxPointsIsFatalAndRollsBack(t *testing.T) {
+	var b Batch
+	require.NoError(t, b.AddPoint("keep", nil, map[string]any{"v": 1}, time.Unix(1, 0)))
+	err := Parse([]byte("a v=1\nb v=2\nc v=3\n"), ParseOptions{Limits: Limits{MaxPoints: 2}}, &b)
+	var de *DecodeError
+	require.ErrorAs(t, err, &de)
+	assert.Equal(t, "MaxPoints", de.Limit)
+	assert.Equal(t, 3, de.Line)
+	assert.Contains(t, de.Error(), "more than 2 points")
+	require.Equal(t, 1, b.Len(), "the batch is as before the call")
+	assert.Equal(t, "keep", string(b.At(0).Measurement))
+	assert.Len(t, b.fields, 1)
+
+	b.Reset()
+	require.NoError(t, Parse([]byte("a v=1\nb v=2\n"), ParseOptions{Limits: Limits{MaxPoints: 2}}, &b))
+}
+
+func TestLimitsDefaultsAndNegative(t *testing.T) {
+	assert.Equal(t, Limits{MaxLineBytes: 1 << 20, MaxTags: 256, MaxFields: 1024}, DefaultLimits())
+	var sb strings.Builder
+	sb.WriteString("m")
+	for i := 0; i < 300; i++ {
+		fmt.Fprintf(&sb, ",t%03d=v", i)
+	}
+	sb.WriteString(" v=1\n")
+	var b Batch
+	err := Parse([]byte(sb.String()), ParseOptions{}, &b)
+	var pe *PartialError
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, "MaxTags", pe.Errors[0].Limit)
+	assert.Equal(t, 1+256*7+2, pe.Errors[0].Column, "points at the first tag over the limit")
+
+	b.Reset()
+	require.NoError(t, Parse([]byte(sb.String()), ParseOptions{Limits: Limits{MaxTags: -1}}, &b))
+	assert.Len(t, b.At(0).Tags, 300)
+}
+
+func TestParseNowTruncatedToPrecision(t *testing.T) {
+	now := time.Unix(1700000000, 987654321)
+	for prec, want := range map[Precision]int64{
+		Nanosecond: 1700000000987654321, Microsecond: 1700000000987654000,
+		Millisecond: 1700000000987000000, Second: 1700000000000000000,
+		Minute: 1699999980000000000, Hour: 1699999200000000000,
+	} {
+		var b Batch
+		require.NoError(t, Parse([]byte("m v=1"), ParseOptions{Precision: prec, Now: now}, &b))
+		assert.Equal(t, want, b.At(0).Time, prec.String())
+	}
+	var b Batch
+	require.NoError(t, Parse([]byte("m v=1"), ParseOptions{}, &b))
+	assert.InDelta(t, time.Now().UnixNano(), b.At(0).Time, float64(time.Minute), "zero Now means the clock")
+}
+
+func TestParseMultiLineStringKeepsLineNumbers(t *testing.T) {
+	body := "m s=\"a\nb\nc\" 1\nbad\nm v=1 2\n"
+	var b Batch
+	err := Parse([]byte(body), ParseOptions{}, &b)
+	var pe *PartialError
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, 4, pe.Errors[0].Line)
+	assert.Equal(t, 2, b.Len())
+	assert.Equal(t, "a\nb\nc", b.At(0).Fields[0].Value.StringV())
+}
+
+// randomPoint builds a point from awkward bytes: separators, quotes,
+// backslashes (never trailing), unicode.
+func randomPoint(r *rand.Rand) Point {
+	alphabet := []string{"a", "b", "z", ",", " ", "=", `"`, `\`, "é", "☃", "\t", "\r", "#", "1", "-", "."}
+	name := func() []byte {
+		var sb strings.Builder
+		n := 1 + r.IntN(6)
+		for i := 0; i < n; i++ {
+			sb.WriteString(alphabet[r.IntN(len(alphabet))])
+		}
+		s := sb.String()
+		for strings.HasSuffix(s, `\`) {
+			s = strings.TrimSuffix(s, `\`) + "x"
+		}
+		return []byte(s)
+	}
+	p := Point{Measurement: append([]byte("m"), name()...), Time: r.Int64N(1<<62) - 1<<61}
+	for i := 0; i < r.IntN(5); i++ {
+		p.Tags = append(p.Tags, Tag{Key: name(), Value: name()})
+	}
+	for i := 0; i < 1+r.IntN(5); i++ {
+		var v lineprotocol.Value
+		switch r.IntN(5) {
+		case 0:
+			v = lineprotocol.IntValue(r.Int64() - 1<<62)
+		case 1:
+			v, _ = lineprotocol.FloatValue(r.NormFloat64() * 1e10)
+		case 2:
+			v = lineprotocol.BoolValue(r.IntN(2) == 0)
+		case 3:
+			v, _ = lineprotocol.StringValue(string(name()) + "\n" + `\"`)
+		default:
+			v = lineprotocol.UintValue(r.Uint64())
+		}
+		p.Fields = append(p.Fields, Field{Key: name(), Value: v})
+	}
+	return p
+}
+
+func TestRoundTripRandomPoints(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	var b Batch
+	for b.Len() < 2000 {
+		// Some random points are refused (duplicate tags, "time" keys);
+		// that is Append's job and tested elsewhere.
+		_ = b.Append(randomPoint(r))
+	}
+	assertRoundTrip(t, &b)
+}
+
+func TestRoundTripAllPrecisions(t *testing.T) {
+	var b Batch
+	require.NoError(t, Parse([]byte("m,t=a v=1i 1699999200000000000\nm s=\"x\" -3600000000000\n"), ParseOptions{}, &b))
+	for _, prec := range []Precision{Nanosecond, Microsecond, Millisecond, Second, Minute, Hour} {
+		var again Batch
+		require.NoError(t, Parse(b.AppendLineProtocol(nil, prec), ParseOptions{Precision: prec}, &again), prec.String())
+		requireSamePoints(t, &b, &again)
+	}
+}
+
+func TestParseAllocations(t *testing.T) {
+	body := benchBody(200, 10, 10)
+	var b Batch
+	opt := ParseOptions{Now: time.Unix(0, 0)}
+	require.NoError(t, Parse(body, opt, &b))
+	allocs := testing.AllocsPerRun(20, func() {
+		b.Reset()
+		if err := Parse(body, opt, &b); err != nil {
+			t.Fatal(err)
+		}
+	})
+	assert.Zero(t, allocs, "a reused Batch parses without allocating")
+
+	out := b.AppendLineProtocol(nil, Nanosecond)
+	allocs = testing.AllocsPerRun(20, func() { out = b.AppendLineProtocol(out[:0], Nanosecond) })
+	assert.Zero(t, allocs)
+}
+
+func TestPartialErrorIsNotDecodeError(t *testing.T) {
+	var b Batch
+	err := Parse([]byte("x"), ParseOptions{}, &b)
+	var de *DecodeError
+	assert.False(t, errors.As(err, &de))
+	var pe *PartialError
+	require.ErrorAs(t, err, &pe)
+	assert.True(t, pe.AllRejected())
+}
+
+// An unterminated string swallows the rest of the body, as in influxd,
+// and parsing stays fast.
+func TestUnterminatedStringSwallowsRest(t *testing.T) {
+	body := []byte("ok v=1\nm s=\"x\n" + strings.Repeat("m v=\\\"y\n", 200000))
+	var b Batch
+	start := time.Now()
+	err := Parse(body, ParseOptions{Limits: Limits{MaxLineBytes: -1}}, &b)
+	assert.Less(t, time.Since(start), 2*time.Second)
+	var pe *PartialError
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, 1, pe.Rejected)
+	assert.Equal(t, 2, pe.Total)
+	assert.Equal(t, DecodeError{Line: 2, Column: 5, Msg: `unterminated string value for field "s" (missing closing '"'; the rest of the body is part of this line)`}, pe.Errors[0])
+	assert.Equal(t, 1, b.Len())
+}
