@@ -1,0 +1,124 @@
+package embedded
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/influxdata/influxdb/models"
+	"github.com/influxdata/line-protocol/v2/lineprotocol"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kodo-project/kodo/lineproto"
+	"github.com/kodo-project/kodo/storage/tsengine"
+	"github.com/kodo-project/kodo/storage/tsengine/internal/influxlp"
+)
+
+// benchBatch builds n points over 10 series (host tag) with 5 float
+// fields each, one millisecond apart from start.
+func benchBatch(tb testing.TB, n int, start time.Time) *lineproto.Batch {
+	var b lineproto.Batch
+	for i := 0; i < n; i++ {
+		err := b.AddPoint("cpu",
+			map[string]string{"host": fmt.Sprintf("server-%02d", i%10), "region": "eu-west"},
+			map[string]any{"usr": float64(i), "system": 1.5, "idle": 90.25, "iowait": 0.5, "steal": int64(i)},
+			start.Add(time.Duration(i)*time.Millisecond))
+		require.NoError(tb, err)
+	}
+	return &b
+}
+
+// batchBytes is the size of b as line protocol, for b.SetBytes.
+func batchBytes(b *lineproto.Batch) int64 {
+	var buf []byte
+	for i := 0; i < b.Len(); i++ {
+		buf, _ = influxlp.AppendPoint(buf, b.At(i))
+	}
+	return int64(len(buf))
+}
+
+func BenchmarkWritePoints(b *testing.B) {
+	e, err := Open(b.TempDir(), Options{})
+	require.NoError(b, err)
+	defer e.Close()
+	ctx := context.Background()
+	require.NoError(b, e.CreateDatabase(ctx, "bench", []tsengine.RetentionPolicy{{Name: "week", Duration: 7 * 24 * time.Hour, Default: true}}))
+	const n = 5000
+	start := time.Now().Add(-24 * time.Hour)
+	batches := make([]*lineproto.Batch, 16)
+	for i := range batches {
+		batches[i] = benchBatch(b, n, start.Add(time.Duration(i)*n*time.Millisecond))
+	}
+	b.SetBytes(batchBytes(batches[0]))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := e.WritePoints(ctx, "bench", "", batches[i%len(batches)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "points/s")
+}
+
+// BenchmarkConvert compares the two ways of making models.Points; the
+// engine uses the faster (see toModelPoints).
+func BenchmarkConvert(b *testing.B) {
+	const n = 5000
+	batch := benchBatch(b, n, time.Now())
+	b.Run("LineProtocolParse", func(b *testing.B) {
+		b.SetBytes(batchBytes(batch))
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			var d dropTally
+			if pts := toModelPoints(batch, &d); len(pts) != n {
+				b.Fatal(len(pts), d.err())
+			}
+		}
+		b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "points/s")
+	})
+	b.Run("NewPoint", func(b *testing.B) {
+		b.SetBytes(batchBytes(batch))
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if pts, err := newPointConvert(batch); err != nil || len(pts) != n {
+				b.Fatal(len(pts), err)
+			}
+		}
+		b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "points/s")
+	})
+}
+
+// newPointConvert is the alternative to toModelPoints measured by
+// BenchmarkConvert: one models.NewPoint per point.
+func newPointConvert(b *lineproto.Batch) ([]models.Point, error) {
+	pts := make([]models.Point, 0, b.Len())
+	for i := 0; i < b.Len(); i++ {
+		p := b.At(i)
+		tags := make(models.Tags, 0, len(p.Tags))
+		for _, t := range p.Tags {
+			tags = append(tags, models.Tag{Key: t.Key, Value: t.Value})
+		}
+		fields := make(models.Fields, len(p.Fields))
+		for _, f := range p.Fields {
+			switch f.Value.Kind() {
+			case lineprotocol.Int:
+				fields[string(f.Key)] = f.Value.IntV()
+			case lineprotocol.Uint:
+				fields[string(f.Key)] = int64(f.Value.UintV())
+			case lineprotocol.Float:
+				fields[string(f.Key)] = f.Value.FloatV()
+			case lineprotocol.Bool:
+				fields[string(f.Key)] = f.Value.BoolV()
+			case lineprotocol.String:
+				fields[string(f.Key)] = f.Value.StringV()
+			}
+		}
+		pt, err := models.NewPoint(string(p.Measurement), tags, fields, time.Unix(0, p.Time))
+		if err != nil {
+			return nil, err
+		}
+		pts = append(pts, pt)
+	}
+	return pts, nil
+}

@@ -1,0 +1,42 @@
+package embedded
+
+import (
+	"encoding/json"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestConvertValue(t *testing.T) {
+	ts := time.Date(2024, 5, 6, 7, 8, 9, 123456789, time.FixedZone("x", 3600))
+	cases := []struct {
+		name string
+		in   any
+		unit time.Duration
+		want any
+	}{
+		{"time rfc3339 in UTC", ts, 0, "2024-05-06T06:08:09.123456789Z"},
+		{"time ns", ts, time.Nanosecond, json.Number("1714975689123456789")},
+		{"time ms truncates", ts, time.Millisecond, json.Number("1714975689123")},
+		{"time h", ts, time.Hour, json.Number("476382")},
+		{"float", 2.5, 0, json.Number("2.5")},
+		{"whole float", 2.0, 0, json.Number("2")},
+		{"big float", 1e21, 0, json.Number("1e+21")},
+		{"nan", math.NaN(), 0, nil},
+		{"inf", math.Inf(-1), 0, nil},
+		{"int64", int64(-7), 0, json.Number("-7")},
+		{"int", 3, 0, json.Number("3")},
+		{"uint64", uint64(math.MaxUint64), 0, json.Number("18446744073709551615")},
+		{"string", "s", 0, "s"},
+		{"bool", true, 0, true},
+		{"nil", nil, 0, nil},
+		{"duration", 90 * time.Minute, 0, "1h30m0s"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, convertValue(tc.in, tc.unit))
+		})
+	}
+}

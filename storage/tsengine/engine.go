@@ -1,0 +1,96 @@
+package tsengine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/influxdata/influxql"
+
+	"github.com/kodo-project/kodo/lineproto"
+)
+
+// Engine stores points and answers InfluxQL for the databases placed on it.
+// The embedded engine (InfluxDB 1.8 in-process) and the remote one (an
+// InfluxDB 1.x instance over HTTP) both implement it and pass the same
+// conformance suite (package tsenginetest).
+type Engine interface {
+	// CreateDatabase creates db if needed and makes sure every listed
+	// retention policy exists with its duration; the one marked Default
+	// becomes the default. It is idempotent.
+	CreateDatabase(ctx context.Context, db string, rps []RetentionPolicy) error
+	// DropDatabase removes db and all its data; dropping a missing db is not an error.
+	DropDatabase(ctx context.Context, db string) error
+	// WritePoints stores the batch into db.rp (rp "" = the db's default).
+	// It returns only once the points are durable (in the WAL, fsynced).
+	// Points the engine refuses (older than the RP, field type conflicts)
+	// are reported by a *PartialWriteError; the rest are stored.
+	WritePoints(ctx context.Context, db, rp string, b *lineproto.Batch) error
+	// Query runs q inside db. Scope checks are the caller's job: the engine
+	// runs whatever it is given. ctx bounds the query time.
+	Query(ctx context.Context, db string, q *influxql.Query, opt QueryOptions) ([]Result, error)
+	// DropMeasurement removes a measurement and its series from db.
+	DropMeasurement(ctx context.Context, db, measurement string) error
+	// Ping reports whether the engine can take requests.
+	Ping(ctx context.Context) error
+	// Close releases the engine; in-flight calls finish first.
+	Close() error
+}
+
+// RetentionPolicy is a named retention. Duration 0 means keep forever.
+type RetentionPolicy struct {
+	Name     string
+	Duration time.Duration
+	Default  bool
+}
+
+// QueryOptions shape a query's answer.
+type QueryOptions struct {
+	// Epoch is the unit for time values: "ns", "u", "ms", "s", "m", "h";
+	// "" answers RFC3339 strings.
+	Epoch string
+}
+
+// Result is the answer to one statement, shaped like InfluxDB's /query.
+type Result struct {
+	StatementID int       `json:"statement_id"`
+	Series      []Row     `json:"series,omitempty"`
+	Messages    []Message `json:"messages,omitempty"`
+	Err         string    `json:"error,omitempty"`
+}
+
+// Row is one series of a result.
+type Row struct {
+	Name    string            `json:"name,omitempty"`
+	Tags    map[string]string `json:"tags,omitempty"`
+	Columns []string          `json:"columns,omitempty"`
+	// Values hold json.Number for every number (times too, when an epoch
+	// is set), string, bool or nil, from either engine: see the package doc.
+	Values  [][]any `json:"values,omitempty"`
+	Partial bool    `json:"partial,omitempty"`
+}
+
+// Message is an informational message attached to a result.
+type Message struct {
+	Level string `json:"level"`
+	Text  string `json:"text"`
+}
+
+// PartialWriteError reports points that the engine refused while it stored
+// the others.
+type PartialWriteError struct {
+	Dropped int
+	Reason  string
+}
+
+func (e *PartialWriteError) Error() string {
+	return fmt.Sprintf("partial write: %s dropped=%d", e.Reason, e.Dropped)
+}
+
+// ErrDatabaseNotFound is returned when a database does not exist on the engine.
+var ErrDatabaseNotFound = errors.New("database not found")
+
+// ErrUnavailable wraps errors of an engine that cannot be reached; callers
+// answer 503 with Retry-After.
+var ErrUnavailable = errors.New("engine unavailable")
