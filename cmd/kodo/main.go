@@ -1,0 +1,91 @@
+// Command kodo runs the Kodo gateway. Every flag has a KODO_* environment
+// twin (-influx-url -> KODO_INFLUX_URL, comma-separated when repeated).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/kodo-project/kodo/kodo"
+)
+
+type urls []string
+
+func (u *urls) String() string { return strings.Join(*u, ",") }
+func (u *urls) Set(v string) error {
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*u = append(*u, s)
+		}
+	}
+	return nil
+}
+
+func main() {
+	var o kodo.Options
+	var influx urls
+	var level string
+	fs := flag.NewFlagSet("kodo", flag.ExitOnError)
+	fs.StringVar(&o.Listen, "listen", "127.0.0.1:9527", "address to serve on")
+	fs.StringVar(&o.DataDir, "data", "./kodo-data", "directory for embedded data")
+	fs.StringVar(&o.AdminKey, "admin-key", "", "bearer key for management endpoints (empty: loopback only)")
+	fs.Var(&influx, "influx-url", "remote InfluxDB 1.x URL (repeatable)")
+	fs.StringVar(&o.ClickHouseDSN, "clickhouse-dsn", "", "ClickHouse DSN (native protocol)")
+	fs.StringVar(&o.ElasticURL, "elastic-url", "", "Elasticsearch URL for documents")
+	fs.StringVar(&o.MetaDSN, "meta-dsn", "", "metadata store: sqlite:PATH or postgres://... (default sqlite:<data>/meta.db)")
+	fs.StringVar(&o.TSDBAccessKey, "tsdb-ak", "", "first Pandora TSDB access key")
+	fs.StringVar(&o.TSDBSecretKey, "tsdb-sk", "", "first Pandora TSDB secret key")
+	fs.BoolVar(&o.StrictDway, "strict-dway", false, "refuse DWAY signatures that send the secret key as the id")
+	fs.DurationVar(&o.Limits.QueryTimeout, "query-timeout", 30*time.Second, "longest a query may run")
+	fs.Int64Var(&o.Limits.MaxBodyBytes, "max-body-bytes", 32<<20, "largest request body as sent")
+	fs.Int64Var(&o.Limits.MaxDecompressedBytes, "max-decompressed-bytes", 128<<20, "largest gzip body after decompression")
+	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
+	fs.VisitAll(func(f *flag.Flag) { // KODO_* twins; flags on the command line win
+		env := "KODO_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(env); ok {
+			if err := fs.Set(f.Name, v); err != nil {
+				fmt.Fprintf(os.Stderr, "kodo: %s: %v\n", env, err)
+				os.Exit(2)
+			}
+		}
+	})
+	if err := fs.Parse(os.Args[1:]); err != nil {
+		os.Exit(2)
+	}
+	o.InfluxURLs = influx
+
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		fmt.Fprintf(os.Stderr, "kodo: -log-level %q: want debug, info, warn or error\n", level)
+		os.Exit(2)
+	}
+	o.Logger = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lv}))
+
+	srv, err := kodo.New(o)
+	if err != nil {
+		o.Logger.Error("cannot start", "err", err)
+		os.Exit(1)
+	}
+	if err := srv.Start(); err != nil {
+		o.Logger.Error("cannot listen", "err", err)
+		_ = srv.Shutdown(context.Background())
+		os.Exit(1)
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	got := <-sig
+	o.Logger.Info("shutting down", "signal", got.String())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		o.Logger.Error("shutdown", "err", err)
+		os.Exit(1)
+	}
+}

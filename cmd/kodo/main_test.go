@@ -1,0 +1,195 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kodo-project/kodo/signer"
+)
+
+// buildKodo compiles this command once per test binary.
+var buildKodo = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "kodo-bin")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "kodo")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startKodo runs the server binary on a loopback port and waits for /v1/ping.
+func startKodo(t *testing.T, addr, data string) *exec.Cmd {
+	t.Helper()
+	bin, err := buildKodo()
+	require.NoError(t, err)
+	cmd := exec.Command(bin, "-listen", addr, "-data", data, "-log-level", "warn")
+	cmd.Stderr = os.Stderr
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_, _ = cmd.Process.Wait()
+	})
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/v1/ping")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return cmd
+			}
+		}
+		require.True(t, time.Now().Before(deadline), "kodo did not answer /v1/ping within 60s: %v", err)
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func postJSON(t *testing.T, url string, body any, out any) int {
+	t.Helper()
+	raw, _ := json.Marshal(body)
+	resp, err := http.Post(url, "application/json", bytes.NewReader(raw))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	var env struct {
+		Content json.RawMessage `json:"content"`
+		Message string          `json:"message"`
+	}
+	require.NoError(t, json.Unmarshal(data, &env), "%s", data)
+	if out != nil && resp.StatusCode == 200 {
+		require.NoError(t, json.Unmarshal(env.Content, out))
+	}
+	return resp.StatusCode
+}
+
+func TestServerStartsAndAnswersHealth(t *testing.T) {
+	addr := freeAddr(t)
+	cmd := startKodo(t, addr, t.TempDir())
+	resp, err := http.Get("http://" + addr + "/v1/ping")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.NotEmpty(t, resp.Header.Get("X-Trace-Id"))
+	// SIGTERM is a clean shutdown: exit status 0.
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, cmd.Wait())
+}
+
+// TestSIGKILLKeepsAcknowledgedPoints writes under load, SIGKILLs the
+// server at random moments, restarts it on the same data dir and checks
+// that every batch answered 200 is there in full.
+func TestSIGKILLKeepsAcknowledgedPoints(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts and kills the server binary several times")
+	}
+	data := t.TempDir()
+	addr := freeAddr(t)
+	cmd := startKodo(t, addr, data)
+	base := "http://" + addr
+	var ws struct {
+		Token  string `json:"token"`
+		DBUUID string `json:"db_uuid"`
+	}
+	require.Equal(t, 200, postJSON(t, base+"/v1/workspace/create", map[string]any{"name": "crash"}, &ws))
+
+	const perBatch = 200
+	acked := map[string]bool{} // batch tag -> answered 200
+	var mu sync.Mutex
+	start := time.Now().Add(-time.Hour).UnixNano()
+	var seq int64
+	for round := 0; round < 3; round++ {
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		for w := 0; w < 3; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				client := &http.Client{Timeout: 10 * time.Second,
+					Transport: signer.NewDatafluxTransport(nil, ws.Token, "", signer.AlgoSHA256)}
+				for b := 0; ; b++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					mu.Lock()
+					seq++
+					batch := fmt.Sprintf("r%dw%db%d", round, w, b)
+					t0 := start + seq*perBatch*1000
+					mu.Unlock()
+					var lp bytes.Buffer
+					zw := gzip.NewWriter(&lp)
+					for i := 0; i < perBatch; i++ {
+						fmt.Fprintf(zw, "crash,batch=%s,host=h%d f=%di %d\n", batch, i%10, i, t0+int64(i)*1000)
+					}
+					zw.Close()
+					req, _ := http.NewRequest(http.MethodPost, base+"/v1/write/metrics", &lp)
+					req.Header.Set("Content-Encoding", "gzip")
+					resp, err := client.Do(req)
+					if err != nil {
+						return // the server is gone
+					}
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode == 200 {
+						mu.Lock()
+						acked[batch] = true
+						mu.Unlock()
+					}
+				}
+			}()
+		}
+		time.Sleep(time.Duration(300+rand.IntN(700)) * time.Millisecond)
+		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+		_, _ = cmd.Process.Wait()
+		close(stop)
+		wg.Wait()
+		cmd = startKodo(t, addr, data)
+	}
+	require.NotEmpty(t, acked, "some batches were acknowledged before the kills")
+
+	var qc struct {
+		Results []struct {
+			Series []struct {
+				Tags   map[string]string `json:"tags"`
+				Values [][]any           `json:"values"`
+			} `json:"Series"`
+		} `json:"results"`
+	}
+	require.Equal(t, 200, postJSON(t, base+"/v1/read/metrics", map[string]any{
+		"db": ws.DBUUID, "command": "SELECT count(f) FROM crash GROUP BY batch"}, &qc))
+	found := map[string]float64{}
+	for _, s := range qc.Results[0].Series {
+		n, _ := s.Values[0][1].(float64)
+		found[s.Tags["batch"]] = n
+	}
+	for batch := range acked {
+		assert.EqualValues(t, perBatch, found[batch], "acknowledged batch %s", batch)
+	}
+	t.Logf("%d acknowledged batches of %d points survived 3 SIGKILLs", len(acked), perBatch)
+}

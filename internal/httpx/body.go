@@ -1,0 +1,138 @@
+package httpx
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+)
+
+// Limits bound what one request body may cost.
+type Limits struct {
+	// MaxBodyBytes caps the body as sent (compressed or not).
+	MaxBodyBytes int64
+	// MaxDecompressedBytes caps a gzip body after decompression, so a small
+	// gzip bomb cannot expand into memory.
+	MaxDecompressedBytes int64
+}
+
+// DefaultLimits are generous for agents (a 5,000-line batch is ~1 MB) and
+// still bounded.
+func DefaultLimits() Limits {
+	return Limits{MaxBodyBytes: 32 << 20, MaxDecompressedBytes: 128 << 20}
+}
+
+// BodyError says why a body could not be read. Status is the HTTP status to
+// answer with (always 4xx).
+type BodyError struct {
+	Status int
+	Msg    string
+}
+
+func (e *BodyError) Error() string { return e.Msg }
+
+// Body is a request body read whole: Raw is the bytes as sent (what
+// signatures cover), Data the decoded payload (Raw itself when not gzipped).
+type Body struct {
+	Raw  []byte
+	Data []byte
+	bufs [2]*bytes.Buffer
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// Release returns the body's buffers to the pool; Raw and Data must not be
+// used afterwards.
+func (b *Body) Release() {
+	for i, buf := range b.bufs {
+		if buf != nil && buf.Cap() <= 64<<20 { // don't let one huge body pin memory
+			buf.Reset()
+			bufPool.Put(buf)
+		}
+		b.bufs[i] = nil
+	}
+	b.Raw, b.Data = nil, nil
+}
+
+// ReadBody reads r's body under lim and decodes Content-Encoding gzip.
+// Errors are *BodyError with a 4xx status and a message a client can act on.
+func ReadBody(r *http.Request, lim Limits) (*Body, error) {
+	b := &Body{}
+	if r.Body == nil || r.Body == http.NoBody {
+		return b, nil
+	}
+	if r.ContentLength > lim.MaxBodyBytes && lim.MaxBodyBytes > 0 {
+		return nil, tooLarge("request body", lim.MaxBodyBytes)
+	}
+	raw := bufPool.Get().(*bytes.Buffer)
+	b.bufs[0] = raw
+	if err := readLimited(raw, r.Body, lim.MaxBodyBytes); err != nil {
+		b.Release()
+		if errors.Is(err, errLimit) {
+			return nil, tooLarge("request body", lim.MaxBodyBytes)
+		}
+		return nil, &BodyError{Status: http.StatusBadRequest, Msg: "reading request body: " + err.Error()}
+	}
+	b.Raw = raw.Bytes()
+	b.Data = b.Raw
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+	case "gzip", "x-gzip":
+		data, err := gunzip(b, lim.MaxDecompressedBytes)
+		if err != nil {
+			b.Release()
+			return nil, err
+		}
+		b.Data = data
+	default:
+		b.Release()
+		return nil, &BodyError{Status: http.StatusUnsupportedMediaType,
+			Msg: fmt.Sprintf("unsupported Content-Encoding %q: send the body plain or gzip", enc)}
+	}
+	return b, nil
+}
+
+func gunzip(b *Body, max int64) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(b.Raw))
+	if err != nil {
+		return nil, &BodyError{Status: http.StatusBadRequest, Msg: "Content-Encoding is gzip but the body is not valid gzip: " + err.Error()}
+	}
+	defer zr.Close()
+	out := bufPool.Get().(*bytes.Buffer)
+	b.bufs[1] = out
+	if err := readLimited(out, zr, max); err != nil {
+		if errors.Is(err, errLimit) {
+			return nil, tooLarge("decompressed request body", max)
+		}
+		return nil, &BodyError{Status: http.StatusBadRequest, Msg: "gzip body is truncated or corrupt: " + err.Error()}
+	}
+	return out.Bytes(), nil
+}
+
+var errLimit = errors.New("limit exceeded")
+
+// readLimited copies src into dst and fails with errLimit past max bytes
+// (max <= 0: no limit).
+func readLimited(dst *bytes.Buffer, src io.Reader, max int64) error {
+	if max <= 0 {
+		_, err := dst.ReadFrom(src)
+		return err
+	}
+	n, err := dst.ReadFrom(io.LimitReader(src, max+1))
+	if err != nil {
+		return err
+	}
+	if n > max {
+		return errLimit
+	}
+	return nil
+}
+
+func tooLarge(what string, max int64) error {
+	return &BodyError{Status: http.StatusRequestEntityTooLarge,
+		Msg: fmt.Sprintf("%s exceeds the limit of %d bytes: split it into smaller batches", what, max)}
+}

@@ -1,0 +1,473 @@
+package kodo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	iql "github.com/influxdata/influxql"
+
+	"github.com/kodo-project/kodo/storage/meta"
+	"github.com/kodo-project/kodo/storage/tsengine"
+)
+
+// cqAggregates are the functions a CQ may downsample with.
+var cqAggregates = []string{"count", "mean", "median", "mode", "spread", "stddev", "sum", "first", "last", "max", "min"}
+
+// cqDuration is the duration syntax the spec allows: "1w","1d","1h","1m","1s","1ms","1ns".
+var cqDuration = regexp.MustCompile(`^[1-9][0-9]{0,8}(w|d|h|m|s|ms|ns)$`)
+
+// cqSpec is one measurement entry of a create request, and the fields a
+// modify request may change.
+type cqSpec struct {
+	Measurement string `json:"measurement"`
+	AggrFunc    string `json:"aggr_func"`
+	AggrPeriod  string `json:"aggr_period"`
+	AggrEvery   string `json:"aggr_every"`
+}
+
+// cqRecord is a CQ as the API answers it.
+type cqRecord struct {
+	AggrEvery     string `json:"aggr_every"`
+	WorkspaceUUID string `json:"workspace_uuid"`
+	CQUUID        string `json:"cq_uuid"`
+	DBUUID        string `json:"db_uuid"`
+	DB            string `json:"db"`
+	RP            string `json:"rp"`
+	CQRP          string `json:"cqrp"`
+	Measurement   string `json:"measurement"`
+	AggrPeriod    string `json:"aggr_period"`
+	AggrFunc      string `json:"aggr_func"`
+}
+
+// validateCQ checks a CQ's fields; each problem is a 400 that names it.
+func (s *service) validateCQ(c meta.ContinuousQuery) error {
+	if c.Measurement == "" {
+		return Errorf(ErrBadRequest, "measurement is required")
+	}
+	if strings.ContainsAny(c.Measurement, "\x00\n\r") {
+		return Errorf(ErrBadRequest, "measurement %q contains a control character and cannot be named in InfluxQL", c.Measurement)
+	}
+	if !slices.Contains(cqAggregates, c.AggrFunc) {
+		return Errorf(ErrBadRequest, "aggr_func %q is not supported; use one of %s", c.AggrFunc, strings.Join(cqAggregates, ", "))
+	}
+	period, err := parseCQDuration("aggr_period", c.AggrPeriod)
+	if err != nil {
+		return err
+	}
+	every, err := parseCQDuration("aggr_every", c.AggrEvery)
+	if err != nil {
+		return err
+	}
+	if period < time.Second {
+		return Errorf(ErrBadRequest, "aggr_period %s is shorter than the 1s minimum", c.AggrPeriod)
+	}
+	if min := s.opts.Limits.MinCQEvery; every < min {
+		return Errorf(ErrBadRequest, "aggr_every %s is shorter than the %s minimum", c.AggrEvery, min)
+	}
+	return nil
+}
+
+func parseCQDuration(field, v string) (time.Duration, error) {
+	if !cqDuration.MatchString(v) {
+		return 0, Errorf(ErrBadRequest, "%s %q is not a duration like 1w, 1d, 1h, 1m, 1s, 1ms or 1ns", field, v)
+	}
+	d, err := iql.ParseDuration(v)
+	if err != nil {
+		return 0, Errorf(ErrBadRequest, "%s %q: %v", field, v, err)
+	}
+	return d, nil
+}
+
+// cqSourceRP is the RP a measurement's points are written to.
+func (s *service) cqSourceRP(ctx context.Context, db meta.Database, measurement string) (string, error) {
+	rps, err := s.meta.MeasurementRPs(ctx, db.UUID)
+	if err != nil {
+		return "", metaError(err, "reading measurement RPs")
+	}
+	if rp := rps[measurement]; rp != "" {
+		return rp, nil
+	}
+	return db.DefaultRP, nil
+}
+
+// cqStatement builds the engine statement of a CQ: it reads the
+// measurement from its RP and writes func(*) per aggr_period bucket into
+// the database's CQ RP, every aggr_every, covering at least one full
+// aggr_every so no bucket is skipped between runs.
+func cqStatement(db meta.Database, c meta.ContinuousQuery, srcRP string) (*iql.Query, error) {
+	if db.CQRP == "" {
+		return nil, Errorf(ErrBadRequest, "database %s has no CQ RP (cqrp); set one with /v1/modify/dbrp", db.UUID)
+	}
+	if srcRP == db.CQRP {
+		return nil, Errorf(ErrBadRequest, "measurement %q is written to %s, which is also the CQ RP: the CQ would read its own output; change the database's cqrp", c.Measurement, srcRP)
+	}
+	period, _ := iql.ParseDuration(c.AggrPeriod)
+	every, _ := iql.ParseDuration(c.AggrEvery)
+	q := iql.QuoteIdent
+	text := fmt.Sprintf("CREATE CONTINUOUS QUERY %s ON %s RESAMPLE EVERY %s FOR %s BEGIN SELECT %s(*) INTO %s.%s.%s FROM %s.%s.%s GROUP BY time(%s), * END",
+		q(c.UUID), q(db.Name), iql.FormatDuration(every), iql.FormatDuration(max(every, period)),
+		c.AggrFunc, q(db.Name), q(db.CQRP), q(c.Measurement), q(db.Name), q(srcRP), q(c.Measurement), iql.FormatDuration(period))
+	parsed, err := iql.ParseQuery(text)
+	if err != nil {
+		return nil, wrapErr(ErrBadRequest, err, "cannot build the continuous query: %v", err)
+	}
+	return parsed, nil
+}
+
+// runStatement runs a management statement on the database's engine and
+// turns a statement error into an API error.
+func (s *service) runStatement(ctx context.Context, db meta.Database, q *iql.Query) error {
+	eng, err := s.engineFor(db)
+	if err != nil {
+		return err
+	}
+	res, err := eng.Query(ctx, db.Name, q, tsengine.QueryOptions{})
+	if err != nil {
+		return engineError(err, "running "+q.String())
+	}
+	for _, r := range res {
+		if r.Err != "" {
+			return Errorf(ErrBadRequest, "%s", r.Err)
+		}
+	}
+	return nil
+}
+
+func dropCQStatement(db meta.Database, cqUUID string) *iql.Query {
+	return &iql.Query{Statements: iql.Statements{&iql.DropContinuousQueryStatement{Name: cqUUID, Database: db.Name}}}
+}
+
+func (s *service) cqRecordOf(db meta.Database, c meta.ContinuousQuery, srcRP string) cqRecord {
+	return cqRecord{AggrEvery: c.AggrEvery, WorkspaceUUID: c.WorkspaceUUID, CQUUID: c.UUID, DBUUID: db.UUID,
+		DB: db.Name, RP: srcRP, CQRP: db.CQRP, Measurement: c.Measurement, AggrPeriod: c.AggrPeriod, AggrFunc: c.AggrFunc}
+}
+
+type cqCreateRequest struct {
+	DBUUID        string   `json:"db_uuid"`
+	WorkspaceUUID string   `json:"workspace_uuid"`
+	Measurements  []cqSpec `json:"measurements"`
+}
+
+// cqDatabase loads the database of a CQ request and checks it belongs to
+// the workspace named.
+func (s *service) cqDatabase(ctx context.Context, dbUUID, wsUUID string) (meta.Database, error) {
+	if wsUUID == "" {
+		return meta.Database{}, Errorf(ErrBadRequest, "workspace_uuid is required")
+	}
+	if dbUUID == "" {
+		dbs, err := s.meta.DatabasesByWorkspace(ctx, wsUUID)
+		if err != nil {
+			return meta.Database{}, metaError(err, "listing databases")
+		}
+		if len(dbs) == 0 {
+			return meta.Database{}, Errorf(ErrWorkspaceNotFound, "workspace %s not found or has no database", wsUUID)
+		}
+		return dbs[0], nil
+	}
+	db, err := s.database(ctx, dbUUID)
+	if err != nil {
+		return db, err
+	}
+	if db.WorkspaceUUID != wsUUID {
+		return meta.Database{}, Errorf(ErrDBNotFound, "database %s does not belong to workspace %s", dbUUID, wsUUID)
+	}
+	return db, nil
+}
+
+func (s *service) handleCQCreate(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	var req cqCreateRequest
+	if err := s.decodeJSON(r, &req, false); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if len(req.Measurements) == 0 {
+		s.fail(w, r, Errorf(ErrBadRequest, "measurements is empty: give at least one {measurement, aggr_func, aggr_period, aggr_every}"))
+		return
+	}
+	db, err := s.cqDatabase(ctx, req.DBUUID, req.WorkspaceUUID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// Validate every entry before creating any, so a bad entry creates nothing.
+	type planned struct {
+		cq    meta.ContinuousQuery
+		srcRP string
+		q     *iql.Query
+	}
+	plans := make([]planned, 0, len(req.Measurements))
+	for i, m := range req.Measurements {
+		c := meta.ContinuousQuery{UUID: newID("cq_"), WorkspaceUUID: db.WorkspaceUUID, DBUUID: db.UUID,
+			Measurement: m.Measurement, AggrFunc: strings.ToLower(m.AggrFunc), AggrPeriod: m.AggrPeriod, AggrEvery: m.AggrEvery,
+			CreatedAt: s.now().UTC()}
+		if err := s.validateCQ(c); err != nil {
+			e := asError(err)
+			e.Message = fmt.Sprintf("measurements[%d]: %s", i, e.Message)
+			s.fail(w, r, e)
+			return
+		}
+		src, err := s.cqSourceRP(ctx, db, c.Measurement)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		q, err := cqStatement(db, c, src)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		plans = append(plans, planned{c, src, q})
+	}
+	out := make([]cqRecord, 0, len(plans))
+	for _, p := range plans {
+		if err := s.runStatement(ctx, db, p.q); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if err := s.meta.CreateCQ(ctx, p.cq); err != nil {
+			_ = s.runStatement(ctx, db, dropCQStatement(db, p.cq.UUID))
+			s.fail(w, r, metaError(err, "recording the CQ"))
+			return
+		}
+		out = append(out, s.cqRecordOf(db, p.cq, p.srcRP))
+	}
+	respond(w, out)
+}
+
+type cqModifyRequest struct {
+	CQUUID        string `json:"cq_uuid"`
+	WorkspaceUUID string `json:"workspace_uuid"`
+	cqSpec
+}
+
+// loadCQ finds a CQ of a workspace.
+func (s *service) loadCQ(ctx context.Context, cqUUID, wsUUID string) (meta.ContinuousQuery, meta.Database, error) {
+	if cqUUID == "" || wsUUID == "" {
+		return meta.ContinuousQuery{}, meta.Database{}, Errorf(ErrBadRequest, "cq_uuid and workspace_uuid are required")
+	}
+	c, err := s.meta.CQ(ctx, cqUUID)
+	if err != nil || c.WorkspaceUUID != wsUUID {
+		if err == nil || errors.Is(err, meta.ErrNotFound) {
+			return c, meta.Database{}, Errorf(ErrCQNotFound, "continuous query %s not found in workspace %s", cqUUID, wsUUID)
+		}
+		return c, meta.Database{}, metaError(err, "loading the CQ")
+	}
+	db, err := s.database(ctx, c.DBUUID)
+	return c, db, err
+}
+
+func (s *service) handleCQModify(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	var req cqModifyRequest
+	if err := s.decodeJSON(r, &req, false); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	c, db, err := s.loadCQ(ctx, req.CQUUID, req.WorkspaceUUID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if req.AggrFunc != "" {
+		c.AggrFunc = strings.ToLower(req.AggrFunc)
+	}
+	if req.AggrPeriod != "" {
+		c.AggrPeriod = req.AggrPeriod
+	}
+	if req.AggrEvery != "" {
+		c.AggrEvery = req.AggrEvery
+	}
+	if err := s.validateCQ(c); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	src, err := s.cqSourceRP(ctx, db, c.Measurement)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	q, err := cqStatement(db, c, src)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// InfluxQL has no ALTER for CQs: drop and create under the same name.
+	if err := s.runStatement(ctx, db, dropCQStatement(db, c.UUID)); err != nil && !isCQMissing(err) {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.runStatement(ctx, db, q); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.meta.UpdateCQ(ctx, c); err != nil {
+		s.fail(w, r, metaError(err, "updating the CQ"))
+		return
+	}
+	respond(w, s.cqRecordOf(db, c, src))
+}
+
+func isCQMissing(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "continuous query not found")
+}
+
+func (s *service) handleCQDelete(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	var req cqModifyRequest
+	if err := s.decodeJSON(r, &req, false); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	c, db, err := s.loadCQ(ctx, req.CQUUID, req.WorkspaceUUID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.runStatement(ctx, db, dropCQStatement(db, c.UUID)); err != nil && !isCQMissing(err) {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.meta.DeleteCQ(ctx, c.UUID); err != nil {
+		s.fail(w, r, metaError(err, "deleting the CQ"))
+		return
+	}
+	respond(w, nil)
+}
+
+// cqSyncReport says what /v1/cq/syncupdate changed in the engines.
+type cqSyncReport struct {
+	Created   []string `json:"created"`
+	Updated   []string `json:"updated"`
+	Deleted   []string `json:"deleted"`
+	Unchanged []string `json:"unchanged"`
+}
+
+// handleCQSync makes each engine hold exactly the workspace's recorded CQs:
+// missing ones are created, differing ones re-created, and cq_ CQs that
+// have no record are dropped.
+func (s *service) handleCQSync(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	wsUUID := r.URL.Query().Get("workspace_uuid")
+	if wsUUID == "" {
+		s.fail(w, r, Errorf(ErrBadRequest, "workspace_uuid query parameter is required"))
+		return
+	}
+	if _, err := s.meta.Workspace(ctx, wsUUID); err != nil {
+		s.fail(w, r, notFoundAs(err, ErrWorkspaceNotFound, "workspace %s not found", wsUUID))
+		return
+	}
+	cqs, err := s.meta.CQsByWorkspace(ctx, wsUUID)
+	if err != nil {
+		s.fail(w, r, metaError(err, "listing CQs"))
+		return
+	}
+	dbs, err := s.meta.DatabasesByWorkspace(ctx, wsUUID)
+	if err != nil {
+		s.fail(w, r, metaError(err, "listing databases"))
+		return
+	}
+	rep := cqSyncReport{Created: []string{}, Updated: []string{}, Deleted: []string{}, Unchanged: []string{}}
+	for _, db := range dbs {
+		existing, err := s.engineCQs(ctx, db)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		for _, c := range cqs {
+			if c.DBUUID != db.UUID {
+				continue
+			}
+			src, err := s.cqSourceRP(ctx, db, c.Measurement)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			want, err := cqStatement(db, c, src)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			have, ok := existing[c.UUID]
+			delete(existing, c.UUID)
+			switch {
+			case ok && sameStatement(have, want.String()):
+				rep.Unchanged = append(rep.Unchanged, c.UUID)
+				continue
+			case ok:
+				if err := s.runStatement(ctx, db, dropCQStatement(db, c.UUID)); err != nil && !isCQMissing(err) {
+					s.fail(w, r, err)
+					return
+				}
+				rep.Updated = append(rep.Updated, c.UUID)
+			default:
+				rep.Created = append(rep.Created, c.UUID)
+			}
+			if err := s.runStatement(ctx, db, want); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+		}
+		for name := range existing {
+			if !strings.HasPrefix(name, "cq_") {
+				continue // not ours: leave CQs made through /v1/manage/metrics alone
+			}
+			if err := s.runStatement(ctx, db, dropCQStatement(db, name)); err != nil && !isCQMissing(err) {
+				s.fail(w, r, err)
+				return
+			}
+			rep.Deleted = append(rep.Deleted, name)
+		}
+	}
+	respond(w, rep)
+}
+
+// engineCQs lists the CQs an engine holds for a database: name -> query.
+func (s *service) engineCQs(ctx context.Context, db meta.Database) (map[string]string, error) {
+	eng, err := s.engineFor(db)
+	if err != nil {
+		return nil, err
+	}
+	q := &iql.Query{Statements: iql.Statements{&iql.ShowContinuousQueriesStatement{}}}
+	res, err := eng.Query(ctx, db.Name, q, tsengine.QueryOptions{})
+	if err != nil {
+		return nil, engineError(err, "listing continuous queries")
+	}
+	out := map[string]string{}
+	for _, r := range res {
+		if r.Err != "" {
+			return nil, Errorf(ErrInternal, "listing continuous queries: %s", r.Err)
+		}
+		for _, row := range r.Series {
+			if row.Name != db.Name {
+				continue
+			}
+			for _, v := range row.Values {
+				if len(v) < 2 {
+					continue
+				}
+				name, _ := v[0].(string)
+				query, _ := v[1].(string)
+				out[name] = query
+			}
+		}
+	}
+	return out, nil
+}
+
+// sameStatement compares two CQ statements after parsing both, so quoting
+// and spacing differences between engines do not count.
+func sameStatement(a, b string) bool {
+	pa, err1 := iql.ParseStatement(a)
+	pb, err2 := iql.ParseStatement(b)
+	if err1 != nil || err2 != nil {
+		return a == b
+	}
+	return pa.String() == pb.String()
+}

@@ -1,0 +1,77 @@
+package kodo
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/kodo-project/kodo/internal/httpx"
+)
+
+// readBody reads the request body under the service's limits.
+func (s *service) readBody(r *http.Request) (*httpx.Body, error) {
+	b, err := httpx.ReadBody(r, s.limit)
+	if err != nil {
+		var be *httpx.BodyError
+		if errors.As(err, &be) {
+			code := ErrBadRequest
+			switch be.Status {
+			case http.StatusRequestEntityTooLarge:
+				code = ErrBodyTooLarge
+			case http.StatusUnsupportedMediaType:
+				code = ErrUnsupportedMedia
+			}
+			return nil, &Error{Code: code, Message: be.Msg, cause: err}
+		}
+		return nil, wrapErr(ErrBadRequest, err, "reading request body: %v", err)
+	}
+	return b, nil
+}
+
+// decodeJSON reads a JSON body into v. An empty body leaves v as it is
+// when allowEmpty; unknown fields are accepted (clients send extras).
+func (s *service) decodeJSON(r *http.Request, v any, allowEmpty bool) error {
+	b, err := s.readBody(r)
+	if err != nil {
+		return err
+	}
+	defer b.Release()
+	data := bytes.TrimSpace(b.Data)
+	if len(data) == 0 {
+		if allowEmpty {
+			return nil
+		}
+		return Errorf(ErrInvalidJSON, "request body is empty; send a JSON document")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return Errorf(ErrInvalidJSON, "invalid JSON body: %s", jsonErrorText(err, data))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return Errorf(ErrInvalidJSON, "invalid JSON body: unexpected data after the JSON document")
+	}
+	return nil
+}
+
+// jsonErrorText explains a decode error with the byte offset where useful.
+func jsonErrorText(err error, data []byte) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("syntax error at byte %d: %v", se.Offset, se)
+	case errors.As(err, &te):
+		if te.Field != "" {
+			return fmt.Sprintf("field %q must be %s, not JSON %s", te.Field, te.Type, te.Value)
+		}
+		return fmt.Sprintf("expected %s, got JSON %s", te.Type, te.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Sprintf("document ends early after %d bytes", len(data))
+	default:
+		return err.Error()
+	}
+}

@@ -1,0 +1,133 @@
+package kodo
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	iql "github.com/influxdata/influxql"
+
+	"github.com/kodo-project/kodo/influxql"
+	"github.com/kodo-project/kodo/storage/tsengine"
+)
+
+// queryRequest is the body of /v1/read/metrics and /v1/manage/metrics.
+type queryRequest struct {
+	Command string `json:"command"`
+	DB      string `json:"db"`
+	DBUUID  string `json:"db_uuid"`
+	// Epoch of time values; default "ms" as the spec shows.
+	Epoch string `json:"epoch"`
+	// Rewrite, when set, rewrites the command first with the options of
+	// /v1/rewrite (conditions, time_range, max_point, fill, limits, ...).
+	Rewrite *influxql.Item `json:"rewrite"`
+}
+
+// queryResult is one statement's answer in the spec's shape (capital S/M).
+type queryResult struct {
+	StatementID int                `json:"statement_id"`
+	Series      []tsengine.Row     `json:"Series"`
+	Messages    []tsengine.Message `json:"Messages"`
+	Error       string             `json:"error,omitempty"`
+}
+
+type queryContent struct {
+	Error   string        `json:"error"`
+	Results []queryResult `json:"results"`
+	// Rewritten lists the statements that ran, when the request asked for
+	// a rewrite.
+	Rewritten []influxql.Statement `json:"rewritten,omitempty"`
+}
+
+func (s *service) handleReadMetrics(w http.ResponseWriter, r *http.Request) {
+	s.serveQuery(w, r, influxql.AllowRead)
+}
+
+func (s *service) handleManageMetrics(w http.ResponseWriter, r *http.Request) {
+	s.serveQuery(w, r, influxql.AllowManage)
+}
+
+func (s *service) serveQuery(w http.ResponseWriter, r *http.Request, allow influxql.Allow) {
+	var req queryRequest
+	if err := s.decodeJSON(r, &req, false); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if req.DB == "" {
+		req.DB = req.DBUUID
+	}
+	db, err := s.database(r.Context(), req.DB)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	command := req.Command
+	var rewritten []influxql.Statement
+	if req.Rewrite != nil {
+		command, rewritten, err = s.rewriteCommand(db.Name, command, req.Rewrite)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	q, err := influxql.Guard(command, db.Name, allow)
+	if err != nil {
+		s.fail(w, r, wrapErr(ErrInvalidSQL, err, "%v", err))
+		return
+	}
+	if n := len(q.Statements); n > s.opts.Limits.MaxQueryStatements {
+		s.fail(w, r, Errorf(ErrInvalidSQL, "%d statements in one request; the limit is %d", n, s.opts.Limits.MaxQueryStatements))
+		return
+	}
+	epoch := req.Epoch
+	if epoch == "" {
+		epoch = "ms"
+	}
+	content, err := s.runQuery(r.Context(), db.Name, db.InstanceUUID, q, epoch)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	content.Rewritten = rewritten
+	if content.Error != "" && allFailed(content.Results) {
+		s.fail(w, r, &Error{Code: ErrInvalidSQL, Message: content.Error, Content: content})
+		return
+	}
+	respond(w, content)
+}
+
+// runQuery runs a guarded query on the database's engine under the
+// configured query-time limit.
+func (s *service) runQuery(ctx context.Context, dbName, instance string, q *iql.Query, epoch string) (queryContent, error) {
+	eng, ok := s.engines[instance]
+	if !ok {
+		return queryContent{}, Errorf(ErrUnavailable, "the database's instance %s is not configured on this gateway", instance)
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.opts.Limits.QueryTimeout)
+	defer cancel()
+	results, err := eng.Query(ctx, dbName, q, tsengine.QueryOptions{Epoch: epoch})
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return queryContent{}, wrapErr(ErrQueryTimeout, err,
+				"the query ran longer than the %s limit; narrow its time range or use GROUP BY time with a coarser interval", s.opts.Limits.QueryTimeout)
+		}
+		return queryContent{}, engineError(err, "running the query")
+	}
+	out := queryContent{Results: make([]queryResult, len(results))}
+	for i, res := range results {
+		out.Results[i] = queryResult{StatementID: res.StatementID, Series: res.Series, Messages: res.Messages, Error: res.Err}
+		if res.Err != "" && out.Error == "" {
+			out.Error = res.Err
+		}
+	}
+	return out, nil
+}
+
+func allFailed(rs []queryResult) bool {
+	for _, r := range rs {
+		if r.Error == "" {
+			return false
+		}
+	}
+	return len(rs) > 0
+}

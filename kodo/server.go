@@ -1,0 +1,259 @@
+package kodo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kodo-project/kodo/internal/httpx"
+	"github.com/kodo-project/kodo/storage/meta"
+	"github.com/kodo-project/kodo/storage/meta/postgres"
+	"github.com/kodo-project/kodo/storage/meta/sqlite"
+)
+
+// Options configure a Server. The zero value (plus defaults applied by New)
+// runs everything embedded under ./kodo-data on 127.0.0.1:9527.
+type Options struct {
+	Listen  string // default 127.0.0.1:9527
+	DataDir string // default ./kodo-data
+	// AdminKey guards management endpoints (Authorization: Bearer <key>).
+	// Empty: management answers loopback clients only.
+	AdminKey string
+	// InfluxURLs are remote InfluxDB 1.x instances; new databases are
+	// placed on the least-loaded one. Empty: the embedded engine.
+	InfluxURLs    []string
+	ClickHouseDSN string
+	ElasticURL    string
+	// MetaDSN is "sqlite:PATH" or "postgres://..."; default
+	// sqlite:<DataDir>/meta.db.
+	MetaDSN string
+	// TSDBAccessKey / TSDBSecretKey: a first Pandora key pair.
+	TSDBAccessKey, TSDBSecretKey string
+	// RetentionPolicies name the RPs a database may use and their
+	// durations (0 = forever). Default: DefaultRetentionPolicies().
+	RetentionPolicies map[string]time.Duration
+	// DefaultRP is the default RP of new databases (default "rp3").
+	DefaultRP string
+	// StrictDway refuses DWAY signatures that carry the secret key as the
+	// id (the DataWay Go SDK's orientation, which exposes the secret).
+	StrictDway bool
+	Limits     Limits
+	Logger     *slog.Logger     // nil: discard
+	Now        func() time.Time // clock for signatures; nil: time.Now
+}
+
+// Limits bound the cost of one request.
+type Limits struct {
+	MaxBodyBytes         int64         // body as sent; default 32 MiB
+	MaxDecompressedBytes int64         // gzip body after decompression; default 128 MiB
+	MaxLineBytes         int           // one line-protocol line; default 1 MiB
+	QueryTimeout         time.Duration // one query; default 30s
+	MaxQueryStatements   int           // statements per query; default 20
+	MinCQEvery           time.Duration // shortest aggr_every of a CQ; default 1m
+}
+
+// DefaultRetentionPolicies is the RP table used when Options names none.
+func DefaultRetentionPolicies() map[string]time.Duration {
+	const day = 24 * time.Hour
+	return map[string]time.Duration{
+		"autogen": 0,
+		"rp0":     1 * day,
+		"rp1":     7 * day,
+		"rp2":     30 * day,
+		"rp3":     90 * day,
+		"rp4":     180 * day,
+		"rp5":     365 * day,
+		"rp6":     1080 * day,
+	}
+}
+
+func (o *Options) applyDefaults() {
+	if o.Listen == "" {
+		o.Listen = "127.0.0.1:9527"
+	}
+	if o.DataDir == "" {
+		o.DataDir = "kodo-data"
+	}
+	if o.MetaDSN == "" {
+		o.MetaDSN = "sqlite:" + filepath.Join(o.DataDir, "meta.db")
+	}
+	if o.RetentionPolicies == nil {
+		o.RetentionPolicies = DefaultRetentionPolicies()
+	}
+	if o.DefaultRP == "" {
+		o.DefaultRP = "rp3"
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	l := &o.Limits
+	def := httpx.DefaultLimits()
+	if l.MaxBodyBytes <= 0 {
+		l.MaxBodyBytes = def.MaxBodyBytes
+	}
+	if l.MaxDecompressedBytes <= 0 {
+		l.MaxDecompressedBytes = def.MaxDecompressedBytes
+	}
+	if l.MaxLineBytes <= 0 {
+		l.MaxLineBytes = 1 << 20
+	}
+	if l.QueryTimeout <= 0 {
+		l.QueryTimeout = 30 * time.Second
+	}
+	if l.MaxQueryStatements <= 0 {
+		l.MaxQueryStatements = 20
+	}
+	if l.MinCQEvery <= 0 {
+		l.MinCQEvery = time.Minute
+	}
+}
+
+// Server is an embeddable Kodo gateway: New opens its stores and engines,
+// Handler serves it on any listener, Start serves it on Options.Listen.
+type Server struct {
+	opts    Options
+	log     *slog.Logger
+	meta    meta.Store
+	svc     *service
+	handler http.Handler
+
+	mu       sync.Mutex
+	httpSrv  *http.Server
+	listener net.Listener
+	closed   bool
+}
+
+// New opens the metadata store and the engines named by opts. Nothing
+// listens until Start.
+func New(opts Options) (*Server, error) {
+	opts.applyDefaults()
+	if opts.DefaultRP != "" {
+		if _, ok := opts.RetentionPolicies[opts.DefaultRP]; !ok {
+			return nil, fmt.Errorf("kodo: default RP %q is not among the configured retention policies", opts.DefaultRP)
+		}
+	}
+	if err := os.MkdirAll(opts.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("kodo: data dir: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	store, err := openMeta(ctx, opts.MetaDSN, opts.Logger)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{opts: opts, log: opts.Logger, meta: store}
+	svc, err := newService(ctx, &s.opts, store)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	s.svc = svc
+	s.handler = httpx.Wrap(svc.routes(), s.log, func(w http.ResponseWriter, r *http.Request) {
+		respondError(w, r, s.log, Errorf(ErrInternal, "internal error; the trace id identifies it in the server log"))
+	})
+	return s, nil
+}
+
+func openMeta(ctx context.Context, dsn string, log *slog.Logger) (meta.Store, error) {
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		path := strings.TrimPrefix(dsn, "sqlite:")
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, fmt.Errorf("kodo: meta dir: %w", err)
+		}
+		st, err := sqlite.Open(ctx, path, log)
+		if err != nil {
+			return nil, fmt.Errorf("kodo: open sqlite metadata %s: %w", path, err)
+		}
+		return st, nil
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		st, err := postgres.Open(ctx, dsn, log)
+		if err != nil {
+			return nil, fmt.Errorf("kodo: open postgres metadata: %w", err)
+		}
+		return st, nil
+	default:
+		return nil, fmt.Errorf("kodo: -meta-dsn %q: want sqlite:PATH or postgres://...", dsn)
+	}
+}
+
+// Handler serves the whole API (/v1, /v4 and operations endpoints).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Start listens on Options.Listen and serves in the background. It returns
+// once the listener is bound, or the bind error.
+func (s *Server) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errors.New("kodo: server is shut down")
+	}
+	if s.httpSrv != nil {
+		return errors.New("kodo: server already started")
+	}
+	ln, err := net.Listen("tcp", s.opts.Listen)
+	if err != nil {
+		return fmt.Errorf("kodo: listen %s: %w", s.opts.Listen, err)
+	}
+	s.listener = ln
+	s.httpSrv = &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := s.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("http server stopped", "err", err)
+		}
+	}()
+	s.log.Info("kodo listening", "addr", ln.Addr().String(), "data", s.opts.DataDir)
+	return nil
+}
+
+// Addr is the bound address after Start (useful with port 0), else nil.
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.listener == nil {
+		return nil
+	}
+	return s.listener.Addr()
+}
+
+// Shutdown stops accepting requests, lets in-flight ones (writes included)
+// finish until ctx ends, then closes engines and stores.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	srv := s.httpSrv
+	s.mu.Unlock()
+	var errs []error
+	if srv != nil {
+		if err := srv.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+		}
+	}
+	errs = append(errs, s.svc.close(ctx))
+	if err := s.meta.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("meta close: %w", err))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,252 @@
+package kodo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/kodo-project/kodo/internal/httpx"
+	"github.com/kodo-project/kodo/storage/meta"
+	"github.com/kodo-project/kodo/storage/tsengine"
+	"github.com/kodo-project/kodo/storage/tsengine/embedded"
+	"github.com/kodo-project/kodo/storage/tsengine/remote"
+)
+
+// service is the /v1 API: handlers plus the domain logic they call.
+type service struct {
+	opts  *Options
+	log   *slog.Logger
+	meta  meta.Store
+	now   func() time.Time
+	limit httpx.Limits
+
+	engines   map[string]tsengine.Engine // by instance uuid
+	placeable []string                   // instance uuids new databases may go to
+
+	tokens  *tokenCache
+	mrp     *measurementRPCache
+	series  *seriesCounter
+	batches sync.Pool
+
+	dropWG   sync.WaitGroup
+	dropCtx  context.Context
+	dropStop context.CancelFunc
+}
+
+func newService(ctx context.Context, opts *Options, store meta.Store) (*service, error) {
+	s := &service{
+		opts:    opts,
+		log:     opts.Logger,
+		meta:    store,
+		now:     opts.Now,
+		limit:   httpx.Limits{MaxBodyBytes: opts.Limits.MaxBodyBytes, MaxDecompressedBytes: opts.Limits.MaxDecompressedBytes},
+		engines: map[string]tsengine.Engine{},
+		tokens:  newTokenCache(store, time.Minute),
+		mrp:     newMeasurementRPCache(store),
+		series:  newSeriesCounter(5*time.Minute, opts.Now),
+	}
+	if err := s.openEngines(ctx); err != nil {
+		s.closeEngines()
+		return nil, err
+	}
+	s.dropCtx, s.dropStop = context.WithCancel(context.Background())
+	if err := s.resumeDrops(ctx); err != nil {
+		s.log.Warn("could not resume pending measurement drops", "err", err)
+	}
+	return s, nil
+}
+
+// openEngines opens the embedded engine (always: databases placed on it
+// earlier stay reachable) and each remote instance, recording every one in
+// the metadata store so placement survives restarts and is shared by
+// replicas.
+func (s *service) openEngines(ctx context.Context) error {
+	known, err := s.meta.Instances(ctx)
+	if err != nil {
+		return fmt.Errorf("kodo: list instances: %w", err)
+	}
+	byURL := map[string]string{}
+	for _, in := range known {
+		byURL[in.URL] = in.UUID
+	}
+	instance := func(url string) (string, error) {
+		if id, ok := byURL[url]; ok {
+			return id, nil
+		}
+		id := newID("iflx_")
+		if err := s.meta.UpsertInstance(ctx, meta.Instance{UUID: id, URL: url}); err != nil {
+			return "", fmt.Errorf("kodo: record instance %q: %w", url, err)
+		}
+		return id, nil
+	}
+
+	emb, err := embedded.Open(filepath.Join(s.opts.DataDir, "influxdb"), embedded.Options{Logger: s.log.With("engine", "embedded")})
+	if err != nil {
+		return fmt.Errorf("kodo: open embedded engine: %w", err)
+	}
+	id, err := instance("")
+	if err != nil {
+		emb.Close()
+		return err
+	}
+	s.engines[id] = emb
+	if len(s.opts.InfluxURLs) == 0 {
+		s.placeable = []string{id}
+	}
+	for _, u := range s.opts.InfluxURLs {
+		eng, err := remote.New(u, remote.Options{Logger: s.log.With("engine", "remote", "url", u)})
+		if err != nil {
+			return fmt.Errorf("kodo: remote engine %s: %w", u, err)
+		}
+		id, err := instance(u)
+		if err != nil {
+			eng.Close()
+			return err
+		}
+		s.engines[id] = eng
+		s.placeable = append(s.placeable, id)
+	}
+	return nil
+}
+
+func (s *service) closeEngines() error {
+	var errs []error
+	for id, e := range s.engines {
+		if err := e.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("engine %s: %w", id, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *service) close(ctx context.Context) error {
+	if s.dropStop != nil {
+		s.dropStop()
+	}
+	done := make(chan struct{})
+	go func() { s.dropWG.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+	return s.closeEngines()
+}
+
+// engineFor returns the engine a database is placed on.
+func (s *service) engineFor(db meta.Database) (tsengine.Engine, error) {
+	e, ok := s.engines[db.InstanceUUID]
+	if !ok {
+		return nil, Errorf(ErrUnavailable, "database %s is placed on instance %s, which this gateway is not configured with (-influx-url)", db.UUID, db.InstanceUUID)
+	}
+	return e, nil
+}
+
+// placeDatabase picks the least-loaded configured instance.
+func (s *service) placeDatabase(ctx context.Context) (string, error) {
+	load, err := s.meta.InstanceLoad(ctx)
+	if err != nil {
+		return "", err
+	}
+	best := ""
+	for _, id := range s.placeable {
+		if best == "" || load[id] < load[best] {
+			best = id
+		}
+	}
+	if best == "" {
+		return "", Errorf(ErrUnavailable, "no time-series instance is configured")
+	}
+	return best, nil
+}
+
+// route registers h for path under the given methods; other methods get a
+// 405 envelope (the stock mux would answer plain text).
+func (s *service) route(mux *http.ServeMux, path string, h http.HandlerFunc, methods ...string) {
+	mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+		for _, m := range methods {
+			if r.Method == m || (m == http.MethodGet && r.Method == http.MethodHead) {
+				h(w, r)
+				return
+			}
+		}
+		w.Header().Set("Allow", joinMethods(methods))
+		s.fail(w, r, Errorf(ErrMethodNotAllowed, "%s %s is not supported; use %s", r.Method, r.URL.Path, joinMethods(methods)))
+	})
+}
+
+func joinMethods(ms []string) string {
+	out := ""
+	for i, m := range ms {
+		if i > 0 {
+			out += ", "
+		}
+		out += m
+	}
+	return out
+}
+
+func (s *service) fail(w http.ResponseWriter, r *http.Request, err error) {
+	respondError(w, r, s.log, err)
+}
+
+const (
+	get  = http.MethodGet
+	post = http.MethodPost
+)
+
+func (s *service) routes() http.Handler {
+	mux := http.NewServeMux()
+	s.route(mux, "/v1/ping", s.handlePing, get, post)
+
+	// Signed writes (workspace token + signature).
+	s.route(mux, "/v1/write", s.handleWriteMetrics, post)
+	s.route(mux, "/v1/write/metrics", s.handleWriteMetrics, post)
+	s.route(mux, "/v1/datakit/online", s.handleDatakitOnline, post)
+	s.route(mux, "/v1/check/token/{token}", s.handleCheckToken, get)
+
+	// Management (admin key).
+	m := func(path string, h http.HandlerFunc, methods ...string) { s.route(mux, path, s.admin(h), methods...) }
+	m("/v1/workspace/create", s.handleWorkspaceCreate, post)
+	m("/v1/workspace/keypair/create", s.handleCreateKeyPair, post)
+	m("/v1/read/metrics", s.handleReadMetrics, post)
+	m("/v1/rewrite", s.handleRewrite, post)
+	m("/v1/cq/create", s.handleCQCreate, post)
+	m("/v1/cq/modify", s.handleCQModify, post)
+	m("/v1/cq/delete", s.handleCQDelete, post)
+	m("/v1/cq/syncupdate", s.handleCQSync, post)
+	m("/v1/manage/metrics", s.handleManageMetrics, post)
+	m("/v1/influx/add_db", s.handleAddDB, post)
+	m("/v1/modify/dbrp", s.handleModifyDBRP, post)
+	m("/v1/measurement/get_rp", s.handleGetRP, post)
+	m("/v1/drop/metrics", s.handleDropMetrics, post)
+	m("/v1/droppingmetrics/{db_uuid}", s.handleDroppingMetrics, get)
+	m("/v1/tscnt", s.handleTSCount, get, post)
+	m("/v1/cache/dataway/clean", s.handleCacheClean, post)
+
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, Errorf(ErrNotFound, "no endpoint %s %s; see the README for the API", r.Method, r.URL.Path))
+	})
+	return mux
+}
+
+func (s *service) handlePing(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	status := map[string]string{}
+	for id, e := range s.engines {
+		if err := e.Ping(ctx); err != nil {
+			status[id] = err.Error()
+		} else {
+			status[id] = "ok"
+		}
+	}
+	respond(w, map[string]any{"version": Version, "engines": status})
+}
+
+// Version is the gateway version reported by /v1/ping and /ping.
+const Version = "0.1.0"

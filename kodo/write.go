@@ -1,0 +1,238 @@
+package kodo
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+
+	"github.com/kodo-project/kodo/lineproto"
+	"github.com/kodo-project/kodo/signer"
+	"github.com/kodo-project/kodo/storage/meta"
+	"github.com/kodo-project/kodo/storage/tsengine"
+)
+
+// authenticateWrite checks the signature of a /v1/write* request against
+// the raw body and returns the workspace and database it writes to.
+func (s *service) authenticateWrite(r *http.Request, raw []byte) (meta.Workspace, meta.Database, error) {
+	ctx := r.Context()
+	req := signer.FromHTTP(r, raw)
+	auth := r.Header.Get("Authorization")
+	switch signer.SchemeOf(auth) {
+	case signer.SchemeDataflux:
+		var ws meta.Workspace
+		var db meta.Database
+		v := signer.DatafluxVerifier{Now: s.now}
+		_, err := v.Verify(req, func(token string) (string, error) {
+			var err error
+			ws, db, err = s.tokens.lookup(ctx, token)
+			return ws.Secret, err
+		})
+		if err != nil {
+			return ws, db, signatureError(err)
+		}
+		return ws, db, nil
+	case signer.SchemeDway:
+		var kp meta.KeyPair
+		v := signer.DwayVerifier{Now: s.now, DenySecretAsID: s.opts.StrictDway}
+		_, err := v.Verify(req, func(id string) (signer.KeyPair, error) {
+			var err error
+			kp, err = s.meta.KeyPairByID(ctx, id)
+			if errors.Is(err, meta.ErrNotFound) {
+				return signer.KeyPair{}, Errorf(ErrInvalidSignature, "unknown DWAY key")
+			}
+			return signer.KeyPair{AccessKey: kp.AccessKey, SecretKey: kp.SecretKey}, err
+		})
+		if err != nil {
+			return meta.Workspace{}, meta.Database{}, signatureError(err)
+		}
+		ws, err := s.meta.Workspace(ctx, kp.WorkspaceUUID)
+		if err != nil {
+			return ws, meta.Database{}, notFoundAs(err, ErrTokenNotFound, "the key's workspace no longer exists")
+		}
+		// A DWAY write may name its workspace by token; it must be the key's.
+		if token := requestToken(r); token != "" && token != ws.Token {
+			return ws, meta.Database{}, Errorf(ErrForbidden, "the DWAY key belongs to another workspace than the token")
+		}
+		_, db, err := s.tokens.lookup(ctx, ws.Token)
+		return ws, db, err
+	case "":
+		if auth == "" {
+			return meta.Workspace{}, meta.Database{}, Errorf(ErrInvalidSignature, "missing Authorization header; sign the request with DATAFLUX <token>:<signature> or DWAY <key>:<signature>")
+		}
+		return meta.Workspace{}, meta.Database{}, Errorf(ErrInvalidSignature, "unsupported Authorization scheme; use DATAFLUX or DWAY")
+	default:
+		return meta.Workspace{}, meta.Database{}, Errorf(ErrInvalidSignature, "writes are signed with DATAFLUX or DWAY, not %s", signer.SchemeOf(auth))
+	}
+}
+
+// signatureError keeps API errors raised by lookups (unknown token: 403)
+// and turns signer errors into 401s that say what failed.
+func signatureError(err error) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return wrapErr(ErrInvalidSignature, err, "%v", err)
+}
+
+// writeOptions reads the RP and precision of a write request.
+func (s *service) writeOptions(r *http.Request, db meta.Database) (rp string, prec lineproto.Precision, err error) {
+	q := r.URL.Query()
+	rp = r.Header.Get("X-RP")
+	if rp == "" {
+		rp = q.Get("rp")
+	}
+	if rp != "" && !slices.Contains(db.RPs, rp) {
+		return "", 0, Errorf(ErrRPNotFound, "retention policy %q is not one of this database's (%v)", rp, db.RPs)
+	}
+	p := r.Header.Get("X-Precision")
+	if p == "" {
+		p = q.Get("precision")
+	}
+	prec, perr := lineproto.ParsePrecision(p)
+	if perr != nil {
+		return "", 0, wrapErr(ErrBadRequest, perr, "%v", perr)
+	}
+	return rp, prec, nil
+}
+
+// lineErrors is the content of a 400 answer for rejected lines.
+type lineErrors struct {
+	Accepted int      `json:"accepted"`
+	Rejected int      `json:"rejected"`
+	Errors   []string `json:"errors"`
+}
+
+func (s *service) handleWriteMetrics(w http.ResponseWriter, r *http.Request) {
+	body, err := s.readBody(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	defer body.Release()
+	_, db, err := s.authenticateWrite(r, body.Raw)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rp, prec, err := s.writeOptions(r, db)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.writeLines(r.Context(), db, rp, prec, body.Data); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	respond(w, nil)
+}
+
+// writeLines parses line protocol and stores the good points durably. Bad
+// lines answer 400 naming each (the good ones are kept, as InfluxDB does).
+func (s *service) writeLines(ctx context.Context, db meta.Database, rp string, prec lineproto.Precision, data []byte) error {
+	batch := s.getBatch()
+	defer s.putBatch(batch)
+	perr := lineproto.Parse(data, lineproto.ParseOptions{
+		Precision: prec, Now: s.now(), Limits: s.lineLimits(),
+	}, batch)
+	var partial *lineproto.PartialError
+	switch {
+	case perr == nil:
+	case errors.As(perr, &partial):
+	default:
+		return wrapErr(ErrInvalidLine, perr, "%v", perr)
+	}
+	if batch.Len() > 0 {
+		if err := s.storePoints(ctx, db, rp, batch); err != nil {
+			return err
+		}
+	}
+	if partial != nil {
+		code := ErrPartialWrite
+		if batch.Len() == 0 {
+			code = ErrInvalidLine // nothing was stored: the body as a whole is bad
+		}
+		le := lineErrors{Accepted: batch.Len(), Rejected: partial.Rejected}
+		for _, e := range partial.Errors {
+			le.Errors = append(le.Errors, e.Error())
+		}
+		return &Error{Code: code, Content: le, Message: partialMessage(partial, batch.Len())}
+	}
+	return nil
+}
+
+func partialMessage(p *lineproto.PartialError, accepted int) string {
+	msg := p.Error()
+	if accepted > 0 {
+		return msg + "; the other lines were stored"
+	}
+	return msg
+}
+
+// storePoints writes a batch to the database's engine and updates the
+// bookkeeping that reads rely on (measurement -> RP, series counts).
+func (s *service) storePoints(ctx context.Context, db meta.Database, rp string, batch *lineproto.Batch) error {
+	eng, err := s.engineFor(db)
+	if err != nil {
+		return err
+	}
+	werr := eng.WritePoints(ctx, db.Name, rp, batch)
+	var pw *tsengine.PartialWriteError
+	if werr != nil && !errors.As(werr, &pw) {
+		return engineError(werr, "writing points")
+	}
+	measurements := make(map[string]struct{}, 4)
+	hashes := make([]uint64, 0, batch.Len())
+	var key []byte
+	var last []byte
+	for i := 0; i < batch.Len(); i++ {
+		p := batch.At(i)
+		if string(p.Measurement) != string(last) {
+			measurements[string(p.Measurement)] = struct{}{}
+			last = p.Measurement
+		}
+		key = p.AppendSeriesKey(key[:0])
+		hashes = append(hashes, s.series.hash(key))
+	}
+	s.series.observe(db.UUID, hashes)
+	effective := rp
+	if effective == "" {
+		effective = db.DefaultRP
+	}
+	if err := s.mrp.record(ctx, db.UUID, effective, measurements); err != nil {
+		// The points are stored; only get_rp's answer may lag.
+		s.log.Warn("recording measurement RPs", "db_uuid", db.UUID, "err", err)
+	}
+	if pw != nil {
+		rest := "; the others were stored"
+		if pw.Dropped >= batch.Len() {
+			rest = "; no point was stored"
+		}
+		return &Error{Code: ErrPartialWrite, cause: werr,
+			Message: "the engine refused " + itoa(pw.Dropped) + " point(s): " + pw.Reason + rest,
+			Content: lineErrors{Accepted: batch.Len() - pw.Dropped, Rejected: pw.Dropped, Errors: []string{pw.Reason}}}
+	}
+	return nil
+}
+
+func (s *service) lineLimits() lineproto.Limits {
+	l := lineproto.DefaultLimits()
+	l.MaxLineBytes = s.opts.Limits.MaxLineBytes
+	return l
+}
+
+func (s *service) getBatch() *lineproto.Batch {
+	if b, ok := s.batches.Get().(*lineproto.Batch); ok {
+		return b
+	}
+	return new(lineproto.Batch)
+}
+
+func (s *service) putBatch(b *lineproto.Batch) {
+	if b.Len() > 1_000_000 { // don't pool a batch that holds a huge body's memory
+		return
+	}
+	b.Reset()
+	s.batches.Put(b)
+}
