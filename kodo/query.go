@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 
 	iql "github.com/influxdata/influxql"
 
@@ -96,22 +97,11 @@ func (s *service) serveQuery(w http.ResponseWriter, r *http.Request, allow influ
 	respond(w, content)
 }
 
-// runQuery runs a guarded query on the database's engine under the
-// configured query-time limit.
+// runQuery runs a guarded query and shapes the answer as the spec shows.
 func (s *service) runQuery(ctx context.Context, dbName, instance string, q *iql.Query, epoch string) (queryContent, error) {
-	eng, ok := s.engines[instance]
-	if !ok {
-		return queryContent{}, Errorf(ErrUnavailable, "the database's instance %s is not configured on this gateway", instance)
-	}
-	ctx, cancel := context.WithTimeout(ctx, s.opts.Limits.QueryTimeout)
-	defer cancel()
-	results, err := eng.Query(ctx, dbName, q, tsengine.QueryOptions{Epoch: epoch})
+	results, err := s.execQuery(ctx, dbName, instance, q, epoch)
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
-			return queryContent{}, wrapErr(ErrQueryTimeout, err,
-				"the query ran longer than the %s limit; narrow its time range or use GROUP BY time with a coarser interval", s.opts.Limits.QueryTimeout)
-		}
-		return queryContent{}, engineError(err, "running the query")
+		return queryContent{}, err
 	}
 	out := queryContent{Results: make([]queryResult, len(results))}
 	for i, res := range results {
@@ -121,6 +111,33 @@ func (s *service) runQuery(ctx context.Context, dbName, instance string, q *iql.
 		}
 	}
 	return out, nil
+}
+
+// execQuery runs a guarded query on the database's engine under the
+// configured query-time limit.
+func (s *service) execQuery(ctx context.Context, dbName, instance string, q *iql.Query, epoch string) ([]tsengine.Result, error) {
+	eng, ok := s.engines[instance]
+	if !ok {
+		return nil, Errorf(ErrUnavailable, "the database's instance %s is not configured on this gateway", instance)
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.opts.Limits.QueryTimeout)
+	defer cancel()
+	start := time.Now()
+	results, err := eng.Query(ctx, dbName, q, tsengine.QueryOptions{Epoch: epoch})
+	s.metrics.querySeconds.Observe(time.Since(start).Seconds())
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return nil, wrapErr(ErrQueryTimeout, err,
+				"the query ran longer than the %s limit; narrow its time range or use GROUP BY time with a coarser interval", s.opts.Limits.QueryTimeout)
+		}
+		var ee *tsengine.EpochError
+		if errors.As(err, &ee) {
+			return nil, wrapErr(ErrBadRequest, err, "%v", err)
+		}
+		s.metrics.engineErrors.WithLabelValues("query").Inc()
+		return nil, engineError(err, "running the query")
+	}
+	return results, nil
 }
 
 func allFailed(rs []queryResult) bool {

@@ -23,9 +23,9 @@ type seriesCounter struct {
 	dbs map[string]*dbSketch
 }
 
-const hllP = 10           // 2^10 registers: ~3% standard error
-const hllM = 1 << hllP    // registers per sketch
-const maxSlots = 16       // upper bound on window/slot
+const hllP = 10        // 2^10 registers: ~3% standard error
+const hllM = 1 << hllP // registers per sketch
+const maxSlots = 16    // upper bound on window/slot
 
 type hll [hllM]uint8
 

@@ -28,6 +28,7 @@ type service struct {
 	engines   map[string]tsengine.Engine // by instance uuid
 	placeable []string                   // instance uuids new databases may go to
 
+	metrics *metrics
 	tokens  *tokenCache
 	mrp     *measurementRPCache
 	series  *seriesCounter
@@ -46,6 +47,7 @@ func newService(ctx context.Context, opts *Options, store meta.Store) (*service,
 		now:     opts.Now,
 		limit:   httpx.Limits{MaxBodyBytes: opts.Limits.MaxBodyBytes, MaxDecompressedBytes: opts.Limits.MaxDecompressedBytes},
 		engines: map[string]tsengine.Engine{},
+		metrics: newMetrics(),
 		tokens:  newTokenCache(store, time.Minute),
 		mrp:     newMeasurementRPCache(store),
 		series:  newSeriesCounter(5*time.Minute, opts.Now),
@@ -167,7 +169,7 @@ func (s *service) placeDatabase(ctx context.Context) (string, error) {
 // route registers h for path under the given methods; other methods get a
 // 405 envelope (the stock mux would answer plain text).
 func (s *service) route(mux *http.ServeMux, path string, h http.HandlerFunc, methods ...string) {
-	mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc(path, s.metrics.instrument(path, func(w http.ResponseWriter, r *http.Request) {
 		for _, m := range methods {
 			if r.Method == m || (m == http.MethodGet && r.Method == http.MethodHead) {
 				h(w, r)
@@ -176,7 +178,7 @@ func (s *service) route(mux *http.ServeMux, path string, h http.HandlerFunc, met
 		}
 		w.Header().Set("Allow", joinMethods(methods))
 		s.fail(w, r, Errorf(ErrMethodNotAllowed, "%s %s is not supported; use %s", r.Method, r.URL.Path, joinMethods(methods)))
-	})
+	}))
 }
 
 func joinMethods(ms []string) string {
@@ -228,9 +230,15 @@ func (s *service) routes() http.Handler {
 	m("/v1/tscnt", s.handleTSCount, get, post)
 	m("/v1/cache/dataway/clean", s.handleCacheClean, post)
 
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	// InfluxDB 1.x compatible API.
+	s.route(mux, "/ping", s.handleInfluxPing, get)
+	s.route(mux, "/write", s.handleInfluxWrite, post)
+	s.route(mux, "/query", s.handleInfluxQuery, get, post)
+
+	mux.Handle("GET /metrics", s.metrics.handler())
+	mux.HandleFunc("/", s.metrics.instrument("other", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, Errorf(ErrNotFound, "no endpoint %s %s; see the README for the API", r.Method, r.URL.Path))
-	})
+	}))
 	return mux
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/signer"
@@ -121,7 +122,9 @@ func (s *service) handleWriteMetrics(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.writeLines(r.Context(), db, rp, prec, body.Data); err != nil {
+	s.metrics.bytes.WithLabelValues("wire").Add(float64(len(body.Raw)))
+	s.metrics.bytes.WithLabelValues("data").Add(float64(len(body.Data)))
+	if err := s.writeLines(r.Context(), db, rp, prec, body.Data, "kodo"); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -130,7 +133,7 @@ func (s *service) handleWriteMetrics(w http.ResponseWriter, r *http.Request) {
 
 // writeLines parses line protocol and stores the good points durably. Bad
 // lines answer 400 naming each (the good ones are kept, as InfluxDB does).
-func (s *service) writeLines(ctx context.Context, db meta.Database, rp string, prec lineproto.Precision, data []byte) error {
+func (s *service) writeLines(ctx context.Context, db meta.Database, rp string, prec lineproto.Precision, data []byte, api string) error {
 	batch := s.getBatch()
 	defer s.putBatch(batch)
 	perr := lineproto.Parse(data, lineproto.ParseOptions{
@@ -144,11 +147,12 @@ func (s *service) writeLines(ctx context.Context, db meta.Database, rp string, p
 		return wrapErr(ErrInvalidLine, perr, "%v", perr)
 	}
 	if batch.Len() > 0 {
-		if err := s.storePoints(ctx, db, rp, batch); err != nil {
+		if err := s.storePoints(ctx, db, rp, batch, api); err != nil {
 			return err
 		}
 	}
 	if partial != nil {
+		s.metrics.rejectedLines.Add(float64(partial.Rejected))
 		code := ErrPartialWrite
 		if batch.Len() == 0 {
 			code = ErrInvalidLine // nothing was stored: the body as a whole is bad
@@ -172,16 +176,24 @@ func partialMessage(p *lineproto.PartialError, accepted int) string {
 
 // storePoints writes a batch to the database's engine and updates the
 // bookkeeping that reads rely on (measurement -> RP, series counts).
-func (s *service) storePoints(ctx context.Context, db meta.Database, rp string, batch *lineproto.Batch) error {
+func (s *service) storePoints(ctx context.Context, db meta.Database, rp string, batch *lineproto.Batch, api string) error {
 	eng, err := s.engineFor(db)
 	if err != nil {
 		return err
 	}
+	start := time.Now()
 	werr := eng.WritePoints(ctx, db.Name, rp, batch)
+	s.metrics.writeSeconds.Observe(time.Since(start).Seconds())
 	var pw *tsengine.PartialWriteError
 	if werr != nil && !errors.As(werr, &pw) {
+		s.metrics.engineErrors.WithLabelValues("write").Inc()
 		return engineError(werr, "writing points")
 	}
+	stored := batch.Len()
+	if pw != nil {
+		stored -= pw.Dropped
+	}
+	s.metrics.points.WithLabelValues(api).Add(float64(max(stored, 0)))
 	measurements := make(map[string]struct{}, 4)
 	hashes := make([]uint64, 0, batch.Len())
 	var key []byte

@@ -1,0 +1,239 @@
+package kodo
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	iql "github.com/influxdata/influxql"
+
+	"github.com/kodo-project/kodo/influxql"
+	"github.com/kodo-project/kodo/lineproto"
+	"github.com/kodo-project/kodo/storage/meta"
+	"github.com/kodo-project/kodo/storage/tsengine"
+)
+
+// InfluxDB 1.x compatible endpoints (/ping, /write, /query), so Telegraf,
+// Grafana, the influx CLI and the official clients work unchanged. The
+// workspace token is the credential: the password of u/p or basic auth,
+// or "Authorization: Token <token>". A token reaches its own database only.
+
+// influxVersion is what /ping reports; clients gate features on it.
+const influxVersion = "1.8.10"
+
+func setInfluxHeaders(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("X-Influxdb-Version", influxVersion)
+	h.Set("X-Influxdb-Build", "OSS")
+	h.Set("Request-Id", h.Get("X-Trace-Id"))
+}
+
+// influxError answers as InfluxDB does: {"error": "..."} with the status.
+func (s *service) influxError(w http.ResponseWriter, r *http.Request, err error) {
+	e := asError(err)
+	status := e.Code.Status()
+	if status >= 500 {
+		s.log.Error("request failed", "path", r.URL.Path, "err", err)
+	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", itoa(e.RetryAfter))
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Basic realm="kodo"`)
+	}
+	writeJSON(w, status, map[string]string{"error": e.Message})
+}
+
+func (s *service) handleInfluxPing(w http.ResponseWriter, r *http.Request) {
+	setInfluxHeaders(w)
+	if r.URL.Query().Get("verbose") == "true" {
+		writeJSON(w, http.StatusOK, map[string]string{"version": influxVersion})
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// influxCredential finds the token of an InfluxDB-style request.
+func influxCredential(r *http.Request) string {
+	if auth := r.Header.Get("Authorization"); auth != "" {
+		scheme, rest, _ := strings.Cut(auth, " ")
+		switch strings.ToLower(scheme) {
+		case "token":
+			return strings.TrimSpace(rest)
+		case "basic":
+			raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(rest))
+			if err == nil {
+				user, pass, _ := strings.Cut(string(raw), ":")
+				if pass != "" {
+					return pass
+				}
+				return user
+			}
+		}
+	}
+	q := r.URL.Query()
+	if p := q.Get("p"); p != "" {
+		return p
+	}
+	return r.FormValue("p")
+}
+
+// influxAuth resolves the request's token and checks that the db it names
+// (by engine name or db_uuid) is the token's own.
+func (s *service) influxAuth(r *http.Request) (meta.Database, error) {
+	token := influxCredential(r)
+	if token == "" {
+		return meta.Database{}, Errorf(ErrUnauthorized, "unable to parse authentication credentials: send the workspace token as the password (u/p or basic auth) or as Authorization: Token <token>")
+	}
+	_, db, err := s.tokens.lookup(r.Context(), token)
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) && e.Code == ErrTokenNotFound {
+			return db, Errorf(ErrUnauthorized, "authorization failed")
+		}
+		return db, err
+	}
+	name := r.URL.Query().Get("db")
+	if name == "" {
+		name = r.FormValue("db")
+	}
+	if name != "" && name != db.Name && name != db.UUID {
+		return db, Errorf(ErrForbidden, "database %q is not this token's database (%s)", name, db.Name)
+	}
+	return db, nil
+}
+
+func (s *service) handleInfluxWrite(w http.ResponseWriter, r *http.Request) {
+	setInfluxHeaders(w)
+	db, err := s.influxAuth(r)
+	if err != nil {
+		s.influxError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	rp := q.Get("rp")
+	if rp != "" && rp != db.DefaultRP && !containsString(db.RPs, rp) {
+		s.influxError(w, r, Errorf(ErrRPNotFound, "retention policy not found: %s", rp))
+		return
+	}
+	prec, err := lineproto.ParsePrecision(q.Get("precision"))
+	if err != nil {
+		s.influxError(w, r, wrapErr(ErrBadRequest, err, "%v", err))
+		return
+	}
+	body, err := s.readBody(r)
+	if err != nil {
+		s.influxError(w, r, err)
+		return
+	}
+	defer body.Release()
+	s.metrics.bytes.WithLabelValues("wire").Add(float64(len(body.Raw)))
+	s.metrics.bytes.WithLabelValues("data").Add(float64(len(body.Data)))
+	if err := s.writeLines(r.Context(), db, rp, prec, body.Data, "influx"); err != nil {
+		e := asError(err)
+		switch e.Code {
+		case ErrInvalidLine:
+			e = &Error{Code: e.Code, Message: "unable to parse points: " + e.Message, cause: e}
+		case ErrPartialWrite:
+			e = &Error{Code: e.Code, Message: "partial write: " + e.Message, cause: e}
+		}
+		s.influxError(w, r, e)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func containsString(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// influxResult is a statement result shaped as InfluxDB's /query answers it.
+type influxResult struct {
+	StatementID int                `json:"statement_id"`
+	Series      []tsengine.Row     `json:"series,omitempty"`
+	Messages    []tsengine.Message `json:"messages,omitempty"`
+	Partial     bool               `json:"partial,omitempty"`
+	Err         string             `json:"error,omitempty"`
+}
+
+func (s *service) handleInfluxQuery(w http.ResponseWriter, r *http.Request) {
+	setInfluxHeaders(w)
+	if r.Method == http.MethodPost {
+		// q, db, epoch may come as a form body; bound it like every body.
+		r.Body = http.MaxBytesReader(w, r.Body, s.limit.MaxBodyBytes)
+	}
+	db, err := s.influxAuth(r)
+	if err != nil {
+		s.influxError(w, r, err)
+		return
+	}
+	text := r.FormValue("q")
+	if strings.TrimSpace(text) == "" {
+		s.influxError(w, r, Errorf(ErrBadRequest, `missing required parameter "q"`))
+		return
+	}
+	epoch := r.FormValue("epoch")
+	// GET runs reads only, as InfluxDB 1.x does; POST may also manage.
+	allow := influxql.AllowRead
+	if r.Method == http.MethodPost {
+		allow = influxql.AllowManage
+	}
+	results, err := s.influxStatements(r.Context(), db, text, allow, epoch)
+	if err != nil {
+		s.influxError(w, r, err)
+		return
+	}
+	out := make([]influxResult, len(results))
+	for i, res := range results {
+		out[i] = influxResult{StatementID: res.StatementID, Series: res.Series, Messages: res.Messages, Err: res.Err}
+	}
+	if r.FormValue("chunked") == "true" {
+		// One JSON document per result, as InfluxDB streams chunks.
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		enc := json.NewEncoder(w)
+		for _, res := range out {
+			_ = enc.Encode(map[string]any{"results": []influxResult{res}})
+		}
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"results": out})
+}
+
+// influxStatements answers SHOW DATABASES with the token's database only
+// (clients such as the influx CLI's "use" ask it) and runs everything else
+// through the scope guard.
+func (s *service) influxStatements(ctx context.Context, db meta.Database, text string, allow influxql.Allow, epoch string) ([]tsengine.Result, error) {
+	parsed, perr := iql.ParseQuery(text)
+	if perr == nil && len(parsed.Statements) > 0 {
+		only := true
+		for _, st := range parsed.Statements {
+			if _, ok := st.(*iql.ShowDatabasesStatement); !ok {
+				only = false
+			}
+		}
+		if only {
+			res := make([]tsengine.Result, len(parsed.Statements))
+			for i := range res {
+				res[i] = tsengine.Result{StatementID: i, Series: []tsengine.Row{{Name: "databases", Columns: []string{"name"}, Values: [][]any{{db.Name}}}}}
+			}
+			return res, nil
+		}
+	}
+	q, err := influxql.Guard(text, db.Name, allow)
+	if err != nil {
+		return nil, wrapErr(ErrInvalidSQL, err, "error parsing query: %v", err)
+	}
+	if n := len(q.Statements); n > s.opts.Limits.MaxQueryStatements {
+		return nil, Errorf(ErrInvalidSQL, "%d statements in one request; the limit is %d", n, s.opts.Limits.MaxQueryStatements)
+	}
+	return s.execQuery(ctx, db.Name, db.InstanceUUID, q, epoch)
+}
