@@ -59,6 +59,12 @@ type Limits struct {
 	QueryTimeout         time.Duration // one query; default 30s
 	MaxQueryStatements   int           // statements per query; default 20
 	MinCQEvery           time.Duration // shortest aggr_every of a CQ; default 1m
+	// Backpressure: past these bounds requests wait QueueWait, then get
+	// 429 with Retry-After.
+	MaxConcurrentWrites  int           // default 32
+	MaxConcurrentQueries int           // default 32
+	MaxInflightBytes     int64         // body bytes of admitted writes; default 512 MiB
+	QueueWait            time.Duration // default 2s
 }
 
 // DefaultRetentionPolicies is the RP table used when Options names none.
@@ -117,6 +123,18 @@ func (o *Options) applyDefaults() {
 	}
 	if l.MinCQEvery <= 0 {
 		l.MinCQEvery = time.Minute
+	}
+	if l.MaxConcurrentWrites <= 0 {
+		l.MaxConcurrentWrites = 32
+	}
+	if l.MaxConcurrentQueries <= 0 {
+		l.MaxConcurrentQueries = 32
+	}
+	if l.MaxInflightBytes <= 0 {
+		l.MaxInflightBytes = 512 << 20
+	}
+	if l.QueueWait <= 0 {
+		l.QueueWait = 2 * time.Second
 	}
 }
 

@@ -29,6 +29,8 @@ type service struct {
 	placeable []string                   // instance uuids new databases may go to
 
 	metrics *metrics
+	writes  *gate
+	queries *gate
 	tokens  *tokenCache
 	mrp     *measurementRPCache
 	series  *seriesCounter
@@ -48,6 +50,8 @@ func newService(ctx context.Context, opts *Options, store meta.Store) (*service,
 		limit:   httpx.Limits{MaxBodyBytes: opts.Limits.MaxBodyBytes, MaxDecompressedBytes: opts.Limits.MaxDecompressedBytes},
 		engines: map[string]tsengine.Engine{},
 		metrics: newMetrics(),
+		writes:  newGate("writes", opts.Limits.MaxConcurrentWrites, opts.Limits.MaxInflightBytes, opts.Limits.QueueWait),
+		queries: newGate("queries", opts.Limits.MaxConcurrentQueries, opts.Limits.MaxInflightBytes, opts.Limits.QueueWait),
 		tokens:  newTokenCache(store, time.Minute),
 		mrp:     newMeasurementRPCache(store),
 		series:  newSeriesCounter(5*time.Minute, opts.Now),
@@ -206,8 +210,9 @@ func (s *service) routes() http.Handler {
 	s.route(mux, "/v1/ping", s.handlePing, get, post)
 
 	// Signed writes (workspace token + signature).
-	s.route(mux, "/v1/write", s.handleWriteMetrics, post)
-	s.route(mux, "/v1/write/metrics", s.handleWriteMetrics, post)
+	write := s.admit(s.writes, s.handleWriteMetrics, s.fail)
+	s.route(mux, "/v1/write", write, post)
+	s.route(mux, "/v1/write/metrics", write, post)
 	s.route(mux, "/v1/datakit/online", s.handleDatakitOnline, post)
 	s.route(mux, "/v1/check/token/{token}", s.handleCheckToken, get)
 
@@ -215,13 +220,13 @@ func (s *service) routes() http.Handler {
 	m := func(path string, h http.HandlerFunc, methods ...string) { s.route(mux, path, s.admin(h), methods...) }
 	m("/v1/workspace/create", s.handleWorkspaceCreate, post)
 	m("/v1/workspace/keypair/create", s.handleCreateKeyPair, post)
-	m("/v1/read/metrics", s.handleReadMetrics, post)
+	m("/v1/read/metrics", s.admit(s.queries, s.handleReadMetrics, s.fail), post)
 	m("/v1/rewrite", s.handleRewrite, post)
 	m("/v1/cq/create", s.handleCQCreate, post)
 	m("/v1/cq/modify", s.handleCQModify, post)
 	m("/v1/cq/delete", s.handleCQDelete, post)
 	m("/v1/cq/syncupdate", s.handleCQSync, post)
-	m("/v1/manage/metrics", s.handleManageMetrics, post)
+	m("/v1/manage/metrics", s.admit(s.queries, s.handleManageMetrics, s.fail), post)
 	m("/v1/influx/add_db", s.handleAddDB, post)
 	m("/v1/modify/dbrp", s.handleModifyDBRP, post)
 	m("/v1/measurement/get_rp", s.handleGetRP, post)
@@ -232,8 +237,8 @@ func (s *service) routes() http.Handler {
 
 	// InfluxDB 1.x compatible API.
 	s.route(mux, "/ping", s.handleInfluxPing, get)
-	s.route(mux, "/write", s.handleInfluxWrite, post)
-	s.route(mux, "/query", s.handleInfluxQuery, get, post)
+	s.route(mux, "/write", s.admit(s.writes, s.handleInfluxWrite, s.influxError), post)
+	s.route(mux, "/query", s.admit(s.queries, s.handleInfluxQuery, s.influxError), get, post)
 
 	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.HandleFunc("/", s.metrics.instrument("other", func(w http.ResponseWriter, r *http.Request) {
