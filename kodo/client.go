@@ -102,7 +102,7 @@ var ErrNoCredentials = errors.New("kodo: this call needs ClientOptions.Token or 
 func NewClient(baseURL string, opts ClientOptions) (*Client, error) {
 	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
 	if err != nil {
-		return nil, fmt.Errorf("kodo: base URL %q: %w", baseURL, err)
+		return nil, fmt.Errorf("kodo: base URL %q: %w; want http://host:port or https://host", baseURL, err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
 		return nil, fmt.Errorf("kodo: base URL %q: want http://host:port or https://host", baseURL)
