@@ -62,6 +62,46 @@ type ContinuousQuery struct {
 	CreatedAt     time.Time
 }
 
+// PandoraKeyPair is a Pandora TSDB v4 access key and its secret.
+type PandoraKeyPair struct {
+	AccessKey string
+	SecretKey string
+	CreatedAt time.Time
+}
+
+// PandoraRepo is a Pandora repo: one engine database owned by one access key.
+type PandoraRepo struct {
+	AccessKey string
+	Name      string
+	Region    string
+	Metadata  map[string]string // never nil when read from a Store
+	CreatedAt time.Time
+	Deleting  bool
+}
+
+// PandoraSeries is a measurement of a repo with its own retention.
+type PandoraSeries struct {
+	AccessKey string
+	Repo      string
+	Name      string
+	Retention string // "1d".."30d"
+	Metadata  map[string]string
+	Type      int // 1: created by the user
+	CreatedAt time.Time
+	Deleting  bool
+}
+
+// PandoraView is a named SELECT over a repo's series.
+type PandoraView struct {
+	AccessKey string
+	Repo      string
+	Name      string
+	SQL       string
+	Retention string
+	Metadata  map[string]string
+	CreatedAt time.Time
+}
+
 // Store keeps the gateway's metadata. SQLite (embedded default) and
 // PostgreSQL implement it and pass the same suite (metatest).
 // Methods return ErrNotFound / ErrConflict / ErrInvalid wrapped in an *Error
@@ -131,6 +171,31 @@ type Store interface {
 	CQ(ctx context.Context, uuid string) (ContinuousQuery, error)
 	// CQsByWorkspace lists oldest first (CreatedAt, then UUID).
 	CQsByWorkspace(ctx context.Context, workspaceUUID string) ([]ContinuousQuery, error)
+
+	// Pandora TSDB v4 records, keyed by access key first so two key pairs
+	// never see each other's repos. Creating a series or view of a missing
+	// repo is ErrNotFound; deleting a repo removes its series and views.
+	AddPandoraKeyPair(ctx context.Context, kp PandoraKeyPair) error
+	PandoraKeyPair(ctx context.Context, accessKey string) (PandoraKeyPair, error)
+	CreatePandoraRepo(ctx context.Context, r PandoraRepo) error
+	PandoraRepo(ctx context.Context, ak, name string) (PandoraRepo, error)
+	PandoraRepos(ctx context.Context, ak string) ([]PandoraRepo, error)
+	// UpdatePandoraRepo rewrites Metadata and Deleting of an existing repo.
+	UpdatePandoraRepo(ctx context.Context, r PandoraRepo) error
+	DeletePandoraRepo(ctx context.Context, ak, name string) error
+	CreatePandoraSeries(ctx context.Context, s PandoraSeries) error
+	PandoraSeries(ctx context.Context, ak, repo, name string) (PandoraSeries, error)
+	PandoraSeriesList(ctx context.Context, ak, repo string) ([]PandoraSeries, error)
+	// UpdatePandoraSeries rewrites Metadata and Deleting of an existing series.
+	UpdatePandoraSeries(ctx context.Context, s PandoraSeries) error
+	DeletePandoraSeries(ctx context.Context, ak, repo, name string) error
+	CreatePandoraView(ctx context.Context, v PandoraView) error
+	PandoraView(ctx context.Context, ak, repo, name string) (PandoraView, error)
+	PandoraViews(ctx context.Context, ak, repo string) ([]PandoraView, error)
+	DeletePandoraView(ctx context.Context, ak, repo, name string) error
+	// PandoraDeleting lists the repos and series marked deleting, of every
+	// access key, so a restarted service finishes their deletion.
+	PandoraDeleting(ctx context.Context) ([]PandoraRepo, []PandoraSeries, error)
 
 	// Close releases the backend; calling it again is harmless.
 	Close() error

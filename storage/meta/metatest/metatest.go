@@ -56,6 +56,10 @@ func Run(t *testing.T, open func(t *testing.T) meta.Store, opts ...Option) {
 		{"CascadeOnDeleteDatabase", testCascade},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"ConcurrentConflicts", testConcurrentConflicts},
+		{"PandoraKeyPairs", testPandoraKeyPairs},
+		{"PandoraRepos", testPandoraRepos},
+		{"PandoraSeriesViews", testPandoraSeriesViews},
+		{"PandoraConcurrentCreate", testPandoraConcurrentCreate},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kodo-project/kodo/storage/meta"
+	"github.com/kodo-project/kodo/storage/meta/internal/migrate"
 	"github.com/kodo-project/kodo/storage/meta/metatest"
 )
 
@@ -68,7 +69,9 @@ func TestOpenSettings(t *testing.T) {
 
 	var n int
 	require.NoError(t, s.wdb.QueryRowContext(ctx, "SELECT COUNT(*) FROM schema_migrations").Scan(&n))
-	assert.Equal(t, 1, n)
+	ms, err := migrate.Load(migrationFS, "migrations")
+	require.NoError(t, err)
+	assert.Equal(t, len(ms), n, "every embedded migration applied once")
 }
 
 // TestTwoStoresOneFile opens the same file twice, as two processes would:

@@ -1,0 +1,97 @@
+package docs
+
+import (
+	"bytes"
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestFieldsRoundTrip(t *testing.T) {
+	tests := []struct {
+		in   map[string]any
+		json string
+	}{
+		{map[string]any{"f": 2.0, "i": int64(2), "u": uint64(math.MaxUint64), "b": true, "s": "x\"y"}, `{"b":true,"f":2.0,"i":2,"s":"x\"y","u":18446744073709551615}`},
+		{map[string]any{"e": 1e300, "n": -0.5}, `{"e":1e+300,"n":-0.5}`},
+		{nil, `{}`},
+	}
+	for _, tc := range tests {
+		b, err := AppendFieldsJSON(nil, tc.in)
+		require.NoError(t, err)
+		assert.Equal(t, tc.json, string(b))
+		got, err := DecodeFields(b)
+		require.NoError(t, err)
+		if tc.in == nil {
+			assert.Empty(t, got)
+			continue
+		}
+		assert.Equal(t, tc.in, got)
+	}
+	_, err := AppendFieldsJSON(nil, map[string]any{"x": math.NaN()})
+	assert.ErrorIs(t, err, ErrInvalid)
+	_, err = AppendFieldsJSON(nil, map[string]any{"x": []int{1}})
+	assert.ErrorIs(t, err, ErrInvalid)
+	_, err = DecodeFields([]byte(`[`))
+	assert.Error(t, err)
+}
+
+func TestWordsAndTerms(t *testing.T) {
+	assert.Equal(t, []string{"get", "index", "html", "200", "ünï", "日志"}, Words("GET /index.html 200 ÜNÏ, 日志!"))
+	assert.Empty(t, Words(" ,.;"))
+	d := Document{Name: "n", Class: "c", Source: "s", Tags: map[string]string{"t": "v"}, Fields: map[string]any{"f": 1.5, "x": []int{}}}
+	assert.ElementsMatch(t, []string{"__name=n", "__class=c", "__source=s", "t=v", "f=1.5"}, Terms(&d))
+}
+
+func TestParseKindAndSort(t *testing.T) {
+	for in, want := range map[string]Kind{"object": KindObject, "Logs": KindLogging, "keyevent": KindKeyEvent} {
+		k, err := ParseKind(in)
+		require.NoError(t, err)
+		assert.Equal(t, want, k)
+	}
+	_, err := ParseKind("metric")
+	assert.Error(t, err)
+	s, err := ParseSort("asc")
+	require.NoError(t, err)
+	assert.Equal(t, SortTimeAsc, s)
+	_, err = ParseSort("name")
+	assert.ErrorIs(t, err, ErrInvalid)
+}
+
+func TestDocID(t *testing.T) {
+	a := Document{Name: "h", Class: "host", Time: 1, Content: "x"}
+	b := a
+	b.Content, b.Time = "y", 2
+	assert.Equal(t, DocID("w", KindObject, &a), DocID("w", KindObject, &b), "objects are identified by class and name")
+	assert.NotEqual(t, DocID("w", KindLogging, &a), DocID("w", KindLogging, &b))
+	assert.NotEqual(t, DocID("w", KindLogging, &a), DocID("w2", KindLogging, &a))
+	c := a
+	c.Time = 5
+	assert.Negative(t, bytes.Compare(DocID("w", KindLogging, &a), DocID("w", KindLogging, &c)), "log ids sort by time")
+}
+
+func FuzzDecodeFields(f *testing.F) {
+	f.Add([]byte(`{"a":1,"b":2.0,"c":"x","d":true}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := DecodeFields(data)
+		if err != nil {
+			return
+		}
+		scalar := true
+		for _, v := range m {
+			if _, ok := FormatValue(v); !ok {
+				scalar = false
+			}
+		}
+		if !scalar {
+			return
+		}
+		b, err := AppendFieldsJSON(nil, m)
+		require.NoError(t, err)
+		m2, err := DecodeFields(b)
+		require.NoError(t, err)
+		require.Equal(t, m, m2)
+	})
+}

@@ -1,0 +1,58 @@
+// Package tsdb is the Pandora TSDB v4 service of Kodo: the HTTP API of
+// Qiniu's time-series database (repos, series, views, points, queries)
+// over a tsengine.Engine, and a Go client for it.
+//
+// # Model
+//
+// A repo belongs to the access key that created it and is one engine
+// database, named by DatabaseName ("pandora_<hash of the AK>_<repo>"), so
+// two key pairs may use the same repo names. A series is a measurement
+// whose points live in the retention policy of its retention: "7d" is RP
+// "r7d" with a 7×24h duration, created on demand. Queries name series
+// bare; the service rewrites every FROM source on the syntax tree to
+// "rp".series (a regex becomes the list of matching series), after the
+// scope guard of package influxql has confined the query to the repo's
+// database and before the time-zone shift reads time literals in the
+// caller's zone.
+//
+// Deleting a repo or a series is asynchronous: the record is marked
+// deleting ("deleting":"true" in listings, E6106/E6305 for changes and
+// writes), a goroutine drops the data, then the record. Close stops those
+// goroutines; an unfinished deletion resumes at the next NewService.
+//
+// # Answers
+//
+// Success is 200 with JSON ({} when there is nothing to return). Errors are
+// {"error":"E6303: Series does not exist: <detail>"} with
+// Content-Type: application/json exactly and the status of the spec's
+// tables (see Code and its Status); a bad signature is 401
+// {"error":"bad token"}. The documented text is kept verbatim, typos
+// included, and a detail naming the culprit follows it.
+//
+// A body over Config.Limits is 413 (a gzip body with an unknown encoding
+// 415), still with an E6000 error, rather than the table's 400.
+//
+// Readings of the spec this package chose:
+//   - An unknown repo, or one of another key pair, is 404 E6004 (the spec's
+//     "resource not found"; it has no repo-specific code).
+//   - Metadata updates replace the whole map; DELETE .../meta empties it.
+//   - A points body is all or nothing for syntax and unknown series: a
+//     line that does not parse, or a measurement that is not a series of
+//     the repo (E6303, naming it), rejects the body and nothing is written.
+//     Points older than their series' retention are dropped by the engine;
+//     the write still answers 200, with {"dropped":n,"reason":...}.
+//     A field type conflict is 400 E6000.
+//   - Views (not in the spec; the official SDK has them) are stored SELECTs
+//     over the repo's series, read as a subquery when a query names them.
+//     Their codes are the SDK's: E6400 bad name, E6403 bad SQL, E6410 not
+//     found, E6411 exists. A view's retention is validated and reported
+//     only: the view holds no data.
+//   - GET /v4/repos/<repo>/series/<name> (not in the spec) describes one
+//     series, metadata included.
+//
+// # Client
+//
+// Client signs every call with the Pandora AK/SK scheme through
+// signer.PandoraTransport and returns *Error for API failures, so
+// CodeOf(err) == "E6303" or errors.Is(err, &Error{Code: "E6303"}).
+package tsdb

@@ -1,0 +1,188 @@
+package tsdb
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/kodo-project/kodo/lineproto"
+	"github.com/kodo-project/kodo/storage/tsengine"
+)
+
+// WriteResult is the answer to a points write. Dropped counts points the
+// engine discarded because they are older than their series' retention:
+// they would have expired at once, so the write still succeeds, but the
+// caller is told. It is empty ({}) when every point was stored.
+type WriteResult struct {
+	Dropped int    `json:"dropped,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+var batchPool = sync.Pool{New: func() any { return new(lineproto.Batch) }}
+
+// retentionReason is the engine's PartialWriteError reason for points
+// outside their retention policy.
+const retentionReason = "points beyond retention policy"
+
+// writePoints stores a line-protocol body. Every measurement must be a
+// series of the repo; the body is refused as a whole otherwise, and
+// nothing is acknowledged before the engine has it durably.
+func (s *Service) writePoints(q *request, repo string) *Error {
+	if _, e := s.loadRepo(q.ctx, q.ak, repo, false); e != nil {
+		return e
+	}
+	b := batchPool.Get().(*lineproto.Batch)
+	b.Reset()
+	defer batchPool.Put(b)
+	err := lineproto.Parse(q.body, lineproto.ParseOptions{Now: s.now(), Limits: s.cfg.LineLimits}, b)
+	if err != nil {
+		var pe *lineproto.PartialError
+		var de *lineproto.DecodeError
+		switch {
+		case errors.As(err, &pe):
+			return apiError(CodeBadRequest, "line protocol: %v; nothing was written", pe)
+		case errors.As(err, &de):
+			e := apiError(CodeBadRequest, "line protocol: %v; nothing was written", de)
+			if de.Limit != "" {
+				e.Status = 413
+			}
+			return e
+		}
+		return apiError(CodeBadRequest, "line protocol: %v", err)
+	}
+	if b.Len() == 0 {
+		return apiError(CodeBadRequest, "the body holds no point")
+	}
+	list, err := s.cfg.Store.PandoraSeriesList(q.ctx, q.ak, repo)
+	if err != nil {
+		return s.internal("listing series", err)
+	}
+	byName := make(map[string]*Series, len(list))
+	for i := range list {
+		byName[list[i].Name] = &list[i]
+	}
+	// rpOf[i] is the RP of point i; most bodies use one RP, then the batch
+	// goes to the engine as it is.
+	rpOf := make([]string, b.Len())
+	var missing, deleting []string
+	rps := map[string]bool{}
+	for i := 0; i < b.Len(); i++ {
+		m := b.At(i).Measurement
+		se := byName[string(m)]
+		switch {
+		case se == nil:
+			missing = appendOnce(missing, string(m))
+		case se.Deleting:
+			deleting = appendOnce(deleting, se.Name)
+		default:
+			rpOf[i] = RPName(se.Retention)
+			rps[rpOf[i]] = true
+		}
+	}
+	if len(missing) > 0 {
+		return apiError(CodeSeriesNotFound, "%s in repo %q (create the series first); nothing was written", nameList(missing), repo)
+	}
+	if len(deleting) > 0 {
+		return apiError(CodeSeriesDeleting, "%s; nothing was written", nameList(deleting))
+	}
+	db := DatabaseName(q.ak, repo)
+	var res WriteResult
+	var reasons []string
+	write := func(rp string, part *lineproto.Batch) *Error {
+		err := s.cfg.Engine.WritePoints(q.ctx, db, rp, part)
+		var pwe *tsengine.PartialWriteError
+		switch {
+		case err == nil:
+		case errors.As(err, &pwe):
+			res.Dropped += pwe.Dropped
+			reasons = append(reasons, pwe.Reason)
+		case err != nil && strings.Contains(err.Error(), "field type conflict"):
+			// Some engines report a conflict inside one body as a plain
+			// error rather than a PartialWriteError; it is still the
+			// writer's to fix.
+			return apiError(CodeBadRequest, "%v", err)
+		case errors.Is(err, tsengine.ErrDatabaseNotFound), errors.Is(err, tsengine.ErrRetentionPolicyNotFound):
+			// The repo went away between the lookup and the write.
+			return apiError(CodeRepoDeleting, "repo %q", repo)
+		default:
+			return s.internal("writing points", err)
+		}
+		return nil
+	}
+	if len(rps) == 1 {
+		if e := write(rpOf[0], b); e != nil {
+			return e
+		}
+	} else {
+		names := make([]string, 0, len(rps))
+		for rp := range rps {
+			names = append(names, rp)
+		}
+		sort.Strings(names)
+		part := batchPool.Get().(*lineproto.Batch)
+		defer batchPool.Put(part)
+		for _, rp := range names {
+			part.Reset()
+			for i := 0; i < b.Len(); i++ {
+				if rpOf[i] == rp {
+					if err := part.Append(b.At(i)); err != nil {
+						return s.internal("splitting points by retention", err)
+					}
+				}
+			}
+			if e := write(rp, part); e != nil {
+				return e
+			}
+		}
+	}
+	if res.Dropped > 0 {
+		reason := strings.Join(reasons, "; ")
+		if !onlyRetention(reasons) {
+			// Refused for something the writer must fix (a field type
+			// conflict): an error, though the other points are stored.
+			return apiError(CodeBadRequest, "%d points refused: %s (the other points were stored)", res.Dropped, reason)
+		}
+		res.Reason = "older than the series retention: " + reason
+	}
+	return ok(q, res)
+}
+
+func onlyRetention(reasons []string) bool {
+	for _, r := range reasons {
+		for _, part := range strings.Split(r, "; ") {
+			if part != retentionReason {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func appendOnce(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+// nameList quotes up to five names for a message.
+func nameList(names []string) string {
+	const max = 5
+	var sb strings.Builder
+	sb.WriteString("series ")
+	for i, n := range names {
+		if i == max {
+			fmt.Fprintf(&sb, " and %d more", len(names)-max)
+			break
+		}
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		fmt.Fprintf(&sb, "%q", n)
+	}
+	return sb.String()
+}

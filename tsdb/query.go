@@ -1,0 +1,284 @@
+package tsdb
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"mime"
+	"strconv"
+	"strings"
+
+	iql "github.com/influxdata/influxql"
+
+	kql "github.com/kodo-project/kodo/influxql"
+	"github.com/kodo-project/kodo/storage/tsengine"
+)
+
+// QueryRet is the answer to a query, as the spec shapes it.
+type QueryRet struct {
+	Results []QueryResult `json:"results,omitempty"`
+}
+
+// QueryResult answers one statement.
+type QueryResult struct {
+	Series []Serie `json:"series,omitempty"`
+}
+
+// Serie is one tag set of a statement's answer. Times are RFC3339 strings.
+type Serie struct {
+	Name    string            `json:"name,omitempty"`
+	Tags    map[string]string `json:"tags,omitempty"`
+	Columns []string          `json:"columns,omitempty"`
+	Values  [][]any           `json:"values,omitempty"`
+}
+
+type queryBody struct {
+	SQL string `json:"sql"`
+}
+
+// querySQL takes the SQL from ?q= (GET), a JSON {"sql"} body or a
+// text/plain body (POST).
+func querySQL(q *request) (string, *Error) {
+	if q.r.Method == "GET" {
+		return q.r.URL.Query().Get("q"), nil
+	}
+	body := bytes.TrimSpace(q.body)
+	if len(body) == 0 {
+		return q.r.URL.Query().Get("q"), nil
+	}
+	mt, _, _ := mime.ParseMediaType(q.r.Header.Get("Content-Type"))
+	if mt == "application/json" || (mt != "text/plain" && body[0] == '{') {
+		var b queryBody
+		if e := decodeJSON(body, &b, true); e != nil {
+			return "", e
+		}
+		return b.SQL, nil
+	}
+	return string(body), nil
+}
+
+func (s *Service) query(q *request, repo string) *Error {
+	if _, e := s.loadRepo(q.ctx, q.ak, repo, false); e != nil {
+		return e
+	}
+	sql, e := querySQL(q)
+	if e != nil {
+		return e
+	}
+	if strings.TrimSpace(sql) == "" {
+		return apiError(CodeInvalidSQL, "the query is empty: send it as ?q=, {\"sql\":...} or a text/plain body")
+	}
+	tz, hasTZ := q.r.URL.Query()["timezone"]
+	hasTZ = hasTZ && tz[0] != "" // "timezone=" is UTC, like no parameter
+	if hasTZ {
+		if _, err := kql.ParseTimezone(tz[0]); err != nil {
+			return apiError(CodeInvalidTimezone, "%v", err)
+		}
+	}
+	db := DatabaseName(q.ak, repo)
+	parsed, err := kql.Guard(sql, db, kql.AllowRead)
+	if err != nil {
+		return apiError(CodeInvalidSQL, "%v", err)
+	}
+	rw, e := s.newResolver(q.ctx, q.ak, repo)
+	if e != nil {
+		return e
+	}
+	viewNames := make([]string, len(parsed.Statements))
+	for i, st := range parsed.Statements {
+		name, err := rw.statement(st)
+		if err != nil {
+			return apiError(CodeInvalidSQL, "statement %d: %v", i+1, err)
+		}
+		viewNames[i] = name
+	}
+	if hasTZ {
+		// After the sources are resolved, so view subqueries shift too.
+		if err := kql.ShiftTimezone(parsed, tz[0]); err != nil {
+			return apiError(CodeInvalidTimezone, "%v", err)
+		}
+	}
+	ctx := q.ctx
+	if s.cfg.QueryTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.cfg.QueryTimeout)
+		defer cancel()
+	}
+	results, err := s.cfg.Engine.Query(ctx, db, parsed, tsengine.QueryOptions{})
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || (err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded)):
+		return apiError(CodeQueryTimeout, "the limit is %s", s.cfg.QueryTimeout)
+	case errors.Is(err, tsengine.ErrDatabaseNotFound):
+		return apiError(CodeRepoDeleting, "repo %q", repo)
+	case errors.Is(err, tsengine.ErrUnavailable):
+		return s.internal("query", err)
+	case err != nil && q.ctx.Err() != nil:
+		return apiError(CodeQueryInterrupted, "the request was cancelled")
+	case err != nil:
+		return apiError(CodeExecuteSQL, "%v", err)
+	}
+	if len(results) == 0 {
+		return apiError(CodeQueryInterrupted, "")
+	}
+	out := QueryRet{Results: make([]QueryResult, 0, len(results))}
+	for i, r := range results {
+		if r.Err != "" {
+			if strings.Contains(r.Err, "timeout") || strings.Contains(r.Err, "query killed") || strings.Contains(r.Err, "interrupted") {
+				if ctx.Err() != nil {
+					return apiError(CodeQueryTimeout, "the limit is %s", s.cfg.QueryTimeout)
+				}
+			}
+			return apiError(CodeExecuteSQL, "statement %d: %s", i+1, r.Err)
+		}
+		qr := QueryResult{}
+		for _, row := range r.Series {
+			name := row.Name
+			if i < len(viewNames) && viewNames[i] != "" {
+				name = viewNames[i]
+			}
+			qr.Series = append(qr.Series, Serie{Name: name, Tags: row.Tags, Columns: row.Columns, Values: row.Values})
+		}
+		out.Results = append(out.Results, qr)
+	}
+	return ok(q, out)
+}
+
+// resolver rewrites the sources of a query: a series named bare is read
+// from the RP of its retention, a view becomes its SELECT as a subquery,
+// and a regex expands to the matching series.
+type resolver struct {
+	series map[string]Series
+	names  []string // series names, sorted by the store
+	views  map[string]View
+}
+
+func (s *Service) newResolver(ctx context.Context, ak, repo string) (*resolver, *Error) {
+	list, err := s.cfg.Store.PandoraSeriesList(ctx, ak, repo)
+	if err != nil {
+		return nil, s.internal("listing series", err)
+	}
+	views, err := s.cfg.Store.PandoraViews(ctx, ak, repo)
+	if err != nil {
+		return nil, s.internal("listing views", err)
+	}
+	r := &resolver{series: map[string]Series{}, views: map[string]View{}}
+	for _, se := range list {
+		if !se.Deleting {
+			r.series[se.Name] = se
+			r.names = append(r.names, se.Name)
+		}
+	}
+	for _, v := range views {
+		r.views[v.Name] = v
+	}
+	return r, nil
+}
+
+// statement rewrites st in place. It returns the view name when st reads
+// a single view, so the answer is named for the view.
+func (r *resolver) statement(st iql.Statement) (string, error) {
+	switch st := st.(type) {
+	case *iql.SelectStatement:
+		view := ""
+		if len(st.Sources) == 1 {
+			if m, ok := st.Sources[0].(*iql.Measurement); ok && m.Regex == nil && m.RetentionPolicy == "" {
+				if _, isView := r.views[m.Name]; isView {
+					view = m.Name
+				}
+			}
+		}
+		return view, r.selectStmt(st, 0)
+	case *iql.ExplainStatement:
+		return "", r.selectStmt(st.Statement, 0)
+	case *iql.ShowFieldKeysStatement:
+		st.Sources = r.seriesSources(st.Sources)
+	case *iql.ShowTagKeysStatement:
+		st.Sources = r.seriesSources(st.Sources)
+	case *iql.ShowTagValuesStatement:
+		st.Sources = r.seriesSources(st.Sources)
+	case *iql.ShowSeriesStatement:
+		st.Sources = r.seriesSources(st.Sources)
+	}
+	return "", nil
+}
+
+// maxViewDepth stops a view that (through an edit of the store) names
+// itself from recursing forever.
+const maxViewDepth = 4
+
+func (r *resolver) selectStmt(st *iql.SelectStatement, depth int) error {
+	out := make(iql.Sources, 0, len(st.Sources))
+	for _, src := range st.Sources {
+		switch src := src.(type) {
+		case *iql.SubQuery:
+			if err := r.selectStmt(src.Statement, depth); err != nil {
+				return err
+			}
+			out = append(out, src)
+		case *iql.Measurement:
+			if src.Regex == nil && src.RetentionPolicy == "" {
+				if v, isView := r.views[src.Name]; isView {
+					if depth >= maxViewDepth {
+						return errors.New("views nest too deeply")
+					}
+					vst, err := iql.ParseStatement(v.SQL)
+					if err != nil {
+						return errors.New("view " + strconv.Quote(v.Name) + " no longer parses: " + err.Error())
+					}
+					sel, ok := vst.(*iql.SelectStatement)
+					if !ok {
+						return errors.New("view " + strconv.Quote(v.Name) + " is not a SELECT")
+					}
+					if err := r.selectStmt(sel, depth+1); err != nil {
+						return err
+					}
+					out = append(out, &iql.SubQuery{Statement: sel})
+					continue
+				}
+			}
+			out = append(out, r.measurement(src)...)
+		default:
+			out = append(out, src)
+		}
+	}
+	st.Sources = out
+	return nil
+}
+
+func (r *resolver) seriesSources(srcs iql.Sources) iql.Sources {
+	out := make(iql.Sources, 0, len(srcs))
+	for _, src := range srcs {
+		if m, ok := src.(*iql.Measurement); ok {
+			out = append(out, r.measurement(m)...)
+			continue
+		}
+		out = append(out, src)
+	}
+	return out
+}
+
+// measurement puts a series in its RP; a regex becomes the list of
+// matching series (each in its own RP), or stays as it is when none match.
+func (r *resolver) measurement(m *iql.Measurement) []iql.Source {
+	if m.RetentionPolicy != "" {
+		return []iql.Source{m}
+	}
+	if m.Regex != nil {
+		var out []iql.Source
+		for _, name := range r.names {
+			if m.Regex.Val.MatchString(name) {
+				out = append(out, &iql.Measurement{Database: m.Database, RetentionPolicy: RPName(r.series[name].Retention), Name: name})
+			}
+		}
+		if len(out) == 0 {
+			return []iql.Source{m}
+		}
+		return out
+	}
+	if se, ok := r.series[m.Name]; ok {
+		c := *m
+		c.RetentionPolicy = RPName(se.Retention)
+		return []iql.Source{&c}
+	}
+	return []iql.Source{m}
+}
