@@ -236,8 +236,15 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 		}
 		hc = c.signed
 	}
+	// cl.path is escaped (path segments from callers go through
+	// url.PathEscape), so a token holding "/" stays one segment.
 	u := *c.base
-	u.Path += cl.path
+	u.RawPath = c.base.EscapedPath() + cl.path
+	p, err := url.PathUnescape(u.RawPath)
+	if err != nil {
+		return fmt.Errorf("kodo: %s %s: %w", cl.method, cl.path, err)
+	}
+	u.Path = p
 	u.RawQuery = cl.query.Encode()
 	target := u.String()
 
@@ -1035,6 +1042,7 @@ type Writer struct {
 	changed chan struct{} // closed and replaced whenever done advances
 	errs    []error
 	closed  bool
+	spare   []byte // the buffer of a sent request, reused by the next seal
 
 	wake   chan struct{} // a request was sealed
 	stop   chan struct{} // Close was called
@@ -1154,7 +1162,11 @@ func (w *Writer) sealLocked() {
 	}
 	w.sealed++
 	w.queue = append(w.queue, writerChunk{lines: w.cur, n: w.curN, seq: w.sealed})
-	w.cur = make([]byte, 0, min(cap(w.cur), w.opts.BatchBytes+(64<<10)))
+	if w.spare != nil {
+		w.cur, w.spare = w.spare, nil
+	} else {
+		w.cur = make([]byte, 0, min(cap(w.cur), w.opts.BatchBytes+(64<<10)))
+	}
 	w.curN = 0
 }
 
@@ -1278,7 +1290,9 @@ func (w *Writer) drain() {
 		}
 		w.mu.Lock()
 		if werr != nil {
-			w.errs = append(w.errs, werr)
+			w.errs = append(w.errs, werr) // keeps ch.lines: the points go back to the caller
+		} else if w.spare == nil {
+			w.spare = ch.lines[:0]
 		}
 		w.done = ch.seq
 		close(w.changed)

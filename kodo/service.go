@@ -10,11 +10,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kodo-project/kodo/documents"
 	"github.com/kodo-project/kodo/internal/httpx"
+	"github.com/kodo-project/kodo/storage/docs"
 	"github.com/kodo-project/kodo/storage/meta"
 	"github.com/kodo-project/kodo/storage/tsengine"
 	"github.com/kodo-project/kodo/storage/tsengine/embedded"
 	"github.com/kodo-project/kodo/storage/tsengine/remote"
+	"github.com/kodo-project/kodo/tsdb"
 )
 
 // service is the /v1 API: handlers plus the domain logic they call.
@@ -35,6 +38,11 @@ type service struct {
 	mrp     *measurementRPCache
 	series  *seriesCounter
 	batches sync.Pool
+
+	tsdb      *tsdb.Service
+	docs      *documents.Service
+	docStore  docs.Store
+	pipelines interface{ Close() error }
 
 	dropWG   sync.WaitGroup
 	dropCtx  context.Context
@@ -58,6 +66,14 @@ func newService(ctx context.Context, opts *Options, store meta.Store) (*service,
 	}
 	if err := s.openEngines(ctx); err != nil {
 		s.closeEngines()
+		return nil, err
+	}
+	if err := s.openTSDB(ctx); err != nil {
+		s.closeServices()
+		return nil, err
+	}
+	if err := s.openDocuments(); err != nil {
+		s.closeServices()
 		return nil, err
 	}
 	s.dropCtx, s.dropStop = context.WithCancel(context.Background())
@@ -140,7 +156,17 @@ func (s *service) close(ctx context.Context) error {
 	case <-done:
 	case <-ctx.Done():
 	}
-	return s.closeEngines()
+	return s.closeServices()
+}
+
+// closeServices closes what newService opened, users before engines.
+func (s *service) closeServices() error {
+	var errs []error
+	if s.tsdb != nil {
+		errs = append(errs, s.tsdb.Close())
+	}
+	errs = append(errs, s.closeDocuments(), s.closeEngines())
+	return errors.Join(errs...)
 }
 
 // engineFor returns the engine a database is placed on.
@@ -213,6 +239,9 @@ func (s *service) routes() http.Handler {
 	write := s.admit(s.writes, s.handleWriteMetrics, s.fail)
 	s.route(mux, "/v1/write", write, post)
 	s.route(mux, "/v1/write/metrics", write, post)
+	s.route(mux, "/v1/write/object", s.admit(s.writes, s.writeDocs(docs.KindObject), s.fail), post)
+	s.route(mux, "/v1/write/keyevent", s.admit(s.writes, s.writeDocs(docs.KindKeyEvent), s.fail), post)
+	s.route(mux, "/v1/write/logging", s.admit(s.writes, s.writeDocs(docs.KindLogging), s.fail), post)
 	s.route(mux, "/v1/datakit/online", s.handleDatakitOnline, post)
 	s.route(mux, "/v1/check/token/{token}", s.handleCheckToken, get)
 
@@ -234,6 +263,12 @@ func (s *service) routes() http.Handler {
 	m("/v1/droppingmetrics/{db_uuid}", s.handleDroppingMetrics, get)
 	m("/v1/tscnt", s.handleTSCount, get, post)
 	m("/v1/cache/dataway/clean", s.handleCacheClean, post)
+	m("/v1/cache/logging/set", s.handleSetPipeline, post)
+	m("/v1/read/docs", s.admit(s.queries, s.handleReadDocs, s.fail), post)
+	m("/v1/tsdb/keypair/create", s.handleTSDBKeyPair, post)
+
+	// Pandora TSDB v4: the full path is signed, so no prefix stripping.
+	mux.Handle("/v4/", s.metrics.instrument("/v4/", s.tsdb.Handler().ServeHTTP))
 
 	// InfluxDB 1.x compatible API.
 	s.route(mux, "/ping", s.handleInfluxPing, get)

@@ -1,0 +1,164 @@
+package kodo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"path/filepath"
+
+	"github.com/kodo-project/kodo/documents"
+	"github.com/kodo-project/kodo/lineproto"
+	"github.com/kodo-project/kodo/storage/docs"
+	"github.com/kodo-project/kodo/storage/docs/elastic"
+	"github.com/kodo-project/kodo/storage/docs/embedded"
+)
+
+// openDocuments opens the document store (embedded SQLite FTS5 under the
+// data dir, or Elasticsearch with -elastic-url) and the documents service.
+// Pipelines are kept beside the embedded store in both cases.
+func (s *service) openDocuments() error {
+	dir := filepath.Join(s.opts.DataDir, "docs")
+	var store docs.Store
+	if s.opts.ElasticURL != "" {
+		es, err := elastic.New(s.opts.ElasticURL, elastic.Options{Logger: s.log.With("store", "elastic")})
+		if err != nil {
+			return fmt.Errorf("kodo: elasticsearch %s: %w", s.opts.ElasticURL, err)
+		}
+		store = es
+	} else {
+		emb, err := embedded.Open(dir, embedded.Options{Logger: s.log.With("store", "docs")})
+		if err != nil {
+			return fmt.Errorf("kodo: open document store: %w", err)
+		}
+		store = emb
+	}
+	pipes, err := embedded.OpenPipelines(dir)
+	if err != nil {
+		store.Close()
+		return fmt.Errorf("kodo: open log pipelines: %w", err)
+	}
+	svc, err := documents.New(documents.Options{
+		Store: store, Pipelines: pipes, Logger: s.log.With("service", "documents"), Now: s.now,
+		Limits: s.lineLimits(),
+		ResolveDB: func(ctx context.Context, dbUUID string) (string, error) {
+			db, err := s.database(ctx, dbUUID)
+			if err != nil {
+				return "", err
+			}
+			return db.WorkspaceUUID, nil
+		},
+	})
+	if err != nil {
+		store.Close()
+		pipes.Close()
+		return err
+	}
+	s.docs, s.docStore, s.pipelines = svc, store, pipes
+	return nil
+}
+
+func (s *service) closeDocuments() error {
+	var errs []error
+	if s.docStore != nil {
+		errs = append(errs, s.docStore.Close())
+	}
+	if s.pipelines != nil {
+		errs = append(errs, s.pipelines.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// docsError maps document errors: bad input 400, store down 503.
+func (s *service) docsError(err error) error {
+	var e *Error
+	switch {
+	case errors.As(err, &e):
+		return e
+	case errors.Is(err, docs.ErrInvalid):
+		return wrapErr(ErrBadRequest, err, "%v", err)
+	case errors.Is(err, docs.ErrUnavailable):
+		s.metrics.storeErrors.WithLabelValues("docs").Inc()
+		return &Error{Code: ErrUnavailable, RetryAfter: 5, cause: err,
+			Message: "the document store is unavailable; nothing was stored, retry after the Retry-After delay"}
+	}
+	s.metrics.storeErrors.WithLabelValues("docs").Inc()
+	return wrapErr(ErrInternal, err, "document store failed")
+}
+
+// writeDocs serves /v1/write/object, /v1/write/keyevent, /v1/write/logging.
+func (s *service) writeDocs(kind docs.Kind) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := s.readBody(r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		defer body.Release()
+		ws, _, err := s.authenticateWrite(r, body.Raw)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		p := r.Header.Get("X-Precision")
+		if p == "" {
+			p = r.URL.Query().Get("precision")
+		}
+		prec, err := lineproto.ParsePrecision(p)
+		if err != nil {
+			s.fail(w, r, wrapErr(ErrBadRequest, err, "%v", err))
+			return
+		}
+		s.metrics.bytes.WithLabelValues("wire").Add(float64(len(body.Raw)))
+		if err := s.docs.Write(r.Context(), ws.UUID, kind, r.URL.Query().Get("source"), body.Data, prec); err != nil {
+			s.fail(w, r, s.docsError(err))
+			return
+		}
+		respond(w, nil)
+	}
+}
+
+type pipelineRequest struct {
+	WorkspaceUUID string `json:"workspace_uuid"`
+	Source        string `json:"source"`
+	URL           string `json:"url"`
+}
+
+func (s *service) handleSetPipeline(w http.ResponseWriter, r *http.Request) {
+	var req pipelineRequest
+	if err := s.decodeJSON(r, &req, false); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if req.WorkspaceUUID != "" {
+		if _, err := s.meta.Workspace(r.Context(), req.WorkspaceUUID); err != nil {
+			s.fail(w, r, notFoundAs(err, ErrWorkspaceNotFound, "workspace %s not found", req.WorkspaceUUID))
+			return
+		}
+	}
+	if err := s.docs.SetPipeline(r.Context(), req.WorkspaceUUID, req.Source, req.URL); err != nil {
+		s.fail(w, r, s.docsError(err))
+		return
+	}
+	respond(w, nil)
+}
+
+func (s *service) handleReadDocs(w http.ResponseWriter, r *http.Request) {
+	body, err := s.readBody(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	defer body.Release()
+	req, err := documents.DecodeSearchRequest(body.Data)
+	if err != nil {
+		s.fail(w, r, s.docsError(err))
+		return
+	}
+	res, err := s.docs.Search(r.Context(), req)
+	if err != nil {
+		s.fail(w, r, s.docsError(err))
+		return
+	}
+	respond(w, res)
+}
