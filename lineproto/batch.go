@@ -58,7 +58,10 @@ func (b *Batch) Append(p Point) error {
 		if bytes.Equal(t.Key, timeKey) {
 			return &PointError{Measurement: string(p.Measurement), Msg: `tag key "time" is not allowed`}
 		}
-		if msg := checkName("value of tag "+quote(t.Key), t.Value); msg != "" {
+		if msg := checkName("tag value", t.Value); msg != "" {
+			// Name the tag only on failure: building the text for every
+			// tag allocated on the hot path.
+			msg = strings.Replace(msg, "tag value", "value of tag "+quote(t.Key), 1)
 			return &PointError{Measurement: string(p.Measurement), Msg: msg}
 		}
 		need += len(t.Key) + len(t.Value)

@@ -142,6 +142,10 @@ func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 				drops.add(pwe.Dropped, pwe.Reason)
 			case errors.Is(err, tsdb.ErrShardDeletion):
 				drops.add(len(pts), fmt.Sprintf("shard %d is being deleted", sh.ID))
+			case errors.Is(err, tsdb.ErrFieldTypeConflict):
+				// Two points of this batch disagree on a new field's type:
+				// the shard refuses the batch before writing any of it.
+				drops.add(len(pts), err.Error())
 			default:
 				errs = append(errs, fmt.Errorf("shard %d: %w", sh.ID, err))
 			}
