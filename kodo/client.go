@@ -18,9 +18,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kodo-project/kodo/documents"
 	"github.com/kodo-project/kodo/influxql"
 	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/signer"
+	"github.com/kodo-project/kodo/storage/docs"
+	"github.com/kodo-project/kodo/tsdb"
 )
 
 // ClientOptions configure a Client. Only the credentials of the calls you
@@ -532,22 +535,27 @@ func (c *Client) sendLines(ctx context.Context, lines []byte) error {
 // sendLinesPrec sends one write request (gzipped unless disabled) with
 // retries. Writes are idempotent: a point written twice is stored once.
 func (c *Client) sendLinesPrec(ctx context.Context, lines []byte, prec lineproto.Precision) error {
-	if c.signed == nil {
-		return ErrNoCredentials
-	}
 	h := http.Header{}
 	h.Set("X-Precision", prec.String())
 	if c.opts.RP != "" {
 		h.Set("X-RP", c.opts.RP)
 	}
+	return c.sendSigned(ctx, "/v1/write/metrics", nil, lines, "text/plain; charset=utf-8", h)
+}
+
+// sendSigned sends a signed write body, gzipped unless disabled.
+func (c *Client) sendSigned(ctx context.Context, path string, q url.Values, data []byte, contentType string, h http.Header) error {
+	if c.signed == nil {
+		return ErrNoCredentials
+	}
 	if c.opts.Token != "" {
 		h.Set("X-Token", c.opts.Token)
 	}
-	body := lines
+	body := data
 	if !c.opts.DisableGzip {
 		zp := c.getBuf()
 		defer c.putBuf(zp)
-		z, err := c.gzip(lines, (*zp)[:0])
+		z, err := c.gzip(data, (*zp)[:0])
 		if err != nil {
 			return err
 		}
@@ -555,8 +563,8 @@ func (c *Client) sendLinesPrec(ctx context.Context, lines []byte, prec lineproto
 		body = z
 		h.Set("Content-Encoding", "gzip")
 	}
-	return c.do(ctx, call{method: http.MethodPost, path: "/v1/write/metrics", body: body,
-		contentType: "text/plain; charset=utf-8", header: h, signed: true}, nil)
+	return c.do(ctx, call{method: http.MethodPost, path: path, query: q, body: body,
+		contentType: contentType, header: h, signed: true}, nil)
 }
 
 func (c *Client) gzip(src, dst []byte) ([]byte, error) {
@@ -1299,4 +1307,57 @@ func (w *Writer) drain() {
 		w.changed = make(chan struct{})
 		w.mu.Unlock()
 	}
+}
+
+// ---- Documents and Pandora keys ----
+
+// WriteDocuments stores documents of a kind (signed like metric writes,
+// with retries; the store keeps a document written twice once):
+// docs.KindObject takes a JSON array of objects, docs.KindKeyEvent and
+// docs.KindLogging take line protocol in precision prec. source names
+// the log source of logging lines ("" = each line's measurement). A body
+// with a bad item is refused whole (*ClientError 400).
+func (c *Client) WriteDocuments(ctx context.Context, kind docs.Kind, source string, body []byte, prec lineproto.Precision) error {
+	ctype := "text/plain; charset=utf-8"
+	switch kind {
+	case docs.KindObject:
+		ctype = "application/json"
+	case docs.KindKeyEvent, docs.KindLogging:
+	default:
+		return fmt.Errorf("kodo: WriteDocuments: unknown kind %q; use object, keyevent or logging", kind)
+	}
+	var q url.Values
+	if source != "" {
+		q = url.Values{"source": {source}}
+	}
+	h := http.Header{}
+	h.Set("X-Precision", prec.String())
+	return c.sendSigned(ctx, "/v1/write/"+string(kind), q, body, ctype, h)
+}
+
+// SearchDocuments searches documents (/v1/read/docs).
+func (c *Client) SearchDocuments(ctx context.Context, req documents.SearchRequest) (*documents.SearchResponse, error) {
+	var out documents.SearchResponse
+	if err := c.postJSON(ctx, "/v1/read/docs", false, req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// SetLogPipeline routes the logging lines of a workspace's source through
+// a pipeline URL before they are stored; url "" removes it
+// (/v1/cache/logging/set).
+func (c *Client) SetLogPipeline(ctx context.Context, workspaceUUID, source, pipelineURL string) error {
+	return c.postJSON(ctx, "/v1/cache/logging/set", false,
+		map[string]string{"workspace_uuid": workspaceUUID, "source": source, "url": pipelineURL}, nil)
+}
+
+// CreateTSDBKeyPair issues a Pandora TSDB v4 key pair, for tsdb.NewClient
+// (/v1/tsdb/keypair/create).
+func (c *Client) CreateTSDBKeyPair(ctx context.Context) (*tsdb.KeyPairJSON, error) {
+	var out tsdb.KeyPairJSON
+	if err := c.do(ctx, call{method: http.MethodPost, path: "/v1/tsdb/keypair/create", create: true}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }

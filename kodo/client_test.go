@@ -17,10 +17,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kodo-project/kodo/documents"
 	"github.com/kodo-project/kodo/influxql"
 	"github.com/kodo-project/kodo/kodo"
 	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/signer"
+	"github.com/kodo-project/kodo/storage/docs"
+	"github.com/kodo-project/kodo/tsdb"
 )
 
 // clServer is a gateway on the embedded engine behind httptest.
@@ -99,6 +102,9 @@ func TestClientRoundTrip(t *testing.T) {
 		assert.True(t, ok)
 		ok, err = admin.CheckToken(ctx, "tkn_00000000000000000000000000000000")
 		require.NoError(t, err)
+		assert.False(t, ok)
+		ok, err = admin.CheckToken(ctx, "tkn_a/b?c")
+		require.NoError(t, err, "path characters stay inside the token segment")
 		assert.False(t, ok)
 	})
 
@@ -287,6 +293,45 @@ func TestClientRoundTrip(t *testing.T) {
 		require.ErrorAs(t, err, &ce)
 		assert.Equal(t, 400, ce.Status)
 		assert.Contains(t, ce.Message, "aggr_func")
+	})
+
+	t.Run("documents", func(t *testing.T) {
+		objs := `[{"__name":"web01","__tags":{"__class":"host","os":"linux"},"__content":"nginx serving traffic"}]`
+		require.NoError(t, writer.WriteDocuments(ctx, docs.KindObject, "", []byte(objs), lineproto.Nanosecond))
+		logs := fmt.Sprintf("app,level=error message=\"disk full on /var\" %d\napp,level=info message=\"all good\" %d\n", base.Unix(), base.Unix()+1)
+		require.NoError(t, writer.WriteDocuments(ctx, docs.KindLogging, "nginx", []byte(logs), lineproto.Second))
+
+		res, err := admin.SearchDocuments(ctx, documents.SearchRequest{DBUUID: ws.DBUUID, Kind: "logging", Query: "disk"})
+		require.NoError(t, err)
+		require.EqualValues(t, 1, res.Total)
+		assert.Equal(t, "nginx", res.Docs[0].Source)
+		assert.Equal(t, base.Unix()*1e9, res.Docs[0].Time)
+		res, err = admin.SearchDocuments(ctx, documents.SearchRequest{WorkspaceUUID: ws.WorkspaceUUID, Kind: "object", Filters: map[string]string{"__class": "host"}})
+		require.NoError(t, err)
+		require.EqualValues(t, 1, res.Total)
+		assert.Equal(t, "web01", res.Docs[0].Name)
+
+		err = writer.WriteDocuments(ctx, docs.KindLogging, "", []byte("not line protocol\n"), lineproto.Nanosecond)
+		var ce *kodo.ClientError
+		require.ErrorAs(t, err, &ce)
+		assert.Equal(t, 400, ce.Status)
+		assert.Error(t, writer.WriteDocuments(ctx, "nope", "", nil, lineproto.Nanosecond))
+
+		require.NoError(t, admin.SetLogPipeline(ctx, ws.WorkspaceUUID, "nginx", ""))
+		err = admin.SetLogPipeline(ctx, ws.WorkspaceUUID, "nginx", "ftp://x")
+		assert.True(t, kodo.IsErrorCode(err, kodo.ErrBadRequest), "%v", err)
+	})
+
+	t.Run("tsdb key pair", func(t *testing.T) {
+		kp, err := admin.CreateTSDBKeyPair(ctx)
+		require.NoError(t, err)
+		tc, err := tsdb.NewClient(url, kp.AccessKey, kp.SecretKey, nil)
+		require.NoError(t, err)
+		require.NoError(t, tc.CreateRepo(ctx, "from_client", tsdb.CreateRepoInput{Region: "nb"}))
+		repos, err := tc.ListRepos(ctx)
+		require.NoError(t, err)
+		require.Len(t, repos, 1)
+		assert.Equal(t, "from_client", repos[0].Name)
 	})
 
 	t.Run("writer against the server", func(t *testing.T) {
@@ -774,4 +819,60 @@ func BenchmarkClientWrite(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(batch.Len())*float64(b.N)/b.Elapsed().Seconds(), "points/s")
+}
+
+// FuzzClientAnswer feeds arbitrary answers to the client: it must never
+// panic, must fail with a *ClientError on any non-200 status, and must
+// decode only what it was sent.
+func FuzzClientAnswer(f *testing.F) {
+	f.Add(200, []byte(`{"code":200,"content":{"version":"1","engines":{}},"errorCode":"","message":""}`), "")
+	f.Add(503, []byte(`{"code":503,"content":null,"errorCode":"kodo.unavailable","message":"busy"}`), "3")
+	f.Add(429, []byte(`<html>`), "Wed, 21 Oct 2015 07:28:00 GMT")
+	f.Add(200, []byte(`{"code":200,"content":[1,2]}`), "")
+	f.Add(400, []byte(``), "-1")
+	var mu sync.Mutex
+	var status int
+	var body []byte
+	var retryAfter string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if retryAfter != "" {
+			w.Header().Set("Retry-After", retryAfter)
+		}
+		w.WriteHeader(status)
+		_, _ = w.Write(body)
+	}))
+	defer srv.Close()
+	c, err := kodo.NewClient(srv.URL, kodo.ClientOptions{MaxRetries: -1})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, st int, b []byte, ra string) {
+		if st < 200 || st > 599 || st == 204 || st == 304 || (st >= 100 && st < 200) {
+			return // statuses without a body are not answers the gateway gives
+		}
+		if strings.ContainsAny(ra, "\r\n\x00") || !utf8Valid(ra) {
+			return
+		}
+		mu.Lock()
+		status, body, retryAfter = st, b, ra
+		mu.Unlock()
+		_, err := c.Ping(context.Background())
+		if st != 200 {
+			var ce *kodo.ClientError
+			require.ErrorAs(t, err, &ce)
+			assert.Equal(t, st, ce.Status)
+			assert.GreaterOrEqual(t, ce.RetryAfter, time.Duration(0))
+		}
+	})
+}
+
+func utf8Valid(s string) bool {
+	for _, r := range s {
+		if r == 0xFFFD || r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	return true
 }

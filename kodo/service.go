@@ -12,6 +12,7 @@ import (
 
 	"github.com/kodo-project/kodo/documents"
 	"github.com/kodo-project/kodo/internal/httpx"
+	"github.com/kodo-project/kodo/storage/clickhouse"
 	"github.com/kodo-project/kodo/storage/docs"
 	"github.com/kodo-project/kodo/storage/meta"
 	"github.com/kodo-project/kodo/storage/tsengine"
@@ -39,6 +40,7 @@ type service struct {
 	series  *seriesCounter
 	batches sync.Pool
 
+	ck        *clickhouse.Store
 	tsdb      *tsdb.Service
 	docs      *documents.Service
 	docStore  docs.Store
@@ -66,6 +68,10 @@ func newService(ctx context.Context, opts *Options, store meta.Store) (*service,
 	}
 	if err := s.openEngines(ctx); err != nil {
 		s.closeEngines()
+		return nil, err
+	}
+	if err := s.openClickHouse(ctx); err != nil {
+		s.closeServices()
 		return nil, err
 	}
 	if err := s.openTSDB(ctx); err != nil {
@@ -164,6 +170,9 @@ func (s *service) closeServices() error {
 	var errs []error
 	if s.tsdb != nil {
 		errs = append(errs, s.tsdb.Close())
+	}
+	if s.ck != nil {
+		errs = append(errs, s.ck.Close())
 	}
 	errs = append(errs, s.closeDocuments(), s.closeEngines())
 	return errors.Join(errs...)
@@ -266,6 +275,12 @@ func (s *service) routes() http.Handler {
 	m("/v1/cache/logging/set", s.handleSetPipeline, post)
 	m("/v1/read/docs", s.admit(s.queries, s.handleReadDocs, s.fail), post)
 	m("/v1/tsdb/keypair/create", s.handleTSDBKeyPair, post)
+	m("/v1/ck/status", s.handleCKStatus, get)
+	m("/v1/ck/create_db", s.handleCKCreateDB, post)
+	m("/v1/ck/tablelist", s.handleCKTableList, get)
+	m("/v1/ck/tableinfo", s.handleCKTableInfo, get)
+	m("/v1/ck/drop/metrics", s.handleCKDrop, post)
+	m("/v1/ck/read/metrics", s.admit(s.queries, s.handleCKRead, s.fail), post)
 
 	// Pandora TSDB v4: the full path is signed, so no prefix stripping.
 	mux.Handle("/v4/", s.metrics.instrument("/v4/", s.tsdb.Handler().ServeHTTP))

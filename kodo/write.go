@@ -189,6 +189,12 @@ func (s *service) storePoints(ctx context.Context, db meta.Database, rp string, 
 		s.metrics.engineErrors.WithLabelValues("write").Inc()
 		return engineError(werr, "writing points")
 	}
+	if s.ck != nil {
+		// Mirrored before the answer: a 200 means both stores have it.
+		if err := s.ck.WritePoints(ctx, db.Name, batch); err != nil {
+			return s.ckError(err)
+		}
+	}
 	stored := batch.Len()
 	if pw != nil {
 		stored -= pw.Dropped

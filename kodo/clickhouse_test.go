@@ -1,0 +1,109 @@
+package kodo_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kodo-project/kodo/kodo"
+)
+
+func TestClickHouseNotConfigured(t *testing.T) {
+	h := newHarness(t)
+	req, _ := http.NewRequest(http.MethodGet, h.ts.URL+"/v1/ck/status", nil)
+	code, env := h.do(nil, req)
+	assert.Equal(t, 503, code)
+	assert.Contains(t, env.Message, "-clickhouse-dsn")
+}
+
+type ckSeries struct {
+	Series []struct {
+		Columns []string `json:"columns"`
+		Values  [][]any  `json:"values"`
+	} `json:"Series"`
+	Message string `json:"Message"`
+}
+
+// TestClickHouseThroughServer writes metrics through Kodo and finds them in
+// a real ClickHouse (started by .ci/run) with the right types; a new field
+// adds a column; the /v1/ck endpoints answer in the spec's shapes.
+func TestClickHouseThroughServer(t *testing.T) {
+	dsn := os.Getenv("KODO_TEST_CLICKHOUSE_DSN")
+	if dsn == "" {
+		t.Skip("KODO_TEST_CLICKHOUSE_DSN not set; .ci/run starts Debian's clickhouse-server and sets it")
+	}
+	h := newHarness(t, func(o *kodo.Options) { o.ClickHouseDSN = dsn })
+	ws := h.createWorkspace()
+	get := func(path string) (int, envelope) {
+		req, _ := http.NewRequest(http.MethodGet, h.ts.URL+path, nil)
+		return h.do(nil, req)
+	}
+	code, env := get("/v1/ck/status")
+	require.Equal(t, 200, code, env.Message)
+	code, env = h.post("/v1/ck/create_db?db_uuid="+ws.DBUUID, nil)
+	require.Equal(t, 200, code, env.Message)
+
+	ts := time.Now().Add(-time.Minute).UnixNano()
+	code, env = h.write(ws.Token, fmt.Sprintf("cpu,host=a usage=1.5,count=3i,ok=true,msg=\"hi\" %d\ncpu,host=b usage=2.5,count=4i,ok=false,msg=\"yo\" %d\n", ts, ts+1), nil)
+	require.Equal(t, 200, code, env.Message)
+
+	code, env = get("/v1/ck/tablelist?db_uuid=" + ws.DBUUID + "&type=table")
+	require.Equal(t, 200, code, env.Message)
+	var tl ckSeries
+	require.NoError(t, json.Unmarshal(env.Content, &tl))
+	assert.Equal(t, []string{"tableName", "type"}, tl.Series[0].Columns)
+	assert.Equal(t, [][]any{{"cpu", "MergeTree"}}, tl.Series[0].Values)
+
+	types := func() map[string]string {
+		code, env := get("/v1/ck/tableinfo?db_uuid=" + ws.DBUUID + "&table_name=cpu")
+		require.Equal(t, 200, code, env.Message)
+		var ti ckSeries
+		require.NoError(t, json.Unmarshal(env.Content, &ti))
+		require.Equal(t, []string{"name", "type", "default_type", "default_expression", "comment", "codec_expression", "ttl_expression"}, ti.Series[0].Columns)
+		out := map[string]string{}
+		for _, v := range ti.Series[0].Values {
+			out[v[0].(string)] = v[1].(string)
+		}
+		return out
+	}
+	got := types()
+	assert.Equal(t, "Int64", got["time"])
+	assert.Contains(t, got["host"], "String")
+	assert.Contains(t, got["usage"], "Float64")
+	assert.Contains(t, got["count"], "Int64")
+	assert.Contains(t, got["ok"], "UInt8")
+	assert.Contains(t, got["msg"], "String")
+
+	// A new field and a new tag add columns.
+	code, env = h.write(ws.Token, fmt.Sprintf("cpu,host=c,zone=z1 usage=3,temp=40.5 %d\n", ts+2), nil)
+	require.Equal(t, 200, code, env.Message)
+	got = types()
+	assert.Contains(t, got["temp"], "Float64")
+	assert.Contains(t, got["zone"], "String")
+
+	code, env = h.post("/v1/ck/read/metrics", []map[string]any{{"db_uuid": ws.DBUUID, "command": "SELECT host, sum(usage) AS s FROM cpu GROUP BY host ORDER BY host"}})
+	require.Equal(t, 200, code, env.Message)
+	var rd ckSeries
+	require.NoError(t, json.Unmarshal(env.Content, &rd))
+	require.NotEmpty(t, rd.Series)
+	assert.Len(t, rd.Series[0].Values, 3)
+
+	// Reads are read-only and confined to the workspace's database.
+	code, env = h.post("/v1/ck/read/metrics", []map[string]any{{"db_uuid": ws.DBUUID, "command": "DROP TABLE cpu"}})
+	assert.Equal(t, 400, code, env.Message)
+	code, env = h.post("/v1/ck/read/metrics", []map[string]any{{"db_uuid": ws.DBUUID, "command": "SELECT * FROM system.users"}})
+	assert.Equal(t, 400, code, env.Message)
+
+	code, env = h.post("/v1/ck/drop/metrics", map[string]string{"db_uuid": ws.DBUUID, "table_name": "cpu"})
+	require.Equal(t, 200, code, env.Message)
+	code, env = get("/v1/ck/tablelist?db_uuid=" + ws.DBUUID)
+	require.Equal(t, 200, code, env.Message)
+	require.NoError(t, json.Unmarshal(env.Content, &tl))
+	assert.Empty(t, tl.Series[0].Values)
+}
