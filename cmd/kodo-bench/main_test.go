@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kodo-project/kodo/internal/loadgen"
+	"github.com/kodo-project/kodo/kodo"
+)
+
+func TestUsageErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"remote url", []string{"-url", "http://192.0.2.7:9527"}, "not loopback"},
+		{"remote influx", []string{"-target", "influxdb", "-url", "http://example.com:8086"}, "not loopback"},
+		{"bad target", []string{"-target", "mysql"}, "want kodo or influxdb"},
+		{"bad mix", []string{"-mix", "write=1,drop=1"}, "unknown operation"},
+		{"bad flag", []string{"-nope"}, "flag provided but not defined"},
+		{"stray argument", []string{"extra"}, "unexpected argument"},
+		{"bad shape", []string{"-url", "http://127.0.0.1:1", "-tags", "", "-requests", "1"}, "-tags"},
+		{"compare arity", []string{"compare", "one.json"}, "usage"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			assert.Equal(t, 2, run(tc.args, &out, &errb))
+			assert.Contains(t, errb.String(), tc.want)
+		})
+	}
+}
+
+func TestRunAgainstKodo(t *testing.T) {
+	srv, err := kodo.New(kodo.Options{DataDir: t.TempDir()})
+	require.NoError(t, err)
+	hs := httptest.NewServer(srv.Handler())
+	defer func() {
+		hs.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		assert.NoError(t, srv.Shutdown(ctx))
+	}()
+	dir := t.TempDir()
+	jsonPath := filepath.Join(dir, "kodo.json")
+	var out, errb bytes.Buffer
+	code := run([]string{"-url", hs.URL, "-workspaces", "2", "-concurrency", "2", "-requests", "4", "-mix", "write=1,query=1",
+		"-lines", "200", "-tags", "host,dc", "-fields", "a,b,c", "-series", "5", "-server-pid", "0", "-quiet",
+		"-markdown", "-markdown-header", "-out", jsonPath}, &out, &errb)
+	require.Equal(t, 0, code, "stderr: %s", errb.String())
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	require.Len(t, lines, 3, "header, separator, row")
+	assert.Contains(t, lines[2], "| kodo | 2 x 5 | 200 | 2 | write=1,query=1 |")
+
+	f, err := os.Open(jsonPath)
+	require.NoError(t, err)
+	rep, err := loadgen.ReadReport(f)
+	f.Close()
+	require.NoError(t, err)
+	assert.Equal(t, int64(400), rep.PointsAcked)
+	assert.Equal(t, int64(400), rep.Verify.Found)
+	assert.Equal(t, hs.URL, rep.URL)
+
+	// compare reads two -json reports.
+	out.Reset()
+	code = run([]string{"compare", "-markdown", jsonPath, jsonPath}, &out, &errb)
+	require.Equal(t, 0, code, errb.String())
+	assert.Contains(t, out.String(), "ratio kodo/kodo write points/s: 1.00")
+	assert.Contains(t, out.String(), loadgen.MarkdownHeader)
+
+	code = run([]string{"compare", jsonPath, filepath.Join(dir, "missing.json")}, &out, &errb)
+	assert.Equal(t, 3, code)
+}
