@@ -215,3 +215,20 @@ func TestEndToEndInfluxDB(t *testing.T) {
 	assert.False(t, rep.Failed(), "errors: %+v", rep.Errors)
 	assert.Equal(t, int64(1500), rep.Verify.Found)
 }
+
+// TestEndToEndKodoRewrite runs the full mix (writes, GROUP BY time queries
+// and /v1/rewrite calls) against the real gateway.
+func TestEndToEndKodoRewrite(t *testing.T) {
+	url := startKodo(t)
+	tgt, err := NewKodoTarget(url, TargetOptions{NamePrefix: "rw"})
+	require.NoError(t, err)
+	cfg := tinyConfig(6)
+	cfg.Mix, err = ParseMix("write=1,query=1,rewrite=1")
+	require.NoError(t, err)
+	rep, err := Run(context.Background(), cfg, tgt)
+	require.NoError(t, err)
+	assert.Empty(t, rep.Errors)
+	assert.Equal(t, int64(2), rep.Op(OpRewrite).OK)
+	assert.Equal(t, int64(2), rep.Op(OpQuery).OK)
+	assert.Zero(t, rep.Verify.Lost)
+}

@@ -294,3 +294,34 @@ func asInt(v any) (int64, error) {
 	}
 	return 0, fmt.Errorf("not a number: %v", v)
 }
+
+// Rewrite sends q to /v1/rewrite with downsampling and fill options, as a
+// dashboard does before it queries; an item answered with an error entry
+// counts as a failed request.
+func (t *KodoTarget) Rewrite(ctx context.Context, ws Workspace, q string) Outcome {
+	o, env, err := t.manage(ctx, "/v1/rewrite", map[string]any{
+		"db_uuid": ws.DB,
+		"sqls": []map[string]any{{
+			"sql": q, "max_point": 120, "dimensions": []string{"time(1m)"}, "fill_opt": "null", "limit": 1000,
+		}},
+	})
+	if err != nil || !o.OK() {
+		return o
+	}
+	var items [][]struct {
+		SQL   string `json:"sql"`
+		Error string `json:"error"`
+	}
+	if err := json.Unmarshal(env.Content, &items); err != nil {
+		return Outcome{Status: o.Status, Code: "unparsable-answer", Message: shorten(err.Error(), 200)}
+	}
+	for _, it := range items {
+		for _, st := range it {
+			if st.Error != "" {
+				return Outcome{Status: o.Status, Code: "rewrite-error", Message: shorten(st.Error, 200)}
+			}
+			o.Rows++
+		}
+	}
+	return o
+}

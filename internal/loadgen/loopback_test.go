@@ -111,3 +111,5 @@ func TestLoopbackTransportDoesNotFollowRedirectsOffHost(t *testing.T) {
 	require.ErrorAs(t, err, &nl)
 	assert.Equal(t, "transport:not-loopback", transportOutcome(err).Code)
 }
+
+var _ Rewriter = (*KodoTarget)(nil)
