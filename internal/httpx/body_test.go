@@ -1,0 +1,111 @@
+package httpx
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func gzipped(t *testing.T, b []byte) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	_, err := zw.Write(b)
+	require.NoError(t, err)
+	require.NoError(t, zw.Close())
+	return buf.Bytes()
+}
+
+func TestReadBody(t *testing.T) {
+	lim := Limits{MaxBodyBytes: 1000, MaxDecompressedBytes: 2000}
+	plain := []byte("cpu f=1\n")
+	zipped := gzipped(t, plain)
+	bomb := gzipped(t, make([]byte, 5000))
+	cases := []struct {
+		name     string
+		body     []byte
+		encoding string
+		data     []byte
+		status   int
+		msg      string
+	}{
+		{"plain", plain, "", plain, 0, ""},
+		{"gzip", zipped, "gzip", plain, 0, ""},
+		{"x-gzip, any case", zipped, " X-GZIP ", plain, 0, ""},
+		{"identity", plain, "identity", plain, 0, ""},
+		{"truncated gzip", zipped[:len(zipped)-5], "gzip", nil, 400, "truncated or corrupt"},
+		{"not gzip", plain, "gzip", nil, 400, "not valid gzip"},
+		{"bomb", bomb, "gzip", nil, 413, "decompressed request body exceeds the limit of 2000 bytes"},
+		{"too large", bytes.Repeat([]byte("x"), 1001), "", nil, 413, "request body exceeds the limit of 1000 bytes"},
+		{"exactly at the limit", bytes.Repeat([]byte("x"), 1000), "", bytes.Repeat([]byte("x"), 1000), 0, ""},
+		{"deflate", plain, "deflate", nil, 415, "unsupported Content-Encoding"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(c.body))
+			if c.encoding != "" {
+				r.Header.Set("Content-Encoding", c.encoding)
+			}
+			b, err := ReadBody(r, lim)
+			if c.status != 0 {
+				var be *BodyError
+				require.True(t, errors.As(err, &be), "%v", err)
+				assert.Equal(t, c.status, be.Status)
+				assert.Contains(t, be.Msg, c.msg)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, c.body, b.Raw, "Raw is the body as sent")
+			assert.Equal(t, c.data, b.Data)
+			b.Release()
+			assert.Nil(t, b.Raw)
+		})
+	}
+	t.Run("no body", func(t *testing.T) {
+		b, err := ReadBody(httptest.NewRequest(http.MethodGet, "/", nil), lim)
+		require.NoError(t, err)
+		assert.Empty(t, b.Data)
+	})
+	t.Run("declared length over the limit is refused before reading", func(t *testing.T) {
+		r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader("x"))
+		r.ContentLength = 5000
+		_, err := ReadBody(r, lim)
+		var be *BodyError
+		require.True(t, errors.As(err, &be))
+		assert.Equal(t, 413, be.Status)
+	})
+}
+
+func TestWrap(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	h := Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/panic" {
+			panic("boom")
+		}
+		assert.NotEmpty(t, TraceID(r.Context()))
+		w.WriteHeader(http.StatusTeapot)
+	}), log, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusInternalServerError) })
+
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/x", nil))
+	assert.Equal(t, http.StatusTeapot, rec.Code)
+	assert.Regexp(t, `^trace_[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`, rec.Header().Get("X-Trace-Id"))
+	assert.Equal(t, "*", rec.Header().Get("Access-Control-Allow-Origin"))
+
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodOptions, "/x", nil))
+	assert.Equal(t, http.StatusOK, rec.Code, "preflight")
+	assert.Contains(t, rec.Header().Get("Access-Control-Allow-Headers"), "X-Precision")
+
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/panic", nil))
+	assert.Equal(t, http.StatusInternalServerError, rec.Code, "a panic answers instead of dropping the connection")
+}
