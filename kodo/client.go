@@ -86,6 +86,15 @@ type ClientOptions struct {
 }
 
 // Client calls a Kodo /v1 gateway. It is safe for concurrent use.
+//
+// Writes (Write, WriteBatch, WriteLineProtocol, a Writer, WriteDocuments)
+// are signed with the workspace token (DATAFLUX) or a key pair (DWAY),
+// gzipped, and split into BatchSize / BatchBytes requests. Every call
+// takes a context and is retried with backoff on 429 and 5xx (honouring
+// Retry-After) as ClientOptions.MaxRetries says. A gateway's error answer
+// is a *ClientError carrying the status and the errorCode
+// ("kodo.tokenNotFound": test it with IsErrorCode); a write that fails is
+// a *WriteError that says how many points were stored and holds the rest.
 type Client struct {
 	base   *url.URL
 	opts   ClientOptions
