@@ -179,6 +179,10 @@ func (e *Engine) writeError(db, rp string, err error) error {
 		return fmt.Errorf("embedded: %w: %q", tsengine.ErrDatabaseNotFound, db)
 	case strings.HasPrefix(msg, "retention policy not found"):
 		return fmt.Errorf("embedded: %w: %q on database %q", tsengine.ErrRetentionPolicyNotFound, rp, db)
+	case strings.Contains(msg, "cache-max-memory-size exceeded"):
+		// The in-memory cache is full until snapshots catch up: a
+		// temporary condition the client should back off from.
+		return fmt.Errorf("embedded: %w: write cache full, retry shortly: %v", tsengine.ErrUnavailable, err)
 	}
 	return fmt.Errorf("embedded: write to %q.%q: %w", db, rp, err)
 }
