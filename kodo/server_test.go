@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -517,4 +518,67 @@ func gzipBomb(t *testing.T) []byte {
 	require.NoError(t, err)
 	require.NoError(t, zw.Close())
 	return bytes.Repeat(member.Bytes(), 1024)
+}
+
+// TestBackpressure429 overloads a gateway that admits one write at a time
+// and waits 1ms: excess writes get 429 with Retry-After, and every
+// acknowledged batch is stored.
+func TestBackpressure429(t *testing.T) {
+	h := newHarness(t, func(o *kodo.Options) {
+		o.Limits.MaxConcurrentWrites = 1
+		o.Limits.QueueWait = time.Millisecond
+	})
+	ws := h.createWorkspace()
+	base := time.Now().Add(-time.Hour).UnixNano()
+	type result struct {
+		code       int
+		retryAfter string
+		errorCode  string
+	}
+	results := make(chan result, 16)
+	var wg sync.WaitGroup
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var lines strings.Builder
+			for i := 0; i < 2000; i++ {
+				fmt.Fprintf(&lines, "bp,w=w%d f=%di %d\n", w, i, base+int64(i))
+			}
+			req, _ := http.NewRequest(http.MethodPost, h.ts.URL+"/v1/write/metrics", bytes.NewReader(gz(t, []byte(lines.String()))))
+			req.Header.Set("Content-Encoding", "gzip")
+			client := &http.Client{Transport: signer.NewDatafluxTransport(h.ts.Client().Transport, ws.Token, "", signer.AlgoSHA256)}
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			var env envelope
+			_ = json.NewDecoder(resp.Body).Decode(&env)
+			resp.Body.Close()
+			results <- result{resp.StatusCode, resp.Header.Get("Retry-After"), env.ErrorCode}
+		}()
+	}
+	wg.Wait()
+	close(results)
+	ok, refused := 0, 0
+	for r := range results {
+		switch r.code {
+		case 200:
+			ok++
+		case 429:
+			refused++
+			assert.Equal(t, "1", r.retryAfter)
+			assert.Equal(t, "kodo.tooManyRequests", r.errorCode)
+		default:
+			t.Errorf("unexpected status %d", r.code)
+		}
+	}
+	assert.Positive(t, ok)
+	assert.Positive(t, refused, "16 writers against one slot and a 1ms wait")
+	_, _, qc := h.query(ws.DBUUID, "SELECT count(f) FROM bp GROUP BY w")
+	assert.Len(t, qc.Results[0].Series, ok, "one series per acknowledged writer")
+	for _, s := range qc.Results[0].Series {
+		assert.EqualValues(t, 2000, s.Values[0][1])
+	}
 }
