@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -118,7 +119,10 @@ func TestSIGKILLKeepsAcknowledgedPoints(t *testing.T) {
 	require.Equal(t, 200, postJSON(t, base+"/v1/workspace/create", map[string]any{"name": "crash"}, &ws))
 
 	const perBatch = 200
-	acked := map[string]bool{} // batch tag -> answered 200
+	const logsPerBatch = 50
+	acked := map[string]bool{}     // metric batch tag -> answered 200
+	ackedLogs := map[string]bool{} // log batch tag -> answered 200
+	var ackedTokens []string       // workspaces created (metadata store)
 	var mu sync.Mutex
 	start := time.Now().Add(-time.Hour).UnixNano()
 	var seq int64
@@ -164,6 +168,62 @@ func TestSIGKILLKeepsAcknowledgedPoints(t *testing.T) {
 				}
 			}()
 		}
+		wg.Add(1)
+		go func() { // workspaces go to the metadata store
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				resp, err := http.Post(base+"/v1/workspace/create", "application/json", strings.NewReader(`{"name":"crash"}`))
+				if err != nil {
+					return
+				}
+				var env struct {
+					Content struct {
+						Token string `json:"token"`
+					} `json:"content"`
+				}
+				_ = json.NewDecoder(resp.Body).Decode(&env)
+				resp.Body.Close()
+				if resp.StatusCode == 200 {
+					mu.Lock()
+					ackedTokens = append(ackedTokens, env.Content.Token)
+					mu.Unlock()
+				}
+			}
+		}()
+		wg.Add(1)
+		go func() { // logs go to the document store
+			defer wg.Done()
+			client := &http.Client{Timeout: 10 * time.Second,
+				Transport: signer.NewDatafluxTransport(nil, ws.Token, "", signer.AlgoSHA256)}
+			for b := 0; ; b++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				batch := fmt.Sprintf("r%dl%d", round, b)
+				var lp bytes.Buffer
+				for i := 0; i < logsPerBatch; i++ {
+					fmt.Fprintf(&lp, "app,batch=%s message=\"request %d served\" %d\n", batch, i, start+int64(b*logsPerBatch+i))
+				}
+				resp, err := client.Post(base+"/v1/write/logging?source=app", "text/plain", &lp)
+				if err != nil {
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == 200 {
+					mu.Lock()
+					ackedLogs[batch] = true
+					mu.Unlock()
+				}
+			}
+		}()
 		time.Sleep(time.Duration(300+rand.IntN(700)) * time.Millisecond)
 		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
 		_, _ = cmd.Process.Wait()
@@ -192,4 +252,24 @@ func TestSIGKILLKeepsAcknowledgedPoints(t *testing.T) {
 		assert.EqualValues(t, perBatch, found[batch], "acknowledged batch %s", batch)
 	}
 	t.Logf("%d acknowledged batches of %d points survived 3 SIGKILLs", len(acked), perBatch)
+
+	require.NotEmpty(t, ackedLogs)
+	for batch := range ackedLogs {
+		var res struct {
+			Total int64 `json:"total"`
+		}
+		require.Equal(t, 200, postJSON(t, base+"/v1/read/docs", map[string]any{
+			"db_uuid": ws.DBUUID, "kind": "logging", "filters": map[string]string{"batch": batch}, "limit": 1}, &res))
+		assert.EqualValues(t, logsPerBatch, res.Total, "acknowledged log batch %s", batch)
+	}
+	t.Logf("%d acknowledged log batches of %d lines survived too", len(ackedLogs), logsPerBatch)
+
+	require.NotEmpty(t, ackedTokens)
+	for _, tok := range ackedTokens {
+		resp, err := http.Get(base + "/v1/check/token/" + tok)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, 200, resp.StatusCode, "workspace with token %s was acknowledged", tok)
+	}
+	t.Logf("%d acknowledged workspaces survived too", len(ackedTokens))
 }
