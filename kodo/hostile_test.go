@@ -17,6 +17,7 @@ import (
 
 	"github.com/kodo-project/kodo/kodo"
 	"github.com/kodo-project/kodo/signer"
+	"github.com/kodo-project/kodo/tsdb"
 )
 
 // hostileCase is one adversarial request of testdata/hostile.json.
@@ -49,8 +50,13 @@ func TestHostileCorpus(t *testing.T) {
 	h := newHarness(t, func(o *kodo.Options) {
 		o.Limits.MaxBodyBytes = 8 << 20
 		o.Limits.MaxDecompressedBytes = 16 << 20
+		o.TSDBAccessKey, o.TSDBSecretKey = "AK_HOSTILE", "SK_HOSTILE"
 	})
 	ws := h.createWorkspace()
+	pc, err := tsdb.NewClient(h.ts.URL, "AK_HOSTILE", "SK_HOSTILE", nil)
+	require.NoError(t, err)
+	require.NoError(t, pc.CreateRepo(t.Context(), "r_hostile", tsdb.CreateRepoInput{Region: "nb"}))
+	require.NoError(t, pc.CreateSeries(t.Context(), "r_hostile", "cpu", tsdb.CreateSeriesInput{Retention: "7d"}))
 	other := h.createWorkspace()
 	vars := strings.NewReplacer(
 		"{{token}}", ws.Token, "{{db_uuid}}", ws.DBUUID, "{{db}}", ws.DB, "{{workspace_uuid}}", ws.WorkspaceUUID,
@@ -79,6 +85,19 @@ func TestHostileCorpus(t *testing.T) {
 				req.Header.Set(k, vars.Replace(v))
 			}
 			client := h.ts.Client()
+			if c.Sign == "pandora" {
+				sk := "SK_HOSTILE"
+				if c.SignToken != "" {
+					sk = c.SignToken
+				}
+				tr := signer.NewPandoraTransport(client.Transport, "AK_HOSTILE", sk)
+				if c.SignAge != "" {
+					age, err := time.ParseDuration(c.SignAge)
+					require.NoError(t, err)
+					tr.Now = func() time.Time { return time.Now().Add(-age) }
+				}
+				client = &http.Client{Transport: tr}
+			}
 			if c.Sign == "dataflux" {
 				token := ws.Token
 				if c.SignToken != "" {
@@ -160,6 +179,7 @@ func hostileBodies(t *testing.T, dbUUID string) map[string][]byte {
 		"oversized":            bytes.Repeat([]byte("m f=1\n"), 2<<20),
 		"nested_json":          []byte(strings.Repeat("[", 100_000) + strings.Repeat("]", 100_000)),
 		"nested_parens":        []byte(`{"db":"` + dbUUID + `","command":"SELECT * FROM cpu WHERE ` + strings.Repeat("(", 50_000) + "a=1" + strings.Repeat(")", 50_000) + `"}`),
+		"long_metadata":        []byte(`{"region":"nb","metadata":{"k":"` + strings.Repeat("v", 501) + `"}}`),
 		"invalid_utf8_command": []byte(`{"db":"` + dbUUID + "\",\"command\":\"SELECT * FROM \xff\xfe\"}"),
 	}
 }
