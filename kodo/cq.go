@@ -120,6 +120,33 @@ func cqStatement(db meta.Database, c meta.ContinuousQuery, srcRP string) (*iql.Q
 	return parsed, nil
 }
 
+// cqPlan is a validated CQ with the RP it reads and its engine statement.
+type cqPlan struct {
+	cq    meta.ContinuousQuery
+	srcRP string
+	q     *iql.Query
+}
+
+// planCQ validates a new or changed CQ (stored ones were validated when
+// made, under the limits of then), finds the RP its measurement is written
+// to and builds the statement the engine runs.
+func (s *service) planCQ(ctx context.Context, db meta.Database, c meta.ContinuousQuery, stored bool) (cqPlan, error) {
+	if !stored {
+		if err := s.validateCQ(c); err != nil {
+			return cqPlan{}, err
+		}
+	}
+	src, err := s.cqSourceRP(ctx, db, c.Measurement)
+	if err != nil {
+		return cqPlan{}, err
+	}
+	q, err := cqStatement(db, c, src)
+	if err != nil {
+		return cqPlan{}, err
+	}
+	return cqPlan{c, src, q}, nil
+}
+
 // runStatement runs a management statement on the database's engine and
 // turns a statement error into an API error.
 func (s *service) runStatement(ctx context.Context, db meta.Database, q *iql.Query) error {
@@ -196,34 +223,20 @@ func (s *service) handleCQCreate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	// Validate every entry before creating any, so a bad entry creates nothing.
-	type planned struct {
-		cq    meta.ContinuousQuery
-		srcRP string
-		q     *iql.Query
-	}
-	plans := make([]planned, 0, len(req.Measurements))
+	// Plan every entry before creating any, so a bad entry creates nothing.
+	plans := make([]cqPlan, 0, len(req.Measurements))
 	for i, m := range req.Measurements {
 		c := meta.ContinuousQuery{UUID: newID("cq_"), WorkspaceUUID: db.WorkspaceUUID, DBUUID: db.UUID,
 			Measurement: m.Measurement, AggrFunc: strings.ToLower(m.AggrFunc), AggrPeriod: m.AggrPeriod, AggrEvery: m.AggrEvery,
 			CreatedAt: s.now().UTC()}
-		if err := s.validateCQ(c); err != nil {
+		p, err := s.planCQ(ctx, db, c, false)
+		if err != nil {
 			e := asError(err)
 			e.Message = fmt.Sprintf("measurements[%d]: %s", i, e.Message)
 			s.fail(w, r, e)
 			return
 		}
-		src, err := s.cqSourceRP(ctx, db, c.Measurement)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		q, err := cqStatement(db, c, src)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		plans = append(plans, planned{c, src, q})
+		plans = append(plans, p)
 	}
 	out := make([]cqRecord, 0, len(plans))
 	for _, p := range plans {
@@ -284,16 +297,7 @@ func (s *service) handleCQModify(w http.ResponseWriter, r *http.Request) {
 	if req.AggrEvery != "" {
 		c.AggrEvery = req.AggrEvery
 	}
-	if err := s.validateCQ(c); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	src, err := s.cqSourceRP(ctx, db, c.Measurement)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	q, err := cqStatement(db, c, src)
+	p, err := s.planCQ(ctx, db, c, false)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -303,7 +307,7 @@ func (s *service) handleCQModify(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.runStatement(ctx, db, q); err != nil {
+	if err := s.runStatement(ctx, db, p.q); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -311,7 +315,7 @@ func (s *service) handleCQModify(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, metaError(err, "updating the CQ"))
 		return
 	}
-	respond(w, s.cqRecordOf(db, c, src))
+	respond(w, s.cqRecordOf(db, c, p.srcRP))
 }
 
 func isCQMissing(err error) bool {
@@ -384,16 +388,12 @@ func (s *service) handleCQSync(w http.ResponseWriter, r *http.Request) {
 			if c.DBUUID != db.UUID {
 				continue
 			}
-			src, err := s.cqSourceRP(ctx, db, c.Measurement)
+			p, err := s.planCQ(ctx, db, c, true)
 			if err != nil {
 				s.fail(w, r, err)
 				return
 			}
-			want, err := cqStatement(db, c, src)
-			if err != nil {
-				s.fail(w, r, err)
-				return
-			}
+			want := p.q
 			have, ok := existing[c.UUID]
 			delete(existing, c.UUID)
 			switch {
