@@ -300,15 +300,17 @@ func (s *service) routes() http.Handler {
 func (s *service) handlePing(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
-	status := map[string]string{}
+	status, overall := map[string]string{}, "ok"
 	for id, e := range s.engines {
 		if err := e.Ping(ctx); err != nil {
-			status[id] = err.Error()
+			status[id], overall = err.Error(), "degraded"
 		} else {
 			status[id] = "ok"
 		}
 	}
-	respond(w, map[string]any{"version": Version, "engines": status})
+	// 200 either way: one unreachable remote instance leaves the others
+	// (and the databases on them) serving; "degraded" tells the operator.
+	respond(w, map[string]any{"version": Version, "status": overall, "engines": status})
 }
 
 // Version is the gateway version reported by /v1/ping and /ping.
