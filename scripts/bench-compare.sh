@@ -21,6 +21,8 @@
 #   RATE_HINT    points/s the pre-generated bodies are sized for [400000];
 #                a run that uses them up stops early and says so
 #   BENCH_ARGS   more kodo-bench flags, e.g. "-tags host,az -fields a,b"
+#   KODO_ARGS    more kodo flags, e.g. "-clickhouse-dsn clickhouse://127.0.0.1:19000/default"
+#   SKIP_INFLUX=1  run Kodo only
 #   OUT_DIR      where the JSON reports go [the temp dir]
 #   KEEP=1       keep the temp dir (data, logs, reports)
 #
@@ -121,7 +123,8 @@ status=0
 # --- Kodo -------------------------------------------------------------
 kport="$(free_port)"
 log "starting kodo on 127.0.0.1:$kport (data $tmp/kodo-data)"
-"$tmp/kodo" -listen "127.0.0.1:$kport" -data "$tmp/kodo-data" -log-level info \
+# shellcheck disable=SC2086 # KODO_ARGS is a list of flags
+"$tmp/kodo" -listen "127.0.0.1:$kport" -data "$tmp/kodo-data" -log-level info ${KODO_ARGS:-} \
 	>"$tmp/kodo.log" 2>&1 </dev/null &
 kpid=$!
 pids+=("$kpid")
@@ -130,6 +133,11 @@ log "kodo pid $kpid; running kodo-bench"
 echo "### Kodo"
 bench kodo -target kodo -url "http://127.0.0.1:$kport" -server-pid "$kpid" || { status=1; log "kodo run failed"; }
 stop_pid "$kpid"
+if [[ "${SKIP_INFLUX:-0}" == 1 ]]; then
+	"$tmp/kodo-bench" compare -markdown "$OUT_DIR/kodo.json" "$OUT_DIR/kodo.json" >/dev/null 2>&1 || true
+	[[ "$OUT_DIR" != "$tmp" ]] && log "JSON report in $OUT_DIR"
+	exit "$status"
+fi
 
 # --- InfluxDB ---------------------------------------------------------
 if ! command -v influxd >/dev/null; then
