@@ -3,11 +3,9 @@ package embedded
 import (
 	"context"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"log/slog"
 	"os"
@@ -30,20 +28,31 @@ const FileName = "docs.db"
 
 // Store is the embedded docs.Store. It is safe for concurrent use.
 type Store struct {
-	log  *slog.Logger
-	path string
-	wdb  *sql.DB // one connection: SQLite has a single writer
-	rdb  *sql.DB // query-only pool
+	log   *slog.Logger
+	path  string
+	wdb   *sql.DB   // one connection: SQLite has a single writer
+	wconn *sql.Conn // that connection, used only by the committer
+	rdb   *sql.DB   // query-only pool
 
-	fullInsert string // docsInsertSQL(insertChunk)
+	reqs      chan *request // Write -> committer
+	quit      chan struct{} // closed by Close
+	stopped   chan struct{} // closed when the committer has returned
+	closeOnce sync.Once
 
-	mu     sync.Mutex // serialises writers and guards nextID
+	// Owned by the committer goroutine (and by Open before it starts).
+	w      writer
 	nextID int64
 }
 
 var _ docs.Store = (*Store)(nil)
 
-const schema = `
+// schemaVersion is kept in PRAGMA user_version. Version 1 (user_version
+// 0) had a two-column FTS table tokenized by unicode61; version 2 has the
+// single "terms" column described in text.go. Open migrates by rebuilding
+// the index from the docs table.
+const schemaVersion = 2
+
+const schemaDocs = `
 CREATE TABLE IF NOT EXISTS docs (
 	id      INTEGER PRIMARY KEY,
 	docid   BLOB NOT NULL UNIQUE,
@@ -58,11 +67,18 @@ CREATE TABLE IF NOT EXISTS docs (
 	content TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS docs_ws_kind_time ON docs(ws, kind, time);
-CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(
-	content, kv, content='', contentless_delete=1,
-	tokenize='unicode61 remove_diacritics 0'
+`
+
+// schemaIndex is the version 2 full-text index. detail=none keeps only
+// rowids in the posting lists: every query term is a single token (a
+// word or a hashed equality term), never a phrase, and there is one
+// column, so positions and column numbers would never be read.
+const schemaIndex = `
+CREATE VIRTUAL TABLE docs_fts USING fts5(
+	terms, content='', contentless_delete=1, detail=none,
+	tokenize='ascii tokenchars ''_'''
 );
-CREATE TRIGGER IF NOT EXISTS docs_ad AFTER DELETE ON docs BEGIN
+CREATE TRIGGER docs_ad AFTER DELETE ON docs BEGIN
 	DELETE FROM docs_fts WHERE rowid = old.id;
 END;
 `
@@ -77,224 +93,149 @@ func Open(dir string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("embedded docs: %w", err)
 	}
 	path := filepath.Join(dir, FileName)
-	s := &Store{log: log, path: path, fullInsert: docsInsertSQL(insertChunk)}
-	// synchronous=FULL in WAL mode: a committed batch survives power loss,
-	// which is what Write promises before the HTTP layer answers 200.
+	s := &Store{log: log, path: path,
+		reqs: make(chan *request, 64), quit: make(chan struct{}), stopped: make(chan struct{})}
+	// synchronous=FULL in WAL mode fsyncs the WAL at every commit: a
+	// committed batch survives power loss, which is what Write promises
+	// before the HTTP layer answers 200.
 	common := "_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
 	var err error
-	s.wdb, err = sql.Open("sqlite", "file:"+path+"?"+common+"&_pragma=journal_mode(WAL)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-65536)&_txlock=immediate")
+	s.wdb, err = sql.Open("sqlite", "file:"+path+"?"+common+"&_pragma=journal_mode(WAL)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-65536)")
 	if err != nil {
 		return nil, fmt.Errorf("embedded docs: open %s: %w", path, err)
 	}
 	s.wdb.SetMaxOpenConns(1)
-	if _, err := s.wdb.Exec(schema); err != nil {
+	fail := func(err error) (*Store, error) {
+		if s.wconn != nil {
+			s.wconn.Close()
+		}
 		s.wdb.Close()
-		return nil, fmt.Errorf("embedded docs: create schema in %s: %w", path, err)
+		return nil, fmt.Errorf("embedded docs: %s: %w", path, err)
 	}
-	if err := s.wdb.QueryRow("SELECT COALESCE(MAX(id), 0) + 1 FROM docs").Scan(&s.nextID); err != nil {
-		s.wdb.Close()
-		return nil, fmt.Errorf("embedded docs: %w", err)
+	ctx := context.Background()
+	if s.wconn, err = s.wdb.Conn(ctx); err != nil {
+		return fail(err)
+	}
+	if err := s.migrate(ctx); err != nil {
+		return fail(err)
+	}
+	if err := s.wconn.QueryRowContext(ctx, sqlNextID).Scan(&s.nextID); err != nil {
+		return fail(err)
 	}
 	s.rdb, err = sql.Open("sqlite", "file:"+path+"?"+common+"&_pragma=query_only(1)")
 	if err != nil {
-		s.wdb.Close()
-		return nil, fmt.Errorf("embedded docs: open %s: %w", path, err)
+		return fail(err)
 	}
 	s.rdb.SetMaxOpenConns(4)
+	go s.run()
 	return s, nil
 }
 
-// Close closes the database.
-func (s *Store) Close() error {
-	return errors.Join(s.rdb.Close(), s.wdb.Close())
-}
-
-// termToken hashes an equality term into one FTS token, so tags and field
-// values of any bytes are matched exactly by the full-text index without
-// a tokenizer splitting them. 64 bits keep collisions negligible.
-func termToken(term string) string {
-	h := fnv.New64a()
-	io.WriteString(h, term)
-	var b [8]byte
-	v := h.Sum64()
-	for i := range b {
-		b[i] = byte(v >> (56 - 8*i))
+// migrate creates the schema or brings an older one to schemaVersion.
+func (s *Store) migrate(ctx context.Context) error {
+	var v int
+	if err := s.wconn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return err
 	}
-	return "k" + hex.EncodeToString(b[:])
-}
-
-// Write stores docs in one transaction; it returns after the commit is
-// on disk.
-func (s *Store) Write(ctx context.Context, workspaceUUID string, kind docs.Kind, ds []docs.Document) error {
-	if workspaceUUID == "" {
-		return fmt.Errorf("%w: write needs a workspace uuid", docs.ErrInvalid)
-	}
-	if !kind.Valid() {
-		return fmt.Errorf("%w: unknown kind %q", docs.ErrInvalid, kind)
-	}
-	if len(ds) == 0 {
+	switch {
+	case v == schemaVersion:
 		return nil
+	case v > schemaVersion:
+		return fmt.Errorf("schema version %d is newer than this program's %d; use a newer Kodo", v, schemaVersion)
 	}
-	// Encode outside the lock: it is most of the CPU work.
-	type row struct {
-		docid        []byte
-		tags, fields string
-		kv           string
-	}
-	rows := make([]row, len(ds))
-	var buf []byte
-	var kv strings.Builder
-	for i := range ds {
-		d := &ds[i]
-		if d.Kind != "" && d.Kind != kind {
-			return fmt.Errorf("%w: document %d is a %s in a %s write", docs.ErrInvalid, i, d.Kind, kind)
-		}
-		tags, err := json.Marshal(d.Tags)
-		if err != nil {
-			return fmt.Errorf("%w: document %d: %v", docs.ErrInvalid, i, err)
-		}
-		if d.Tags == nil {
-			tags = []byte("{}")
-		}
-		buf, err = docs.AppendFieldsJSON(buf[:0], d.Fields)
-		if err != nil {
-			return fmt.Errorf("document %d: %w", i, err)
-		}
-		kv.Reset()
-		for j, t := range docs.Terms(d) {
-			if j > 0 {
-				kv.WriteByte(' ')
-			}
-			kv.WriteString(termToken(t))
-		}
-		rows[i] = row{docid: docs.DocID(workspaceUUID, kind, d), tags: string(tags), fields: string(buf), kv: kv.String()}
-	}
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	tx, err := s.wdb.BeginTx(ctx, nil)
+	tx, err := s.wconn.BeginTx(ctx, nil)
 	if err != nil {
-		return s.unavailable("begin", err)
+		return err
 	}
 	defer tx.Rollback()
-	if kind == docs.KindObject {
-		// An object replaces the stored one of the same class and name;
-		// the delete trigger drops its index entry.
-		del, err := tx.PrepareContext(ctx, `DELETE FROM docs WHERE docid = ?`)
-		if err != nil {
-			return s.unavailable("prepare", err)
-		}
-		defer del.Close()
-		for i := range rows {
-			if _, err := del.ExecContext(ctx, rows[i].docid); err != nil {
-				return s.unavailable("replace object", err)
-			}
-		}
+	if _, err := tx.ExecContext(ctx, schemaDocs+"DROP TRIGGER IF EXISTS docs_ad; DROP TABLE IF EXISTS docs_fts;"+schemaIndex); err != nil {
+		return fmt.Errorf("create schema: %w", err)
 	}
-	// Multi-row statements: per-statement overhead in database/sql and the
-	// driver dominates single-row inserts. Ids are assigned here (one
-	// writer) so the RETURNING list tells which rows were new and need
-	// indexing; duplicates of stored documents are skipped.
-	id := s.nextID
-	// Multi-row statements: per-statement overhead in database/sql and the
-	// driver dominates single-row inserts. Ids are assigned here (one
-	// writer) so the RETURNING list tells which rows were new and need
-	// indexing; duplicates of stored documents are skipped.
-	args := make([]any, 0, 11*insertChunk)
-	inserted := make([]int64, 0, len(ds))
-	var err2 error
-	for lo := 0; lo < len(ds); lo += insertChunk {
-		hi := min(lo+insertChunk, len(ds))
-		args = args[:0]
-		for i := lo; i < hi; i++ {
-			d, r := &ds[i], &rows[i]
-			args = append(args, id+int64(i), r.docid, workspaceUUID, string(kind), d.Time, d.Name, d.Class, d.Source, r.tags, r.fields, d.Content)
-		}
-		q := s.fullInsert
-		if hi-lo != insertChunk {
-			q = docsInsertSQL(hi - lo)
-		}
-		if inserted, err2 = insertReturning(ctx, tx, q, args, inserted); err2 != nil {
-			return s.unavailable("insert", err2)
-		}
+	n, err := reindex(ctx, tx)
+	if err != nil {
+		return fmt.Errorf("rebuild the full-text index: %w", err)
 	}
-	// The full-text rows go in last and in one statement: FTS5 flushes its
-	// pending terms to a new segment at every statement savepoint, so
-	// interleaving would write (and later merge) many tiny segments.
-	if len(inserted) > 0 {
-		buf = append(buf[:0], '[')
-		for j, rid := range inserted {
-			i := int(rid - id)
-			if j > 0 {
-				buf = append(buf, ',')
-			}
-			buf = append(buf, '[')
-			buf = strconv.AppendInt(buf, rid, 10)
-			buf = append(buf, ',')
-			buf = appendJSONString(buf, ds[i].Content)
-			buf = append(buf, ',', '"')
-			buf = append(buf, rows[i].kv...) // hex tokens and spaces need no escaping
-			buf = append(buf, '"', ']')
-		}
-		buf = append(buf, ']')
-		if _, err := tx.ExecContext(ctx, `INSERT INTO docs_fts(rowid, content, kv)
-			SELECT value->>0, value->>1, value->>2 FROM json_each(?)`, string(buf)); err != nil {
-			return s.unavailable("index", err)
-		}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
+		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return s.unavailable("commit", err)
+		return err
 	}
-	s.nextID = id + int64(len(ds))
+	if n > 0 {
+		s.log.Info("embedded docs: full-text index rebuilt", "path", s.path, "docs", n, "schema", schemaVersion)
+	}
 	return nil
 }
 
-// appendJSONString quotes s for JSON; the common case of printable ASCII
-// without quotes or backslashes is copied as is.
-func appendJSONString(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
-			b, _ := json.Marshal(s) // a string always marshals
-			return append(dst, b...)
+// reindex fills docs_fts from the docs table, a chunk of rows at a time.
+func reindex(ctx context.Context, tx *sql.Tx) (int64, error) {
+	const chunk = 10000
+	var (
+		last, total int64
+		b           []byte
+	)
+	for {
+		b = append(b[:0], '[')
+		n, err := reindexChunk(ctx, tx, &last, chunk, &b)
+		if err != nil || n == 0 {
+			return total, err
 		}
+		b = append(b, ']')
+		if _, err := tx.ExecContext(ctx, `INSERT INTO docs_fts(rowid, terms) SELECT value->>0, value->>1 FROM json_each(?)`, string(b)); err != nil {
+			return total, err
+		}
+		total += int64(n)
 	}
-	dst = append(dst, '"')
-	dst = append(dst, s...)
-	return append(dst, '"')
 }
 
-// insertChunk rows per INSERT statement: 11 parameters each, well under
-// SQLite's variable limit.
-const insertChunk = 100
-
-func insertReturning(ctx context.Context, tx *sql.Tx, q string, args []any, ids []int64) ([]int64, error) {
-	rs, err := tx.QueryContext(ctx, q, args...)
+// reindexChunk appends [id, "terms"] for up to chunk documents after
+// *last to *b and advances *last.
+func reindexChunk(ctx context.Context, tx *sql.Tx, last *int64, chunk int, b *[]byte) (int, error) {
+	rs, err := tx.QueryContext(ctx, `SELECT id, name, class, source, tags, fields, content FROM docs WHERE id > ? ORDER BY id LIMIT ?`, *last, chunk)
 	if err != nil {
-		return ids, err
+		return 0, err
 	}
 	defer rs.Close()
+	n := 0
 	for rs.Next() {
-		var id int64
-		if err := rs.Scan(&id); err != nil {
-			return ids, err
+		var (
+			d            docs.Document
+			tags, fields []byte
+		)
+		if err := rs.Scan(last, &d.Name, &d.Class, &d.Source, &tags, &fields, &d.Content); err != nil {
+			return n, err
 		}
-		ids = append(ids, id)
+		if err := json.Unmarshal(tags, &d.Tags); err != nil {
+			return n, fmt.Errorf("document %d: corrupt tags: %w", *last, err)
+		}
+		if d.Fields, err = docs.DecodeFields(fields); err != nil {
+			return n, fmt.Errorf("document %d: corrupt fields: %w", *last, err)
+		}
+		if n > 0 {
+			*b = append(*b, ',')
+		}
+		*b = append(*b, '[')
+		*b = strconv.AppendInt(*b, *last, 10)
+		*b = append(*b, ',', '"')
+		*b = appendIndexText(*b, &d)
+		*b = append(*b, '"', ']')
+		n++
 	}
-	return ids, rs.Err()
+	return n, rs.Err()
 }
 
-// docsInsertSQL is the n-row insert statement.
-func docsInsertSQL(n int) string {
-	var sb strings.Builder
-	sb.WriteString("INSERT INTO docs(id, docid, ws, kind, time, name, class, source, tags, fields, content) VALUES ")
-	for i := range n {
-		if i > 0 {
-			sb.WriteByte(',')
-		}
-		sb.WriteString("(?,?,?,?,?,?,?,?,?,?,?)")
-	}
-	sb.WriteString(" ON CONFLICT(docid) DO NOTHING RETURNING id")
-	return sb.String()
+// Close stops the committer (a Write still waiting fails with
+// ErrUnavailable) and closes the database.
+func (s *Store) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		close(s.quit)
+		<-s.stopped
+		errs := []error{s.wconn.Raw(func(any) error { return s.w.closeStmts() })}
+		errs = append(errs, s.wconn.Close(), s.rdb.Close(), s.wdb.Close())
+		err = errors.Join(errs...)
+	})
+	return err
 }
 
 // unavailable wraps a database failure: the disk or the file is the
@@ -323,13 +264,14 @@ func (s *Store) Search(ctx context.Context, req docs.SearchRequest) (docs.Search
 		where = append(where, "time < ?")
 		args = append(args, req.TimeRange.End)
 	}
+	// Each query token is one quoted FTS5 string; hashed terms and words
+	// never contain '"' (text.go).
 	var match []string
 	for _, f := range req.Filters {
-		match = append(match, `kv : "`+termToken(f.Key+"="+f.Value)+`"`)
+		match = append(match, `"`+termToken(f.Key+"="+f.Value)+`"`)
 	}
-	words := docs.Words(req.Query)
-	for _, w := range words {
-		match = append(match, `content : "`+w+`"`)
+	for _, w := range docs.Words(req.Query) {
+		match = append(match, `"`+w+`"`)
 	}
 	if len(match) > 0 {
 		where = append(where, "id IN (SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?)")

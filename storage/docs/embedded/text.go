@@ -1,0 +1,141 @@
+package embedded
+
+import (
+	"encoding/json"
+	"sort"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/kodo-project/kodo/storage/docs"
+)
+
+// The full-text index has one column, "terms", filled by the store (the
+// table is contentless) with the words of Content as docs.Words returns
+// them, lowercased and separated by spaces, followed by one token per
+// equality term: '_' and the 16 hex digits of the term's FNV-1a hash.
+// Words are runs of letters and digits, so they never contain '_' and the
+// two kinds of token cannot collide. The FTS5 "ascii" tokenizer with '_'
+// as a token character splits this text back into exactly these tokens
+// (bytes >= 0x80 are token characters, so non-ASCII words stay whole).
+// Tokenizing in Go is cheaper than unicode61 in transpiled C and makes
+// the index follow docs.Words exactly.
+
+const hexDigits = "0123456789abcdef"
+
+// fnv64a is the 64-bit FNV-1a hash of s (hash/fnv without its
+// allocation). 64 bits keep collisions between terms negligible.
+func fnv64a(s string) uint64 {
+	const (
+		offset = 14695981039346656037
+		prime  = 1099511628211
+	)
+	h := uint64(offset)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * prime
+	}
+	return h
+}
+
+// appendTermToken appends the index token of an equality term
+// "key=value" (docs.Terms).
+func appendTermToken(dst []byte, term string) []byte {
+	h := fnv64a(term)
+	dst = append(dst, '_')
+	for i := 60; i >= 0; i -= 4 {
+		dst = append(dst, hexDigits[(h>>uint(i))&0xf])
+	}
+	return dst
+}
+
+// termToken is appendTermToken as a string, for queries.
+func termToken(term string) string {
+	return string(appendTermToken(make([]byte, 0, 17), term))
+}
+
+// appendWords appends the words of s (docs.Words: maximal runs of
+// letters and digits, lowercased), separated by spaces. The output is
+// valid UTF-8 with no byte that JSON escapes.
+func appendWords(dst []byte, s string) []byte {
+	start := len(dst)
+	in := false
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			i++
+			switch {
+			case 'a' <= c && c <= 'z' || '0' <= c && c <= '9':
+			case 'A' <= c && c <= 'Z':
+				c += 'a' - 'A'
+			default:
+				in = false
+				continue
+			}
+			if !in && len(dst) > start {
+				dst = append(dst, ' ')
+			}
+			in = true
+			dst = append(dst, c)
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
+		if r == utf8.RuneError || !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			in = false
+			continue
+		}
+		if !in && len(dst) > start {
+			dst = append(dst, ' ')
+		}
+		in = true
+		dst = utf8.AppendRune(dst, unicode.ToLower(r))
+	}
+	return dst
+}
+
+// appendJSONString quotes s for JSON; the common case of printable ASCII
+// without quotes or backslashes is copied as is.
+func appendJSONString(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
+			b, _ := json.Marshal(s) // a string always marshals
+			return append(dst, b...)
+		}
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
+}
+
+// appendTagsJSON appends tags as a JSON object with sorted keys (as
+// json.Marshal does, without its reflection); keys is scratch space.
+func appendTagsJSON(dst []byte, tags map[string]string, keys []string) ([]byte, []string) {
+	keys = keys[:0]
+	for k := range tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	dst = append(dst, '{')
+	for i, k := range keys {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendJSONString(dst, k)
+		dst = append(dst, ':')
+		dst = appendJSONString(dst, tags[k])
+	}
+	return append(dst, '}'), keys
+}
+
+// appendIndexText appends the full-text index text of d: the words of
+// its content, then one token per equality term.
+func appendIndexText(dst []byte, d *docs.Document) []byte {
+	start := len(dst)
+	dst = appendWords(dst, d.Content)
+	for _, t := range docs.Terms(d) {
+		if len(dst) > start {
+			dst = append(dst, ' ')
+		}
+		dst = appendTermToken(dst, t)
+	}
+	return dst
+}
