@@ -201,9 +201,13 @@ func (s *service) storePoints(ctx context.Context, db meta.Database, rp string, 
 	}
 	s.metrics.points.WithLabelValues(api).Add(float64(max(stored, 0)))
 	measurements := make(map[string]struct{}, 4)
-	hashes := make([]uint64, 0, batch.Len())
-	var key []byte
+	// Hashes go to the sketch in fixed chunks and keys are built in one
+	// reused buffer, both on the stack: no allocation per request.
+	var hashes [512]uint64
+	var keyBuf [256]byte
+	key := keyBuf[:0]
 	var last []byte
+	n := 0
 	for i := 0; i < batch.Len(); i++ {
 		p := batch.At(i)
 		if string(p.Measurement) != string(last) {
@@ -211,9 +215,13 @@ func (s *service) storePoints(ctx context.Context, db meta.Database, rp string, 
 			last = p.Measurement
 		}
 		key = p.AppendSeriesKey(key[:0])
-		hashes = append(hashes, s.series.hash(key))
+		hashes[n] = s.series.hash(key)
+		if n++; n == len(hashes) {
+			s.series.observe(db.UUID, hashes[:n])
+			n = 0
+		}
 	}
-	s.series.observe(db.UUID, hashes)
+	s.series.observe(db.UUID, hashes[:n])
 	effective := rp
 	if effective == "" {
 		effective = db.DefaultRP

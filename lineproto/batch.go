@@ -239,15 +239,52 @@ func quote(s []byte) string {
 // sortTags sorts tags by key with an insertion sort, moving pos (byte
 // offsets of each tag in its line, may be nil) along. Writers usually send
 // sorted tags, so this is linear in practice and needs no allocation.
+// Unsorted tags are sorted in a copy on the stack and copied back once:
+// while the collector runs, every store of a Tag into the heap pays a
+// write barrier, and one bulk copy pays it once instead of per move.
 func sortTags(tags []Tag, pos []int32) {
-	for i := 1; i < len(tags); i++ {
-		for j := i; j > 0 && bytes.Compare(tags[j].Key, tags[j-1].Key) < 0; j-- {
-			tags[j], tags[j-1] = tags[j-1], tags[j]
-			if pos != nil {
-				pos[j], pos[j-1] = pos[j-1], pos[j]
-			}
+	i := 1
+	for i < len(tags) && !keyLess(tags[i].Key, tags[i-1].Key) {
+		i++
+	}
+	if i >= len(tags) {
+		return
+	}
+	var stack [32]Tag
+	s := tags
+	if len(tags) <= len(stack) {
+		s = stack[:len(tags)]
+		copy(s, tags)
+	}
+	for ; i < len(s); i++ {
+		if !keyLess(s[i].Key, s[i-1].Key) {
+			continue
+		}
+		t := s[i]
+		j := i - 1
+		for j > 0 && keyLess(t.Key, s[j-1].Key) {
+			j--
+		}
+		copy(s[j+1:i+1], s[j:i])
+		s[j] = t
+		if pos != nil {
+			p := pos[i]
+			copy(pos[j+1:i+1], pos[j:i])
+			pos[j] = p
 		}
 	}
+	if len(tags) <= len(stack) {
+		copy(tags, s)
+	}
+}
+
+// keyLess is bytes.Compare(a, b) < 0, deciding on the first byte inline
+// when it differs (most tag keys do).
+func keyLess(a, b []byte) bool {
+	if len(a) > 0 && len(b) > 0 && a[0] != b[0] {
+		return a[0] < b[0]
+	}
+	return bytes.Compare(a, b) < 0
 }
 
 // dupTag returns the index of the second of two equal keys in sorted tags,

@@ -1,7 +1,10 @@
 package lineproto
 
 import (
+	"bytes"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -223,4 +226,48 @@ func TestResetReusesAndChunksStayValid(t *testing.T) {
 	assert.Equal(t, 0, b.Len())
 	assert.Equal(t, 0, b.spilled)
 	assert.GreaterOrEqual(t, cap(b.arena), 20*9000)
+}
+
+// TestSortTags checks the in-place sort (and the offsets moved with it)
+// against a stable library sort, on keys that share first bytes and not.
+func TestSortTags(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	keys := []string{"a", "ab", "abc", "b", "az", "host", "region", "zone", "h", "", "é", "B"}
+	for round := 0; round < 500; round++ {
+		n := r.IntN(len(keys) + 1)
+		perm := r.Perm(len(keys))[:n]
+		tags := make([]Tag, n)
+		pos := make([]int32, n)
+		for i, k := range perm {
+			tags[i] = Tag{Key: []byte(keys[k]), Value: []byte{byte(i)}}
+			pos[i] = int32(100 + i)
+		}
+		want := slices.Clone(tags)
+		slices.SortStableFunc(want, func(a, b Tag) int { return bytes.Compare(a.Key, b.Key) })
+		sortTags(tags, pos)
+		require.Equal(t, want, tags, "round %d", round)
+		for i, tg := range tags {
+			// Value holds the original index, pos the original offset.
+			require.Equal(t, int32(100+int(tg.Value[0])), pos[i])
+		}
+	}
+	sortTags(nil, nil)
+}
+
+// TestSortTagsMany covers more tags than sortTags sorts on the stack.
+func TestSortTagsMany(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{31, 32, 33, 100} {
+		tags := make([]Tag, n)
+		pos := make([]int32, n)
+		for i, k := range r.Perm(n) {
+			tags[i] = Tag{Key: fmt.Appendf(nil, "k%03d", k)}
+			pos[i] = int32(k)
+		}
+		sortTags(tags, pos)
+		for i := range tags {
+			require.Equal(t, fmt.Sprintf("k%03d", i), string(tags[i].Key), "n=%d", n)
+			require.Equal(t, int32(i), pos[i], "n=%d", n)
+		}
+	}
 }

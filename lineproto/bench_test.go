@@ -86,3 +86,31 @@ func BenchmarkAppendSeriesKey(b *testing.B) {
 		key = batch.At(i % 5000).AppendSeriesKey(key[:0])
 	}
 }
+
+// BenchmarkParseUnsortedTags parses agent-style lines whose tags are not
+// in key order (host, region, az, ...), so every point is sorted.
+func BenchmarkParseUnsortedTags(b *testing.B) {
+	var sb strings.Builder
+	for i := 0; i < 5000; i++ {
+		s := i % 10
+		fmt.Fprintf(&sb, "cpu,host=host%02d,region=cn-east-%d,az=az%d,rack=r%d,os=linux,arch=amd64,env=prod,team=core,svc=api,ver=1.%d ",
+			s, s%3, s%2, s, s)
+		fmt.Fprintf(&sb, "usage_user=%d.5,usage_system=%d.25,usage_idle=%di,load=%d.1,up=true %d\n",
+			i%100, i%50, 100-i%100, i%7, 1700000000000000000+int64(i/10)*int64(time.Second))
+	}
+	body := []byte(sb.String())
+	var batch Batch
+	if err := Parse(body, ParseOptions{}, &batch); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		batch.Reset()
+		if err := Parse(body, ParseOptions{}, &batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(5000*b.N)/b.Elapsed().Seconds(), "points/s")
+}

@@ -96,12 +96,25 @@ func ReadBody(r *http.Request, lim Limits) (*Body, error) {
 	return b, nil
 }
 
+// gzipPool keeps gzip readers: a new one allocates its inflate state
+// (tens of KiB) per request; Reset makes one ready for the next body.
+var gzipPool sync.Pool
+
 func gunzip(b *Body, max int64) ([]byte, error) {
-	zr, err := gzip.NewReader(bytes.NewReader(b.Raw))
+	src := bytes.NewReader(b.Raw)
+	zr, _ := gzipPool.Get().(*gzip.Reader)
+	var err error
+	if zr == nil {
+		zr, err = gzip.NewReader(src)
+	} else {
+		err = zr.Reset(src)
+	}
 	if err != nil {
 		return nil, &BodyError{Status: http.StatusBadRequest, Msg: "Content-Encoding is gzip but the body is not valid gzip: " + err.Error()}
 	}
-	defer zr.Close()
+	// A pooled reader still points at this body until its next Reset;
+	// the body's buffer is pooled too, so that pins nothing extra.
+	defer gzipPool.Put(zr)
 	out := bufPool.Get().(*bytes.Buffer)
 	b.bufs[1] = out
 	if err := readLimited(out, zr, max); err != nil {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -108,4 +109,63 @@ func TestWrap(t *testing.T) {
 	rec = httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/panic", nil))
 	assert.Equal(t, http.StatusInternalServerError, rec.Code, "a panic answers instead of dropping the connection")
+}
+
+// TestReadBodyReusesGzipReaders decodes different bodies, good and bad,
+// from several goroutines: a pooled reader must never leak one body's
+// bytes or error into another.
+func TestReadBodyReusesGzipReaders(t *testing.T) {
+	lim := DefaultLimits()
+	bodies := make([][]byte, 8)
+	zips := make([][]byte, len(bodies))
+	for i := range bodies {
+		bodies[i] = bytes.Repeat([]byte{byte('a' + i)}, 1000*(i+1))
+		zips[i] = gzipped(t, bodies[i])
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				want, zipped := bodies[(g+i)%len(bodies)], zips[(g+i)%len(bodies)]
+				if i%5 == 0 {
+					zipped = zipped[:len(zipped)/2] // truncated: must fail, then the next must work
+				}
+				r := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(zipped))
+				r.Header.Set("Content-Encoding", "gzip")
+				b, err := ReadBody(r, lim)
+				if i%5 == 0 {
+					assert.Error(t, err)
+					continue
+				}
+				if assert.NoError(t, err) {
+					assert.Equal(t, want, b.Data)
+					b.Release()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func BenchmarkReadBodyGzip(b *testing.B) {
+	plain := bytes.Repeat([]byte("cpu,host=a,region=eu usage_user=1.5,usage_idle=90i 1700000000000000000\n"), 5000)
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	_, _ = zw.Write(plain)
+	_ = zw.Close()
+	zipped := buf.Bytes()
+	lim := DefaultLimits()
+	b.SetBytes(int64(len(plain)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		r := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(zipped))
+		r.Header.Set("Content-Encoding", "gzip")
+		body, err := ReadBody(r, lim)
+		if err != nil {
+			b.Fatal(err)
+		}
+		body.Release()
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/influxdata/influxdb/coordinator"
 	"github.com/influxdata/influxdb/models"
 	"github.com/influxdata/line-protocol/v2/lineprotocol"
 	"github.com/stretchr/testify/require"
@@ -61,31 +62,66 @@ func BenchmarkWritePoints(b *testing.B) {
 	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "points/s")
 }
 
-// BenchmarkConvert compares the two ways of making models.Points; the
-// engine uses the faster (see toModelPoints).
+// BenchmarkConvert compares the ways of making models.Points; the engine
+// uses the fastest (see toModelPoints). PrintAndParse is what it did
+// before: print the batch as 1.x line protocol and parse it.
 func BenchmarkConvert(b *testing.B) {
 	const n = 5000
 	batch := benchBatch(b, n, time.Now())
-	b.Run("LineProtocolParse", func(b *testing.B) {
-		b.SetBytes(batchBytes(batch))
-		b.ReportAllocs()
-		for i := 0; i < b.N; i++ {
-			var d dropTally
-			if pts := toModelPoints(batch, &d); len(pts) != n {
-				b.Fatal(len(pts), d.err())
+	run := func(name string, convert func() int) {
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(batchBytes(batch))
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if got := convert(); got != n {
+					b.Fatal(got)
+				}
 			}
-		}
-		b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "points/s")
+			b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "points/s")
+		})
+	}
+	run("Binary", func() int {
+		var d dropTally
+		return len(toModelPoints(batch, &d))
 	})
-	b.Run("NewPoint", func(b *testing.B) {
-		b.SetBytes(batchBytes(batch))
+	run("PrintAndParse", func() int {
+		pts, _ := parseModelPoints(batch)
+		return len(pts)
+	})
+	run("NewPoint", func() int {
+		pts, err := newPointConvert(batch)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return len(pts)
+	})
+}
+
+// BenchmarkMapShards compares mapShards with the coordinator's MapShards
+// on one batch that falls into one shard.
+func BenchmarkMapShards(b *testing.B) {
+	e, err := Open(b.TempDir(), Options{})
+	require.NoError(b, err)
+	defer e.Close()
+	require.NoError(b, e.CreateDatabase(context.Background(), "bench", []tsengine.RetentionPolicy{{Name: "week", Duration: 7 * 24 * time.Hour, Default: true}}))
+	const n = 5000
+	var d dropTally
+	pts := toModelPoints(benchBatch(b, n, time.Now().Add(-time.Hour).Truncate(time.Hour)), &d)
+	b.Run("mapShards", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			if pts, err := newPointConvert(batch); err != nil || len(pts) != n {
-				b.Fatal(len(pts), err)
+			if _, _, err := e.mapShards("bench", "week", pts); err != nil {
+				b.Fatal(err)
 			}
 		}
-		b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "points/s")
+	})
+	b.Run("coordinator", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if _, err := e.writer.MapShards(&coordinator.WritePointsRequest{Database: "bench", RetentionPolicy: "week", Points: pts}); err != nil {
+				b.Fatal(err)
+			}
+		}
 	})
 }
 

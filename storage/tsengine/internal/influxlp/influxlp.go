@@ -35,51 +35,120 @@ func (e *PointError) Error() string {
 // give a *PointError and leave dst unchanged.
 func AppendPoint(dst []byte, p lineproto.Point) ([]byte, error) {
 	start := len(dst)
-	fail := func(reason string, args ...any) ([]byte, error) {
-		return dst[:start], &PointError{Measurement: string(p.Measurement), Reason: fmt.Sprintf(reason, args...)}
+	if err := checkPoint(p); err != nil {
+		return dst, err
 	}
+	var err error
+	if dst, _, err = appendKey(dst, p); err != nil {
+		return dst[:start], err
+	}
+	dst = append(dst, ' ')
+	if dst, _, err = appendFields(dst, p); err != nil {
+		return dst[:start], err
+	}
+	dst = append(dst, ' ')
+	dst = strconv.AppendInt(dst, p.Time, 10)
+	return append(dst, '\n'), nil
+}
+
+// AppendKey appends the series key of p (escaped measurement and tags, as
+// the key part of AppendPoint's line) and AppendFields its field set (the
+// part between the two spaces). Together they let the embedded engine
+// build 1.x points without printing and re-parsing whole lines. They
+// refuse a point exactly as AppendPoint does, leaving dst unchanged.
+//
+// plain reports that the text is simple enough to need no reading back:
+// no name holds a space, comma, '=', backslash or quote, and no string
+// value a quote or backslash. Only then is the key's tag order (sorted
+// unescaped) surely the order the 1.x parser, which compares escaped
+// keys, keeps.
+func AppendKey(dst []byte, p lineproto.Point) (out []byte, plain bool, err error) {
+	start := len(dst)
+	if err := checkPoint(p); err != nil {
+		return dst, false, err
+	}
+	dst, odd, err := appendKey(dst, p)
+	if err != nil {
+		return dst[:start], false, err
+	}
+	return dst, !odd, nil
+}
+
+// AppendFields: see AppendKey.
+func AppendFields(dst []byte, p lineproto.Point) (out []byte, plain bool, err error) {
+	start := len(dst)
+	if err := checkPoint(p); err != nil {
+		return dst, false, err
+	}
+	dst, odd, err := appendFields(dst, p)
+	if err != nil {
+		return dst[:start], false, err
+	}
+	return dst, !odd, nil
+}
+
+func pointError(p lineproto.Point, reason string, args ...any) error {
+	return &PointError{Measurement: string(p.Measurement), Reason: fmt.Sprintf(reason, args...)}
+}
+
+// checkPoint does the checks that come before any encoding, so every
+// entry point reports the same first problem.
+func checkPoint(p lineproto.Point) error {
 	if len(p.Measurement) == 0 {
-		return fail("empty measurement name")
+		return pointError(p, "empty measurement name")
 	}
 	switch p.Measurement[0] {
 	case '#':
-		return fail("a measurement starting with '#' reads as a comment in InfluxDB 1.x line protocol")
+		return pointError(p, "a measurement starting with '#' reads as a comment in InfluxDB 1.x line protocol")
 	case '\t':
-		return fail("a measurement starting with a tab loses it in InfluxDB 1.x line protocol")
+		return pointError(p, "a measurement starting with a tab loses it in InfluxDB 1.x line protocol")
 	}
 	if len(p.Fields) == 0 {
-		return fail("no fields")
+		return pointError(p, "no fields")
 	}
-	var err error
-	if dst, err = appendName(dst, p.Measurement, false); err != nil {
-		return fail("measurement: %v", err)
+	return nil
+}
+
+// appendKey writes the measurement and tags; on error dst may hold part
+// of the key (the callers cut it). odd: see AppendKey's plain.
+func appendKey(dst []byte, p lineproto.Point) (_ []byte, odd bool, err error) {
+	var o bool
+	if dst, odd, err = appendName(dst, p.Measurement, false); err != nil {
+		return dst, odd, pointError(p, "measurement: %v", err)
 	}
 	for _, t := range p.Tags {
 		if len(t.Value) == 0 {
 			continue // 1.x has no empty tag values: an empty tag is no tag
 		}
 		dst = append(dst, ',')
-		if dst, err = appendName(dst, t.Key, true); err != nil {
-			return fail("tag key %q: %v", t.Key, err)
+		if dst, o, err = appendName(dst, t.Key, true); err != nil {
+			return dst, odd, pointError(p, "tag key %q: %v", t.Key, err)
 		}
+		odd = odd || o
 		dst = append(dst, '=')
-		if dst, err = appendName(dst, t.Value, true); err != nil {
-			return fail("tag %q value: %v", t.Key, err)
+		if dst, o, err = appendName(dst, t.Value, true); err != nil {
+			return dst, odd, pointError(p, "tag %q value: %v", t.Key, err)
 		}
+		odd = odd || o
 	}
+	return dst, odd, nil
+}
+
+// appendFields writes the field set; on error dst may hold part of it.
+func appendFields(dst []byte, p lineproto.Point) (_ []byte, odd bool, err error) {
+	var o bool
 	for i, f := range p.Fields {
-		if i == 0 {
-			dst = append(dst, ' ')
-		} else {
+		if i > 0 {
 			dst = append(dst, ',')
 		}
 		if len(f.Key) > 0 && f.Key[0] == '\t' {
 			// 1.x skips tabs before the field set; a leading tab vanishes.
-			return fail("field key %q starts with a tab, which InfluxDB 1.x line protocol loses", f.Key)
+			return dst, odd, pointError(p, "field key %q starts with a tab, which InfluxDB 1.x line protocol loses", f.Key)
 		}
-		if dst, err = appendName(dst, f.Key, true); err != nil {
-			return fail("field key %q: %v", f.Key, err)
+		if dst, o, err = appendName(dst, f.Key, true); err != nil {
+			return dst, odd, pointError(p, "field key %q: %v", f.Key, err)
 		}
+		odd = odd || o
 		dst = append(dst, '=')
 		switch f.Value.Kind() {
 		case lineprotocol.Int:
@@ -88,7 +157,7 @@ func AppendPoint(dst []byte, p lineproto.Point) ([]byte, error) {
 		case lineprotocol.Uint:
 			u := f.Value.UintV()
 			if u > math.MaxInt64 {
-				return fail("field %q: unsigned value %d exceeds the int64 range of InfluxDB 1.x", f.Key, u)
+				return dst, odd, pointError(p, "field %q: unsigned value %d exceeds the int64 range of InfluxDB 1.x", f.Key, u)
 			}
 			dst = strconv.AppendUint(dst, u, 10)
 			dst = append(dst, 'i')
@@ -98,61 +167,97 @@ func AppendPoint(dst []byte, p lineproto.Point) ([]byte, error) {
 		case lineprotocol.Bool:
 			dst = strconv.AppendBool(dst, f.Value.BoolV())
 		case lineprotocol.String:
-			dst = appendString(dst, f.Value.StringV())
+			dst, o = appendString(dst, f.Value.BytesV()) // StringV would copy
+			odd = odd || o
 		default:
-			return fail("field %q: unknown value kind %v", f.Key, f.Value.Kind())
+			return dst, odd, pointError(p, "field %q: unknown value kind %v", f.Key, f.Value.Kind())
 		}
 	}
-	dst = append(dst, ' ')
-	dst = strconv.AppendInt(dst, p.Time, 10)
-	return append(dst, '\n'), nil
+	return dst, odd, nil
 }
 
 // appendName escapes a measurement (spaces, commas) or a key/tag value
 // (also '='). InfluxDB 1.x cannot escape a backslash, so one that would
 // swallow the next separator is refused rather than silently mangled.
-func appendName(dst, s []byte, equals bool) ([]byte, error) {
+func appendName(dst, s []byte, equals bool) (_ []byte, odd bool, err error) {
 	if len(s) == 0 {
-		return dst, fmt.Errorf("empty")
+		return dst, false, fmt.Errorf("empty")
 	}
-	if bytes.IndexByte(s, '\n') >= 0 {
-		return dst, fmt.Errorf("contains a newline, which InfluxDB 1.x line protocol cannot carry")
-	}
-	if bytes.IndexByte(s, 0) >= 0 {
-		return dst, fmt.Errorf("contains a NUL byte, which InfluxDB 1.x line protocol reads as a space")
-	}
+	// One pass copies runs of plain bytes at once; most names have no
+	// special byte. A problem found on the way is named by nameError,
+	// which checks in the order the messages promise.
+	start := 0
 	for i, c := range s {
-		switch c {
-		case ' ', ',':
-			dst = append(dst, '\\', c)
+		if !nameSpecial[c] {
 			continue
+		}
+		odd = true
+		switch c {
+		case '\n', 0:
+			return dst, odd, nameError(s)
+		case ' ', ',':
 		case '=':
-			if equals {
-				dst = append(dst, '\\', c)
+			if !equals {
 				continue
 			}
 		case '\\':
 			if i == len(s)-1 {
-				return dst, fmt.Errorf("ends in a backslash, which InfluxDB 1.x line protocol cannot carry")
+				return dst, odd, nameError(s)
 			}
 			if n := s[i+1]; n == ' ' || n == ',' || n == '=' || n == '"' {
-				return dst, fmt.Errorf("has a backslash before %q, which InfluxDB 1.x line protocol cannot carry", n)
+				return dst, odd, nameError(s)
 			}
+			continue
+		default: // '"' needs no escape
+			continue
 		}
-		dst = append(dst, c)
+		dst = append(dst, s[start:i]...)
+		dst = append(dst, '\\', c)
+		start = i + 1
 	}
-	return dst, nil
+	return append(dst, s[start:]...), odd, nil
 }
 
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c == '"' || c == '\\' {
-			dst = append(dst, '\\')
-		}
-		dst = append(dst, s[i])
+// nameSpecial marks the bytes appendName must look at.
+var nameSpecial = [256]bool{' ': true, ',': true, '=': true, '\\': true, '"': true, '\n': true, 0: true}
+
+// nameError says why appendName refuses s: a newline anywhere first, then
+// a NUL, then the first backslash 1.x cannot carry.
+func nameError(s []byte) error {
+	if bytes.IndexByte(s, '\n') >= 0 {
+		return fmt.Errorf("contains a newline, which InfluxDB 1.x line protocol cannot carry")
 	}
-	return append(dst, '"')
+	if bytes.IndexByte(s, 0) >= 0 {
+		return fmt.Errorf("contains a NUL byte, which InfluxDB 1.x line protocol reads as a space")
+	}
+	for i, c := range s {
+		if c != '\\' {
+			continue
+		}
+		if i == len(s)-1 {
+			return fmt.Errorf("ends in a backslash, which InfluxDB 1.x line protocol cannot carry")
+		}
+		if n := s[i+1]; n == ' ' || n == ',' || n == '=' || n == '"' {
+			return fmt.Errorf("has a backslash before %q, which InfluxDB 1.x line protocol cannot carry", n)
+		}
+	}
+	return fmt.Errorf("cannot be written") // not reached: appendName saw a problem
+}
+
+// appendString writes a quoted string value; odd: something was escaped.
+func appendString(dst, s []byte) (_ []byte, odd bool) {
+	dst = append(dst, '"')
+	start := 0
+	for i, c := range s {
+		if c == '"' || c == '\\' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', c)
+			start = i + 1
+			odd = true
+		}
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"'), odd
 }
 
 // AppendJSONFloat appends f the way encoding/json (and so InfluxDB's /query

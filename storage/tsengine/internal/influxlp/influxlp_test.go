@@ -187,3 +187,55 @@ func BenchmarkAppendPoint(b *testing.B) {
 		buf, _ = AppendPoint(buf[:0], p)
 	}
 }
+
+func TestAppendKeyAndFields(t *testing.T) {
+	cases := []struct {
+		name                 string
+		p                    lineproto.Point
+		key, fields          string
+		plainKey, plainField bool
+		err                  string
+	}{
+		{"plain", point("cpu", [][2]string{{"host", "a"}}, field("f", fv(1.5)), field("s", sv("x y"))),
+			"cpu,host=a", `f=1.5,s="x y"`, true, true, ""},
+		{"escaped tag key", point("cpu", [][2]string{{"a b", "1"}}, field("f", fv(1))),
+			`cpu,a\ b=1`, "f=1", false, true, ""},
+		{"equals in measurement is not escaped but not plain", point("a=b", nil, field("f", fv(1))),
+			"a=b", "f=1", false, true, ""},
+		{"quote in measurement", point(`m"`, nil, field("f", fv(1))), `m"`, "f=1", false, true, ""},
+		{"literal backslash", point(`m\x`, nil, field("f", fv(1))), `m\x`, "f=1", false, true, ""},
+		{"escaped string", point("m", nil, field("s", sv(`a"b`))), "m", `s="a\"b"`, true, false, ""},
+		{"quote in field key", point("m", nil, field(`f"`, fv(1))), "m", `f"=1`, true, false, ""},
+		{"newline wins over an earlier bad backslash", point("m", [][2]string{{"k", "a\\,b\n"}}, field("f", fv(1))),
+			"", "", false, false, "newline"},
+		{"NUL", point("m", [][2]string{{"k", "a\x00"}}, field("f", fv(1))), "", "", false, false, "NUL"},
+		{"no fields", point("m", nil), "", "", false, false, "no fields"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			key, plainKey, kerr := AppendKey([]byte("x"), tc.p)
+			fields, plainFields, ferr := AppendFields([]byte("y"), tc.p)
+			if tc.err != "" {
+				err := kerr
+				if err == nil {
+					err = ferr
+				}
+				var pe *PointError
+				require.ErrorAs(t, err, &pe)
+				assert.Contains(t, err.Error(), tc.err)
+				_, perr := AppendPoint(nil, tc.p)
+				assert.Equal(t, perr.Error(), err.Error(), "same message as AppendPoint")
+				return
+			}
+			require.NoError(t, kerr)
+			require.NoError(t, ferr)
+			assert.Equal(t, "x"+tc.key, string(key))
+			assert.Equal(t, "y"+tc.fields, string(fields))
+			assert.Equal(t, tc.plainKey, plainKey, "plain key")
+			assert.Equal(t, tc.plainField, plainFields, "plain fields")
+			line, err := AppendPoint(nil, tc.p)
+			require.NoError(t, err)
+			assert.Equal(t, tc.key+" "+tc.fields+" 1700000000000000000\n", string(line))
+		})
+	}
+}
