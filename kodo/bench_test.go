@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -53,7 +54,17 @@ func BenchmarkWriteEndToEnd(b *testing.B) {
 	if i := bytes.Index(body, []byte(`"token":"`)); i >= 0 {
 		token = string(body[i+9 : i+9+36])
 	}
-	raw, gz := agentBody(b, time.Now().Add(-2*time.Hour))
+	// Distinct time ranges per body, as agents send rising timestamps: a
+	// benchmark that rewrote the same points would mostly measure the
+	// engine's deduplication of overwritten points.
+	const bodies = 64
+	start := time.Now().Add(-6 * time.Hour)
+	var raw []byte
+	gzs := make([][]byte, bodies)
+	for i := range gzs {
+		raw, gzs[i] = agentBody(b, start.Add(time.Duration(i)*500*time.Second))
+	}
+	var next atomic.Int64
 	client := &http.Client{Transport: signer.NewDatafluxTransport(ts.Client().Transport, token, "", signer.AlgoSHA256)}
 
 	b.SetBytes(int64(len(raw)))
@@ -62,6 +73,7 @@ func BenchmarkWriteEndToEnd(b *testing.B) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
+			gz := gzs[next.Add(1)%bodies]
 			req, _ := http.NewRequest(http.MethodPost, ts.URL+"/v1/write/metrics", bytes.NewReader(gz))
 			req.Header.Set("Content-Encoding", "gzip")
 			resp, err := client.Do(req)
