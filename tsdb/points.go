@@ -3,6 +3,7 @@ package tsdb
 import (
 	"errors"
 	"fmt"
+	"github.com/influxdata/line-protocol/v2/lineprotocol"
 	"sort"
 	"strings"
 	"sync"
@@ -55,6 +56,7 @@ func (s *Service) writePoints(q *request, repo string) *Error {
 	if b.Len() == 0 {
 		return apiError(CodeBadRequest, "the body holds no point")
 	}
+	widenNumbers(b)
 	list, err := s.cfg.Store.PandoraSeriesList(q.ctx, q.ak, repo)
 	if err != nil {
 		return s.internal("listing series", err)
@@ -185,4 +187,50 @@ func nameList(names []string) string {
 		fmt.Fprintf(&sb, "%q", n)
 	}
 	return sb.String()
+}
+
+// widenNumbers makes the integer values of a field floats when the same
+// body also sends that field of that series as a float. The official SDK
+// writes each Go number as it comes (its own PostPoints sample sends
+// v=1i then v=2.5), while InfluxDB gives a field one type and would refuse
+// the second; widening inside one request keeps every point (integers up
+// to 2^53 exactly). A field already stored as an integer by an earlier
+// request still refuses floats, as InfluxDB does.
+func widenNumbers(b *lineproto.Batch) {
+	var floats map[string]bool
+	var key []byte
+	sawInt := false
+	for i := 0; i < b.Len(); i++ {
+		p := b.At(i)
+		for _, f := range p.Fields {
+			switch f.Value.Kind() {
+			case lineprotocol.Int:
+				sawInt = true
+			case lineprotocol.Float:
+				key = append(append(append(key[:0], p.Measurement...), 0), f.Key...)
+				if !floats[string(key)] {
+					if floats == nil {
+						floats = map[string]bool{}
+					}
+					floats[string(key)] = true
+				}
+			}
+		}
+	}
+	if !sawInt || floats == nil {
+		return
+	}
+	for i := 0; i < b.Len(); i++ {
+		p := b.At(i)
+		for j := range p.Fields {
+			f := &p.Fields[j] // aliases the batch: the point is changed in place
+			if f.Value.Kind() != lineprotocol.Int {
+				continue
+			}
+			key = append(append(append(key[:0], p.Measurement...), 0), f.Key...)
+			if floats[string(key)] {
+				f.Value, _ = lineprotocol.FloatValue(float64(f.Value.IntV()))
+			}
+		}
+	}
 }
