@@ -398,11 +398,13 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		if n < 0 {
 			return 0
 		}
-		return time.Duration(n) * time.Second
+		// A day is more than any server means; it also keeps n seconds
+		// from overflowing a Duration (found by FuzzClientAnswer).
+		return time.Duration(min(n, 86400)) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		if d := t.Sub(now); d > 0 {
-			return d
+			return min(d, 24*time.Hour)
 		}
 	}
 	return 0
