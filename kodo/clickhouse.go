@@ -18,7 +18,7 @@ func (s *service) openClickHouse(ctx context.Context) error {
 		return nil
 	}
 	ck, err := clickhouse.Open(ctx, s.opts.ClickHouseDSN, clickhouse.Options{
-		Logger: s.log.With("store", "clickhouse"), QueryTimeout: s.opts.Limits.QueryTimeout,
+		Logger: s.log.With("store", "clickhouse"), QueryTimeout: s.opts.Limits.QueryTimeout, Cluster: s.opts.ClickHouseCluster,
 	})
 	if err != nil {
 		return fmt.Errorf("kodo: clickhouse: %w", err)

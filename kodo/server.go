@@ -32,6 +32,9 @@ type Options struct {
 	// placed on the least-loaded one. Empty: the embedded engine.
 	InfluxURLs    []string
 	ClickHouseDSN string
+	// ClickHouseCluster, when set, creates metric tables ON CLUSTER with
+	// ReplicatedMergeTree.
+	ClickHouseCluster string
 	ElasticURL    string
 	// MetaDSN is "sqlite:PATH" or "postgres://..."; default
 	// sqlite:<DataDir>/meta.db.

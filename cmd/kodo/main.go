@@ -38,6 +38,7 @@ func main() {
 	fs.StringVar(&o.AdminKey, "admin-key", "", "bearer key for management endpoints (empty: loopback only)")
 	fs.Var(&influx, "influx-url", "remote InfluxDB 1.x URL (repeatable)")
 	fs.StringVar(&o.ClickHouseDSN, "clickhouse-dsn", "", "ClickHouse DSN (native protocol)")
+	fs.StringVar(&o.ClickHouseCluster, "clickhouse-cluster", "", "ClickHouse cluster: tables ON CLUSTER, ReplicatedMergeTree")
 	fs.StringVar(&o.ElasticURL, "elastic-url", "", "Elasticsearch URL for documents")
 	fs.StringVar(&o.MetaDSN, "meta-dsn", "", "metadata store: sqlite:PATH or postgres://... (default sqlite:<data>/meta.db)")
 	fs.StringVar(&o.TSDBAccessKey, "tsdb-ak", "", "first Pandora TSDB access key")
