@@ -35,7 +35,7 @@ type Options struct {
 	// ClickHouseCluster, when set, creates metric tables ON CLUSTER with
 	// ReplicatedMergeTree.
 	ClickHouseCluster string
-	ElasticURL    string
+	ElasticURL        string
 	// MetaDSN is "sqlite:PATH" or "postgres://..."; default
 	// sqlite:<DataDir>/meta.db.
 	MetaDSN string
