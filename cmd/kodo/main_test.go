@@ -273,3 +273,79 @@ func TestSIGKILLKeepsAcknowledgedPoints(t *testing.T) {
 	}
 	t.Logf("%d acknowledged workspaces survived too", len(ackedTokens))
 }
+
+// TestSIGTERMFinishesInFlightWrites sends SIGTERM while a write's body is
+// still arriving: the write completes with 200, the process exits 0, and
+// the points are there after a restart.
+func TestSIGTERMFinishesInFlightWrites(t *testing.T) {
+	data := t.TempDir()
+	addr := freeAddr(t)
+	cmd := startKodo(t, addr, data)
+	base := "http://" + addr
+	var ws struct {
+		Token  string `json:"token"`
+		DBUUID string `json:"db_uuid"`
+	}
+	require.Equal(t, 200, postJSON(t, base+"/v1/workspace/create", map[string]any{}, &ws))
+
+	var body bytes.Buffer
+	ts := time.Now().Add(-time.Hour).UnixNano()
+	for i := 0; i < 1000; i++ {
+		fmt.Fprintf(&body, "inflight,host=h%d v=%di %d\n", i%5, i, ts+int64(i))
+	}
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequest(http.MethodPost, base+"/v1/write/metrics", pr)
+	req.ContentLength = int64(body.Len())
+	// The signer hashes the body, so it reads it whole before sending:
+	// sign a copy and stream the original slowly.
+	signed, _ := http.NewRequest(http.MethodPost, base+"/v1/write/metrics", bytes.NewReader(body.Bytes()))
+	var captured http.Header
+	capture := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		captured = r.Header.Clone()
+		return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader("")), Request: r}, nil
+	})
+	_, err := (&http.Client{Transport: signer.NewDatafluxTransport(capture, ws.Token, "", signer.AlgoSHA256)}).Do(signed)
+	require.NoError(t, err)
+	req.Header = captured
+
+	done := make(chan *http.Response, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Error(err)
+			done <- nil
+			return
+		}
+		done <- resp
+	}()
+	half := body.Len() / 2
+	_, err = pw.Write(body.Bytes()[:half])
+	require.NoError(t, err)
+	time.Sleep(200 * time.Millisecond) // the handler is reading the body now
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	time.Sleep(200 * time.Millisecond)
+	_, err = pw.Write(body.Bytes()[half:])
+	require.NoError(t, err)
+	require.NoError(t, pw.Close())
+	resp := <-done
+	require.NotNil(t, resp)
+	resp.Body.Close()
+	assert.Equal(t, 200, resp.StatusCode, "the in-flight write finished")
+	require.NoError(t, cmd.Wait(), "clean exit")
+
+	startKodo(t, addr, data)
+	var qc struct {
+		Results []struct {
+			Series []struct {
+				Values [][]any `json:"values"`
+			} `json:"Series"`
+		} `json:"results"`
+	}
+	require.Equal(t, 200, postJSON(t, base+"/v1/read/metrics", map[string]any{"db": ws.DBUUID, "command": "SELECT count(v) FROM inflight"}, &qc))
+	require.Len(t, qc.Results[0].Series, 1)
+	assert.EqualValues(t, 1000, qc.Results[0].Series[0].Values[0][1])
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
