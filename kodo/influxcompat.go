@@ -74,11 +74,17 @@ func influxCredential(r *http.Request) string {
 			}
 		}
 	}
-	q := r.URL.Query()
-	if p := q.Get("p"); p != "" {
-		return p
+	return formValue(r, "p")
+}
+
+// formValue reads a parameter from the URL, or from the parsed form when
+// the handler parsed one (/query accepts form bodies; /write's body is line
+// protocol even when a client labels it as a form, as curl -d does).
+func formValue(r *http.Request, key string) string {
+	if r.Form != nil {
+		return r.Form.Get(key)
 	}
-	return r.FormValue("p")
+	return r.URL.Query().Get(key)
 }
 
 // influxAuth resolves the request's token and checks that the db it names
@@ -96,10 +102,7 @@ func (s *service) influxAuth(r *http.Request) (meta.Database, error) {
 		}
 		return db, err
 	}
-	name := r.URL.Query().Get("db")
-	if name == "" {
-		name = r.FormValue("db")
-	}
+	name := formValue(r, "db")
 	if name != "" && name != db.Name && name != db.UUID {
 		return db, Errorf(ErrForbidden, "database %q is not this token's database (%s)", name, db.Name)
 	}
@@ -170,17 +173,21 @@ func (s *service) handleInfluxQuery(w http.ResponseWriter, r *http.Request) {
 		// q, db, epoch may come as a form body; bound it like every body.
 		r.Body = http.MaxBytesReader(w, r.Body, s.limit.MaxBodyBytes)
 	}
+	if err := r.ParseForm(); err != nil {
+		s.influxError(w, r, Errorf(ErrBadRequest, "reading the query parameters: %v", err))
+		return
+	}
 	db, err := s.influxAuth(r)
 	if err != nil {
 		s.influxError(w, r, err)
 		return
 	}
-	text := r.FormValue("q")
+	text := formValue(r, "q")
 	if strings.TrimSpace(text) == "" {
 		s.influxError(w, r, Errorf(ErrBadRequest, `missing required parameter "q"`))
 		return
 	}
-	epoch := r.FormValue("epoch")
+	epoch := formValue(r, "epoch")
 	// GET runs reads only, as InfluxDB 1.x does; POST may also manage.
 	allow := influxql.AllowRead
 	if r.Method == http.MethodPost {
@@ -195,7 +202,7 @@ func (s *service) handleInfluxQuery(w http.ResponseWriter, r *http.Request) {
 	for i, res := range results {
 		out[i] = influxResult{StatementID: res.StatementID, Series: res.Series, Messages: res.Messages, Err: res.Err}
 	}
-	if r.FormValue("chunked") == "true" {
+	if formValue(r, "chunked") == "true" {
 		// One JSON document per result, as InfluxDB streams chunks.
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusOK)

@@ -175,3 +175,25 @@ func TestInfluxCLI(t *testing.T) {
 	assert.Error(t, err)
 	assert.Contains(t, out, "names database "+other.DB)
 }
+
+// TestInfluxWriteFormLabelledBody: curl --data-binary labels the body as a
+// form; /write still reads it as line protocol, and /query reads q from a
+// real form body.
+func TestInfluxWriteFormLabelledBody(t *testing.T) {
+	h := newHarness(t)
+	ws := h.createWorkspace()
+	req, _ := http.NewRequest(http.MethodPost, h.ts.URL+"/write?db="+ws.DB+"&u=curl&p="+ws.Token, strings.NewReader("curl,host=a v=1"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := h.ts.Client().Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, 204, resp.StatusCode)
+
+	form := url.Values{"q": {"SELECT count(v) FROM curl"}, "db": {ws.DB}, "p": {ws.Token}}
+	resp, err = h.ts.Client().PostForm(h.ts.URL+"/query", form)
+	require.NoError(t, err)
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, 200, resp.StatusCode, "%s", raw)
+	assert.Contains(t, string(raw), `"values":[["1970-01-01T00:00:00Z",1]]`)
+}
