@@ -12,11 +12,12 @@ import (
 	"github.com/kodo-project/kodo/storage/docs"
 	"github.com/kodo-project/kodo/storage/docs/elastic"
 	"github.com/kodo-project/kodo/storage/docs/embedded"
+	"github.com/kodo-project/kodo/storage/meta"
 )
 
 // openDocuments opens the document store (embedded SQLite FTS5 under the
 // data dir, or Elasticsearch with -elastic-url) and the documents service.
-// Pipelines are kept beside the embedded store in both cases.
+// Pipelines live in the metadata store, so replicas sharing it agree.
 func (s *service) openDocuments() error {
 	dir := filepath.Join(s.opts.DataDir, "docs")
 	var store docs.Store
@@ -33,13 +34,8 @@ func (s *service) openDocuments() error {
 		}
 		store = emb
 	}
-	pipes, err := embedded.OpenPipelines(dir)
-	if err != nil {
-		store.Close()
-		return fmt.Errorf("kodo: open log pipelines: %w", err)
-	}
 	svc, err := documents.New(documents.Options{
-		Store: store, Pipelines: pipes, Logger: s.log.With("service", "documents"), Now: s.now,
+		Store: store, Pipelines: metaPipelines{s.meta}, Logger: s.log.With("service", "documents"), Now: s.now,
 		Limits: s.lineLimits(),
 		ResolveDB: func(ctx context.Context, dbUUID string) (string, error) {
 			db, err := s.database(ctx, dbUUID)
@@ -51,22 +47,42 @@ func (s *service) openDocuments() error {
 	})
 	if err != nil {
 		store.Close()
-		pipes.Close()
 		return err
 	}
-	s.docs, s.docStore, s.pipelines = svc, store, pipes
+	s.docs, s.docStore = svc, store
 	return nil
 }
 
 func (s *service) closeDocuments() error {
-	var errs []error
-	if s.docStore != nil {
-		errs = append(errs, s.docStore.Close())
+	if s.docStore == nil {
+		return nil
 	}
-	if s.pipelines != nil {
-		errs = append(errs, s.pipelines.Close())
+	return s.docStore.Close()
+}
+
+// metaPipelines keeps log pipelines in the metadata store.
+type metaPipelines struct{ store meta.Store }
+
+func (p metaPipelines) SetPipeline(ctx context.Context, pl docs.Pipeline) error {
+	err := p.store.SetLogPipeline(ctx, pl.WorkspaceUUID, pl.Source, pl.URL)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, meta.ErrInvalid), errors.Is(err, meta.ErrNotFound):
+		return fmt.Errorf("%w: %v", docs.ErrInvalid, err)
 	}
-	return errors.Join(errs...)
+	return fmt.Errorf("%w: %v", docs.ErrUnavailable, err)
+}
+
+func (p metaPipelines) Pipeline(ctx context.Context, workspaceUUID, source string) (docs.Pipeline, bool, error) {
+	url, err := p.store.LogPipeline(ctx, workspaceUUID, source)
+	switch {
+	case errors.Is(err, meta.ErrNotFound):
+		return docs.Pipeline{}, false, nil
+	case err != nil:
+		return docs.Pipeline{}, false, fmt.Errorf("%w: %v", docs.ErrUnavailable, err)
+	}
+	return docs.Pipeline{WorkspaceUUID: workspaceUUID, Source: source, URL: url}, true, nil
 }
 
 // docsError maps document errors: bad input 400, store down 503.

@@ -40,11 +40,10 @@ type service struct {
 	series  *seriesCounter
 	batches sync.Pool
 
-	ck        *clickhouse.Store
-	tsdb      *tsdb.Service
-	docs      *documents.Service
-	docStore  docs.Store
-	pipelines interface{ Close() error }
+	ck       *clickhouse.Store
+	tsdb     *tsdb.Service
+	docs     *documents.Service
+	docStore docs.Store
 
 	dropWG   sync.WaitGroup
 	dropCtx  context.Context

@@ -163,6 +163,14 @@ type Store interface {
 	AllDropping(ctx context.Context) (map[string][]string, error)
 
 	// CreateCQ: ErrNotFound unless DBUUID is a database of WorkspaceUUID.
+	// SetLogPipeline stores the pipeline url of a workspace's log source,
+	// replacing any; an empty url removes it. An unknown workspace is
+	// ErrNotFound.
+	SetLogPipeline(ctx context.Context, workspaceUUID, source, url string) error
+	// LogPipeline returns the pipeline url of a workspace's log source;
+	// ErrNotFound when there is none.
+	LogPipeline(ctx context.Context, workspaceUUID, source string) (string, error)
+
 	CreateCQ(ctx context.Context, cq ContinuousQuery) error
 	// UpdateCQ rewrites Measurement and the Aggr fields of the CQ with this
 	// UUID in this workspace (ErrNotFound otherwise); DBUUID and CreatedAt stay.

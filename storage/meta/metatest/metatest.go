@@ -52,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) meta.Store, opts ...Option) {
 		{"KeyPairs", testKeyPairs},
 		{"Datakits", testDatakits},
 		{"Dropping", testDropping},
+		{"LogPipelines", testLogPipelines},
 		{"ContinuousQueries", testCQ},
 		{"CascadeOnDeleteDatabase", testCascade},
 		{"ConcurrentWriters", testConcurrentWriters},
@@ -809,4 +810,33 @@ func testReopen(t *testing.T, s meta.Store, reopen func(t *testing.T, s meta.Sto
 		require.NoError(t, err)
 		equalCQ(t, cq, gotCQ)
 	}
+}
+
+func testLogPipelines(t *testing.T, s meta.Store) {
+	ctx := context.Background()
+	w, _ := mustWorkspace(t, s, "alpha")
+	other, _ := mustWorkspace(t, s, "beta")
+
+	_, err := s.LogPipeline(ctx, w.UUID, "nginx")
+	assert.ErrorIs(t, err, meta.ErrNotFound)
+
+	require.NoError(t, s.SetLogPipeline(ctx, w.UUID, "nginx", "http://127.0.0.1:1/a"))
+	require.NoError(t, s.SetLogPipeline(ctx, w.UUID, "nginx", "http://127.0.0.1:1/b")) // replaces
+	require.NoError(t, s.SetLogPipeline(ctx, w.UUID, "sshd", "http://127.0.0.1:1/c"))
+	url, err := s.LogPipeline(ctx, w.UUID, "nginx")
+	require.NoError(t, err)
+	assert.Equal(t, "http://127.0.0.1:1/b", url)
+	_, err = s.LogPipeline(ctx, other.UUID, "nginx")
+	assert.ErrorIs(t, err, meta.ErrNotFound, "pipelines are per workspace")
+
+	require.NoError(t, s.SetLogPipeline(ctx, w.UUID, "nginx", "")) // removes
+	_, err = s.LogPipeline(ctx, w.UUID, "nginx")
+	assert.ErrorIs(t, err, meta.ErrNotFound)
+	require.NoError(t, s.SetLogPipeline(ctx, w.UUID, "nginx", ""), "removing twice is fine")
+	url, err = s.LogPipeline(ctx, w.UUID, "sshd")
+	require.NoError(t, err)
+	assert.Equal(t, "http://127.0.0.1:1/c", url)
+
+	assert.ErrorIs(t, s.SetLogPipeline(ctx, id("wksp_"), "nginx", "http://x"), meta.ErrNotFound, "unknown workspace")
+	assert.ErrorIs(t, s.SetLogPipeline(ctx, w.UUID, "", "http://x"), meta.ErrInvalid)
 }

@@ -581,3 +581,29 @@ func (s *Store) CQsByWorkspace(ctx context.Context, workspaceUUID string) ([]met
 	return list(ctx, s, "CQsByWorkspace", wsKey(workspaceUUID), `SELECT `+cqCols+` FROM continuous_queries
 		WHERE workspace_uuid = $1 ORDER BY created_at, uuid`, scanCQ, workspaceUUID)
 }
+
+// SetLogPipeline stores (or, with an empty url, removes) the pipeline of a
+// workspace's log source.
+func (s *Store) SetLogPipeline(ctx context.Context, workspaceUUID, source, url string) error {
+	const op = "SetLogPipeline"
+	key := fmt.Sprintf("pipeline %q of workspace %q", source, workspaceUUID)
+	if workspaceUUID == "" || source == "" {
+		return meta.Invalid(op, key, "workspace uuid and source are required")
+	}
+	var err error
+	if url == "" {
+		_, err = s.pool.Exec(ctx, `DELETE FROM log_pipelines WHERE workspace_uuid = $1 AND source = $2`, workspaceUUID, source)
+	} else {
+		_, err = s.pool.Exec(ctx, `INSERT INTO log_pipelines (workspace_uuid, source, url) VALUES ($1, $2, $3)
+			ON CONFLICT (workspace_uuid, source) DO UPDATE SET url = excluded.url`, workspaceUUID, source, url)
+	}
+	return wrap(op, key, err, wsKey(workspaceUUID))
+}
+
+// LogPipeline returns the pipeline url of a workspace's log source.
+func (s *Store) LogPipeline(ctx context.Context, workspaceUUID, source string) (string, error) {
+	var url string
+	err := s.pool.QueryRow(ctx, `SELECT url FROM log_pipelines WHERE workspace_uuid = $1 AND source = $2`,
+		workspaceUUID, source).Scan(&url)
+	return url, wrap("LogPipeline", fmt.Sprintf("pipeline %q of workspace %q", source, workspaceUUID), err, "")
+}

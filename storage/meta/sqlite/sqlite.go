@@ -732,3 +732,31 @@ func (s *Store) CQsByWorkspace(ctx context.Context, workspaceUUID string) ([]met
 	}
 	return out, wrap(op, wsKey(workspaceUUID), rows.Err(), "")
 }
+
+// SetLogPipeline stores (or, with an empty url, removes) the pipeline of a
+// workspace's log source.
+func (s *Store) SetLogPipeline(ctx context.Context, workspaceUUID, source, url string) error {
+	const op = "SetLogPipeline"
+	key := fmt.Sprintf("pipeline %q of workspace %q", source, workspaceUUID)
+	if workspaceUUID == "" || source == "" {
+		return meta.Invalid(op, key, "workspace uuid and source are required")
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		if url == "" {
+			_, err = tx.ExecContext(ctx, `DELETE FROM log_pipelines WHERE workspace_uuid = ? AND source = ?`, workspaceUUID, source)
+		} else {
+			_, err = tx.ExecContext(ctx, `INSERT INTO log_pipelines (workspace_uuid, source, url) VALUES (?, ?, ?)
+				ON CONFLICT (workspace_uuid, source) DO UPDATE SET url = excluded.url`, workspaceUUID, source, url)
+		}
+		return wrap(op, key, err, wsKey(workspaceUUID))
+	})
+}
+
+// LogPipeline returns the pipeline url of a workspace's log source.
+func (s *Store) LogPipeline(ctx context.Context, workspaceUUID, source string) (string, error) {
+	var url string
+	err := s.rdb.QueryRowContext(ctx, `SELECT url FROM log_pipelines WHERE workspace_uuid = ? AND source = ?`,
+		workspaceUUID, source).Scan(&url)
+	return url, wrap("LogPipeline", fmt.Sprintf("pipeline %q of workspace %q", source, workspaceUUID), err, "")
+}
