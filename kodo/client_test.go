@@ -29,20 +29,7 @@ import (
 // clServer is a gateway on the embedded engine behind httptest.
 func clServer(t *testing.T, mod ...func(*kodo.Options)) string {
 	t.Helper()
-	o := kodo.Options{DataDir: t.TempDir()}
-	for _, m := range mod {
-		m(&o)
-	}
-	srv, err := kodo.New(o)
-	require.NoError(t, err)
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() {
-		ts.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		require.NoError(t, srv.Shutdown(ctx))
-	})
-	return ts.URL
+	return newHarness(t, mod...).ts.URL
 }
 
 func clNew(t *testing.T, url string, o kodo.ClientOptions) *kodo.Client {

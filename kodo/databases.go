@@ -97,6 +97,19 @@ func (s *service) createDatabase(ctx context.Context, wsUUID string, p dbPlan) (
 	return db, nil
 }
 
+// createWorkspace makes a workspace with a new token and its database.
+func (s *service) createWorkspace(ctx context.Context, name string, p dbPlan) (meta.Workspace, meta.Database, error) {
+	ws := meta.Workspace{UUID: newID("wksp_"), Name: name, Token: newID("tkn_"), CreatedAt: s.now().UTC()}
+	db, err := s.createDatabase(ctx, ws.UUID, p)
+	if err != nil {
+		return ws, db, err
+	}
+	if err := s.meta.CreateWorkspace(ctx, ws, db); err != nil {
+		return ws, db, metaError(err, "creating workspace")
+	}
+	return ws, db, nil
+}
+
 func (s *service) handleWorkspaceCreate(w http.ResponseWriter, r *http.Request) {
 	var req workspaceCreateRequest
 	if err := s.decodeJSON(r, &req, true); err != nil {
@@ -108,14 +121,9 @@ func (s *service) handleWorkspaceCreate(w http.ResponseWriter, r *http.Request) 
 		s.fail(w, r, err)
 		return
 	}
-	ws := meta.Workspace{UUID: newID("wksp_"), Name: req.Name, Token: newID("tkn_"), CreatedAt: s.now().UTC()}
-	db, err := s.createDatabase(r.Context(), ws.UUID, plan)
+	ws, db, err := s.createWorkspace(r.Context(), req.Name, plan)
 	if err != nil {
 		s.fail(w, r, err)
-		return
-	}
-	if err := s.meta.CreateWorkspace(r.Context(), ws, db); err != nil {
-		s.fail(w, r, metaError(err, "creating workspace"))
 		return
 	}
 	respond(w, map[string]any{
@@ -147,14 +155,9 @@ func (s *service) handleAddDB(w http.ResponseWriter, r *http.Request) {
 	if wsUUID == "" {
 		// Every database belongs to a workspace (its token is how agents
 		// write to it): without one, add_db creates it and answers its token.
-		ws := meta.Workspace{UUID: newID("wksp_"), Name: q.Get("name"), Token: newID("tkn_"), CreatedAt: s.now().UTC()}
-		db, err := s.createDatabase(ctx, ws.UUID, plan)
+		ws, db, err := s.createWorkspace(ctx, q.Get("name"), plan)
 		if err != nil {
 			s.fail(w, r, err)
-			return
-		}
-		if err := s.meta.CreateWorkspace(ctx, ws, db); err != nil {
-			s.fail(w, r, metaError(err, "creating workspace"))
 			return
 		}
 		respond(w, map[string]any{"db": db.Name, "rp": db.DefaultRP, "uuid": db.InstanceUUID, "dbUUID": db.UUID,
