@@ -91,11 +91,7 @@ func TestHostileCorpus(t *testing.T) {
 					sk = c.SignToken
 				}
 				tr := signer.NewPandoraTransport(client.Transport, "AK_HOSTILE", sk)
-				if c.SignAge != "" {
-					age, err := time.ParseDuration(c.SignAge)
-					require.NoError(t, err)
-					tr.Now = func() time.Time { return time.Now().Add(-age) }
-				}
+				tr.Now = signClock(t, c.SignAge)
 				client = &http.Client{Transport: tr}
 			}
 			if c.Sign == "dataflux" {
@@ -109,11 +105,7 @@ func TestHostileCorpus(t *testing.T) {
 					base = overrideHeader{base, "X-Token", xt}
 				}
 				tr := signer.NewDatafluxTransport(base, token, "", signer.AlgoSHA256)
-				if c.SignAge != "" {
-					age, err := time.ParseDuration(c.SignAge)
-					require.NoError(t, err)
-					tr.Now = func() time.Time { return time.Now().Add(-age) }
-				}
+				tr.Now = signClock(t, c.SignAge)
 				client = &http.Client{Transport: tr}
 			}
 			resp, err := client.Do(req)
@@ -182,4 +174,14 @@ func hostileBodies(t *testing.T, dbUUID string) map[string][]byte {
 		"long_metadata":        []byte(`{"region":"nb","metadata":{"k":"` + strings.Repeat("v", 501) + `"}}`),
 		"invalid_utf8_command": []byte(`{"db":"` + dbUUID + "\",\"command\":\"SELECT * FROM \xff\xfe\"}"),
 	}
+}
+
+// signClock is the signer's clock for a case: now, or sign_age in the past.
+func signClock(t *testing.T, age string) func() time.Time {
+	if age == "" {
+		return nil // the transports' default: time.Now
+	}
+	d, err := time.ParseDuration(age)
+	require.NoError(t, err)
+	return func() time.Time { return time.Now().Add(-d) }
 }
