@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kodo-project/kodo/kodo"
+	"github.com/kodo-project/kodo/storage/clickhouse"
+	"github.com/kodo-project/kodo/tsdb"
 )
 
 func TestClickHouseNotConfigured(t *testing.T) {
@@ -169,4 +171,43 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		require.True(t, time.Now().Before(deadline), "timed out waiting until %s", what)
 		time.Sleep(25 * time.Millisecond)
 	}
+}
+
+// TestClickHouseGetsPandoraWrites: /v4 writes take the same path to the
+// sinks as /v1 writes, and a series delete drops its table there too.
+func TestClickHouseGetsPandoraWrites(t *testing.T) {
+	dsn := os.Getenv("KODO_TEST_CLICKHOUSE_DSN")
+	if dsn == "" {
+		t.Skip("KODO_TEST_CLICKHOUSE_DSN not set; .ci/run starts Debian's clickhouse-server and sets it")
+	}
+	h := newHarness(t, func(o *kodo.Options) {
+		o.ClickHouseDSN = dsn
+		o.TSDBAccessKey, o.TSDBSecretKey = "AK_CK", "SK_CK"
+	})
+	ctx := t.Context()
+	pc, err := tsdb.NewClient(h.ts.URL, "AK_CK", "SK_CK", nil)
+	require.NoError(t, err)
+	repo := fmt.Sprintf("ck_%d", time.Now().UnixNano())
+	require.NoError(t, pc.CreateRepo(ctx, repo, tsdb.CreateRepoInput{Region: "nb"}))
+	require.NoError(t, pc.CreateSeries(ctx, repo, "cpu", tsdb.CreateSeriesInput{Retention: "7d"}))
+	ts := time.Now().Add(-time.Minute).UnixNano()
+	for range 2 { // a retry adds no row
+		_, err = pc.WritePoints(ctx, repo, fmt.Appendf(nil, "cpu,host=a v=1 %d\ncpu,host=b v=2 %d\n", ts, ts))
+		require.NoError(t, err)
+	}
+	ck, err := clickhouse.Open(ctx, dsn, clickhouse.Options{})
+	require.NoError(t, err)
+	defer ck.Close()
+	db := tsdb.DatabaseName("AK_CK", repo)
+	count := func() float64 {
+		res, err := ck.Read(ctx, db, clickhouse.ReadRequest{Command: "SELECT count() FROM cpu"})
+		if err != nil {
+			return -1
+		}
+		n, _ := res.Series[0].Values[0][0].(uint64)
+		return float64(n)
+	}
+	eventually(t, "the /v4 points reach ClickHouse once", func() bool { return count() == 2 })
+	require.NoError(t, pc.DeleteSeries(ctx, repo, "cpu"))
+	eventually(t, "the series' table is dropped in ClickHouse", func() bool { return count() == -1 })
 }

@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/storage/clickhouse"
 	"github.com/kodo-project/kodo/storage/queue"
+	"github.com/kodo-project/kodo/storage/tsengine"
+	"github.com/kodo-project/kodo/tsdb"
 )
 
 // Metrics reach the external sinks through NSQ (package queue): the
@@ -109,17 +112,17 @@ func (s *service) publish(ctx context.Context, m queue.Message) error {
 
 // publishAccepted publishes the points of batch the engine accepted.
 // dropped is how many the engine refused (a partial write). The engine
-// refuses points older than their retention policy, and those are left
-// out here by the same rule; if it refused others it does not say which,
-// so nothing of the batch is published (a sink must never hold a point
-// the engine refused) and the gap is logged.
-func (s *service) publishAccepted(ctx context.Context, db, rp string, batch *lineproto.Batch, dropped int) error {
+// refuses points older than their retention policy (retention, 0 for
+// none), and those are left out here by the same rule; if it refused
+// others it does not say which, so nothing of the batch is published (a
+// sink must never hold a point the engine refused) and the gap is logged.
+func (s *service) publishAccepted(ctx context.Context, db string, retention time.Duration, batch *lineproto.Batch, dropped int) error {
 	if s.sinks == nil || s.sinks.pub == nil || batch.Len() == 0 {
 		return nil
 	}
 	var oldest int64 = -1 << 63
-	if d := s.opts.RetentionPolicies[rp]; d > 0 {
-		oldest = s.now().Add(-d).UnixNano()
+	if retention > 0 {
+		oldest = s.now().Add(-retention).UnixNano()
 	}
 	lines := make([]byte, 0, batch.Len()*64)
 	expired := 0
@@ -141,6 +144,50 @@ func (s *service) publishAccepted(ctx context.Context, db, rp string, batch *lin
 		return nil
 	}
 	return s.publish(ctx, queue.Message{Op: queue.OpWrite, DB: db, Lines: lines})
+}
+
+// sinkEngine is the engine the Pandora service writes through: it stores
+// into the engine, then hands what the engine accepted, and deletes, to
+// the sinks, as the /v1 and InfluxDB write paths do.
+type sinkEngine struct {
+	tsengine.Engine
+	s *service
+}
+
+func (e sinkEngine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Batch) error {
+	err := e.Engine.WritePoints(ctx, db, rp, b)
+	var pw *tsengine.PartialWriteError
+	dropped := 0
+	switch {
+	case errors.As(err, &pw):
+		dropped = pw.Dropped
+	case err != nil:
+		return err
+	}
+	var retention time.Duration
+	if days, ok := strings.CutPrefix(rp, "r"); ok {
+		if n, perr := tsdb.ParseRetention(days); perr == nil {
+			retention = time.Duration(n) * 24 * time.Hour
+		}
+	}
+	if perr := e.s.publishAccepted(ctx, db, retention, b, dropped); perr != nil {
+		return perr
+	}
+	return err
+}
+
+func (e sinkEngine) DropMeasurement(ctx context.Context, db, m string) error {
+	if err := e.s.publish(ctx, queue.Message{Op: queue.OpDropMeasurement, DB: db, Measurement: m}); err != nil {
+		return err
+	}
+	return e.Engine.DropMeasurement(ctx, db, m)
+}
+
+func (e sinkEngine) DropDatabase(ctx context.Context, db string) error {
+	if err := e.s.publish(ctx, queue.Message{Op: queue.OpDropDatabase, DB: db}); err != nil {
+		return err
+	}
+	return e.Engine.DropDatabase(ctx, db)
 }
 
 // ckSink applies queue messages to ClickHouse.
