@@ -12,6 +12,7 @@ import (
 
 	iql "github.com/influxdata/influxql"
 
+	"github.com/kodo-project/kodo/influxql"
 	"github.com/kodo-project/kodo/storage/meta"
 	"github.com/kodo-project/kodo/storage/tsengine"
 )
@@ -113,7 +114,7 @@ func cqStatement(db meta.Database, c meta.ContinuousQuery, srcRP string) (*iql.Q
 	text := fmt.Sprintf("CREATE CONTINUOUS QUERY %s ON %s RESAMPLE EVERY %s FOR %s BEGIN SELECT %s(*) INTO %s.%s.%s FROM %s.%s.%s GROUP BY time(%s), * END",
 		q(c.UUID), q(db.Name), iql.FormatDuration(every), iql.FormatDuration(max(every, period)),
 		c.AggrFunc, q(db.Name), q(db.CQRP), q(c.Measurement), q(db.Name), q(srcRP), q(c.Measurement), iql.FormatDuration(period))
-	parsed, err := iql.ParseQuery(text)
+	parsed, err := influxql.Parse(text)
 	if err != nil {
 		return nil, wrapErr(ErrBadRequest, err, "cannot build the continuous query: %v", err)
 	}
@@ -464,8 +465,8 @@ func (s *service) engineCQs(ctx context.Context, db meta.Database) (map[string]s
 // sameStatement compares two CQ statements after parsing both, so quoting
 // and spacing differences between engines do not count.
 func sameStatement(a, b string) bool {
-	pa, err1 := iql.ParseStatement(a)
-	pb, err2 := iql.ParseStatement(b)
+	pa, err1 := influxql.ParseStatement(a)
+	pb, err2 := influxql.ParseStatement(b)
 	if err1 != nil || err2 != nil {
 		return a == b
 	}

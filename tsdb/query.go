@@ -221,7 +221,7 @@ func (r *resolver) selectStmt(st *iql.SelectStatement, depth int) error {
 					if depth >= maxViewDepth {
 						return errors.New("views nest too deeply")
 					}
-					vst, err := iql.ParseStatement(v.SQL)
+					vst, err := kql.ParseStatement(v.SQL)
 					if err != nil {
 						return errors.New("view " + strconv.Quote(v.Name) + " no longer parses: " + err.Error())
 					}

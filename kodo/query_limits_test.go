@@ -1,0 +1,78 @@
+package kodo_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// influxQuery sends q to /query as a form POST with the workspace token and
+// returns the status and the decoded body.
+func (h *harness) influxQuery(token, method, q string) (int, map[string]any) {
+	h.t.Helper()
+	form := url.Values{"q": {q}}
+	var req *http.Request
+	var err error
+	if method == http.MethodGet {
+		req, err = http.NewRequest(method, h.ts.URL+"/query?"+form.Encode(), nil)
+	} else {
+		req, err = http.NewRequest(method, h.ts.URL+"/query", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	require.NoError(h.t, err)
+	req.Header.Set("Authorization", "Token "+token)
+	resp, err := h.ts.Client().Do(req)
+	require.NoError(h.t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(h.t, err)
+	var body map[string]any
+	require.NoError(h.t, json.Unmarshal(raw, &body), "body: %s", raw)
+	return resp.StatusCode, body
+}
+
+// TestQueryDeepNestingEveryPath sends 3,000,000 '(' (a stack overflow for
+// influxql's recursive parser, which recover cannot catch) to each path
+// that takes InfluxQL: each answers 400 and the process lives on.
+func TestQueryDeepNestingEveryPath(t *testing.T) {
+	h := newHarness(t)
+	ws := h.createWorkspace()
+	// 3M '(' is over the text limit; 100k fits it but not the nesting one.
+	for _, n := range []int{3_000_000, 100_000} {
+		deep := "SELECT " + strings.Repeat("(", n) + "v FROM m"
+		refused := func(msg string) bool { return strings.Contains(msg, "at most") && len(msg) < 1000 }
+
+		code, body := h.influxQuery(ws.Token, http.MethodPost, deep)
+		assert.Equal(t, 400, code)
+		assert.True(t, refused(body["error"].(string)), "%.300s", body["error"])
+
+		code, body = h.influxQuery(ws.Token, http.MethodPost, "SHOW DATABASES; "+deep)
+		assert.Equal(t, 400, code, "SHOW DATABASES is answered locally, after the bounded parse")
+		assert.True(t, refused(body["error"].(string)), "%.300s", body["error"])
+
+		for _, path := range []string{"/v1/read/metrics", "/v1/manage/metrics"} {
+			code, env := h.post(path, map[string]any{"db_uuid": ws.DBUUID, "command": deep})
+			assert.Equal(t, 400, code, path)
+			assert.Equal(t, "kodo.invalidSQL", env.ErrorCode, path)
+			assert.True(t, refused(env.Message), "%.300s", env.Message)
+		}
+		code, env := h.post("/v1/rewrite", map[string]any{"db_uuid": ws.DBUUID, "sqls": []any{map[string]any{"sql": deep}}})
+		require.Equal(t, 200, code, env.Message)
+		var items [][]struct {
+			Error string `json:"error"`
+		}
+		require.NoError(t, json.Unmarshal(env.Content, &items))
+		require.Len(t, items, 1)
+		require.Len(t, items[0], 1)
+		assert.True(t, refused(items[0][0].Error), "the item answers its own error: %.300s", items[0][0].Error)
+	}
+	// Still serving.
+	code, _ := h.influxQuery(ws.Token, http.MethodGet, "SHOW MEASUREMENTS")
+	assert.Equal(t, 200, code)
+}
