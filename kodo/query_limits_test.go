@@ -2,14 +2,18 @@ package kodo_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/kodo-project/kodo/kodo"
 )
 
 // influxQuery sends q to /query as a form POST with the workspace token and
@@ -75,4 +79,78 @@ func TestQueryDeepNestingEveryPath(t *testing.T) {
 	// Still serving.
 	code, _ := h.influxQuery(ws.Token, http.MethodGet, "SHOW MEASUREMENTS")
 	assert.Equal(t, 200, code)
+}
+
+// TestQueryLimits: a query over the bucket limit is refused before it
+// runs, on every InfluxQL path; the engine's limits and the answer bound
+// answer 400 kodo.queryLimit naming the limit and its flag, never 500.
+func TestQueryLimits(t *testing.T) {
+	h := newHarness(t, func(o *kodo.Options) {
+		o.Limits.MaxSelectSeries = 2
+		o.Limits.MaxQueryAnswerBytes = 4096
+	})
+	ws := h.createWorkspace()
+	now := time.Now().Add(-30 * time.Minute).Truncate(time.Second)
+	var lines strings.Builder
+	for i := 0; i < 200; i++ {
+		fmt.Fprintf(&lines, "m,host=h%d v=%d %d\n", i%3, i, now.Add(time.Duration(i)*time.Second).UnixNano())
+	}
+	code, env := h.write(ws.Token, lines.String(), nil)
+	require.Equal(t, 200, code, env.Message)
+
+	attack := `SELECT count(v) FROM m WHERE time > now() - 1h GROUP BY time(1ns)`
+	code, body := h.influxQuery(ws.Token, http.MethodGet, attack)
+	assert.Equal(t, 400, code)
+	assert.Contains(t, body["error"], "max-select-buckets")
+	for _, path := range []string{"/v1/read/metrics", "/v1/manage/metrics"} {
+		code, env := h.post(path, map[string]any{"db_uuid": ws.DBUUID, "command": attack})
+		assert.Equal(t, 400, code, path)
+		assert.Equal(t, "kodo.queryLimit", env.ErrorCode, path)
+		assert.Contains(t, env.Message, "-max-select-buckets", path)
+	}
+
+	cases := map[string]string{
+		`SELECT count(v) FROM m WHERE time > now() - 1h`: "-max-select-series",
+		`SELECT v FROM m WHERE host = 'h1'`:              "-max-query-answer-bytes",
+	}
+	for q, flag := range cases {
+		code, env := h.post("/v1/read/metrics", map[string]any{"db_uuid": ws.DBUUID, "command": q})
+		assert.Equal(t, 400, code, q)
+		assert.Equal(t, "kodo.queryLimit", env.ErrorCode, q)
+		assert.Contains(t, env.Message, flag, q)
+		code, body := h.influxQuery(ws.Token, http.MethodGet, q)
+		assert.Equal(t, 400, code, q)
+		assert.Contains(t, body["error"], flag, q)
+	}
+
+	// Within the limits all is as before.
+	code, _, qc := h.query(ws.DBUUID, `SELECT count(v) FROM m WHERE host = 'h1' AND time > now() - 1h GROUP BY time(10m)`)
+	require.Equal(t, 200, code)
+	require.Len(t, qc.Results, 1)
+	require.Len(t, qc.Results[0].Series, 1)
+	total := 0.0
+	for _, v := range qc.Results[0].Series[0].Values {
+		if n, ok := v[1].(float64); ok {
+			total += n
+		}
+	}
+	assert.Equal(t, 67.0, total, "h1 holds every third of the 200 points")
+}
+
+// TestQueryAnswerChunksMerge: the engine hands a long series over in
+// chunks; the answer still has one row per series with every value.
+func TestQueryAnswerChunksMerge(t *testing.T) {
+	h := newHarness(t)
+	ws := h.createWorkspace()
+	start := time.Now().Add(-10 * time.Hour).Truncate(time.Second)
+	var lines strings.Builder
+	for i := 0; i < 25_000; i++ {
+		fmt.Fprintf(&lines, "m,host=a v=%d %d\n", i, start.Add(time.Duration(i)*time.Second).UnixNano())
+	}
+	code, env := h.write(ws.Token, lines.String(), nil)
+	require.Equal(t, 200, code, env.Message)
+	code, _, qc := h.query(ws.DBUUID, `SELECT v FROM m`)
+	require.Equal(t, 200, code)
+	require.Len(t, qc.Results[0].Series, 1)
+	assert.Len(t, qc.Results[0].Series[0].Values, 25_000)
 }
