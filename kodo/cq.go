@@ -612,3 +612,49 @@ func sameStatement(a, b string) bool {
 	}
 	return pa.String() == pb.String()
 }
+
+// disableBadCQs drops, from every engine, the continuous queries that
+// today's rules refuse (made before the rules, or under looser limits),
+// so a restart does not bring back a CQ that takes the engine down. The
+// statement is logged for the operator; cq_ records stay and
+// /v1/cq/syncupdate lists them as refused. An engine that cannot be
+// asked is skipped: its CQs are still bounded by its own limits.
+func (s *service) disableBadCQs(ctx context.Context) {
+	for id, eng := range s.engines {
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		show := &iql.Query{Statements: iql.Statements{&iql.ShowContinuousQueriesStatement{}}}
+		res, err := eng.Query(ctx, "", show, tsengine.QueryOptions{})
+		if err != nil {
+			cancel()
+			s.log.Warn("cannot list continuous queries to check them", "instance", id, "err", err)
+			continue
+		}
+		for _, r := range res {
+			for _, row := range r.Series {
+				for _, v := range row.Values {
+					if len(v) < 2 {
+						continue
+					}
+					name, _ := v[0].(string)
+					text, _ := v[1].(string)
+					st, err := influxql.ParseStatement(text)
+					cq, ok := st.(*iql.CreateContinuousQueryStatement)
+					if err == nil && ok {
+						err = s.checkCQ(cq)
+					}
+					if err == nil {
+						continue
+					}
+					drop := &iql.Query{Statements: iql.Statements{&iql.DropContinuousQueryStatement{Name: name, Database: row.Name}}}
+					if _, derr := eng.Query(ctx, row.Name, drop, tsengine.QueryOptions{}); derr != nil {
+						s.log.Error("cannot disable a continuous query that breaks the limits", "instance", id, "db", row.Name, "cq", name, "err", derr)
+						continue
+					}
+					s.log.Warn("disabled a continuous query that breaks the limits; fix it and create it again",
+						"instance", id, "db", row.Name, "cq", name, "query", text, "reason", asError(err).Message)
+				}
+			}
+		}
+		cancel()
+	}
+}

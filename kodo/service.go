@@ -71,6 +71,7 @@ func newService(ctx context.Context, opts *Options, store meta.Store) (*service,
 		s.closeEngines()
 		return nil, err
 	}
+	s.disableBadCQs(ctx)
 	if err := s.openClickHouse(ctx); err != nil {
 		s.closeServices()
 		return nil, err

@@ -229,6 +229,13 @@ func (e *Engine) open(opts Options, metaDir, dataDir, walDir string, zlog *zap.L
 // Close stops the engine after the calls in flight: services first, then
 // the points writer, the query executor, the data store and the meta store.
 func (e *Engine) Close() error {
+	// Kill the running queries first (continuous query runs included,
+	// which hold up the continuous querier's Close, and the calls in
+	// flight that Lock waits for), so Close is not held up by a long
+	// query. Later queries fail as the engine shutting down.
+	if e.executor != nil {
+		_ = e.executor.TaskManager.Close()
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {

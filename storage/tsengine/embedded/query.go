@@ -46,6 +46,8 @@ func (e *Engine) run(ctx context.Context, db string, q *influxql.Query, opt tsen
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("embedded: query not started: %w", err)
 	}
+	dropped := e.cqTargets(db, q)
+	defer e.stopCQRuns(dropped)
 
 	// Closing `closing` makes the task manager kill the query; AbortCh
 	// stops the executor from blocking on results nobody reads. stopQuery
