@@ -120,7 +120,7 @@ func (s *service) openEngines(ctx context.Context) error {
 		Logger: s.log.With("engine", "embedded"),
 		// The engine's own bounds hold for what Kodo does not run itself:
 		// continuous query runs get the query time and select limits.
-		QueryTimeout:      l.QueryTimeout,
+		SelectTimeout:     l.QueryTimeout,
 		MaxSelectPointN:   l.MaxSelectPoints,
 		MaxSelectSeriesN:  l.MaxSelectSeries,
 		MaxSelectBucketsN: l.MaxSelectBuckets,

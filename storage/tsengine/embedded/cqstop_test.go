@@ -31,6 +31,13 @@ func fakeRun(t *testing.T, e *Engine, db, q string) *query.ExecutionContext {
 	return ctx
 }
 
+// eventuallyKilled waits for the kill to reach ctx: the execution context
+// learns of it from a goroutine of its own.
+func eventuallyKilled(t *testing.T, ctx *query.ExecutionContext, msg string) {
+	t.Helper()
+	require.Eventually(t, func() bool { return killed(ctx) }, 30*time.Second, 5*time.Millisecond, msg)
+}
+
 func killed(ctx *query.ExecutionContext) bool {
 	select {
 	case <-ctx.Done():
@@ -56,7 +63,7 @@ func TestDropCQStopsItsRun(t *testing.T) {
 	plain := fakeRun(t, e, "d", `SELECT count(v) FROM d.autogen.m`+window)
 
 	mustQuery(t, e, "d", `DROP CONTINUOUS QUERY c ON d`)
-	assert.True(t, killed(run), "the dropped CQ's run is killed as the drop returns")
+	eventuallyKilled(t, run, "the dropped CQ's run is killed")
 	assert.False(t, killed(other), "another CQ's run goes on")
 	assert.False(t, killed(plain), "a query without INTO goes on")
 
@@ -76,7 +83,7 @@ func TestCloseKillsRunningQueries(t *testing.T) {
 	require.NoError(t, e.CreateDatabase(context.Background(), "d", []tsengine.RetentionPolicy{{Name: "autogen", Default: true}}))
 	run := fakeRun(t, e, "d", `SELECT count(v) INTO d.autogen.m_1m FROM d.autogen.m WHERE time >= '2026-01-01T00:00:00Z' AND time < '2026-01-01T00:10:00Z' GROUP BY time(1m)`)
 	require.NoError(t, e.Close())
-	assert.True(t, killed(run))
+	eventuallyKilled(t, run, "Close kills the run")
 }
 
 type syncBuffer struct {
@@ -120,14 +127,18 @@ func TestCQRunsObeySelectLimits(t *testing.T) {
 	assert.Zero(t, count(t, e, "d", `SELECT count(count) FROM d.autogen.m_ns`), "nothing written")
 }
 
-// TestQueryTimeoutCoversEveryRun: Options.QueryTimeout is the task
-// manager's, which every query the executor runs is attached to, the
-// continuous querier's runs included (they bypass Query and its context).
-func TestQueryTimeoutCoversEveryRun(t *testing.T) {
-	e, err := Open(t.TempDir(), Options{DisableContinuousQueries: true, QueryTimeout: 50 * time.Millisecond})
+// TestSelectTimeoutCoversEveryRun: Options.SelectTimeout kills any SELECT
+// the executor runs past it, the continuous querier's runs included (they
+// bypass Query and its context), and leaves DROP and DELETE to finish.
+func TestSelectTimeoutCoversEveryRun(t *testing.T) {
+	e, err := Open(t.TempDir(), Options{DisableContinuousQueries: true})
 	require.NoError(t, err)
 	defer e.Close()
 	run := fakeRun(t, e, "d", `SELECT count(v) INTO d.autogen.m_1m FROM d.autogen.m WHERE time >= '2026-01-01T00:00:00Z' AND time < '2026-01-01T00:10:00Z' GROUP BY time(1m)`)
-	require.Eventually(t, func() bool { return killed(run) }, 30*time.Second, 10*time.Millisecond)
-	assert.ErrorIs(t, run.Err(), query.ErrQueryTimeoutLimitExceeded)
+	del := fakeRun(t, e, "d", `DELETE FROM m WHERE time < '2026-01-01T00:00:00Z'`)
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() { defer close(done); e.selectWatchdog(20*time.Millisecond, 5*time.Millisecond, stop) }()
+	defer func() { close(stop); <-done }()
+	eventuallyKilled(t, run, "the watchdog kills the SELECT")
+	assert.False(t, killed(del), "a DELETE is not killed: it would go on and report a failure")
 }
