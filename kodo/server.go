@@ -88,8 +88,9 @@ type Limits struct {
 }
 
 // Defaults of the query and CQ cost limits, and why:
-//   - 100,000 buckets: a year at 5m, a day at 1s; each bucket is a row per
-//     series in the answer, and fill() makes it even without data.
+//   - 100,000 buckets: a day at 1s, two months at 1m, a year at 10m; each
+//     bucket is a row per series in the answer, and fill() makes it even
+//     without data.
 //   - 50,000,000 points read: a few seconds of one core's scan; what a
 //     SELECT reads streams through aggregates, so this bounds work, not
 //     memory (the answer bound does that).
