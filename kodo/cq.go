@@ -621,7 +621,8 @@ func sameStatement(a, b string) bool {
 // asked is skipped: its CQs are still bounded by its own limits.
 func (s *service) disableBadCQs(ctx context.Context) {
 	for id, eng := range s.engines {
-		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		// Short: a remote instance that is down must not hold up the start.
+		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		show := &iql.Query{Statements: iql.Statements{&iql.ShowContinuousQueriesStatement{}}}
 		res, err := eng.Query(ctx, "", show, tsengine.QueryOptions{})
 		if err != nil {
