@@ -533,6 +533,10 @@ func engineError(err error, doing string) error {
 	case errors.Is(err, context.DeadlineExceeded):
 		return wrapErr(ErrQueryTimeout, err, "%s: timed out", doing)
 	}
+	var le *tsengine.LimitError
+	if errors.As(err, &le) {
+		return wrapErr(ErrQueryLimit, err, "%s: %v", doing, err)
+	}
 	return wrapErr(ErrInternal, err, "%s failed", doing)
 }
 

@@ -81,7 +81,44 @@ type Limits struct {
 	MaxConcurrentQueries int           // default 32
 	MaxInflightBytes     int64         // body bytes of admitted writes; default 512 MiB
 	QueueWait            time.Duration // default 2s
+
+	// Query and CQ cost (h-query). The select limits are InfluxDB's, set
+	// on the embedded engine (CQ runs included); the buckets are also
+	// checked up front for every engine. Defaults: DefaultQueryLimits.
+	MaxSelectBuckets int // GROUP BY time buckets per SELECT
+	MaxSelectPoints  int // points one SELECT may read
+	MaxSelectSeries  int // series one SELECT may read
+	// MaxQueryAnswerBytes bounds the answer one query holds in the
+	// gateway (an estimate of its memory); the query gate reserves it
+	// from MaxInflightBytes for each query it admits.
+	MaxQueryAnswerBytes int64
+	// MaxCQResampleFor bounds the time range one CQ run reads (RESAMPLE
+	// FOR, or the GROUP BY interval without it).
+	MaxCQResampleFor time.Duration
 }
+
+// Defaults of the query and CQ cost limits, and why:
+//   - 100,000 buckets: a day at 1s, two months at 1m, a year at 10m; each
+//     bucket is a row per series in the answer, and fill() makes it even
+//     without data.
+//   - 50,000,000 points read: a few seconds of one core's scan; what a
+//     SELECT reads streams through aggregates, so this bounds work, not
+//     memory (the answer bound does that).
+//   - 10,000 series: InfluxDB holds iterator state per series read,
+//     measured at 2 KB (count over all) to 4 KB (GROUP BY *) a series on
+//     the embedded engine: 40 MB for one query, 1.3 GB for the 32 that
+//     may run at once. Pandora caps a repo at the same 10,000 series.
+//   - 16 MiB of answer: about 100k rows; 32 concurrent queries (the
+//     default) then reserve 512 MiB, the default gate budget.
+//   - 31 days of RESAMPLE FOR: a monthly rollup, re-read at most every
+//     MinCQEvery.
+const (
+	DefaultMaxSelectBuckets    = 100_000
+	DefaultMaxSelectPoints     = 50_000_000
+	DefaultMaxSelectSeries     = 10_000
+	DefaultMaxQueryAnswerBytes = 16 << 20
+	DefaultMaxCQResampleFor    = 31 * 24 * time.Hour
+)
 
 // DefaultRetentionPolicies is the RP table used when Options names none.
 func DefaultRetentionPolicies() map[string]time.Duration {
@@ -154,6 +191,21 @@ func (o *Options) applyDefaults() {
 	}
 	if l.QueueWait <= 0 {
 		l.QueueWait = 2 * time.Second
+	}
+	if l.MaxSelectBuckets <= 0 {
+		l.MaxSelectBuckets = DefaultMaxSelectBuckets
+	}
+	if l.MaxSelectPoints <= 0 {
+		l.MaxSelectPoints = DefaultMaxSelectPoints
+	}
+	if l.MaxSelectSeries <= 0 {
+		l.MaxSelectSeries = DefaultMaxSelectSeries
+	}
+	if l.MaxQueryAnswerBytes <= 0 {
+		l.MaxQueryAnswerBytes = DefaultMaxQueryAnswerBytes
+	}
+	if l.MaxCQResampleFor <= 0 {
+		l.MaxCQResampleFor = DefaultMaxCQResampleFor
 	}
 }
 

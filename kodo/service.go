@@ -46,6 +46,8 @@ type service struct {
 	docs     *documents.Service
 	docStore docs.Store
 
+	cqMu sync.Mutex // serialises CQ create/modify for the duplicate check
+
 	dropWG   sync.WaitGroup
 	dropCtx  context.Context
 	dropStop context.CancelFunc
@@ -70,6 +72,7 @@ func newService(ctx context.Context, opts *Options, store meta.Store) (*service,
 		s.closeEngines()
 		return nil, err
 	}
+	s.disableBadCQs(ctx)
 	if err := s.openClickHouse(ctx); err != nil {
 		s.closeServices()
 		return nil, err
@@ -117,7 +120,16 @@ func (s *service) openEngines(ctx context.Context) error {
 		return id, nil
 	}
 
-	emb, err := embedded.Open(filepath.Join(s.opts.DataDir, "influxdb"), embedded.Options{Logger: s.log.With("engine", "embedded")})
+	l := s.opts.Limits
+	emb, err := embedded.Open(filepath.Join(s.opts.DataDir, "influxdb"), embedded.Options{
+		Logger: s.log.With("engine", "embedded"),
+		// The engine's own bounds hold for what Kodo does not run itself:
+		// continuous query runs get the query time and select limits.
+		SelectTimeout:     l.QueryTimeout,
+		MaxSelectPointN:   l.MaxSelectPoints,
+		MaxSelectSeriesN:  l.MaxSelectSeries,
+		MaxSelectBucketsN: l.MaxSelectBuckets,
+	})
 	if err != nil {
 		return fmt.Errorf("kodo: open embedded engine: %w", err)
 	}
@@ -271,13 +283,13 @@ func (s *service) routes() http.Handler {
 	m := func(path string, h http.HandlerFunc, methods ...string) { s.route(mux, path, s.admin(h), methods...) }
 	m("/v1/workspace/create", s.handleWorkspaceCreate, post)
 	m("/v1/workspace/keypair/create", s.handleCreateKeyPair, post)
-	m("/v1/read/metrics", s.admit(s.queries, s.handleReadMetrics, s.fail), post)
+	m("/v1/read/metrics", s.admitQuery(s.handleReadMetrics, s.fail), post)
 	m("/v1/rewrite", s.handleRewrite, post)
 	m("/v1/cq/create", s.handleCQCreate, post)
 	m("/v1/cq/modify", s.handleCQModify, post)
 	m("/v1/cq/delete", s.handleCQDelete, post)
 	m("/v1/cq/syncupdate", s.handleCQSync, post)
-	m("/v1/manage/metrics", s.admit(s.queries, s.handleManageMetrics, s.fail), post)
+	m("/v1/manage/metrics", s.admitQuery(s.handleManageMetrics, s.fail), post)
 	m("/v1/influx/add_db", s.handleAddDB, post)
 	m("/v1/modify/dbrp", s.handleModifyDBRP, post)
 	m("/v1/measurement/get_rp", s.handleGetRP, post)
@@ -302,7 +314,7 @@ func (s *service) routes() http.Handler {
 	// InfluxDB 1.x compatible API.
 	s.route(mux, "/ping", s.handleInfluxPing, get)
 	s.route(mux, "/write", s.admit(s.writes, s.handleInfluxWrite, s.influxError), post)
-	s.route(mux, "/query", s.admit(s.queries, s.handleInfluxQuery, s.influxError), get, post)
+	s.route(mux, "/query", s.admitQuery(s.handleInfluxQuery, s.influxError), get, post)
 
 	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.HandleFunc("/", s.metrics.instrument("other", func(w http.ResponseWriter, r *http.Request) {

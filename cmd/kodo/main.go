@@ -54,6 +54,13 @@ func main() {
 	fs.Int64Var(&o.Limits.MaxDecompressedBytes, "max-decompressed-bytes", 128<<20, "largest gzip body after decompression")
 	fs.IntVar(&o.Limits.MaxConcurrentWrites, "max-concurrent-writes", 32, "writes served at once; more wait, then get 429")
 	fs.IntVar(&o.Limits.MaxConcurrentQueries, "max-concurrent-queries", 32, "queries served at once; more wait, then get 429")
+	// Query and CQ cost (h-query); reasons at kodo.DefaultMaxSelectBuckets.
+	fs.IntVar(&o.Limits.MaxSelectBuckets, "max-select-buckets", kodo.DefaultMaxSelectBuckets, "GROUP BY time buckets one SELECT may make; refused up front when the time range shows it")
+	fs.IntVar(&o.Limits.MaxSelectPoints, "max-select-points", kodo.DefaultMaxSelectPoints, "points one SELECT may read (embedded engine)")
+	fs.IntVar(&o.Limits.MaxSelectSeries, "max-select-series", kodo.DefaultMaxSelectSeries, "series one SELECT may read (embedded engine)")
+	fs.Int64Var(&o.Limits.MaxQueryAnswerBytes, "max-query-answer-bytes", kodo.DefaultMaxQueryAnswerBytes, "answer one query may hold in memory; the query gate reserves it per query")
+	fs.DurationVar(&o.Limits.MinCQEvery, "min-cq-every", time.Minute, "shortest interval between two runs of a continuous query")
+	fs.DurationVar(&o.Limits.MaxCQResampleFor, "max-cq-resample-for", kodo.DefaultMaxCQResampleFor, "longest time range one continuous query run reads (RESAMPLE FOR)")
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
 	fs.VisitAll(func(f *flag.Flag) { // KODO_* twins; flags on the command line win
 		env := "KODO_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
