@@ -112,7 +112,12 @@ func (s *service) openEngines(ctx context.Context) error {
 		return id, nil
 	}
 
-	emb, err := embedded.Open(filepath.Join(s.opts.DataDir, "influxdb"), embedded.Options{Logger: s.log.With("engine", "embedded")})
+	emb, err := embedded.Open(filepath.Join(s.opts.DataDir, "influxdb"), embedded.Options{
+		Logger:               s.log.With("engine", "embedded"),
+		MaxShardsPerDatabase: positive(s.opts.Limits.MaxShardsPerDatabase),
+		MaxSeriesPerDatabase: positive(s.opts.Limits.MaxSeriesPerDatabase),
+		MaxValuesPerTag:      positive(s.opts.Limits.MaxValuesPerTag),
+	})
 	if err != nil {
 		return fmt.Errorf("kodo: open embedded engine: %w", err)
 	}

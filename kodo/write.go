@@ -137,7 +137,7 @@ func (s *service) writeLines(ctx context.Context, db meta.Database, rp string, p
 	batch := s.getBatch()
 	defer s.putBatch(batch)
 	perr := lineproto.Parse(data, lineproto.ParseOptions{
-		Precision: prec, Now: s.now(), Limits: s.lineLimits(),
+		Precision: prec, Now: s.now(), Limits: s.lineLimits(), MaxFuture: positive(s.opts.Limits.MaxFuture),
 	}, batch)
 	var partial *lineproto.PartialError
 	switch {

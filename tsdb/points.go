@@ -37,7 +37,7 @@ func (s *Service) writePoints(q *request, repo string) *Error {
 	b := batchPool.Get().(*lineproto.Batch)
 	b.Reset()
 	defer batchPool.Put(b)
-	err := lineproto.Parse(q.body, lineproto.ParseOptions{Now: s.now(), Limits: s.cfg.LineLimits}, b)
+	err := lineproto.Parse(q.body, lineproto.ParseOptions{Now: s.now(), Limits: s.cfg.LineLimits, MaxFuture: s.cfg.MaxFuture}, b)
 	if err != nil {
 		var pe *lineproto.PartialError
 		var de *lineproto.DecodeError

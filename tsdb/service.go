@@ -48,6 +48,9 @@ type Config struct {
 	QueryTimeout time.Duration
 	// MaxSeriesPerRepo answers E6308 past it (0 = DefaultMaxSeriesPerRepo).
 	MaxSeriesPerRepo int
+	// MaxFuture refuses (E6000) a body holding a point dated more than
+	// this ahead of Now: each future time window opens a shard (0 = no bound).
+	MaxFuture time.Duration
 }
 
 // Service is the Pandora TSDB v4 API over a Store and an Engine.

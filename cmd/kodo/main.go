@@ -49,6 +49,11 @@ func main() {
 	fs.Int64Var(&o.Limits.MaxDecompressedBytes, "max-decompressed-bytes", 128<<20, "largest gzip body after decompression")
 	fs.IntVar(&o.Limits.MaxConcurrentWrites, "max-concurrent-writes", 32, "writes served at once; more wait, then get 429")
 	fs.IntVar(&o.Limits.MaxConcurrentQueries, "max-concurrent-queries", 32, "queries served at once; more wait, then get 429")
+	// Write path: future points, shards and cardinality (negative = no bound).
+	fs.DurationVar(&o.Limits.MaxFuture, "max-future", kodo.DefaultMaxFuture, "refuse points dated more than this ahead of the server clock")
+	fs.IntVar(&o.Limits.MaxShardsPerDatabase, "max-shards-per-db", kodo.DefaultMaxShardsPerDatabase, "live shard groups per database (embedded engine); points needing another are refused")
+	fs.IntVar(&o.Limits.MaxSeriesPerDatabase, "max-series-per-db", kodo.DefaultMaxSeriesPerDatabase, "series per database; a workspace may override it")
+	fs.IntVar(&o.Limits.MaxValuesPerTag, "max-values-per-tag", kodo.DefaultMaxValuesPerTag, "values of one tag key per measurement; a workspace may override it")
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
 	fs.VisitAll(func(f *flag.Flag) { // KODO_* twins; flags on the command line win
 		env := "KODO_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
@@ -70,6 +75,7 @@ func main() {
 		os.Exit(2)
 	}
 	o.Logger = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lv}))
+	raiseFileLimit(o.Logger)
 
 	srv, err := kodo.New(o)
 	if err != nil {

@@ -110,7 +110,7 @@ func BenchmarkMapShards(b *testing.B) {
 	b.Run("mapShards", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			if _, _, err := e.mapShards("bench", "week", pts); err != nil {
+			if _, err := e.mapShards("bench", "week", pts, &d); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -176,11 +176,10 @@ func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 	// error (the other shards may not be fsynced yet), keeps only one
 	// PartialWriteError and gives up after its own 10s timeout while the
 	// write goes on.
-	shards, dropped, err := e.mapShards(db, rp, pts)
+	shards, err := e.mapShards(db, rp, pts, &drops)
 	if err != nil {
 		return e.writeError(db, rp, err)
 	}
-	drops.add(dropped, "points beyond retention policy")
 
 	var errs []error
 	var mu sync.Mutex
