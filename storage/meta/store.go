@@ -12,6 +12,10 @@ var ErrNotFound = errors.New("not found")
 // ErrConflict is returned when a unique name, token or key is already taken.
 var ErrConflict = errors.New("already exists")
 
+// ErrLimit is returned when a record would exceed a count limit the
+// caller set (CreatePandoraSeries' maxPerRepo).
+var ErrLimit = errors.New("limit reached")
+
 // ErrInvalid is returned when a record is rejected before it reaches the
 // backend (an empty UUID, a database that names another workspace, ...).
 var ErrInvalid = errors.New("invalid record")
@@ -191,7 +195,12 @@ type Store interface {
 	// UpdatePandoraRepo rewrites Metadata and Deleting of an existing repo.
 	UpdatePandoraRepo(ctx context.Context, r PandoraRepo) error
 	DeletePandoraRepo(ctx context.Context, ak, name string) error
-	CreatePandoraSeries(ctx context.Context, s PandoraSeries) error
+	// CreatePandoraSeries stores a series. When maxPerRepo > 0 and the
+	// repo already holds that many series it stores nothing and returns
+	// ErrLimit; the count and the insert are one atomic step, so
+	// concurrent creations (from any gateway sharing the store) cannot
+	// overshoot the limit.
+	CreatePandoraSeries(ctx context.Context, s PandoraSeries, maxPerRepo int) error
 	PandoraSeries(ctx context.Context, ak, repo, name string) (PandoraSeries, error)
 	PandoraSeriesList(ctx context.Context, ak, repo string) ([]PandoraSeries, error)
 	// UpdatePandoraSeries rewrites Metadata and Deleting of an existing series.

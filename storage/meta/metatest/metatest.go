@@ -61,6 +61,7 @@ func Run(t *testing.T, open func(t *testing.T) meta.Store, opts ...Option) {
 		{"PandoraRepos", testPandoraRepos},
 		{"PandoraSeriesViews", testPandoraSeriesViews},
 		{"PandoraConcurrentCreate", testPandoraConcurrentCreate},
+		{"PandoraSeriesLimit", testPandoraSeriesLimit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
