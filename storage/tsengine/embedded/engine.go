@@ -86,6 +86,10 @@ type Engine struct {
 	maxShards int
 	shardMu   sync.Mutex // serialises shard group creation under maxShards
 
+	maxSeries, maxValues int // defaults of tsengine.WriteLimits
+	guardMu              sync.Mutex
+	guards               map[string]*dbGuard // by database
+
 	// mu is read-held by every call, so Close (which takes it for writing)
 	// waits for calls in flight and later calls see closed.
 	mu     sync.RWMutex
@@ -140,7 +144,8 @@ func Open(dir string, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded: %s is in use by another engine: %w", dir, err)
 	}
-	e := &Engine{dir: dir, log: log, lock: lock, maxShards: opts.MaxShardsPerDatabase}
+	e := &Engine{dir: dir, log: log, lock: lock, maxShards: opts.MaxShardsPerDatabase,
+		maxSeries: opts.MaxSeriesPerDatabase, maxValues: opts.MaxValuesPerTag}
 	zl := newZapLogger(log)
 	if err := e.open(opts, metaDir, dataDir, walDir, zl); err != nil {
 		e.shutdown()

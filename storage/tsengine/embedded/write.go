@@ -22,26 +22,43 @@ import (
 type dropTally struct {
 	n       int
 	reasons []string
+	more    int // distinct reasons past maxDropReasons
 }
 
+// maxDropReasons bounds the distinct reasons kept (each names a point's
+// field or tag value, so a hostile batch could hold thousands).
+const maxDropReasons = 5
+
+// add counts n refused points; an empty reason counts them only.
 func (d *dropTally) add(n int, reason string) {
 	if n <= 0 {
 		return
 	}
 	d.n += n
+	if reason == "" {
+		return
+	}
 	for _, r := range d.reasons {
 		if r == reason {
 			return
 		}
 	}
-	d.reasons = append(d.reasons, reason)
+	if len(d.reasons) < maxDropReasons {
+		d.reasons = append(d.reasons, reason)
+	} else {
+		d.more++
+	}
 }
 
 func (d *dropTally) err() error {
 	if d.n == 0 {
 		return nil
 	}
-	return &tsengine.PartialWriteError{Dropped: d.n, Reason: strings.Join(d.reasons, "; ")}
+	reason := strings.Join(d.reasons, "; ")
+	if d.more > 0 {
+		reason += fmt.Sprintf("; and %d other reasons", d.more)
+	}
+	return &tsengine.PartialWriteError{Dropped: d.n, Reason: reason}
 }
 
 // toModelPoints converts a batch into InfluxDB points without printing
@@ -170,6 +187,25 @@ func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 	if len(pts) == 0 {
 		return drops.err()
 	}
+	// Field types across shards, then cardinality: refused points never
+	// reach a shard (nor create a shard group).
+	g := e.guard(db)
+	pts = e.checkFields(g, dbi, pts, &drops)
+	maxSeries, maxValues := e.writeLimits(tsengine.WriteLimitsFrom(ctx))
+	pts, locked := e.checkCardinality(g, dbi, pts, maxSeries, maxValues, &drops)
+	if locked {
+		defer g.series.Unlock()
+	}
+	if len(pts) == 0 {
+		return drops.err()
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			// Some reserved field may not exist after all: reload.
+			g.forgetFields()
+		}
+	}()
 	// mapShards creates the shard groups and sets aside points older than
 	// the policy. The shard writes are done here rather than through
 	// PointsWriter.WritePointsPrivileged, which returns at the first shard
@@ -183,6 +219,7 @@ func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 
 	var errs []error
 	var mu sync.Mutex
+	shardRefused := false // the guard's reservations may be wrong: reload them
 	write := func(sh *meta.ShardInfo, pts []models.Point) {
 		err := e.writeShard(db, rp, sh, pts)
 		mu.Lock()
@@ -192,12 +229,14 @@ func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 		case err == nil:
 		case errors.As(err, &pwe):
 			drops.add(pwe.Dropped, pwe.Reason)
+			shardRefused = true
 		case errors.Is(err, tsdb.ErrShardDeletion):
 			drops.add(len(pts), fmt.Sprintf("shard %d is being deleted", sh.ID))
 		case errors.Is(err, tsdb.ErrFieldTypeConflict):
-			// Two points of this batch disagree on a new field's type:
-			// the shard refuses the batch before writing any of it.
+			// A type the guard did not know of (written meanwhile by a
+			// continuous query): the shard refuses the batch.
 			drops.add(len(pts), err.Error())
+			shardRefused = true
 		default:
 			errs = append(errs, fmt.Errorf("shard %d: %w", sh.ID, err))
 		}
@@ -218,6 +257,7 @@ func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 	if len(errs) > 0 {
 		return e.writeError(db, rp, errors.Join(errs...))
 	}
+	ok = !shardRefused
 	return drops.err()
 }
 
