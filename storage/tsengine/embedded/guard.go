@@ -221,7 +221,7 @@ func (e *Engine) checkCardinality(g *dbGuard, dbi *meta.DatabaseInfo, pts []mode
 		sfile, _ = shards[0].SeriesFile()
 	}
 	var tags models.Tags
-	var buf []byte
+	buf := make([]byte, 0, 512) // series keys are built in it, not allocated per point
 	exists := func(p models.Point) bool {
 		if sfile == nil {
 			return false
