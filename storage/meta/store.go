@@ -39,6 +39,14 @@ type Database struct {
 	CQRP          string
 	RPs           []string
 	CreatedAt     time.Time
+	Limits        DatabaseLimits
+}
+
+// DatabaseLimits override the gateway's write limits for one database:
+// 0 takes the gateway's default, -1 lifts the limit, n > 0 sets it.
+type DatabaseLimits struct {
+	MaxSeries       int // series in the database
+	MaxValuesPerTag int // values of one tag key of a measurement
 }
 
 // Instance is a time-series engine instance. URL is empty for the embedded engine.
@@ -129,6 +137,8 @@ type Store interface {
 	DatabasesByWorkspace(ctx context.Context, workspaceUUID string) ([]Database, error)
 	// UpdateDatabase rewrites DefaultRP, CQRP and RPs of an existing database.
 	UpdateDatabase(ctx context.Context, db Database) error
+	// SetDatabaseLimits rewrites the Limits of an existing database.
+	SetDatabaseLimits(ctx context.Context, uuid string, l DatabaseLimits) error
 	DeleteDatabase(ctx context.Context, uuid string) error
 
 	// UpsertInstance records an engine instance or changes its URL
