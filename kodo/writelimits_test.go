@@ -85,3 +85,84 @@ func TestWriteShardLimit(t *testing.T) {
 	code, env = h.write(ws.Token, fmt.Sprintf("old v=1 %d\n", base.UnixNano()+1), map[string]string{"X-RP": "autogen"})
 	require.Equal(t, 200, code, env.Message)
 }
+
+func TestWriteCardinalityLimits(t *testing.T) {
+	h := newHarness(t, func(o *kodo.Options) {
+		o.Limits.MaxSeriesPerDatabase = 20
+		o.Limits.MaxValuesPerTag = 8
+	})
+	ws := h.createWorkspace()
+	lines := func(prefix string, n int) string {
+		var sb strings.Builder
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&sb, "card,%s=%d v=1\n", prefix, i)
+		}
+		return sb.String()
+	}
+	t.Run("values per tag", func(t *testing.T) {
+		code, env := h.write(ws.Token, lines("host", 10), nil)
+		require.Equal(t, 400, code)
+		assert.Equal(t, "kodo.partialWrite", env.ErrorCode)
+		assert.Contains(t, env.Message, `max-values-per-tag limit exceeded (8/8): measurement="card" tag="host"`)
+		assert.Contains(t, env.Message, "refused 2 point(s)")
+	})
+	t.Run("series per database", func(t *testing.T) {
+		// 8 series so far; three tags of 8 values make 24 more, 12 fit.
+		body := lines("a", 8) + lines("b", 8) + lines("c", 8)
+		code, env := h.write(ws.Token, body, nil)
+		require.Equal(t, 400, code)
+		assert.Contains(t, env.Message, "max-series-per-database limit exceeded: (20/20)")
+		code, raw := h.influxWrite(ws, "", lines("d", 1))
+		assert.Equal(t, 400, code)
+		assert.Contains(t, raw, "max-series-per-database limit exceeded")
+		// Known series are still written.
+		code, env = h.write(ws.Token, lines("host", 3), nil)
+		assert.Equal(t, 200, code, env.Message)
+	})
+	t.Run("workspace override", func(t *testing.T) {
+		code, env := h.post("/v1/workspace/limits", map[string]any{"workspace_uuid": ws.WorkspaceUUID, "max_series_per_db": 100, "max_values_per_tag": -1})
+		require.Equal(t, 200, code, env.Message)
+		var ans struct {
+			Databases []map[string]any `json:"databases"`
+		}
+		require.NoError(t, json.Unmarshal(env.Content, &ans))
+		require.Len(t, ans.Databases, 1)
+		assert.EqualValues(t, 100, ans.Databases[0]["effective_max_series_per_db"])
+		assert.EqualValues(t, -1, ans.Databases[0]["effective_max_values_per_tag"])
+		code, env = h.write(ws.Token, lines("host", 30), nil)
+		assert.Equal(t, 200, code, env.Message)
+
+		code, env = h.post("/v1/workspace/limits", map[string]any{"workspace_uuid": ws.WorkspaceUUID, "max_series_per_db": -7})
+		assert.Equal(t, 400, code)
+		assert.Contains(t, env.Message, "max_series_per_db is -7")
+	})
+	t.Run("set at creation", func(t *testing.T) {
+		code, env := h.post("/v1/workspace/create", map[string]any{"name": "small", "max_series_per_db": 2})
+		require.Equal(t, 200, code, env.Message)
+		var small workspace
+		require.NoError(t, json.Unmarshal(env.Content, &small))
+		code, env = h.write(small.Token, lines("x", 3), nil)
+		require.Equal(t, 400, code)
+		assert.Contains(t, env.Message, "max-series-per-database limit exceeded: (2/2)")
+	})
+}
+
+func TestWriteFieldTypeAcrossShards(t *testing.T) {
+	h := newHarness(t)
+	ws := h.createWorkspace()
+	day := 24 * time.Hour
+	now := time.Now()
+	hdr := map[string]string{"X-RP": "rp2"} // 30 days in daily shards
+	code, env := h.write(ws.Token, fmt.Sprintf("cpu v=1.5 %d\n", now.Add(-day).UnixNano()), hdr)
+	require.Equal(t, 200, code, env.Message)
+	code, env = h.write(ws.Token, fmt.Sprintf("cpu v=2i %d\ncpu w=1i %d\n", now.UnixNano(), now.UnixNano()), hdr)
+	require.Equal(t, 400, code)
+	assert.Equal(t, "kodo.partialWrite", env.ErrorCode)
+	assert.Contains(t, env.Message, `field type conflict: input field "v" on measurement "cpu" is type integer, already exists as type float`)
+	code, raw := h.influxWrite(ws, "rp2", fmt.Sprintf("cpu v=\"s\" %d\n", now.Add(-3*day).UnixNano()))
+	assert.Equal(t, 400, code)
+	assert.Contains(t, raw, "is type string, already exists as type float")
+	// The field stays readable.
+	assert.Equal(t, 1, h.count(ws, "SELECT count(v) FROM rp2.cpu"))
+	assert.Equal(t, 1, h.count(ws, "SELECT count(w) FROM rp2.cpu"))
+}
