@@ -86,7 +86,7 @@ func TestHostileCardinalityBurst(t *testing.T) {
 		refused++
 		requireClientError(t, a)
 		assert.Equal(t, 400, a.Status)
-		assert.Contains(t, a.Body, fmt.Sprintf("max-series-per-database limit exceeded: (%d/%d)", maxSeries, maxSeries))
+		assert.Contains(t, a.Body, fmt.Sprintf("max-series-per-database limit exceeded: (%d)", maxSeries))
 	}
 	assert.Equal(t, 8, refused)
 	assert.EqualValues(t, maxSeries, p.Count(ws, "burst", "v"))

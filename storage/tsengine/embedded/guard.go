@@ -275,7 +275,8 @@ func (e *Engine) checkCardinality(g *dbGuard, dbi *meta.DatabaseInfo, pts []mode
 		name, tags := models.ParseKeyBytesWithTags(key, tags[:0])
 		if maxSeries > 0 && count >= maxSeries {
 			admitted[string(key)] = false
-			drops.add(1, fmt.Sprintf("max-series-per-database limit exceeded: (%d/%d)", count, maxSeries))
+			// InfluxDB 1.8's own text (inmem index), so clients match one string.
+			drops.add(1, fmt.Sprintf("max-series-per-database limit exceeded: (%d)", maxSeries))
 			continue
 		}
 		refused := ""

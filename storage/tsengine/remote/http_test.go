@@ -74,6 +74,22 @@ func TestWriteErrors(t *testing.T) {
 				assert.Equal(t, 3, pwe.Dropped)
 				assert.Equal(t, `field type conflict: input field "v" on measurement "cpu" is type string, already exists as type float`, pwe.Reason)
 			}},
+		// influxd's cardinality refusals (inmem index) keep their text, so
+		// the gateway names the limit whichever engine holds the database.
+		{"max series", 400, `{"error":"partial write: max-series-per-database limit exceeded: (1000) dropped=2"}`,
+			func(t *testing.T, err error) {
+				var pwe *tsengine.PartialWriteError
+				require.ErrorAs(t, err, &pwe)
+				assert.Equal(t, 2, pwe.Dropped)
+				assert.Equal(t, "max-series-per-database limit exceeded: (1000)", pwe.Reason)
+			}},
+		{"max values per tag", 400, `{"error":"partial write: max-values-per-tag limit exceeded (100000/100000): measurement=\"cpu\" tag=\"host\" value=\"h9\" dropped=1"}`,
+			func(t *testing.T, err error) {
+				var pwe *tsengine.PartialWriteError
+				require.ErrorAs(t, err, &pwe)
+				assert.Equal(t, 1, pwe.Dropped)
+				assert.Equal(t, `max-values-per-tag limit exceeded (100000/100000): measurement="cpu" tag="host" value="h9"`, pwe.Reason)
+			}},
 		{"db not found", 404, `{"error":"database not found: \"db1\""}`,
 			func(t *testing.T, err error) { assert.ErrorIs(t, err, tsengine.ErrDatabaseNotFound) }},
 		{"rp not found", 500, `{"error":"retention policy not found: rp1"}`,
