@@ -170,3 +170,25 @@ func TestValuesPerTag(t *testing.T) {
 	require.NoError(t, ok.AddPoint("other", map[string]string{"host": "h7"}, map[string]any{"v": 1.0}, time.Now()))
 	require.NoError(t, e.WritePoints(ctx, "db", "", &ok))
 }
+
+// TestRefusedPointsReserveNoType: a point refused for its age, or for a
+// limit, does not fix its field's type.
+func TestRefusedPointsReserveNoType(t *testing.T) {
+	e, err := Open(t.TempDir(), Options{MaxSeriesPerDatabase: 1})
+	require.NoError(t, err)
+	defer e.Close()
+	ctx := context.Background()
+	require.NoError(t, e.CreateDatabase(ctx, "db", []tsengine.RetentionPolicy{{Name: "day", Duration: 24 * time.Hour, Default: true}}))
+	var old lineproto.Batch
+	require.NoError(t, old.AddPoint("m", nil, map[string]any{"v": "too old"}, time.Now().Add(-48*time.Hour)))
+	pwe := partial(t, e.WritePoints(ctx, "db", "", &old))
+	assert.Equal(t, "points beyond retention policy", pwe.Reason)
+	var b lineproto.Batch
+	require.NoError(t, b.AddPoint("m", map[string]string{"s": "1"}, map[string]any{"v": 1.5}, time.Now()))
+	require.NoError(t, b.AddPoint("m", map[string]string{"s": "2"}, map[string]any{"w": "refused series"}, time.Now()))
+	pwe = partial(t, e.WritePoints(ctx, "db", "", &b))
+	assert.Contains(t, pwe.Reason, "max-series-per-database")
+	var ok lineproto.Batch
+	require.NoError(t, ok.AddPoint("m", map[string]string{"s": "1"}, map[string]any{"w": 2.5}, time.Now()))
+	require.NoError(t, e.WritePoints(ctx, "db", "", &ok), "w was never written as a string")
+}

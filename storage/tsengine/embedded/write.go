@@ -187,18 +187,16 @@ func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 	if len(pts) == 0 {
 		return drops.err()
 	}
-	// Field types across shards, then cardinality: refused points never
-	// reach a shard (nor create a shard group).
-	g := e.guard(db)
-	pts = e.checkFields(g, dbi, pts, &drops)
-	maxSeries, maxValues := e.writeLimits(tsengine.WriteLimitsFrom(ctx))
-	pts, locked := e.checkCardinality(g, dbi, pts, maxSeries, maxValues, &drops)
-	if locked {
-		defer g.series.Unlock()
-	}
+	// Points older than the policy go first, so the guards below neither
+	// reserve their field types nor count their series.
+	pts = dropExpired(dbi.RetentionPolicy(rp), pts, &drops)
 	if len(pts) == 0 {
 		return drops.err()
 	}
+	// Field types across shards, then cardinality: refused points never
+	// reach a shard (nor create a shard group).
+	g := e.guard(db)
+	trusted := true // every point whose fields were reserved gets written
 	ok := false
 	defer func() {
 		if !ok {
@@ -206,16 +204,30 @@ func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 			g.forgetFields()
 		}
 	}()
+	pts = e.checkFields(g, dbi, pts, &drops)
+	maxSeries, maxValues := e.writeLimits(tsengine.WriteLimitsFrom(ctx))
+	before := drops.n
+	pts, locked := e.checkCardinality(g, dbi, pts, maxSeries, maxValues, &drops)
+	if locked {
+		defer g.series.Unlock()
+	}
+	trusted = drops.n == before
+	if len(pts) == 0 {
+		ok = trusted
+		return drops.err()
+	}
 	// mapShards creates the shard groups and sets aside points older than
 	// the policy. The shard writes are done here rather than through
 	// PointsWriter.WritePointsPrivileged, which returns at the first shard
 	// error (the other shards may not be fsynced yet), keeps only one
 	// PartialWriteError and gives up after its own 10s timeout while the
 	// write goes on.
+	before = drops.n
 	shards, err := e.mapShards(db, rp, pts, &drops)
 	if err != nil {
 		return e.writeError(db, rp, err)
 	}
+	trusted = trusted && drops.n == before // no point refused for the shard limit
 
 	var errs []error
 	var mu sync.Mutex
@@ -257,7 +269,7 @@ func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 	if len(errs) > 0 {
 		return e.writeError(db, rp, errors.Join(errs...))
 	}
-	ok = !shardRefused
+	ok = trusted && !shardRefused
 	return drops.err()
 }
 
@@ -288,4 +300,30 @@ func (e *Engine) writeError(db, rp string, err error) error {
 		return fmt.Errorf("embedded: %w: write cache full, retry shortly: %v", tsengine.ErrUnavailable, err)
 	}
 	return fmt.Errorf("embedded: write to %q.%q: %w", db, rp, err)
+}
+
+// dropExpired sets aside the points older than the policy's duration, as
+// the shard mapping would.
+func dropExpired(rpi *meta.RetentionPolicyInfo, pts []models.Point, drops *dropTally) []models.Point {
+	if rpi == nil || rpi.Duration <= 0 {
+		return pts
+	}
+	min := time.Now().Add(-rpi.Duration).UnixNano()
+	var out []models.Point
+	for i, p := range pts {
+		if p.UnixNano() >= min {
+			if out != nil {
+				out = append(out, p)
+			}
+			continue
+		}
+		if out == nil {
+			out = append(make([]models.Point, 0, len(pts)), pts[:i]...)
+		}
+		drops.add(1, "points beyond retention policy")
+	}
+	if out == nil {
+		return pts
+	}
+	return out
 }
