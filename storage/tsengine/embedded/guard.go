@@ -15,7 +15,7 @@ import (
 // maxCachedTagValues bounds the tag values one database's guard keeps to
 // check MaxValuesPerTag; past it the cache is dropped and reloaded from
 // the index as needed.
-const maxCachedTagValues = 1 << 20
+const maxCachedTagValues = 1 << 18 // ~20 MB of short values
 
 // dbGuard checks a database's writes before they reach the shards:
 // cardinality limits (InfluxDB's tsi1 index has none) and field types

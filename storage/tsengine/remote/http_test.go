@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,7 +24,20 @@ import (
 // the HTTP mapping without a real server (the conformance suite covers
 // the behaviour against one).
 func fakeInflux(t *testing.T, h http.HandlerFunc) *Engine {
-	srv := httptest.NewServer(h)
+	return fakeInfluxFields(t, `{"results":[{"statement_id":0}]}`, h)
+}
+
+// fakeInfluxFields is fakeInflux whose SHOW FIELD KEYS (asked before each
+// write) answers fieldKeys.
+func fakeInfluxFields(t *testing.T, fieldKeys string, h http.HandlerFunc) *Engine {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/query" && strings.HasPrefix(r.FormValue("q"), "SHOW FIELD KEYS") {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, fieldKeys)
+			return
+		}
+		h(w, r)
+	}))
 	t.Cleanup(srv.Close)
 	e, err := New(srv.URL, Options{Username: "u", Password: "p", Timeout: 5 * time.Second})
 	require.NoError(t, err)
@@ -208,4 +222,30 @@ func TestOwnTimeoutIsUnavailable(t *testing.T) {
 	err = e.Ping(context.Background())
 	assert.ErrorIs(t, err, tsengine.ErrUnavailable)
 	assert.ErrorContains(t, err, "no answer within 50ms")
+}
+
+// TestWriteChecksFieldTypesAcrossShards: a point whose field type differs
+// from the one influxd reports (from any shard) is not sent; the others are.
+func TestWriteChecksFieldTypesAcrossShards(t *testing.T) {
+	var sent string
+	e := fakeInfluxFields(t, `{"results":[{"statement_id":0,"series":[{"name":"cpu","columns":["fieldKey","fieldType"],"values":[["v","float"],["n","integer"]]}]}]}`,
+		func(w http.ResponseWriter, r *http.Request) {
+			zr, err := gzip.NewReader(r.Body)
+			require.NoError(t, err)
+			body, _ := io.ReadAll(zr)
+			sent = string(body)
+			w.WriteHeader(http.StatusNoContent)
+		})
+	var b lineproto.Batch
+	require.NoError(t, b.AddPoint("cpu", nil, map[string]any{"v": 1.5}, time.Unix(1, 0)))
+	require.NoError(t, b.AddPoint("cpu", nil, map[string]any{"v": int64(2)}, time.Unix(2, 0)))
+	require.NoError(t, b.AddPoint("cpu", nil, map[string]any{"w": "new"}, time.Unix(3, 0)))
+	require.NoError(t, b.AddPoint("cpu", nil, map[string]any{"w": true}, time.Unix(4, 0)))
+	err := e.WritePoints(context.Background(), "db1", "", &b)
+	var pwe *tsengine.PartialWriteError
+	require.ErrorAs(t, err, &pwe)
+	assert.Equal(t, 2, pwe.Dropped)
+	assert.Contains(t, pwe.Reason, `field type conflict: input field "v" on measurement "cpu" is type integer, already exists as type float`)
+	assert.Contains(t, pwe.Reason, `input field "w" on measurement "cpu" is type boolean, already exists as type string`)
+	assert.Equal(t, "cpu v=1.5 1000000000\ncpu w=\"new\" 3000000000\n", sent)
 }
