@@ -193,10 +193,23 @@ func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 	if len(pts) == 0 {
 		return drops.err()
 	}
-	// Field types across shards, then cardinality: refused points never
-	// reach a shard (nor create a shard group).
+	// Cardinality, then field types across shards: refused points never
+	// reach a shard (nor create a shard group). In this order a point
+	// refused for a limit reserves no field type; only a later refusal
+	// (the shard limit, a failed shard) makes the reservations suspect.
 	g := e.guard(db)
-	trusted := true // every point whose fields were reserved gets written
+	maxSeries, maxValues := e.writeLimits(tsengine.WriteLimitsFrom(ctx))
+	pts, locked := e.checkCardinality(g, dbi, pts, maxSeries, maxValues, &drops)
+	if locked {
+		defer g.series.Unlock()
+	}
+	if len(pts) == 0 {
+		return drops.err()
+	}
+	pts = e.checkFields(g, dbi, pts, &drops)
+	if len(pts) == 0 {
+		return drops.err()
+	}
 	ok := false
 	defer func() {
 		if !ok {
@@ -204,30 +217,18 @@ func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 			g.forgetFields()
 		}
 	}()
-	pts = e.checkFields(g, dbi, pts, &drops)
-	maxSeries, maxValues := e.writeLimits(tsengine.WriteLimitsFrom(ctx))
-	before := drops.n
-	pts, locked := e.checkCardinality(g, dbi, pts, maxSeries, maxValues, &drops)
-	if locked {
-		defer g.series.Unlock()
-	}
-	trusted = drops.n == before
-	if len(pts) == 0 {
-		ok = trusted
-		return drops.err()
-	}
 	// mapShards creates the shard groups and sets aside points older than
 	// the policy. The shard writes are done here rather than through
 	// PointsWriter.WritePointsPrivileged, which returns at the first shard
 	// error (the other shards may not be fsynced yet), keeps only one
 	// PartialWriteError and gives up after its own 10s timeout while the
 	// write goes on.
-	before = drops.n
+	before := drops.n
 	shards, err := e.mapShards(db, rp, pts, &drops)
 	if err != nil {
 		return e.writeError(db, rp, err)
 	}
-	trusted = trusted && drops.n == before // no point refused for the shard limit
+	trusted := drops.n == before // no point refused for the shard limit
 
 	var errs []error
 	var mu sync.Mutex
