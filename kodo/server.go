@@ -36,6 +36,16 @@ type Options struct {
 	// ReplicatedMergeTree.
 	ClickHouseCluster string
 	ElasticURL        string
+	// NSQDAddress is the nsqd (TCP host:port) that carries metrics to the
+	// external sinks. Empty with an external sink: an nsqd runs in this
+	// process with its queue under <DataDir>/nsq.
+	NSQDAddress string
+	// NSQLookupdAddresses (HTTP host:port) let consumers find every nsqd
+	// that gateways publish to; empty: consume from NSQDAddress.
+	NSQLookupdAddresses []string
+	// Role is RoleAll (default), RoleGateway (API and publishing, no
+	// consumers) or RoleIndexer (consumers of the sink queue).
+	Role string
 	// FunctionURL is the function service's base URL: a log pipeline's
 	// url that is a path (/v1/cache/logging/set) is resolved against it.
 	FunctionURL string
@@ -112,6 +122,9 @@ func (o *Options) applyDefaults() {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.Role == "" {
+		o.Role = RoleAll
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -196,6 +209,18 @@ type Server struct {
 // listens until Start.
 func New(opts Options) (*Server, error) {
 	opts.applyDefaults()
+	switch opts.Role {
+	case RoleAll, RoleGateway:
+	case RoleIndexer:
+		if opts.ClickHouseDSN == "" {
+			return nil, errors.New("kodo: -role indexer consumes for a sink: give -clickhouse-dsn")
+		}
+		if opts.NSQDAddress == "" && len(opts.NSQLookupdAddresses) == 0 {
+			return nil, errors.New("kodo: -role indexer consumes the gateways' queue: give -nsqd-address or -nsqlookupd-address")
+		}
+	default:
+		return nil, fmt.Errorf("kodo: role %q: want %s, %s or %s", opts.Role, RoleAll, RoleGateway, RoleIndexer)
+	}
 	if opts.DefaultRP != "" {
 		if _, ok := opts.RetentionPolicies[opts.DefaultRP]; !ok {
 			return nil, fmt.Errorf("kodo: default RP %q is not among the configured retention policies", opts.DefaultRP)

@@ -41,6 +41,7 @@ type service struct {
 	batches sync.Pool
 
 	ck       *clickhouse.Store
+	sinks    *sinkQueue // nil without an external sink
 	tsdb     *tsdb.Service
 	docs     *documents.Service
 	docStore docs.Store
@@ -70,6 +71,10 @@ func newService(ctx context.Context, opts *Options, store meta.Store) (*service,
 		return nil, err
 	}
 	if err := s.openClickHouse(ctx); err != nil {
+		s.closeServices()
+		return nil, err
+	}
+	if err := s.openSinks(); err != nil {
 		s.closeServices()
 		return nil, err
 	}
@@ -175,6 +180,7 @@ func (s *service) closeServices() error {
 	if s.tsdb != nil {
 		errs = append(errs, s.tsdb.Close())
 	}
+	errs = append(errs, s.sinks.close())
 	if s.ck != nil {
 		errs = append(errs, s.ck.Close())
 	}
@@ -247,6 +253,14 @@ const (
 func (s *service) routes() http.Handler {
 	mux := http.NewServeMux()
 	s.route(mux, "/v1/ping", s.handlePing, get, post)
+	if s.opts.Role == RoleIndexer {
+		// An indexer only consumes the sink queue: health and metrics.
+		mux.Handle("GET /metrics", s.metrics.handler())
+		mux.HandleFunc("/", s.metrics.instrument("other", func(w http.ResponseWriter, r *http.Request) {
+			s.fail(w, r, Errorf(ErrNotFound, "this process is an indexer (-role indexer): it consumes the sink queue and serves no API; send %s %s to a gateway", r.Method, r.URL.Path))
+		}))
+		return mux
+	}
 
 	// Signed writes (workspace token + signature).
 	write := s.admit(s.writes, s.handleWriteMetrics, s.fail)

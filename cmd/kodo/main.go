@@ -40,6 +40,10 @@ func main() {
 	fs.StringVar(&o.ClickHouseDSN, "clickhouse-dsn", "", "ClickHouse DSN (native protocol)")
 	fs.StringVar(&o.ClickHouseCluster, "clickhouse-cluster", "", "ClickHouse cluster: tables ON CLUSTER, ReplicatedMergeTree")
 	fs.StringVar(&o.ElasticURL, "elastic-url", "", "Elasticsearch URL for documents")
+	var lookupd urls
+	fs.StringVar(&o.NSQDAddress, "nsqd-address", "", "nsqd (TCP host:port) carrying metrics to the sinks (default with -clickhouse-dsn: an nsqd in this process under <data>/nsq)")
+	fs.Var(&lookupd, "nsqlookupd-address", "nsqlookupd HTTP host:port for consumers (repeatable)")
+	fs.StringVar(&o.Role, "role", "all", "all (API and sink consumers), gateway (API only) or indexer (sink consumers only)")
 	fs.StringVar(&o.FunctionURL, "func-url", "", "function service base URL: log pipeline urls that are paths resolve against it")
 	fs.StringVar(&o.MetaDSN, "meta-dsn", "", "metadata store: sqlite:PATH or postgres://... (default sqlite:<data>/meta.db)")
 	fs.StringVar(&o.TSDBAccessKey, "tsdb-ak", "", "first Pandora TSDB access key")
@@ -69,6 +73,7 @@ func main() {
 		os.Exit(2)
 	}
 	o.InfluxURLs = influx
+	o.NSQLookupdAddresses = lookupd
 
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
