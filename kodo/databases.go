@@ -21,12 +21,14 @@ type workspaceCreateRequest struct {
 	DefaultRP string   `json:"default_rp"`
 	CQRP      *string  `json:"cqrp"`
 	RPList    []string `json:"rp_list"`
+	limitsRequest
 }
 
-// dbPlan is a validated database RP layout.
+// dbPlan is a validated database RP layout (and write limits).
 type dbPlan struct {
 	defaultRP, cqrp string
 	rps             []string
+	limits          meta.DatabaseLimits
 }
 
 // planRPs validates an RP layout against the configured RP table; missing
@@ -87,6 +89,7 @@ func (s *service) createDatabase(ctx context.Context, wsUUID string, p dbPlan) (
 	db := meta.Database{
 		UUID: id, WorkspaceUUID: wsUUID, Name: "db_" + strings.TrimPrefix(id, "ifdb_"),
 		InstanceUUID: inst, DefaultRP: p.defaultRP, CQRP: p.cqrp, RPs: p.rps, CreatedAt: s.now().UTC(),
+		Limits: p.limits,
 	}
 	eng, err := s.engineFor(db)
 	if err != nil {
@@ -122,6 +125,10 @@ func (s *service) handleWorkspaceCreate(w http.ResponseWriter, r *http.Request) 
 		s.fail(w, r, err)
 		return
 	}
+	if plan.limits, err = req.apply(plan.limits); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	ws, db, err := s.createWorkspace(r.Context(), req.Name, plan)
 	if err != nil {
 		s.fail(w, r, err)
@@ -130,6 +137,7 @@ func (s *service) handleWorkspaceCreate(w http.ResponseWriter, r *http.Request) 
 	respond(w, map[string]any{
 		"workspace_uuid": ws.UUID, "token": ws.Token, "db_uuid": db.UUID,
 		"db": db.Name, "rp": db.DefaultRP, "cqrp": db.CQRP, "rp_list": db.RPs, "uuid": db.InstanceUUID,
+		"limits": s.limitsAnswer(db),
 	})
 }
 

@@ -95,6 +95,11 @@ type Limits struct {
 	// MaxCQResampleFor bounds the time range one CQ run reads (RESAMPLE
 	// FOR, or the GROUP BY interval without it).
 	MaxCQResampleFor time.Duration
+	// Write path (future points, shards, cardinality). Negative disables.
+	MaxFuture            time.Duration // how far ahead of the clock a point may be; default 48h
+	MaxShardsPerDatabase int           // live shard groups of one database (embedded engine); default 1000
+	MaxSeriesPerDatabase int           // default 1,000,000; a workspace may override it
+	MaxValuesPerTag      int           // per measurement and tag key; default 100,000; overridable
 }
 
 // Defaults of the query and CQ cost limits, and why:
@@ -207,7 +212,34 @@ func (o *Options) applyDefaults() {
 	if l.MaxCQResampleFor <= 0 {
 		l.MaxCQResampleFor = DefaultMaxCQResampleFor
 	}
+	// Write path: 0 takes the default, a negative value means no bound.
+	if l.MaxFuture == 0 {
+		l.MaxFuture = DefaultMaxFuture
+	}
+	if l.MaxShardsPerDatabase == 0 {
+		l.MaxShardsPerDatabase = DefaultMaxShardsPerDatabase
+	}
+	if l.MaxSeriesPerDatabase == 0 {
+		l.MaxSeriesPerDatabase = DefaultMaxSeriesPerDatabase
+	}
+	if l.MaxValuesPerTag == 0 {
+		l.MaxValuesPerTag = DefaultMaxValuesPerTag
+	}
 }
+
+// Defaults of the write-path limits. MaxFuture follows VictoriaMetrics
+// (two days ahead); the cardinality limits are InfluxDB 1.x's; 1000 shard
+// groups hold decades of weekly groups or a year of daily ones per policy.
+const (
+	DefaultMaxFuture            = 48 * time.Hour
+	DefaultMaxShardsPerDatabase = 1000
+	DefaultMaxSeriesPerDatabase = 1_000_000
+	DefaultMaxValuesPerTag      = 100_000
+)
+
+// positive maps the "negative disables" convention of Limits onto the
+// engines' "0 = unlimited".
+func positive[T int | time.Duration](v T) T { return max(v, 0) }
 
 // Server is an embeddable Kodo gateway: New opens its stores and engines,
 // Handler serves it on any listener, Start serves it on Options.Listen.

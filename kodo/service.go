@@ -129,6 +129,10 @@ func (s *service) openEngines(ctx context.Context) error {
 		MaxSelectPointN:   l.MaxSelectPoints,
 		MaxSelectSeriesN:  l.MaxSelectSeries,
 		MaxSelectBucketsN: l.MaxSelectBuckets,
+		// Write-path bounds (future points are refused before the engine).
+		MaxShardsPerDatabase: positive(l.MaxShardsPerDatabase),
+		MaxSeriesPerDatabase: positive(l.MaxSeriesPerDatabase),
+		MaxValuesPerTag:      positive(l.MaxValuesPerTag),
 	})
 	if err != nil {
 		return fmt.Errorf("kodo: open embedded engine: %w", err)
@@ -283,6 +287,7 @@ func (s *service) routes() http.Handler {
 	m := func(path string, h http.HandlerFunc, methods ...string) { s.route(mux, path, s.admin(h), methods...) }
 	m("/v1/workspace/create", s.handleWorkspaceCreate, post)
 	m("/v1/workspace/keypair/create", s.handleCreateKeyPair, post)
+	m("/v1/workspace/limits", s.handleWorkspaceLimits, post) // write limits (series, tag values)
 	m("/v1/read/metrics", s.admitQuery(s.handleReadMetrics, s.fail), post)
 	m("/v1/rewrite", s.handleRewrite, post)
 	m("/v1/cq/create", s.handleCQCreate, post)

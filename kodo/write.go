@@ -137,7 +137,7 @@ func (s *service) writeLines(ctx context.Context, db meta.Database, rp string, p
 	batch := s.getBatch()
 	defer s.putBatch(batch)
 	perr := lineproto.Parse(data, lineproto.ParseOptions{
-		Precision: prec, Now: s.now(), Limits: s.lineLimits(),
+		Precision: prec, Now: s.now(), Limits: s.lineLimits(), MaxFuture: positive(s.opts.Limits.MaxFuture),
 	}, batch)
 	var partial *lineproto.PartialError
 	switch {
@@ -182,7 +182,7 @@ func (s *service) storePoints(ctx context.Context, db meta.Database, rp string, 
 		return err
 	}
 	start := time.Now()
-	werr := eng.WritePoints(ctx, db.Name, rp, batch)
+	werr := eng.WritePoints(withWriteLimits(ctx, db), db.Name, rp, batch)
 	s.metrics.writeSeconds.Observe(time.Since(start).Seconds())
 	var pw *tsengine.PartialWriteError
 	if werr != nil && !errors.As(werr, &pw) {

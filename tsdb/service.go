@@ -55,6 +55,9 @@ type Config struct {
 	// MaxAnswerBytes bounds the answer one query holds
 	// (tsengine.QueryOptions.MaxAnswerBytes; 0 = none); past it E7212.
 	MaxAnswerBytes int64
+	// MaxFuture refuses (E6000) a body holding a point dated more than
+	// this ahead of Now: each future time window opens a shard (0 = no bound).
+	MaxFuture time.Duration
 }
 
 // Service is the Pandora TSDB v4 API over a Store and an Engine.

@@ -61,6 +61,11 @@ func main() {
 	fs.Int64Var(&o.Limits.MaxQueryAnswerBytes, "max-query-answer-bytes", kodo.DefaultMaxQueryAnswerBytes, "answer one query may hold in memory; the query gate reserves it per query")
 	fs.DurationVar(&o.Limits.MinCQEvery, "min-cq-every", time.Minute, "shortest interval between two runs of a continuous query")
 	fs.DurationVar(&o.Limits.MaxCQResampleFor, "max-cq-resample-for", kodo.DefaultMaxCQResampleFor, "longest time range one continuous query run reads (RESAMPLE FOR)")
+	// Write path: future points, shards and cardinality (negative = no bound).
+	fs.DurationVar(&o.Limits.MaxFuture, "max-future", kodo.DefaultMaxFuture, "refuse points dated more than this ahead of the server clock")
+	fs.IntVar(&o.Limits.MaxShardsPerDatabase, "max-shards-per-db", kodo.DefaultMaxShardsPerDatabase, "live shard groups per database (embedded engine); points needing another are refused")
+	fs.IntVar(&o.Limits.MaxSeriesPerDatabase, "max-series-per-db", kodo.DefaultMaxSeriesPerDatabase, "series per database; a workspace may override it")
+	fs.IntVar(&o.Limits.MaxValuesPerTag, "max-values-per-tag", kodo.DefaultMaxValuesPerTag, "values of one tag key per measurement; a workspace may override it")
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
 	fs.VisitAll(func(f *flag.Flag) { // KODO_* twins; flags on the command line win
 		env := "KODO_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
@@ -83,6 +88,7 @@ func main() {
 		os.Exit(2)
 	}
 	o.Logger = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lv}))
+	raiseFileLimit(o.Logger)
 
 	srv, err := kodo.New(o)
 	if err != nil {

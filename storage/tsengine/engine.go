@@ -102,3 +102,27 @@ var ErrDatabaseNotFound = errors.New("database not found")
 // ErrUnavailable wraps errors of an engine that cannot be reached; callers
 // answer 503 with Retry-After.
 var ErrUnavailable = errors.New("engine unavailable")
+
+// WriteLimits are per-database write bounds, carried by a write's context
+// (WithWriteLimits) so a caller can apply a database's own override. A
+// zero field leaves the engine's default; a negative one lifts the bound.
+// The embedded engine enforces them; a remote InfluxDB applies its own
+// configuration (max-series-per-database, max-values-per-tag), whose
+// refusals come back as a *PartialWriteError all the same.
+type WriteLimits struct {
+	MaxSeriesPerDatabase int
+	MaxValuesPerTag      int
+}
+
+type writeLimitsKey struct{}
+
+// WithWriteLimits returns ctx carrying l for the writes made with it.
+func WithWriteLimits(ctx context.Context, l WriteLimits) context.Context {
+	return context.WithValue(ctx, writeLimitsKey{}, l)
+}
+
+// WriteLimitsFrom returns the limits set by WithWriteLimits, if any.
+func WriteLimitsFrom(ctx context.Context) (WriteLimits, bool) {
+	l, ok := ctx.Value(writeLimitsKey{}).(WriteLimits)
+	return l, ok
+}

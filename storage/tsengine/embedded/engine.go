@@ -62,6 +62,17 @@ type Options struct {
 	MaxSelectPointN      int
 	MaxSelectSeriesN     int
 	MaxSelectBucketsN    int
+
+	// Write-path bounds (0 = unlimited). MaxShardsPerDatabase caps the
+	// live shard groups of one database, over all its policies: each keeps
+	// files open, so points spread over many time windows would exhaust
+	// descriptors. MaxSeriesPerDatabase and MaxValuesPerTag are InfluxDB's
+	// cardinality limits (its tsi1 index does not enforce them, so the
+	// engine does); a write may lower or raise them for its database with
+	// tsengine.WithWriteLimits.
+	MaxShardsPerDatabase int
+	MaxSeriesPerDatabase int
+	MaxValuesPerTag      int
 }
 
 // Engine is InfluxDB 1.8 running in-process. It implements tsengine.Engine.
@@ -78,6 +89,13 @@ type Engine struct {
 	services []service
 	stopDog  chan struct{}
 	dogDone  chan struct{}
+
+	maxShards int
+	shardMu   sync.Mutex // serialises shard group creation under maxShards
+
+	maxSeries, maxValues int // defaults of tsengine.WriteLimits
+	guardMu              sync.Mutex
+	guards               map[string]*dbGuard // by database
 
 	// mu is read-held by every call, so Close (which takes it for writing)
 	// waits for calls in flight and later calls see closed.
@@ -133,7 +151,8 @@ func Open(dir string, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded: %s is in use by another engine: %w", dir, err)
 	}
-	e := &Engine{dir: dir, log: log, lock: lock}
+	e := &Engine{dir: dir, log: log, lock: lock, maxShards: opts.MaxShardsPerDatabase,
+		maxSeries: opts.MaxSeriesPerDatabase, maxValues: opts.MaxValuesPerTag}
 	zl := newZapLogger(log)
 	if err := e.open(opts, metaDir, dataDir, walDir, zl); err != nil {
 		e.shutdown()

@@ -48,6 +48,10 @@ func (e *Engine) run(ctx context.Context, db string, q *influxql.Query, opt tsen
 	}
 	dropped := e.cqTargets(db, q)
 	defer e.stopCQRuns(dropped)
+	if deletes(q) {
+		// Field types and tag values the write guards learnt may be gone.
+		defer e.forgetGuards()
+	}
 
 	// Closing `closing` makes the task manager kill the query; AbortCh
 	// stops the executor from blocking on results nobody reads. stopQuery
@@ -242,4 +246,17 @@ func convertValue(v any, unit time.Duration) any {
 	default:
 		return v
 	}
+}
+
+// deletes reports whether q may remove series, fields or shards.
+func deletes(q *influxql.Query) bool {
+	for _, st := range q.Statements {
+		switch st.(type) {
+		case *influxql.DropDatabaseStatement, *influxql.DropMeasurementStatement, *influxql.DropSeriesStatement,
+			*influxql.DeleteSeriesStatement, *influxql.DeleteStatement, *influxql.DropShardStatement,
+			*influxql.DropRetentionPolicyStatement:
+			return true
+		}
+	}
+	return false
 }

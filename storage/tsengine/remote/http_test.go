@@ -26,7 +26,20 @@ import (
 // the HTTP mapping without a real server (the conformance suite covers
 // the behaviour against one).
 func fakeInflux(t *testing.T, h http.HandlerFunc) *Engine {
-	srv := httptest.NewServer(h)
+	return fakeInfluxFields(t, `{"results":[{"statement_id":0}]}`, h)
+}
+
+// fakeInfluxFields is fakeInflux whose SHOW FIELD KEYS (asked before each
+// write) answers fieldKeys.
+func fakeInfluxFields(t *testing.T, fieldKeys string, h http.HandlerFunc) *Engine {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/query" && strings.HasPrefix(r.FormValue("q"), "SHOW FIELD KEYS") {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, fieldKeys)
+			return
+		}
+		h(w, r)
+	}))
 	t.Cleanup(srv.Close)
 	e, err := New(srv.URL, Options{Username: "u", Password: "p", Timeout: 5 * time.Second})
 	require.NoError(t, err)
@@ -76,6 +89,22 @@ func TestWriteErrors(t *testing.T) {
 				require.ErrorAs(t, err, &pwe)
 				assert.Equal(t, 3, pwe.Dropped)
 				assert.Equal(t, `field type conflict: input field "v" on measurement "cpu" is type string, already exists as type float`, pwe.Reason)
+			}},
+		// influxd's cardinality refusals (inmem index) keep their text, so
+		// the gateway names the limit whichever engine holds the database.
+		{"max series", 400, `{"error":"partial write: max-series-per-database limit exceeded: (1000) dropped=2"}`,
+			func(t *testing.T, err error) {
+				var pwe *tsengine.PartialWriteError
+				require.ErrorAs(t, err, &pwe)
+				assert.Equal(t, 2, pwe.Dropped)
+				assert.Equal(t, "max-series-per-database limit exceeded: (1000)", pwe.Reason)
+			}},
+		{"max values per tag", 400, `{"error":"partial write: max-values-per-tag limit exceeded (100000/100000): measurement=\"cpu\" tag=\"host\" value=\"h9\" dropped=1"}`,
+			func(t *testing.T, err error) {
+				var pwe *tsengine.PartialWriteError
+				require.ErrorAs(t, err, &pwe)
+				assert.Equal(t, 1, pwe.Dropped)
+				assert.Equal(t, `max-values-per-tag limit exceeded (100000/100000): measurement="cpu" tag="host" value="h9"`, pwe.Reason)
 			}},
 		{"db not found", 404, `{"error":"database not found: \"db1\""}`,
 			func(t *testing.T, err error) { assert.ErrorIs(t, err, tsengine.ErrDatabaseNotFound) }},
@@ -227,4 +256,30 @@ func TestQueryLimits(t *testing.T) {
 	_, err = e.Query(context.Background(), "d", q("SELECT count(v) FROM m"), tsengine.QueryOptions{})
 	require.True(t, errors.As(err, &le), "%v", err)
 	assert.Equal(t, tsengine.LimitSelectSeries, le.Limit)
+}
+
+// TestWriteChecksFieldTypesAcrossShards: a point whose field type differs
+// from the one influxd reports (from any shard) is not sent; the others are.
+func TestWriteChecksFieldTypesAcrossShards(t *testing.T) {
+	var sent string
+	e := fakeInfluxFields(t, `{"results":[{"statement_id":0,"series":[{"name":"cpu","columns":["fieldKey","fieldType"],"values":[["v","float"],["n","integer"]]}]}]}`,
+		func(w http.ResponseWriter, r *http.Request) {
+			zr, err := gzip.NewReader(r.Body)
+			require.NoError(t, err)
+			body, _ := io.ReadAll(zr)
+			sent = string(body)
+			w.WriteHeader(http.StatusNoContent)
+		})
+	var b lineproto.Batch
+	require.NoError(t, b.AddPoint("cpu", nil, map[string]any{"v": 1.5}, time.Unix(1, 0)))
+	require.NoError(t, b.AddPoint("cpu", nil, map[string]any{"v": int64(2)}, time.Unix(2, 0)))
+	require.NoError(t, b.AddPoint("cpu", nil, map[string]any{"w": "new"}, time.Unix(3, 0)))
+	require.NoError(t, b.AddPoint("cpu", nil, map[string]any{"w": true}, time.Unix(4, 0)))
+	err := e.WritePoints(context.Background(), "db1", "", &b)
+	var pwe *tsengine.PartialWriteError
+	require.ErrorAs(t, err, &pwe)
+	assert.Equal(t, 2, pwe.Dropped)
+	assert.Contains(t, pwe.Reason, `field type conflict: input field "v" on measurement "cpu" is type integer, already exists as type float`)
+	assert.Contains(t, pwe.Reason, `input field "w" on measurement "cpu" is type boolean, already exists as type string`)
+	assert.Equal(t, "cpu v=1.5 1000000000\ncpu w=\"new\" 3000000000\n", sent)
 }

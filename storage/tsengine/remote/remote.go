@@ -47,6 +47,7 @@ type Engine struct {
 	log     *slog.Logger
 	timeout time.Duration
 	owned   bool // client was made here, so Close may drop its connections
+	fields  fieldCache
 
 	mu     sync.RWMutex
 	closed bool
@@ -205,8 +206,9 @@ func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 	if db == "" {
 		return fmt.Errorf("remote: %w: empty database name", tsengine.ErrDatabaseNotFound)
 	}
-	var drops []string
-	dropped := 0
+	// Field types are checked against every shard (influxd checks only
+	// the one a point lands in).
+	refused, dropped, drops := e.checkFields(ctx, db, b)
 	var body bytes.Buffer
 	zw := gzipPool.Get().(*gzip.Writer)
 	defer gzipPool.Put(zw)
@@ -214,6 +216,9 @@ func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 	var line []byte
 	sent := 0
 	for i := 0; b != nil && i < b.Len(); i++ {
+		if refused != nil && refused[i] {
+			continue
+		}
 		var err error
 		line, err = influxlp.AppendPoint(line[:0], b.At(i))
 		if err != nil {
@@ -241,6 +246,10 @@ func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 	}
 	hdr := http.Header{"Content-Encoding": {"gzip"}, "Content-Type": {"text/plain; charset=utf-8"}}
 	_, err := e.do(ctx, http.MethodPost, "/write", params, &body, hdr)
+	if err != nil {
+		// What this write reserved may not be stored: read the types again.
+		e.forgetFields(db)
+	}
 	var ae *apiError
 	if errors.As(err, &ae) {
 		// influxd answers 404 for a missing database but 500 for a missing
@@ -316,6 +325,9 @@ func (e *Engine) Query(ctx context.Context, db string, q *influxql.Query, opt ts
 		return nil, err
 	}
 	defer e.leave()
+	if deletes(q) {
+		defer e.forgetFields("") // field types may have gone with the data
+	}
 	res, err := e.query(ctx, db, q.String(), opt.Epoch, opt.MaxAnswerBytes)
 	if err != nil || db == "" || !tsengine.HasEmptyResult(res) {
 		return res, err
@@ -478,6 +490,7 @@ func (e *Engine) DropDatabase(ctx context.Context, db string) error {
 		return err
 	}
 	defer e.leave()
+	defer e.forgetFields(db)
 	_, err := e.exec(ctx, "", &influxql.DropDatabaseStatement{Name: db})
 	return err
 }
@@ -492,6 +505,7 @@ func (e *Engine) DropMeasurement(ctx context.Context, db, measurement string) er
 		return err
 	}
 	defer e.leave()
+	defer e.forgetFields(db)
 	res, err := e.query(ctx, db, (&influxql.DropMeasurementStatement{Name: measurement}).String(), "", 0)
 	if err != nil {
 		return err
@@ -502,4 +516,17 @@ func (e *Engine) DropMeasurement(ctx context.Context, db, measurement string) er
 		}
 	}
 	return nil
+}
+
+// deletes reports whether q may remove series, fields or shards.
+func deletes(q *influxql.Query) bool {
+	for _, st := range q.Statements {
+		switch st.(type) {
+		case *influxql.DropDatabaseStatement, *influxql.DropMeasurementStatement, *influxql.DropSeriesStatement,
+			*influxql.DeleteSeriesStatement, *influxql.DeleteStatement, *influxql.DropShardStatement,
+			*influxql.DropRetentionPolicyStatement:
+			return true
+		}
+	}
+	return false
 }
