@@ -51,6 +51,7 @@ func TestHostileCorpus(t *testing.T) {
 		o.Limits.MaxBodyBytes = 8 << 20
 		o.Limits.MaxDecompressedBytes = 16 << 20
 		o.TSDBAccessKey, o.TSDBSecretKey = "AK_HOSTILE", "SK_HOSTILE"
+		o.Limits.AuthFailRate = -1 // every refusal here is on purpose; the limiter has its own tests
 	})
 	ws := h.createWorkspace()
 	pc, err := tsdb.NewClient(h.ts.URL, "AK_HOSTILE", "SK_HOSTILE", nil)

@@ -36,9 +36,12 @@ type service struct {
 	writes  *gate
 	queries *gate
 	tokens  *tokenCache
-	mrp     *measurementRPCache
-	series  *seriesCounter
-	batches sync.Pool
+
+	// Trust: nil when -auth-fail-rate is negative.
+	authFails *authLimiter
+	mrp       *measurementRPCache
+	series    *seriesCounter
+	batches   sync.Pool
 
 	ck       *clickhouse.Store
 	tsdb     *tsdb.Service

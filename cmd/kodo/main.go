@@ -50,6 +50,13 @@ func main() {
 	fs.IntVar(&o.Limits.MaxConcurrentWrites, "max-concurrent-writes", 32, "writes served at once; more wait, then get 429")
 	fs.IntVar(&o.Limits.MaxConcurrentQueries, "max-concurrent-queries", 32, "queries served at once; more wait, then get 429")
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
+	// Trust: browsers, workspace secrets, replay, failed authentications.
+	var origins, hosts urls
+	fs.Var(&origins, "allowed-origins", "browser origins (scheme://host[:port]) that may call management without an admin key (repeatable)")
+	fs.Var(&hosts, "allowed-hosts", "Host names management answers without an admin key, besides loopback and the listen host (repeatable)")
+	fs.BoolVar(&o.InsecureNoAdminKey, "insecure-no-admin-key", false, "allow a non-loopback -listen without -admin-key")
+	fs.Float64Var(&o.Limits.AuthFailRate, "auth-fail-rate", 1, "failed authentications and token checks per second per client address (negative: no limit)")
+	fs.IntVar(&o.Limits.AuthFailBurst, "auth-fail-burst", 30, "failed authentications per client address before -auth-fail-rate applies")
 	fs.VisitAll(func(f *flag.Flag) { // KODO_* twins; flags on the command line win
 		env := "KODO_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		if v, ok := os.LookupEnv(env); ok {
@@ -63,6 +70,7 @@ func main() {
 		os.Exit(2)
 	}
 	o.InfluxURLs = influx
+	o.AllowedOrigins, o.AllowedHosts = origins, hosts
 
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
