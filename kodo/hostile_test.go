@@ -105,7 +105,7 @@ func TestHostileCorpus(t *testing.T) {
 					// The transport sets X-Token to its own token; send the case's.
 					base = overrideHeader{base, "X-Token", xt}
 				}
-				tr := signer.NewDatafluxTransport(base, token, "", signer.AlgoSHA256)
+				tr := signer.NewDatafluxTransport(base, token, h.secret(token), signer.AlgoSHA256)
 				tr.Now = signClock(t, c.SignAge)
 				client = &http.Client{Transport: tr}
 			}

@@ -63,6 +63,9 @@ type Options struct {
 	// InsecureNoAdminKey lets New accept a non-loopback Listen without an
 	// admin key; management then still answers loopback clients only.
 	InsecureNoAdminKey bool
+	// SecretOverlap is how long a rotated-out workspace secret still
+	// verifies when the rotate call names no overlap (default 24h).
+	SecretOverlap time.Duration
 }
 
 // Limits bound the cost of one request.
@@ -161,6 +164,9 @@ func (o *Options) applyDefaults() {
 	}
 	if l.AuthFailBurst <= 0 {
 		l.AuthFailBurst = 30
+	}
+	if o.SecretOverlap <= 0 {
+		o.SecretOverlap = 24 * time.Hour
 	}
 }
 

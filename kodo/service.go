@@ -260,6 +260,8 @@ func (s *service) routes() http.Handler {
 	m := func(path string, h http.HandlerFunc, methods ...string) { s.route(mux, path, s.admin(h), methods...) }
 	m("/v1/workspace/create", s.handleWorkspaceCreate, post)
 	m("/v1/workspace/keypair/create", s.handleCreateKeyPair, post)
+	m("/v1/workspace/secret/rotate", s.handleRotateSecret, post)
+	m("/v1/workspace/signing", s.handleSigning, post)
 	m("/v1/read/metrics", s.admit(s.queries, s.handleReadMetrics, s.fail), post)
 	m("/v1/rewrite", s.handleRewrite, post)
 	m("/v1/cq/create", s.handleCQCreate, post)

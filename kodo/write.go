@@ -24,10 +24,10 @@ func (s *service) authenticateWrite(r *http.Request, raw []byte) (meta.Workspace
 		var ws meta.Workspace
 		var db meta.Database
 		v := signer.DatafluxVerifier{Now: s.now}
-		_, err := v.Verify(req, func(token string) (string, error) {
+		_, err := v.VerifyKeys(req, func(token string) (signer.DatafluxKeys, error) {
 			var err error
 			ws, db, err = s.tokens.lookup(ctx, token)
-			return ws.Secret, err
+			return s.datafluxKeys(ws), err
 		})
 		if err != nil {
 			return ws, db, signatureError(err)

@@ -114,6 +114,7 @@ func TestSIGKILLKeepsAcknowledgedPoints(t *testing.T) {
 	base := "http://" + addr
 	var ws struct {
 		Token  string `json:"token"`
+		Secret string `json:"secret"`
 		DBUUID string `json:"db_uuid"`
 	}
 	require.Equal(t, 200, postJSON(t, base+"/v1/workspace/create", map[string]any{"name": "crash"}, &ws))
@@ -134,7 +135,7 @@ func TestSIGKILLKeepsAcknowledgedPoints(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				client := &http.Client{Timeout: 10 * time.Second,
-					Transport: signer.NewDatafluxTransport(nil, ws.Token, "", signer.AlgoSHA256)}
+					Transport: signer.NewDatafluxTransport(nil, ws.Token, ws.Secret, signer.AlgoSHA256)}
 				for b := 0; ; b++ {
 					select {
 					case <-stop:
@@ -199,7 +200,7 @@ func TestSIGKILLKeepsAcknowledgedPoints(t *testing.T) {
 		go func() { // logs go to the document store
 			defer wg.Done()
 			client := &http.Client{Timeout: 10 * time.Second,
-				Transport: signer.NewDatafluxTransport(nil, ws.Token, "", signer.AlgoSHA256)}
+				Transport: signer.NewDatafluxTransport(nil, ws.Token, ws.Secret, signer.AlgoSHA256)}
 			for b := 0; ; b++ {
 				select {
 				case <-stop:
@@ -284,6 +285,7 @@ func TestSIGTERMFinishesInFlightWrites(t *testing.T) {
 	base := "http://" + addr
 	var ws struct {
 		Token  string `json:"token"`
+		Secret string `json:"secret"`
 		DBUUID string `json:"db_uuid"`
 	}
 	require.Equal(t, 200, postJSON(t, base+"/v1/workspace/create", map[string]any{}, &ws))
@@ -304,7 +306,7 @@ func TestSIGTERMFinishesInFlightWrites(t *testing.T) {
 		captured = r.Header.Clone()
 		return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader("")), Request: r}, nil
 	})
-	_, err := (&http.Client{Transport: signer.NewDatafluxTransport(capture, ws.Token, "", signer.AlgoSHA256)}).Do(signed)
+	_, err := (&http.Client{Transport: signer.NewDatafluxTransport(capture, ws.Token, ws.Secret, signer.AlgoSHA256)}).Do(signed)
 	require.NoError(t, err)
 	req.Header = captured
 
