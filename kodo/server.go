@@ -66,6 +66,10 @@ type Options struct {
 	// SecretOverlap is how long a rotated-out workspace secret still
 	// verifies when the rotate call names no overlap (default 24h).
 	SecretOverlap time.Duration
+	// ReplayWindow > 0 refuses a signature seen before within the window
+	// (remembered in the metadata store, so replicas share it). 0: off.
+	// 30m covers the whole ±15-minute Date window of a signature.
+	ReplayWindow time.Duration
 }
 
 // Limits bound the cost of one request.
@@ -217,7 +221,7 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.svc = svc
-	s.handler = httpx.Wrap(browsers.wrap(svc.fail, svc.authLimit(svc.routes())), s.log, func(w http.ResponseWriter, r *http.Request) {
+	s.handler = httpx.Wrap(browsers.wrap(svc.fail, svc.authLimit(svc.replayRelease(svc.routes()))), s.log, func(w http.ResponseWriter, r *http.Request) {
 		respondError(w, r, s.log, Errorf(ErrInternal, "internal error; the trace id identifies it in the server log"))
 	})
 	return s, nil

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kodo-project/kodo/documents"
 	"github.com/kodo-project/kodo/internal/httpx"
+	"github.com/kodo-project/kodo/signer"
 	"github.com/kodo-project/kodo/storage/clickhouse"
 	"github.com/kodo-project/kodo/storage/docs"
 	"github.com/kodo-project/kodo/storage/meta"
@@ -37,8 +38,9 @@ type service struct {
 	queries *gate
 	tokens  *tokenCache
 
-	// Trust: nil when -auth-fail-rate is negative.
+	// Trust: nil when -auth-fail-rate is negative / -replay-cache is 0.
 	authFails *authLimiter
+	replay    *replayGuard
 	mrp       *measurementRPCache
 	series    *seriesCounter
 	batches   sync.Pool
@@ -67,6 +69,13 @@ func newService(ctx context.Context, opts *Options, store meta.Store) (*service,
 		tokens:  newTokenCache(store, time.Minute),
 		mrp:     newMeasurementRPCache(store),
 		series:  newSeriesCounter(5*time.Minute, opts.Now),
+	}
+	if opts.ReplayWindow > 0 {
+		s.replay = newReplayGuard(store, opts.ReplayWindow, opts.Now)
+		if opts.ReplayWindow < 2*signer.DefaultMaxSkew {
+			s.log.Warn("replay cache window is shorter than the time a signature stays valid; a replay after the window but within the Date skew still passes",
+				"replay_cache", opts.ReplayWindow, "signature_valid_for", 2*signer.DefaultMaxSkew)
+		}
 	}
 	if err := s.openEngines(ctx); err != nil {
 		s.closeEngines()

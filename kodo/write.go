@@ -32,7 +32,7 @@ func (s *service) authenticateWrite(r *http.Request, raw []byte) (meta.Workspace
 		if err != nil {
 			return ws, db, signatureError(err)
 		}
-		return ws, db, nil
+		return ws, db, s.checkReplay(r)
 	case signer.SchemeDway:
 		var kp meta.KeyPair
 		v := signer.DwayVerifier{Now: s.now, DenySecretAsID: s.opts.StrictDway}
@@ -46,6 +46,9 @@ func (s *service) authenticateWrite(r *http.Request, raw []byte) (meta.Workspace
 		})
 		if err != nil {
 			return meta.Workspace{}, meta.Database{}, signatureError(err)
+		}
+		if err := s.checkReplay(r); err != nil {
+			return meta.Workspace{}, meta.Database{}, err
 		}
 		ws, err := s.meta.Workspace(ctx, kp.WorkspaceUUID)
 		if err != nil {

@@ -55,6 +55,7 @@ func main() {
 	fs.Var(&origins, "allowed-origins", "browser origins (scheme://host[:port]) that may call management without an admin key (repeatable)")
 	fs.Var(&hosts, "allowed-hosts", "Host names management answers without an admin key, besides loopback and the listen host (repeatable)")
 	fs.BoolVar(&o.InsecureNoAdminKey, "insecure-no-admin-key", false, "allow a non-loopback -listen without -admin-key")
+	fs.DurationVar(&o.ReplayWindow, "replay-cache", 0, "refuse a signature seen before within this window, shared through the metadata store (0: off; 30m covers the Date skew)")
 	fs.DurationVar(&o.SecretOverlap, "secret-overlap", 24*time.Hour, "how long a rotated-out workspace secret still verifies, unless the rotate call says")
 	fs.Float64Var(&o.Limits.AuthFailRate, "auth-fail-rate", 1, "failed authentications and token checks per second per client address (negative: no limit)")
 	fs.IntVar(&o.Limits.AuthFailBurst, "auth-fail-burst", 30, "failed authentications per client address before -auth-fail-rate applies")

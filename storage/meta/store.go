@@ -141,6 +141,9 @@ type Store interface {
 	RememberSignature(ctx context.Context, key string, now, expires time.Time) (bool, error)
 	// ForgetSignatures deletes the records that expired at or before now.
 	ForgetSignatures(ctx context.Context, now time.Time) error
+	// ForgetSignature deletes one record (a request refused for capacity
+	// had no effect, so its client may send it again); absent is no error.
+	ForgetSignature(ctx context.Context, key string) error
 
 	// CreateDatabase: ErrNotFound when the workspace does not exist.
 	CreateDatabase(ctx context.Context, db Database) error

@@ -99,6 +99,12 @@ func testReplayCache(t *testing.T, s meta.Store) {
 	require.NoError(t, err)
 	assert.False(t, fresh, "a live record survives ForgetSignatures")
 
+	require.NoError(t, s.ForgetSignature(ctx, key))
+	fresh, err = s.RememberSignature(ctx, key, now.Add(2*time.Minute), now.Add(4*time.Minute))
+	require.NoError(t, err)
+	assert.True(t, fresh, "a forgotten signature may be used again")
+	require.NoError(t, s.ForgetSignature(ctx, id("sig_")), "forgetting an unknown key is no error")
+
 	const n = 16
 	for round := 0; round < 3; round++ {
 		k := fmt.Sprintf("%s-%d", id("sig_"), round)

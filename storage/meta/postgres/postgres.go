@@ -318,6 +318,12 @@ func (s *Store) ForgetSignatures(ctx context.Context, now time.Time) error {
 	return wrap("ForgetSignatures", "expired signatures", err, "")
 }
 
+// ForgetSignature deletes one replay-cache record.
+func (s *Store) ForgetSignature(ctx context.Context, key string) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM seen_signatures WHERE key = $1`, key)
+	return wrap("ForgetSignature", "a signature", err, "")
+}
+
 // CreateDatabase adds a database to an existing workspace.
 func (s *Store) CreateDatabase(ctx context.Context, db meta.Database) error {
 	const op = "CreateDatabase"

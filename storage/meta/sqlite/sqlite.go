@@ -447,6 +447,14 @@ func (s *Store) ForgetSignatures(ctx context.Context, now time.Time) error {
 	})
 }
 
+// ForgetSignature deletes one replay-cache record.
+func (s *Store) ForgetSignature(ctx context.Context, key string) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM seen_signatures WHERE key = ?`, key)
+		return wrap("ForgetSignature", "a signature", err, "")
+	})
+}
+
 // CreateDatabase adds a database to an existing workspace.
 func (s *Store) CreateDatabase(ctx context.Context, db meta.Database) error {
 	const op = "CreateDatabase"
