@@ -162,7 +162,7 @@ func TestPipelineEndpointsFollowTheText(t *testing.T) {
 	assert.Contains(t, env.Message, "url is required")
 	write := func() {
 		req, _ := http.NewRequest(http.MethodPost, h.ts.URL+"/v1/write/logging?source=xxx", strings.NewReader("xxx message=\"m\"\n"))
-		code, env := h.do(&http.Client{Transport: signer.NewDatafluxTransport(h.ts.Client().Transport, ws.Token, "", signer.AlgoSHA256)}, req)
+		code, env := h.do(&http.Client{Transport: signer.NewDatafluxTransport(h.ts.Client().Transport, ws.Token, ws.Secret, signer.AlgoSHA256)}, req)
 		require.Equal(t, 200, code, env.Message)
 	}
 	write()

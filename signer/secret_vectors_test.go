@@ -44,7 +44,7 @@ type secretVector struct {
 	Note              string            `json:"note"`
 }
 
-const secretVectorsFile = "testdata/dataflux-secret.json"
+const secretVectorsFile = "testdata/vectors/dataflux-secret.json"
 
 // makeSecretVectors builds the vectors from fixed inputs only, so the file
 // is reproducible byte for byte.
