@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kodo-project/kodo/storage/meta"
+	"github.com/kodo-project/kodo/storage/queue"
 	"github.com/kodo-project/kodo/storage/tsengine"
 )
 
@@ -332,8 +333,14 @@ func (s *service) handleDropMetrics(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	// Recorded first: a restart resumes the drop, and /v1/droppingmetrics
-	// shows it until the engine is done.
+	// The sinks drop their copy too (ClickHouse: the measurement's table);
+	// a retry after a failure here or below repeats nothing harmful.
+	if err := s.publish(r.Context(), queue.Message{Op: queue.OpDropMeasurement, DB: db.Name, Measurement: req.Measurement}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// Recorded before the drop starts: a restart resumes it, and
+	// /v1/droppingmetrics shows it until the engine is done.
 	if err := s.meta.AddDropping(r.Context(), db.UUID, req.Measurement); err != nil {
 		s.fail(w, r, metaError(err, "recording the drop"))
 		return
@@ -527,6 +534,10 @@ func engineError(err error, doing string) error {
 		return wrapErr(ErrDBNotFound, err, "%s: database not found on its engine", doing)
 	case errors.Is(err, context.DeadlineExceeded):
 		return wrapErr(ErrQueryTimeout, err, "%s: timed out", doing)
+	}
+	var le *tsengine.LimitError
+	if errors.As(err, &le) {
+		return wrapErr(ErrQueryLimit, err, "%s: %v", doing, err)
 	}
 	return wrapErr(ErrInternal, err, "%s failed", doing)
 }

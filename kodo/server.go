@@ -36,6 +36,16 @@ type Options struct {
 	// ReplicatedMergeTree.
 	ClickHouseCluster string
 	ElasticURL        string
+	// NSQDAddress is the nsqd (TCP host:port) that carries metrics to the
+	// external sinks. Empty with an external sink: an nsqd runs in this
+	// process with its queue under <DataDir>/nsq.
+	NSQDAddress string
+	// NSQLookupdAddresses (HTTP host:port) let consumers find every nsqd
+	// that gateways publish to; empty: consume from NSQDAddress.
+	NSQLookupdAddresses []string
+	// Role is RoleAll (default), RoleGateway (API and publishing, no
+	// consumers) or RoleIndexer (consumers of the sink queue).
+	Role string
 	// FunctionURL is the function service's base URL: a log pipeline's
 	// url that is a path (/v1/cache/logging/set) is resolved against it.
 	FunctionURL string
@@ -95,7 +105,44 @@ type Limits struct {
 	// an empty bucket answers 429 with Retry-After before authenticating.
 	AuthFailRate  float64 // default 1; negative: no limit
 	AuthFailBurst int     // default 30
+
+	// Query and CQ cost (h-query). The select limits are InfluxDB's, set
+	// on the embedded engine (CQ runs included); the buckets are also
+	// checked up front for every engine. Defaults: DefaultQueryLimits.
+	MaxSelectBuckets int // GROUP BY time buckets per SELECT
+	MaxSelectPoints  int // points one SELECT may read
+	MaxSelectSeries  int // series one SELECT may read
+	// MaxQueryAnswerBytes bounds the answer one query holds in the
+	// gateway (an estimate of its memory); the query gate reserves it
+	// from MaxInflightBytes for each query it admits.
+	MaxQueryAnswerBytes int64
+	// MaxCQResampleFor bounds the time range one CQ run reads (RESAMPLE
+	// FOR, or the GROUP BY interval without it).
+	MaxCQResampleFor time.Duration
 }
+
+// Defaults of the query and CQ cost limits, and why:
+//   - 100,000 buckets: a day at 1s, two months at 1m, a year at 10m; each
+//     bucket is a row per series in the answer, and fill() makes it even
+//     without data.
+//   - 50,000,000 points read: a few seconds of one core's scan; what a
+//     SELECT reads streams through aggregates, so this bounds work, not
+//     memory (the answer bound does that).
+//   - 10,000 series: InfluxDB holds iterator state per series read,
+//     measured at 2 KB (count over all) to 4 KB (GROUP BY *) a series on
+//     the embedded engine: 40 MB for one query, 1.3 GB for the 32 that
+//     may run at once. Pandora caps a repo at the same 10,000 series.
+//   - 16 MiB of answer: about 100k rows; 32 concurrent queries (the
+//     default) then reserve 512 MiB, the default gate budget.
+//   - 31 days of RESAMPLE FOR: a monthly rollup, re-read at most every
+//     MinCQEvery.
+const (
+	DefaultMaxSelectBuckets    = 100_000
+	DefaultMaxSelectPoints     = 50_000_000
+	DefaultMaxSelectSeries     = 10_000
+	DefaultMaxQueryAnswerBytes = 16 << 20
+	DefaultMaxCQResampleFor    = 31 * 24 * time.Hour
+)
 
 // DefaultRetentionPolicies is the RP table used when Options names none.
 func DefaultRetentionPolicies() map[string]time.Duration {
@@ -130,6 +177,9 @@ func (o *Options) applyDefaults() {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.Role == "" {
+		o.Role = RoleAll
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -175,6 +225,21 @@ func (o *Options) applyDefaults() {
 	if o.SecretOverlap <= 0 {
 		o.SecretOverlap = 24 * time.Hour
 	}
+	if l.MaxSelectBuckets <= 0 {
+		l.MaxSelectBuckets = DefaultMaxSelectBuckets
+	}
+	if l.MaxSelectPoints <= 0 {
+		l.MaxSelectPoints = DefaultMaxSelectPoints
+	}
+	if l.MaxSelectSeries <= 0 {
+		l.MaxSelectSeries = DefaultMaxSelectSeries
+	}
+	if l.MaxQueryAnswerBytes <= 0 {
+		l.MaxQueryAnswerBytes = DefaultMaxQueryAnswerBytes
+	}
+	if l.MaxCQResampleFor <= 0 {
+		l.MaxCQResampleFor = DefaultMaxCQResampleFor
+	}
 }
 
 // Server is an embeddable Kodo gateway: New opens its stores and engines,
@@ -196,6 +261,18 @@ type Server struct {
 // listens until Start.
 func New(opts Options) (*Server, error) {
 	opts.applyDefaults()
+	switch opts.Role {
+	case RoleAll, RoleGateway:
+	case RoleIndexer:
+		if opts.ClickHouseDSN == "" {
+			return nil, errors.New("kodo: -role indexer consumes for a sink: give -clickhouse-dsn")
+		}
+		if opts.NSQDAddress == "" && len(opts.NSQLookupdAddresses) == 0 {
+			return nil, errors.New("kodo: -role indexer consumes the gateways' queue: give -nsqd-address or -nsqlookupd-address")
+		}
+	default:
+		return nil, fmt.Errorf("kodo: role %q: want %s, %s or %s", opts.Role, RoleAll, RoleGateway, RoleIndexer)
+	}
 	if opts.DefaultRP != "" {
 		if _, ok := opts.RetentionPolicies[opts.DefaultRP]; !ok {
 			return nil, fmt.Errorf("kodo: default RP %q is not among the configured retention policies", opts.DefaultRP)

@@ -192,15 +192,17 @@ func (s *service) storePoints(ctx context.Context, db meta.Database, rp string, 
 		s.metrics.engineErrors.WithLabelValues("write").Inc()
 		return engineError(werr, "writing points")
 	}
-	if s.ck != nil {
-		// Mirrored before the answer: a 200 means both stores have it.
-		if err := s.ck.WritePoints(ctx, db.Name, batch); err != nil {
-			return s.ckError(err)
-		}
+	stored, effective := batch.Len(), rp
+	if effective == "" {
+		effective = db.DefaultRP
 	}
-	stored := batch.Len()
 	if pw != nil {
 		stored -= pw.Dropped
+	}
+	// The sinks get what the engine accepted, through the queue; the
+	// answer waits for nsqd to have it, never for a sink.
+	if err := s.publishAccepted(ctx, db.Name, s.opts.RetentionPolicies[effective], batch, batch.Len()-stored); err != nil {
+		return err
 	}
 	s.metrics.points.WithLabelValues(api).Add(float64(max(stored, 0)))
 	measurements := make(map[string]struct{}, 4)
@@ -225,10 +227,6 @@ func (s *service) storePoints(ctx context.Context, db meta.Database, rp string, 
 		}
 	}
 	s.series.observe(db.UUID, hashes[:n])
-	effective := rp
-	if effective == "" {
-		effective = db.DefaultRP
-	}
 	if err := s.mrp.record(ctx, db.UUID, effective, measurements); err != nil {
 		// The points are stored; only get_rp's answer may lag.
 		s.log.Warn("recording measurement RPs", "db_uuid", db.UUID, "err", err)

@@ -52,6 +52,14 @@ type Config struct {
 	// every request whose signature verified; true refuses it as a replay
 	// (401 bad token). nil: no replay cache.
 	SeenBefore func(ctx context.Context, authorization string) (bool, error)
+
+	// MaxSelectBuckets refuses (E7200) a SELECT whose GROUP BY time makes
+	// more buckets over its time range, before the engine runs it
+	// (0 = no check).
+	MaxSelectBuckets int
+	// MaxAnswerBytes bounds the answer one query holds
+	// (tsengine.QueryOptions.MaxAnswerBytes; 0 = none); past it E7212.
+	MaxAnswerBytes int64
 }
 
 // Service is the Pandora TSDB v4 API over a Store and an Engine.
