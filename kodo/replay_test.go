@@ -197,3 +197,62 @@ func TestReplayCacheForgetsRefusedRequests(t *testing.T) {
 	code, body = send(t, h.ts.URL, c)
 	assert.Equal(t, 401, code, body)
 }
+
+// TestContentMD5CheckedForEveryScheme: a Content-MD5 that names another
+// body is refused under DATAFLUX, DWAY and Pandora, even where the
+// signature itself does not cover the header (DWAY) or the body (Pandora).
+func TestContentMD5CheckedForEveryScheme(t *testing.T) {
+	h := newHarness(t, func(o *kodo.Options) { o.TSDBAccessKey, o.TSDBSecretKey = "AK_MD5", "SK_MD5" })
+	ws := h.createWorkspace()
+	code, env := h.post("/v1/workspace/keypair/create", map[string]string{"workspace_uuid": ws.WorkspaceUUID})
+	require.Equal(t, 200, code, env.Message)
+	var kp struct {
+		AccessKey string `json:"access_key"`
+		SecretKey string `json:"secret_key"`
+	}
+	require.NoError(t, json.Unmarshal(env.Content, &kp))
+	pc, err := tsdb.NewClient(h.ts.URL, "AK_MD5", "SK_MD5", nil)
+	require.NoError(t, err)
+	require.NoError(t, pc.CreateRepo(t.Context(), "r_md5", tsdb.CreateRepoInput{Region: "nb"}))
+
+	other := signer.DatafluxBodyKey([]byte("another body"))
+	body := "md5,scheme=x v=1\n"
+	cases := map[string]captured{
+		// The header is signed, then replaced: the body check answers first.
+		"DATAFLUX": capture(t, func(b http.RoundTripper) http.RoundTripper {
+			return signer.NewDatafluxTransport(overrideHeader{b, "Content-MD5", other}, ws.Token, ws.Secret, signer.AlgoSHA256)
+		}, http.MethodPost, "/v1/write/metrics", body),
+		// DWAY signs the body's own MD5, not the header: only the check
+		// of the header refuses it.
+		"DWAY": capture(t, func(b http.RoundTripper) http.RoundTripper {
+			return signer.NewDwayTransport(overrideHeader{b, "Content-MD5", other}, kp.AccessKey, kp.SecretKey)
+		}, http.MethodPost, "/v1/write/metrics", body),
+		// Pandora signs the header, not the body: signed with the wrong
+		// value, only the check against the body refuses it.
+		"Pandora": func() captured {
+			var got captured
+			req, err := http.NewRequest(http.MethodPost, "http://kodo.test/v4/repos/r_md5/points", strings.NewReader(body))
+			require.NoError(t, err)
+			req.Header.Set("Content-Type", "text/plain")
+			req.Header.Set("Content-MD5", other)
+			resp, err := signer.NewPandoraTransport(captureOnly{&got}, "AK_MD5", "SK_MD5").RoundTrip(req)
+			require.NoError(t, err)
+			resp.Body.Close()
+			return got
+		}(),
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			require.Equal(t, other, c.header.Get("Content-MD5"))
+			code, got := send(t, h.ts.URL, c)
+			assert.Equal(t, 401, code, got)
+			// The same request with the right header passes: the refusal
+			// is the digest check, not a broken signature.
+			if name == "DWAY" {
+				c.header.Set("Content-MD5", signer.DatafluxBodyKey(c.body))
+				code, got = send(t, h.ts.URL, c)
+				assert.Equal(t, 200, code, got)
+			}
+		})
+	}
+}

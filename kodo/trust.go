@@ -53,14 +53,14 @@ func newBrowserPolicy(o *Options) (*browserPolicy, error) {
 		p.origins[norm] = true
 	}
 	for _, h := range o.AllowedHosts {
-		h = strings.ToLower(strings.TrimSpace(h))
+		h = strings.Trim(strings.ToLower(strings.TrimSpace(h)), "[]")
 		if h == "" {
 			continue
 		}
 		if strings.ContainsAny(h, "/:") && net.ParseIP(h) == nil {
 			return nil, fmt.Errorf("kodo: allowed host %q: give a host name or IP without scheme or port", h)
 		}
-		p.hosts[strings.Trim(h, "[]")] = true
+		p.hosts[h] = true
 	}
 	if host, _, err := net.SplitHostPort(o.Listen); err == nil && host != "" {
 		p.hosts[strings.ToLower(host)] = true

@@ -60,7 +60,7 @@ func newReq(t *testing.T, method, url, body string, hdr ...string) *http.Request
 func TestBrowserCannotReadManagementUnderLoopbackTrust(t *testing.T) {
 	h := newHarness(t, func(o *kodo.Options) {
 		o.AllowedOrigins = []string{"https://Admin.Example:8443/"}
-		o.AllowedHosts = []string{"kodo.internal"}
+		o.AllowedHosts = []string{"kodo.internal", "[fd00::1]"}
 		o.TSDBAccessKey, o.TSDBSecretKey = "AK_TRUST", "SK_TRUST"
 	})
 	evil := "http://evil.example"
@@ -93,7 +93,7 @@ func TestBrowserCannotReadManagementUnderLoopbackTrust(t *testing.T) {
 		}
 	})
 	t.Run("loopback names, the listen host and allowed names pass", func(t *testing.T) {
-		for _, host := range []string{"127.0.0.1:" + portOf(h.ts.URL), "localhost", "[::1]:9527", "kodo.internal:80", "KODO.INTERNAL"} {
+		for _, host := range []string{"127.0.0.1:" + portOf(h.ts.URL), "localhost", "[::1]:9527", "kodo.internal:80", "KODO.INTERNAL", "[fd00::1]:9527"} {
 			code, hdr, body := rawDo(t, h, newReq(t, http.MethodPost, h.ts.URL+"/v1/workspace/create", `{}`,
 				"Host", host, "Content-Type", "application/json"))
 			assert.Equal(t, http.StatusOK, code, "%s: %s", host, body)
@@ -181,6 +181,8 @@ func TestNewRefusesPublicListenWithoutAdminKey(t *testing.T) {
 	}
 	_, err := kodo.New(kodo.Options{DataDir: t.TempDir(), AllowedOrigins: []string{"evil.example"}})
 	require.Error(t, err, "an origin without a scheme is a configuration mistake")
+	_, err = kodo.New(kodo.Options{DataDir: t.TempDir(), AllowedHosts: []string{"http://kodo.internal"}})
+	require.Error(t, err, "a host with a scheme is a configuration mistake")
 }
 
 // TestAuthFailuresAreRateLimited: failed authentications from one address
