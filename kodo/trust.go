@@ -34,7 +34,8 @@ func agentPath(path string) bool {
 //   - management under loopback trust (no admin key): no CORS headers, a
 //     request (preflight included) whose Origin is not allow-listed is
 //     refused, and so is a Host that is not loopback, the listen address
-//     or an allowed name (DNS rebinding). Otherwise any page in a browser
+//     or an allowed name (DNS rebinding), and a request a proxy relayed
+//     (Forwarded, X-Forwarded-For, X-Real-Ip). Otherwise any page in a browser
 //     on this machine could create a workspace with a text/plain POST,
 //     which needs no preflight, and read its token.
 type browserPolicy struct {
@@ -92,6 +93,15 @@ func (p *browserPolicy) wrap(fail func(http.ResponseWriter, *http.Request, error
 		if err := p.checkHost(r.Host); err != nil {
 			fail(w, r, err)
 			return
+		}
+		// Behind a reverse proxy every client is the proxy's loopback
+		// address; proxies say so in these headers, so loopback trust
+		// does not extend to whoever the proxy serves.
+		for _, hd := range []string{"Forwarded", "X-Forwarded-For", "X-Real-Ip"} {
+			if r.Header.Get(hd) != "" {
+				fail(w, r, Errorf(ErrForbidden, "management refuses requests relayed by a proxy (%s) while no admin key is set: behind a proxy every client looks local; configure -admin-key", hd))
+				return
+			}
 		}
 		origin := r.Header.Get("Origin")
 		if origin != "" {

@@ -92,6 +92,15 @@ func TestBrowserCannotReadManagementUnderLoopbackTrust(t *testing.T) {
 			assert.NotContains(t, body, "tkn_")
 		}
 	})
+	t.Run("a request relayed by a local proxy is not trusted as loopback", func(t *testing.T) {
+		for _, hd := range []string{"X-Forwarded-For", "Forwarded", "X-Real-IP"} {
+			code, _, body := rawDo(t, h, newReq(t, http.MethodPost, h.ts.URL+"/v1/workspace/create", `{}`,
+				hd, "203.0.113.9", "Content-Type", "application/json"))
+			assert.Equal(t, http.StatusForbidden, code, hd)
+			assert.Contains(t, body, "-admin-key", hd)
+			assert.NotContains(t, body, "tkn_")
+		}
+	})
 	t.Run("loopback names, the listen host and allowed names pass", func(t *testing.T) {
 		for _, host := range []string{"127.0.0.1:" + portOf(h.ts.URL), "localhost", "[::1]:9527", "kodo.internal:80", "KODO.INTERNAL", "[fd00::1]:9527"} {
 			code, hdr, body := rawDo(t, h, newReq(t, http.MethodPost, h.ts.URL+"/v1/workspace/create", `{}`,
