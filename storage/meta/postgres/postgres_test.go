@@ -178,7 +178,7 @@ func Example() {
 }
 
 // TestSecretsMigrationKeepsOldWorkspaces: a workspace stored before
-// migration 0004 keeps accepting MD5-keyed signatures.
+// migration 0005 keeps accepting MD5-keyed signatures.
 func TestSecretsMigrationKeepsOldWorkspaces(t *testing.T) {
 	dsn := freshSchema(t)
 	ctx := context.Background()

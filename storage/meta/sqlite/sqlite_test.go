@@ -102,7 +102,7 @@ func TestNewerSchemaRefused(t *testing.T) {
 }
 
 // TestSecretsMigrationKeepsOldWorkspaces: a workspace stored before
-// migration 0004 keeps accepting MD5-keyed signatures, so upgrading the
+// migration 0005 keeps accepting MD5-keyed signatures, so upgrading the
 // gateway does not lock out its agents.
 func TestSecretsMigrationKeepsOldWorkspaces(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "meta.db")
