@@ -141,6 +141,9 @@ func TestWriteCardinalityLimits(t *testing.T) {
 		require.Equal(t, 200, code, env.Message)
 		var small workspace
 		require.NoError(t, json.Unmarshal(env.Content, &small))
+		h.mu.Lock()
+		h.secrets[small.Token] = small.Secret // the write helper signs with it
+		h.mu.Unlock()
 		code, env = h.write(small.Token, lines("x", 3), nil)
 		require.Equal(t, 400, code)
 		assert.Contains(t, env.Message, "max-series-per-database limit exceeded: (2)")
