@@ -96,7 +96,8 @@ func BenchmarkConvert(b *testing.B) {
 	}
 	run("Binary", func() int {
 		var d dropTally
-		return len(toModelPoints(batch, &d))
+		pts, _ := toModelPoints(batch, &d)
+		return len(pts)
 	})
 	run("PrintAndParse", func() int {
 		pts, _ := parseModelPoints(batch)
@@ -120,11 +121,11 @@ func BenchmarkMapShards(b *testing.B) {
 	require.NoError(b, e.CreateDatabase(context.Background(), "bench", []tsengine.RetentionPolicy{{Name: "week", Duration: 7 * 24 * time.Hour, Default: true}}))
 	const n = 5000
 	var d dropTally
-	pts := toModelPoints(benchBatch(b, n, time.Now().Add(-time.Hour).Truncate(time.Hour)), &d)
+	pts, _ := toModelPoints(benchBatch(b, n, time.Now().Add(-time.Hour).Truncate(time.Hour)), &d)
 	b.Run("mapShards", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			if _, err := e.mapShards("bench", "week", pts, &d); err != nil {
+			if _, _, err := e.mapShards("bench", "week", pts, &d); err != nil {
 				b.Fatal(err)
 			}
 		}
