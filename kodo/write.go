@@ -234,7 +234,7 @@ func (s *service) storePoints(ctx context.Context, db meta.Database, rp string, 
 			rest = "; no point was stored"
 		}
 		return &Error{Code: ErrPartialWrite, cause: werr,
-			Message: "the engine refused " + itoa(pw.Dropped) + " point(s): " + pw.Reason + rest,
+			Message: "the engine refused " + itoa(pw.Dropped) + " point(s): " + pw.Reason + rest + refusalHint(pw.Reason),
 			Content: lineErrors{Accepted: batch.Len() - pw.Dropped, Rejected: pw.Dropped, Errors: []string{pw.Reason}}}
 	}
 	return nil

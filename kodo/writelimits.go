@@ -3,6 +3,7 @@ package kodo
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/kodo-project/kodo/storage/meta"
 	"github.com/kodo-project/kodo/storage/tsengine"
@@ -120,4 +121,15 @@ func withWriteLimits(ctx context.Context, db meta.Database) context.Context {
 	return tsengine.WithWriteLimits(ctx, tsengine.WriteLimits{
 		MaxSeriesPerDatabase: db.Limits.MaxSeries, MaxValuesPerTag: db.Limits.MaxValuesPerTag,
 	})
+}
+
+// refusalHint says what the writer can do about an engine's refusal.
+func refusalHint(reason string) string {
+	switch {
+	case strings.Contains(reason, "max-series-per-database"), strings.Contains(reason, "max-values-per-tag"):
+		return " (a cardinality limit of this workspace: drop unused series, keep unbounded values such as ids out of tags, or ask the operator to raise it with POST /v1/workspace/limits)"
+	case strings.Contains(reason, "field type conflict"):
+		return " (a field keeps the type it was first written with in any shard: send that type, or use another field name)"
+	}
+	return ""
 }
