@@ -725,18 +725,20 @@ type CreateWorkspaceRequest struct {
 	DefaultRP string   `json:"default_rp,omitempty"`
 	CQRP      *string  `json:"cqrp,omitempty"`
 	RPList    []string `json:"rp_list,omitempty"`
+	CardinalityLimits
 }
 
 // WorkspaceInfo is a new workspace with its token and database.
 type WorkspaceInfo struct {
-	WorkspaceUUID string   `json:"workspace_uuid"`
-	Token         string   `json:"token"`
-	DBUUID        string   `json:"db_uuid"`
-	DB            string   `json:"db"`
-	RP            string   `json:"rp"`
-	CQRP          string   `json:"cqrp"`
-	RPList        []string `json:"rp_list"`
-	InstanceUUID  string   `json:"uuid"`
+	WorkspaceUUID string             `json:"workspace_uuid"`
+	Token         string             `json:"token"`
+	DBUUID        string             `json:"db_uuid"`
+	DB            string             `json:"db"`
+	RP            string             `json:"rp"`
+	CQRP          string             `json:"cqrp"`
+	RPList        []string           `json:"rp_list"`
+	InstanceUUID  string             `json:"uuid"`
+	Limits        DatabaseLimitsInfo `json:"limits"`
 }
 
 // CreateWorkspace creates a workspace, its token and its database.
