@@ -84,6 +84,23 @@ func (e *Engine) liveShards(dbi *meta.DatabaseInfo) []*tsdb.Shard {
 	return out
 }
 
+// seriesFile returns the database's series file (one for all its shards),
+// or nil while it has no shard.
+func (e *Engine) seriesFile(dbi *meta.DatabaseInfo) *tsdb.SeriesFile {
+	for i := range dbi.RetentionPolicies {
+		for _, sg := range dbi.RetentionPolicies[i].ShardGroups {
+			for _, si := range sg.Shards {
+				if sh := e.store.Shard(si.ID); sh != nil && !sg.Deleted() {
+					if sfile, err := sh.SeriesFile(); err == nil {
+						return sfile
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
 // writeLimits resolves the limits of a write: the engine's, overridden by
 // the context's.
 func (e *Engine) writeLimits(l tsengine.WriteLimits, ok bool) (series, values int) {
@@ -206,11 +223,7 @@ func (e *Engine) checkCardinality(g *dbGuard, dbi *meta.DatabaseInfo, pts []mode
 	if maxSeries <= 0 && maxValues <= 0 {
 		return nil, false
 	}
-	var sfile *tsdb.SeriesFile
-	shards := e.liveShards(dbi)
-	if len(shards) > 0 {
-		sfile, _ = shards[0].SeriesFile()
-	}
+	sfile := e.seriesFile(dbi)
 	var tags models.Tags
 	buf := make([]byte, 0, 512) // series keys are built in it, not allocated per point
 	exists := func(p models.Point) bool {
@@ -233,10 +246,9 @@ func (e *Engine) checkCardinality(g *dbGuard, dbi *meta.DatabaseInfo, pts []mode
 	}
 	g.series.Lock()
 	if sfile == nil { // a shard may have been created meanwhile
-		if shards = e.liveShards(dbi); len(shards) > 0 {
-			sfile, _ = shards[0].SeriesFile()
-		}
+		sfile = e.seriesFile(dbi)
 	}
+	var shards []*tsdb.Shard // read on the first tag key to count
 	count := 0
 	if sfile != nil {
 		count = int(sfile.SeriesCount())
@@ -275,6 +287,9 @@ func (e *Engine) checkCardinality(g *dbGuard, dbi *meta.DatabaseInfo, pts []mode
 				vkey = append(append(append(vkey[:0], name...), 0), t.Key...)
 				set := g.values[string(vkey)]
 				if set == nil {
+					if shards == nil {
+						shards = e.liveShards(dbi)
+					}
 					set = e.loadTagValues(shards, name, t.Key)
 					g.values[string(vkey)] = set
 					g.nvalues += len(set)
