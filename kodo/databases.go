@@ -103,7 +103,9 @@ func (s *service) createDatabase(ctx context.Context, wsUUID string, p dbPlan) (
 
 // createWorkspace makes a workspace with a new token and its database.
 func (s *service) createWorkspace(ctx context.Context, name string, p dbPlan) (meta.Workspace, meta.Database, error) {
-	ws := meta.Workspace{UUID: newID("wksp_"), Name: name, Token: newID("tkn_"), CreatedAt: s.now().UTC()}
+	// New workspaces refuse MD5-keyed signatures: their agents sign with
+	// the secret, which only the create answer shows.
+	ws := meta.Workspace{UUID: newID("wksp_"), Name: name, Token: newID("tkn_"), Secret: newSecret(), CreatedAt: s.now().UTC()}
 	db, err := s.createDatabase(ctx, ws.UUID, p)
 	if err != nil {
 		return ws, db, err
@@ -135,7 +137,7 @@ func (s *service) handleWorkspaceCreate(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	respond(w, map[string]any{
-		"workspace_uuid": ws.UUID, "token": ws.Token, "db_uuid": db.UUID,
+		"workspace_uuid": ws.UUID, "token": ws.Token, "secret": ws.Secret, "db_uuid": db.UUID,
 		"db": db.Name, "rp": db.DefaultRP, "cqrp": db.CQRP, "rp_list": db.RPs, "uuid": db.InstanceUUID,
 		"limits": s.limitsAnswer(db),
 	})
@@ -170,7 +172,7 @@ func (s *service) handleAddDB(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		respond(w, map[string]any{"db": db.Name, "rp": db.DefaultRP, "uuid": db.InstanceUUID, "dbUUID": db.UUID,
-			"workspace_uuid": ws.UUID, "token": ws.Token})
+			"workspace_uuid": ws.UUID, "token": ws.Token, "secret": ws.Secret})
 		return
 	}
 	if _, err := s.meta.Workspace(ctx, wsUUID); err != nil {
@@ -540,6 +542,10 @@ func engineError(err error, doing string) error {
 		return wrapErr(ErrDBNotFound, err, "%s: database not found on its engine", doing)
 	case errors.Is(err, context.DeadlineExceeded):
 		return wrapErr(ErrQueryTimeout, err, "%s: timed out", doing)
+	}
+	var le *tsengine.LimitError
+	if errors.As(err, &le) {
+		return wrapErr(ErrQueryLimit, err, "%s: %v", doing, err)
 	}
 	return wrapErr(ErrInternal, err, "%s failed", doing)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kodo-project/kodo/documents"
 	"github.com/kodo-project/kodo/internal/httpx"
+	"github.com/kodo-project/kodo/signer"
 	"github.com/kodo-project/kodo/storage/clickhouse"
 	"github.com/kodo-project/kodo/storage/docs"
 	"github.com/kodo-project/kodo/storage/meta"
@@ -36,15 +37,21 @@ type service struct {
 	writes  *gate
 	queries *gate
 	tokens  *tokenCache
-	mrp     *measurementRPCache
-	series  *seriesCounter
-	batches sync.Pool
+
+	// Trust: nil when -auth-fail-rate is negative / -replay-cache is 0.
+	authFails *authLimiter
+	replay    *replayGuard
+	mrp       *measurementRPCache
+	series    *seriesCounter
+	batches   sync.Pool
 
 	ck       *clickhouse.Store
 	sinks    *sinkQueue // nil without an external sink
 	tsdb     *tsdb.Service
 	docs     *documents.Service
 	docStore docs.Store
+
+	cqMu sync.Mutex // serialises CQ create/modify for the duplicate check
 
 	dropWG   sync.WaitGroup
 	dropCtx  context.Context
@@ -66,10 +73,18 @@ func newService(ctx context.Context, opts *Options, store meta.Store) (*service,
 		mrp:     newMeasurementRPCache(store),
 		series:  newSeriesCounter(5*time.Minute, opts.Now),
 	}
+	if opts.ReplayWindow > 0 {
+		s.replay = newReplayGuard(store, opts.ReplayWindow, opts.Now)
+		if opts.ReplayWindow < 2*signer.DefaultMaxSkew {
+			s.log.Warn("replay cache window is shorter than the time a signature stays valid; a replay after the window but within the Date skew still passes",
+				"replay_cache", opts.ReplayWindow, "signature_valid_for", 2*signer.DefaultMaxSkew)
+		}
+	}
 	if err := s.openEngines(ctx); err != nil {
 		s.closeEngines()
 		return nil, err
 	}
+	s.disableBadCQs(ctx)
 	if err := s.openClickHouse(ctx); err != nil {
 		s.closeServices()
 		return nil, err
@@ -117,11 +132,19 @@ func (s *service) openEngines(ctx context.Context) error {
 		return id, nil
 	}
 
+	l := s.opts.Limits
 	emb, err := embedded.Open(filepath.Join(s.opts.DataDir, "influxdb"), embedded.Options{
-		Logger:               s.log.With("engine", "embedded"),
-		MaxShardsPerDatabase: positive(s.opts.Limits.MaxShardsPerDatabase),
-		MaxSeriesPerDatabase: positive(s.opts.Limits.MaxSeriesPerDatabase),
-		MaxValuesPerTag:      positive(s.opts.Limits.MaxValuesPerTag),
+		Logger: s.log.With("engine", "embedded"),
+		// The engine's own bounds hold for what Kodo does not run itself:
+		// continuous query runs get the query time and select limits.
+		SelectTimeout:     l.QueryTimeout,
+		MaxSelectPointN:   l.MaxSelectPoints,
+		MaxSelectSeriesN:  l.MaxSelectSeries,
+		MaxSelectBucketsN: l.MaxSelectBuckets,
+		// Write-path bounds (future points are refused before the engine).
+		MaxShardsPerDatabase: positive(l.MaxShardsPerDatabase),
+		MaxSeriesPerDatabase: positive(l.MaxSeriesPerDatabase),
+		MaxValuesPerTag:      positive(l.MaxValuesPerTag),
 	})
 	if err != nil {
 		return fmt.Errorf("kodo: open embedded engine: %w", err)
@@ -277,13 +300,15 @@ func (s *service) routes() http.Handler {
 	m("/v1/workspace/create", s.handleWorkspaceCreate, post)
 	m("/v1/workspace/keypair/create", s.handleCreateKeyPair, post)
 	m("/v1/workspace/limits", s.handleWorkspaceLimits, post) // write limits (series, tag values)
-	m("/v1/read/metrics", s.admit(s.queries, s.handleReadMetrics, s.fail), post)
+	m("/v1/workspace/secret/rotate", s.handleRotateSecret, post)
+	m("/v1/workspace/signing", s.handleSigning, post)
+	m("/v1/read/metrics", s.admitQuery(s.handleReadMetrics, s.fail), post)
 	m("/v1/rewrite", s.handleRewrite, post)
 	m("/v1/cq/create", s.handleCQCreate, post)
 	m("/v1/cq/modify", s.handleCQModify, post)
 	m("/v1/cq/delete", s.handleCQDelete, post)
 	m("/v1/cq/syncupdate", s.handleCQSync, post)
-	m("/v1/manage/metrics", s.admit(s.queries, s.handleManageMetrics, s.fail), post)
+	m("/v1/manage/metrics", s.admitQuery(s.handleManageMetrics, s.fail), post)
 	m("/v1/influx/add_db", s.handleAddDB, post)
 	m("/v1/modify/dbrp", s.handleModifyDBRP, post)
 	m("/v1/measurement/get_rp", s.handleGetRP, post)
@@ -308,7 +333,7 @@ func (s *service) routes() http.Handler {
 	// InfluxDB 1.x compatible API.
 	s.route(mux, "/ping", s.handleInfluxPing, get)
 	s.route(mux, "/write", s.admit(s.writes, s.handleInfluxWrite, s.influxError), post)
-	s.route(mux, "/query", s.admit(s.queries, s.handleInfluxQuery, s.influxError), get, post)
+	s.route(mux, "/query", s.admitQuery(s.handleInfluxQuery, s.influxError), get, post)
 
 	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.HandleFunc("/", s.metrics.instrument("other", func(w http.ResponseWriter, r *http.Request) {

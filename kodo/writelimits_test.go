@@ -141,6 +141,7 @@ func TestWriteCardinalityLimits(t *testing.T) {
 		require.Equal(t, 200, code, env.Message)
 		var small workspace
 		require.NoError(t, json.Unmarshal(env.Content, &small))
+		h.secrets[small.Token] = small.Secret // what h.write signs with
 		code, env = h.write(small.Token, lines("x", 3), nil)
 		require.Equal(t, 400, code)
 		assert.Contains(t, env.Message, "max-series-per-database limit exceeded: (2)")

@@ -28,7 +28,9 @@ type Engine interface {
 	// are reported by a *PartialWriteError; the rest are stored.
 	WritePoints(ctx context.Context, db, rp string, b *lineproto.Batch) error
 	// Query runs q inside db. Scope checks are the caller's job: the engine
-	// runs whatever it is given. ctx bounds the query time.
+	// runs whatever it is given. ctx bounds the query time. A statement
+	// stopped by a select limit (points, series, buckets) or an answer past
+	// opt.MaxAnswerBytes fails the query with a *LimitError.
 	Query(ctx context.Context, db string, q *influxql.Query, opt QueryOptions) ([]Result, error)
 	// DropMeasurement removes a measurement and its series from db.
 	DropMeasurement(ctx context.Context, db, measurement string) error
@@ -50,6 +52,12 @@ type QueryOptions struct {
 	// Epoch is the unit for time values: "ns", "u", "ms", "s", "m", "h";
 	// "" answers RFC3339 strings.
 	Epoch string
+	// MaxAnswerBytes bounds the answer the engine holds for the caller
+	// (0 = no bound): past it the query stops with a *LimitError for
+	// LimitAnswerBytes. The embedded engine counts an estimate of the
+	// answer's memory as rows arrive; the remote one counts the JSON it
+	// reads from InfluxDB.
+	MaxAnswerBytes int64
 }
 
 // Result is the answer to one statement, shaped like InfluxDB's /query.

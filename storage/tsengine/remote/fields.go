@@ -168,7 +168,7 @@ func (e *Engine) showFieldKeys(ctx context.Context, db string, measurements []st
 	for i, m := range measurements {
 		quoted[i] = influxql.QuoteIdent(m)
 	}
-	res, err := e.query(ctx, db, "SHOW FIELD KEYS FROM "+strings.Join(quoted, ", "), "")
+	res, err := e.query(ctx, db, "SHOW FIELD KEYS FROM "+strings.Join(quoted, ", "), "", 0)
 	if err != nil {
 		return nil, err
 	}

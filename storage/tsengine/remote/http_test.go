@@ -4,6 +4,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	kql "github.com/kodo-project/kodo/influxql"
 	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/storage/tsengine"
 )
@@ -222,6 +224,38 @@ func TestOwnTimeoutIsUnavailable(t *testing.T) {
 	err = e.Ping(context.Background())
 	assert.ErrorIs(t, err, tsengine.ErrUnavailable)
 	assert.ErrorContains(t, err, "no answer within 50ms")
+}
+
+// TestQueryLimits: InfluxDB's select-limit errors and an answer past
+// MaxAnswerBytes come back as *tsengine.LimitError, not as a statement
+// error to pass on or an unavailable engine.
+func TestQueryLimits(t *testing.T) {
+	big := `{"results":[{"statement_id":0,"series":[{"name":"m","columns":["time","v"],"values":[` +
+		strings.Repeat(`[1,1],`, 1000) + `[1,1]]}]}]}`
+	e := fakeInflux(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.FormValue("q") == "SELECT v FROM m" {
+			_, _ = io.WriteString(w, big)
+			return
+		}
+		_, _ = io.WriteString(w, `{"results":[{"statement_id":0,"error":"max-select-series limit exceeded: (3/2)"}]}`)
+	})
+	q := func(text string) *influxql.Query {
+		pq, err := kql.Parse(text)
+		require.NoError(t, err)
+		return pq
+	}
+	var le *tsengine.LimitError
+	_, err := e.Query(context.Background(), "d", q("SELECT v FROM m"), tsengine.QueryOptions{MaxAnswerBytes: 1000})
+	require.True(t, errors.As(err, &le), "%v", err)
+	assert.Equal(t, tsengine.LimitAnswerBytes, le.Limit)
+	res, err := e.Query(context.Background(), "d", q("SELECT v FROM m"), tsengine.QueryOptions{MaxAnswerBytes: int64(len(big))})
+	require.NoError(t, err, "an answer of exactly the bound is read")
+	assert.Len(t, res[0].Series[0].Values, 1001)
+
+	_, err = e.Query(context.Background(), "d", q("SELECT count(v) FROM m"), tsengine.QueryOptions{})
+	require.True(t, errors.As(err, &le), "%v", err)
+	assert.Equal(t, tsengine.LimitSelectSeries, le.Limit)
 }
 
 // TestWriteChecksFieldTypesAcrossShards: a point whose field type differs

@@ -114,6 +114,12 @@ func (a *apiError) Error() string { return fmt.Sprintf("influxdb answered %d: %s
 // errors and 5xx answers wrap tsengine.ErrUnavailable; other answers are
 // an *apiError; a done ctx wins over both.
 func (e *Engine) do(parent context.Context, method, path string, params url.Values, body io.Reader, hdr http.Header) ([]byte, error) {
+	return e.doMax(parent, method, path, params, body, hdr, 0)
+}
+
+// doMax is do reading at most max bytes of a 2xx answer (0 = no bound);
+// past it the answer is a *tsengine.LimitError.
+func (e *Engine) doMax(parent context.Context, method, path string, params url.Values, body io.Reader, hdr http.Header, max int64) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(parent, e.timeout)
 	defer cancel()
 	u := *e.base
@@ -143,7 +149,14 @@ func (e *Engine) do(parent context.Context, method, path string, params url.Valu
 		return nil, fmt.Errorf("%w: %s %s: %v", tsengine.ErrUnavailable, method, path, err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
+	rd := io.Reader(resp.Body)
+	if max > 0 && resp.StatusCode/100 == 2 {
+		rd = io.LimitReader(resp.Body, max+1)
+	}
+	data, err := io.ReadAll(rd)
+	if max > 0 && int64(len(data)) > max {
+		return nil, tsengine.AnswerTooLarge(max)
+	}
 	if err != nil {
 		if ctxErr := parent.Err(); ctxErr != nil {
 			return nil, fmt.Errorf("remote: %s %s: %w", method, path, ctxErr)
@@ -294,7 +307,7 @@ func partialErr(n int, reasons []string, refused []int) error {
 
 // checkTarget fails when db or rp does not exist.
 func (e *Engine) checkTarget(ctx context.Context, db, rp string) error {
-	res, err := e.query(ctx, "", fmt.Sprintf("SHOW RETENTION POLICIES ON %s", influxql.QuoteIdent(db)), "")
+	res, err := e.query(ctx, "", fmt.Sprintf("SHOW RETENTION POLICIES ON %s", influxql.QuoteIdent(db)), "", 0)
 	if err != nil {
 		return err
 	}
@@ -330,13 +343,13 @@ func (e *Engine) Query(ctx context.Context, db string, q *influxql.Query, opt ts
 	if deletes(q) {
 		defer e.forgetFields("") // field types may have gone with the data
 	}
-	res, err := e.query(ctx, db, q.String(), opt.Epoch)
+	res, err := e.query(ctx, db, q.String(), opt.Epoch, opt.MaxAnswerBytes)
 	if err != nil || db == "" || !tsengine.HasEmptyResult(res) {
 		return res, err
 	}
 	// SHOW MEASUREMENTS and the like answer nothing, not an error, on a
 	// missing database; tell the two apart like the embedded engine does.
-	dbs, err := e.query(ctx, "", "SHOW DATABASES", "")
+	dbs, err := e.query(ctx, "", "SHOW DATABASES", "", 0)
 	if err != nil {
 		return nil, err
 	}
@@ -352,7 +365,7 @@ func (e *Engine) Query(ctx context.Context, db string, q *influxql.Query, opt ts
 	return nil, fmt.Errorf("remote: %w: %s", tsengine.ErrDatabaseNotFound, db)
 }
 
-func (e *Engine) query(ctx context.Context, db, q, epoch string) ([]tsengine.Result, error) {
+func (e *Engine) query(ctx context.Context, db, q, epoch string, maxAnswer int64) ([]tsengine.Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("remote: query not started: %w", err)
 	}
@@ -363,8 +376,8 @@ func (e *Engine) query(ctx context.Context, db, q, epoch string) ([]tsengine.Res
 	if epoch != "" {
 		form.Set("epoch", epoch)
 	}
-	data, err := e.do(ctx, http.MethodPost, "/query", nil, strings.NewReader(form.Encode()),
-		http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
+	data, err := e.doMax(ctx, http.MethodPost, "/query", nil, strings.NewReader(form.Encode()),
+		http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, maxAnswer)
 	var ae *apiError
 	if errors.As(err, &ae) && ae.Status < 500 {
 		if name, ok := strings.CutPrefix(ae.Msg, "database not found: "); ok {
@@ -392,12 +405,15 @@ func (e *Engine) query(ctx context.Context, db, q, epoch string) ([]tsengine.Res
 			return nil, fmt.Errorf("remote: %w: %s", tsengine.ErrDatabaseNotFound, name)
 		}
 	}
+	if err := tsengine.LimitFromResults(resp.Results); err != nil {
+		return nil, err
+	}
 	return resp.Results, nil
 }
 
 // exec runs statements that must all succeed.
 func (e *Engine) exec(ctx context.Context, db string, stmts ...influxql.Statement) ([]tsengine.Result, error) {
-	res, err := e.query(ctx, db, (&influxql.Query{Statements: stmts}).String(), "")
+	res, err := e.query(ctx, db, (&influxql.Query{Statements: stmts}).String(), "", 0)
 	if err != nil {
 		return nil, err
 	}
@@ -461,7 +477,7 @@ func (e *Engine) CreateDatabase(ctx context.Context, db string, rps []tsengine.R
 	if len(stmts) == 0 {
 		return nil
 	}
-	res, err = e.query(ctx, "", (&influxql.Query{Statements: stmts}).String(), "")
+	res, err = e.query(ctx, "", (&influxql.Query{Statements: stmts}).String(), "", 0)
 	if err != nil {
 		return err
 	}
@@ -505,7 +521,7 @@ func (e *Engine) DropMeasurement(ctx context.Context, db, measurement string) er
 	}
 	defer e.leave()
 	defer e.forgetFields(db)
-	res, err := e.query(ctx, db, (&influxql.DropMeasurementStatement{Name: measurement}).String(), "")
+	res, err := e.query(ctx, db, (&influxql.DropMeasurementStatement{Name: measurement}).String(), "", 0)
 	if err != nil {
 		return err
 	}

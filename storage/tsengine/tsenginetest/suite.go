@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	kql "github.com/kodo-project/kodo/influxql"
 	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/storage/tsengine"
 )
@@ -95,7 +96,7 @@ func write(t *testing.T, e tsengine.Engine, db, rp string, pts ...pt) {
 
 func parse(t testing.TB, q string) *influxql.Query {
 	t.Helper()
-	pq, err := influxql.ParseQuery(q)
+	pq, err := kql.Parse(q)
 	require.NoError(t, err, q)
 	return pq
 }
