@@ -725,6 +725,7 @@ type CreateWorkspaceRequest struct {
 	DefaultRP string   `json:"default_rp,omitempty"`
 	CQRP      *string  `json:"cqrp,omitempty"`
 	RPList    []string `json:"rp_list,omitempty"`
+	CardinalityLimits
 }
 
 // WorkspaceInfo is a new workspace with its token and database.
@@ -733,13 +734,14 @@ type WorkspaceInfo struct {
 	Token         string `json:"token"`
 	// Secret signs the workspace's writes (ClientOptions.Secret). It is
 	// shown only here and by RotateSecret: keep it.
-	Secret       string   `json:"secret"`
-	DBUUID       string   `json:"db_uuid"`
-	DB           string   `json:"db"`
-	RP           string   `json:"rp"`
-	CQRP         string   `json:"cqrp"`
-	RPList       []string `json:"rp_list"`
-	InstanceUUID string   `json:"uuid"`
+	Secret       string             `json:"secret"`
+	DBUUID       string             `json:"db_uuid"`
+	DB           string             `json:"db"`
+	RP           string             `json:"rp"`
+	CQRP         string             `json:"cqrp"`
+	RPList       []string           `json:"rp_list"`
+	InstanceUUID string             `json:"uuid"`
+	Limits       DatabaseLimitsInfo `json:"limits"`
 }
 
 // CreateWorkspace creates a workspace, its token and its database.

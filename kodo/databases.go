@@ -21,7 +21,7 @@ type workspaceCreateRequest struct {
 	DefaultRP string   `json:"default_rp"`
 	CQRP      *string  `json:"cqrp"`
 	RPList    []string `json:"rp_list"`
-	limitsRequest
+	CardinalityLimits
 }
 
 // dbPlan is a validated database RP layout (and write limits).

@@ -201,7 +201,7 @@ func (s *service) storePoints(ctx context.Context, db meta.Database, rp string, 
 	}
 	// The sinks get what the engine accepted, through the queue; the
 	// answer waits for nsqd to have it, never for a sink.
-	if err := s.publishAccepted(ctx, db.Name, s.opts.RetentionPolicies[effective], batch, batch.Len()-stored); err != nil {
+	if err := s.publishAccepted(ctx, db.Name, s.opts.RetentionPolicies[effective], batch, pw); err != nil {
 		return err
 	}
 	s.metrics.points.WithLabelValues(api).Add(float64(max(stored, 0)))
@@ -237,7 +237,7 @@ func (s *service) storePoints(ctx context.Context, db meta.Database, rp string, 
 			rest = "; no point was stored"
 		}
 		return &Error{Code: ErrPartialWrite, cause: werr,
-			Message: "the engine refused " + itoa(pw.Dropped) + " point(s): " + pw.Reason + rest,
+			Message: "the engine refused " + itoa(pw.Dropped) + " point(s): " + pw.Reason + rest + refusalHint(pw.Reason),
 			Content: lineErrors{Accepted: batch.Len() - pw.Dropped, Rejected: pw.Dropped, Errors: []string{pw.Reason}}}
 	}
 	return nil

@@ -169,3 +169,28 @@ func TestWriteFieldTypeAcrossShards(t *testing.T) {
 	assert.Equal(t, 1, h.count(ws, "SELECT count(v) FROM rp2.cpu"))
 	assert.Equal(t, 1, h.count(ws, "SELECT count(w) FROM rp2.cpu"))
 }
+
+func TestClientWorkspaceLimits(t *testing.T) {
+	url := clServer(t, func(o *kodo.Options) { o.Limits.MaxValuesPerTag = 1000 })
+	c := clNew(t, url, kodo.ClientOptions{})
+	ctx := clCtx(t)
+	two := 2
+	ws, err := c.CreateWorkspace(ctx, kodo.CreateWorkspaceRequest{Name: "limited", CardinalityLimits: kodo.CardinalityLimits{MaxSeriesPerDB: &two}})
+	require.NoError(t, err)
+	assert.Equal(t, 2, ws.Limits.EffectiveMaxSeriesPerDB)
+	assert.Equal(t, 1000, ws.Limits.EffectiveMaxValuesPerTag, "the gateway's default")
+
+	none, zero := -1, 0
+	info, err := c.SetWorkspaceLimits(ctx, ws.WorkspaceUUID, kodo.CardinalityLimits{MaxSeriesPerDB: &zero, MaxValuesPerTag: &none})
+	require.NoError(t, err)
+	require.Len(t, info.Databases, 1)
+	assert.Equal(t, kodo.DatabaseLimitsInfo{DBUUID: ws.DBUUID, MaxSeriesPerDB: 0, MaxValuesPerTag: -1,
+		EffectiveMaxSeriesPerDB: kodo.DefaultMaxSeriesPerDatabase, EffectiveMaxValuesPerTag: -1}, info.Databases[0])
+
+	// Both nil: the limits are only read.
+	again, err := c.SetWorkspaceLimits(ctx, ws.WorkspaceUUID, kodo.CardinalityLimits{})
+	require.NoError(t, err)
+	assert.Equal(t, info, again)
+	_, err = c.SetWorkspaceLimits(ctx, "wksp_00000000000000000000000000000000", kodo.CardinalityLimits{})
+	assert.True(t, kodo.IsErrorCode(err, kodo.ErrWorkspaceNotFound), "%v", err)
+}
