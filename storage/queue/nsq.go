@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	gonsq "github.com/nsqio/go-nsq"
@@ -15,15 +16,17 @@ import (
 )
 
 // slogOutput adapts a *slog.Logger to the Output method that nsqd and
-// go-nsq log through. Their lines carry their own level word; info and
-// below arrive at debug, so an idle queue does not fill the log.
+// go-nsq log through. Their lines start with their own level word (nsqd:
+// ERROR, WARN; go-nsq: ERR, WRN); info and below arrive at debug, so an
+// idle queue does not fill the log.
 type slogOutput struct{ log *slog.Logger }
 
 func (o slogOutput) Output(_ int, s string) error {
+	head, _, _ := strings.Cut(strings.TrimSpace(s), " ")
 	switch {
-	case strings.Contains(s, "ERROR") || strings.Contains(s, "FATAL"):
+	case strings.Contains(head, "ERR") || strings.Contains(head, "FATAL"):
 		o.log.Error(s)
-	case strings.Contains(s, "WARN"):
+	case strings.Contains(head, "WARN") || strings.Contains(head, "WRN"):
 		o.log.Warn(s)
 	default:
 		o.log.Debug(s)
@@ -51,6 +54,7 @@ func DaemonOptions(dataPath, tcpAddr, httpAddr string) *nsqd.Options {
 	opts.HTTPAddress = httpAddr
 	opts.HTTPSAddress = ""
 	opts.MemQueueSize = 0
+	opts.SyncEvery = 1
 	opts.LogLevel = nsqd.LOG_WARN
 	return opts
 }
@@ -104,9 +108,41 @@ func (d *Daemon) Close() error {
 }
 
 // Publisher publishes messages to one nsqd.
+//
+// nsqd keeps every published message on disk, but a message it is handing
+// from its disk queue to a consumer at the moment it is killed is lost
+// (its read position is already saved). Publisher covers that hop for
+// recent writes: it keeps the write messages of the last ReplayWindow
+// and publishes them again once nsqd answers after an outage (a failed
+// publish or ping). The sinks are idempotent, so a message that did
+// arrive is not applied twice.
 type Publisher struct {
-	p *gonsq.Producer
+	p      *gonsq.Producer
+	log    *slog.Logger
+	window time.Duration
+
+	mu      sync.Mutex
+	recent  []sent // write messages of the last window, oldest first
+	bytes   int
+	outage  bool // a publish or ping failed since the last replay
+	replays sync.WaitGroup
+	stop    chan struct{}
+	stopped sync.Once
 }
+
+type sent struct {
+	at    time.Time
+	topic string
+	db    string
+	body  []byte
+}
+
+// ReplayWindow is how long a published write is kept for a replay after
+// an nsqd outage, and maxReplayBytes bounds what is kept.
+const (
+	ReplayWindow   = time.Minute
+	maxReplayBytes = 256 << 20
+)
 
 // NewPublisher connects (lazily) to the nsqd at addr.
 func NewPublisher(addr string, log *slog.Logger) (*Publisher, error) {
@@ -119,7 +155,9 @@ func NewPublisher(addr string, log *slog.Logger) (*Publisher, error) {
 		return nil, fmt.Errorf("queue: producer for %s: %w", addr, err)
 	}
 	p.SetLogger(slogOutput{log}, gonsq.LogLevelWarning)
-	return &Publisher{p: p}, nil
+	pub := &Publisher{p: p, log: log, window: ReplayWindow, stop: make(chan struct{})}
+	go pub.watch()
+	return pub, nil
 }
 
 // ErrUnavailable wraps a publish that nsqd did not acknowledge; the
@@ -134,18 +172,117 @@ func (p *Publisher) Publish(ctx context.Context, topic string, m Message) error 
 	if err != nil {
 		return err
 	}
+	if err := p.send(ctx, topic, body); err != nil {
+		p.mu.Lock()
+		p.outage = true
+		p.mu.Unlock()
+		return fmt.Errorf("%w: publish to nsqd: %v", ErrUnavailable, err)
+	}
+	p.remember(topic, m, body)
+	return nil
+}
+
+func (p *Publisher) send(ctx context.Context, topic string, body []byte) error {
 	done := make(chan *gonsq.ProducerTransaction, 1)
 	if err := p.p.PublishAsync(topic, body, done); err != nil {
-		return fmt.Errorf("%w: publish to nsqd: %v", ErrUnavailable, err)
+		return err
 	}
 	select {
 	case t := <-done:
-		if t.Error != nil {
-			return fmt.Errorf("%w: publish to nsqd: %v", ErrUnavailable, t.Error)
-		}
-		return nil
+		return t.Error
 	case <-ctx.Done():
-		return fmt.Errorf("%w: publish to nsqd: %v", ErrUnavailable, ctx.Err())
+		return ctx.Err()
+	}
+}
+
+// remember keeps a published write for a replay, and starts the replay
+// when this publish is the first to succeed after an outage. A delete
+// forgets the writes of its database kept so far: replaying them after it
+// would bring back what it deleted.
+func (p *Publisher) remember(topic string, m Message, body []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	if m.Op == OpWrite {
+		p.recent = append(p.recent, sent{at: now, topic: topic, db: m.DB, body: body})
+		p.bytes += len(body)
+	} else {
+		kept := p.recent[:0]
+		p.bytes = 0
+		for _, e := range p.recent {
+			if e.db != m.DB {
+				kept = append(kept, e)
+				p.bytes += len(e.body)
+			}
+		}
+		clear(p.recent[len(kept):])
+		p.recent = kept
+	}
+	drop := 0
+	for drop < len(p.recent) && (now.Sub(p.recent[drop].at) > p.window || p.bytes > maxReplayBytes) {
+		p.bytes -= len(p.recent[drop].body)
+		drop++
+	}
+	clear(p.recent[:drop])
+	p.recent = p.recent[drop:]
+	if p.outage {
+		p.outage = false
+		p.startReplay()
+	}
+}
+
+// startReplay publishes again every kept write; p.mu is held.
+func (p *Publisher) startReplay() {
+	batch := append([]sent(nil), p.recent...)
+	p.replays.Add(1)
+	go func() {
+		defer p.replays.Done()
+		n := 0
+		for _, e := range batch {
+			select {
+			case <-p.stop:
+				return
+			default:
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			err := p.send(ctx, e.topic, e.body)
+			cancel()
+			if err != nil {
+				p.mu.Lock()
+				p.outage = true // nsqd went away again: replay once more later
+				p.mu.Unlock()
+				p.log.Warn("queue: replay after an nsqd outage stopped", "sent", n, "kept", len(batch), "err", err)
+				return
+			}
+			n++
+		}
+		if n > 0 {
+			p.log.Info("queue: writes of the last minute published again after an nsqd outage", "messages", n)
+		}
+	}()
+}
+
+// watch pings nsqd every second, so an outage between two publishes (a
+// restart of nsqd while no write came) still leads to a replay.
+func (p *Publisher) watch() {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-t.C:
+		}
+		err := p.p.Ping()
+		p.mu.Lock()
+		switch {
+		case err != nil:
+			p.outage = true
+		case p.outage:
+			p.outage = false
+			p.startReplay()
+		}
+		p.mu.Unlock()
 	}
 }
 
@@ -153,7 +290,11 @@ func (p *Publisher) Publish(ctx context.Context, topic string, m Message) error 
 func (p *Publisher) Ping() error { return p.p.Ping() }
 
 // Close stops the producer after in-flight publishes.
-func (p *Publisher) Close() { p.p.Stop() }
+func (p *Publisher) Close() {
+	p.stopped.Do(func() { close(p.stop) })
+	p.replays.Wait()
+	p.p.Stop()
+}
 
 // Sink applies messages. Every method must be idempotent: a message may
 // arrive more than once.
