@@ -105,57 +105,104 @@ type DatafluxVerifier struct {
 // header would otherwise be signed verbatim and go unnoticed.
 func (v *DatafluxVerifier) Verify(r Request, secretFor func(token string) (string, error)) (string, error) {
 	const s = SchemeDataflux
-	auth := r.header("Authorization")
-	if auth == "" {
-		return "", newErr(ErrMissingHeader, s, "Authorization", "want DATAFLUX <token>:<signature>")
-	}
-	c, err := ParseAuthorization(auth)
+	p, err := v.headerPart(r, secretFor)
 	if err != nil {
 		return "", err
-	}
-	if c.Scheme != s {
-		return "", newErr(ErrBadFormat, s, "Authorization", "scheme is %s, not DATAFLUX", c.Scheme)
-	}
-	algo, ok := algoForSig(c.Signature)
-	if !ok {
-		return "", newErr(ErrBadFormat, s, "Authorization",
-			"signature has %d characters; want 28 (HMAC-SHA1) or 44 (HMAC-SHA256) of standard base64", len(c.Signature))
-	}
-	h, size, _ := algo.hash()
-	sig, ok := decodeSig(base64.StdEncoding, c.Signature, size)
-	if !ok {
-		return "", newErr(ErrBadFormat, s, "Authorization", "signature is not canonical standard base64")
-	}
-	token := c.ID
-	if xt := r.header("X-Token"); xt != "" && xt != token {
-		return "", newErr(ErrTokenScope, s, "X-Token", "X-Token %s differs from the Authorization token %s",
-			quote(xt), quote(token))
-	}
-	if err := (clock{v.Now, v.MaxSkew}).checkDate(s, r); err != nil {
-		return "", err
-	}
-	secret, err := secretFor(token)
-	if err != nil {
-		return "", &Error{Code: ErrUnknownKey, Scheme: s, Header: "X-Token", Msg: "token " + quote(token), Err: err}
 	}
 	sum := md5.Sum(r.Body)
 	contentMD5 := r.header("Content-MD5")
-	if contentMD5 == "" && secret != "" && v.RequireContentMD5 {
-		return "", newErr(ErrMissingHeader, s, "Content-MD5", "required with a token secret: send the hex MD5 of the body")
-	}
 	if contentMD5 != "" && !contentMD5Matches(contentMD5, &sum) {
 		return "", newErr(ErrDigestMismatch, s, "Content-MD5",
 			"header %s does not match the body received (md5 %x, %d bytes)", quote(contentMD5), sum, len(r.Body))
 	}
-	key := secret
+	key := p.secret
 	if key == "" {
 		var buf [2 * md5.Size]byte
 		hex.Encode(buf[:], sum[:])
 		key = string(buf[:])
 	}
-	want := macOf(h, key, DatafluxStringToSign(r.Method, contentMD5, r.header("Content-Type"), r.header("Date")))
-	if !hmac.Equal(sig, want) {
-		return "", newErr(ErrSignatureMismatch, s, "Authorization", "%s over method, Content-MD5, Content-Type and Date does not match", algo)
+	if err := p.checkMAC(r, key); err != nil {
+		return "", err
 	}
-	return token, nil
+	return p.token, nil
+}
+
+// VerifyHeader checks what can be checked before the body is read, so a
+// server refuses a bad request without reading (or decompressing) its
+// body: the Authorization shape and algorithm, X-Token, Date, that the
+// token exists, and, when the token has a secret, the HMAC itself (the
+// string-to-sign covers the body only through the Content-MD5 header).
+// macChecked is false when the key is the body's MD5: then only Verify can
+// check the HMAC. Verify must run once the body is read in either case; it
+// also checks Content-MD5 against the body.
+func (v *DatafluxVerifier) VerifyHeader(r Request, secretFor func(token string) (string, error)) (token string, macChecked bool, err error) {
+	p, err := v.headerPart(r, secretFor)
+	if err != nil {
+		return "", false, err
+	}
+	if p.secret == "" {
+		return p.token, false, nil
+	}
+	if err := p.checkMAC(r, p.secret); err != nil {
+		return "", false, err
+	}
+	return p.token, true, nil
+}
+
+// datafluxParts is what the headers of a DATAFLUX request establish.
+type datafluxParts struct {
+	token, secret string
+	algo          Algo
+	sig           []byte
+}
+
+func (p *datafluxParts) checkMAC(r Request, key string) error {
+	h, _, _ := p.algo.hash()
+	want := macOf(h, key, DatafluxStringToSign(r.Method, r.header("Content-MD5"), r.header("Content-Type"), r.header("Date")))
+	if !hmac.Equal(p.sig, want) {
+		return newErr(ErrSignatureMismatch, SchemeDataflux, "Authorization", "%s over method, Content-MD5, Content-Type and Date does not match", p.algo)
+	}
+	return nil
+}
+
+// headerPart runs every check that needs no body, the token lookup included.
+func (v *DatafluxVerifier) headerPart(r Request, secretFor func(token string) (string, error)) (datafluxParts, error) {
+	const s = SchemeDataflux
+	auth := r.header("Authorization")
+	if auth == "" {
+		return datafluxParts{}, newErr(ErrMissingHeader, s, "Authorization", "want DATAFLUX <token>:<signature>")
+	}
+	c, err := ParseAuthorization(auth)
+	if err != nil {
+		return datafluxParts{}, err
+	}
+	if c.Scheme != s {
+		return datafluxParts{}, newErr(ErrBadFormat, s, "Authorization", "scheme is %s, not DATAFLUX", c.Scheme)
+	}
+	algo, ok := algoForSig(c.Signature)
+	if !ok {
+		return datafluxParts{}, newErr(ErrBadFormat, s, "Authorization",
+			"signature has %d characters; want 28 (HMAC-SHA1) or 44 (HMAC-SHA256) of standard base64", len(c.Signature))
+	}
+	_, size, _ := algo.hash()
+	sig, ok := decodeSig(base64.StdEncoding, c.Signature, size)
+	if !ok {
+		return datafluxParts{}, newErr(ErrBadFormat, s, "Authorization", "signature is not canonical standard base64")
+	}
+	token := c.ID
+	if xt := r.header("X-Token"); xt != "" && xt != token {
+		return datafluxParts{}, newErr(ErrTokenScope, s, "X-Token", "X-Token %s differs from the Authorization token %s",
+			quote(xt), quote(token))
+	}
+	if err := (clock{v.Now, v.MaxSkew}).checkDate(s, r); err != nil {
+		return datafluxParts{}, err
+	}
+	secret, err := secretFor(token)
+	if err != nil {
+		return datafluxParts{}, &Error{Code: ErrUnknownKey, Scheme: s, Header: "X-Token", Msg: "token " + quote(token), Err: err}
+	}
+	if r.header("Content-MD5") == "" && secret != "" && v.RequireContentMD5 {
+		return datafluxParts{}, newErr(ErrMissingHeader, s, "Content-MD5", "required with a token secret: send the hex MD5 of the body")
+	}
+	return datafluxParts{token: token, secret: secret, algo: algo, sig: sig}, nil
 }
