@@ -59,7 +59,8 @@ func (b *Body) Release() {
 }
 
 // ReadBody reads r's body under lim and decodes Content-Encoding gzip.
-// Errors are *BodyError with a 4xx status and a message a client can act on.
+// Errors are *BodyError with a 4xx status and a message a client can act on,
+// or the refusal of the Lease in r's context (see Lease), returned as is.
 func ReadBody(r *http.Request, lim Limits) (*Body, error) {
 	b := &Body{}
 	if r.Body == nil || r.Body == http.NoBody {
@@ -68,12 +69,26 @@ func ReadBody(r *http.Request, lim Limits) (*Body, error) {
 	if r.ContentLength > lim.MaxBodyBytes && lim.MaxBodyBytes > 0 {
 		return nil, tooLarge("request body", lim.MaxBodyBytes)
 	}
+	lease := LeaseFrom(r.Context())
+	var src io.Reader = r.Body
+	var meter *meteredReader
+	if lease != nil && r.ContentLength < 0 {
+		// Admission charged the declared length; a chunked body declares none.
+		meter = &meteredReader{r: src, l: lease}
+		src = meter
+	}
 	raw := bufPool.Get().(*bytes.Buffer)
 	b.bufs[0] = raw
-	if err := readLimited(raw, r.Body, lim.MaxBodyBytes); err != nil {
+	if err := readLimited(raw, src, lim.MaxBodyBytes); err != nil {
 		b.Release()
-		if errors.Is(err, errLimit) {
+		var be *BodyError
+		switch {
+		case meter != nil && meter.err != nil:
+			return nil, meter.err
+		case errors.Is(err, errLimit):
 			return nil, tooLarge("request body", lim.MaxBodyBytes)
+		case errors.As(err, &be): // e.g. the body arrived too slowly
+			return nil, be
 		}
 		return nil, &BodyError{Status: http.StatusBadRequest, Msg: "reading request body: " + err.Error()}
 	}
@@ -82,7 +97,7 @@ func ReadBody(r *http.Request, lim Limits) (*Body, error) {
 	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
 	case "", "identity":
 	case "gzip", "x-gzip":
-		data, err := gunzip(b, lim.MaxDecompressedBytes)
+		data, err := gunzip(b, lim.MaxDecompressedBytes, lease)
 		if err != nil {
 			b.Release()
 			return nil, err
@@ -100,7 +115,10 @@ func ReadBody(r *http.Request, lim Limits) (*Body, error) {
 // (tens of KiB) per request; Reset makes one ready for the next body.
 var gzipPool sync.Pool
 
-func gunzip(b *Body, max int64) ([]byte, error) {
+// gunzip decompresses b.Raw under max, charging lease (when not nil) for
+// every decompressed byte as it is produced: a small body that expands
+// holds gate bytes for what it expands to, not for what was sent.
+func gunzip(b *Body, max int64, lease Lease) ([]byte, error) {
 	src := bytes.NewReader(b.Raw)
 	zr, _ := gzipPool.Get().(*gzip.Reader)
 	var err error
@@ -117,7 +135,16 @@ func gunzip(b *Body, max int64) ([]byte, error) {
 	defer gzipPool.Put(zr)
 	out := bufPool.Get().(*bytes.Buffer)
 	b.bufs[1] = out
-	if err := readLimited(out, zr, max); err != nil {
+	var dec io.Reader = zr
+	var meter *meteredReader
+	if lease != nil {
+		meter = &meteredReader{r: zr, l: lease}
+		dec = meter
+	}
+	if err := readLimited(out, dec, max); err != nil {
+		if meter != nil && meter.err != nil {
+			return nil, meter.err
+		}
 		if errors.Is(err, errLimit) {
 			return nil, tooLarge("decompressed request body", max)
 		}

@@ -1,0 +1,55 @@
+package httpx
+
+import (
+	"context"
+	"errors"
+	"io"
+)
+
+// Lease is a request's admission to a gate (the server's bound on
+// concurrent work and the body bytes it holds). The gate charged the
+// declared Content-Length when it admitted the request; ReadBody charges
+// what that could not know: the raw bytes of a body of unknown length and
+// every byte a gzip body decompresses to, as they are produced. Charge
+// fails when the gate cannot grant the bytes in time, and ReadBody then
+// stops reading and returns that error unchanged.
+type Lease interface {
+	Charge(n int64) error
+}
+
+type leaseKey struct{}
+
+// WithLease returns ctx carrying l, for ReadBody to charge.
+func WithLease(ctx context.Context, l Lease) context.Context {
+	return context.WithValue(ctx, leaseKey{}, l)
+}
+
+// LeaseFrom returns the lease in ctx, or nil.
+func LeaseFrom(ctx context.Context) Lease {
+	l, _ := ctx.Value(leaseKey{}).(Lease)
+	return l
+}
+
+// ErrBusy is wrapped by the errors a gate returns when it is full, so a
+// service that does not own the gate still recognises a capacity answer.
+var ErrBusy = errors.New("the gateway is at its limit of concurrent work")
+
+// meteredReader charges a lease for every byte read through it. The bytes
+// are charged after they are read, so a request holds at most one read
+// (bounded by the reader's buffer) beyond its grant.
+type meteredReader struct {
+	r   io.Reader
+	l   Lease
+	err error // the lease's refusal, kept apart from read errors
+}
+
+func (m *meteredReader) Read(p []byte) (int, error) {
+	n, err := m.r.Read(p)
+	if n > 0 {
+		if cerr := m.l.Charge(int64(n)); cerr != nil {
+			m.err = cerr
+			return n, cerr
+		}
+	}
+	return n, err
+}
