@@ -31,6 +31,7 @@ const (
 	ErrUnsupportedMedia  ErrorCode = "unsupportedMediaType"
 	ErrQueryTimeout      ErrorCode = "queryTimeout"
 	ErrTooManyRequests   ErrorCode = "tooManyRequests"
+	ErrRequestTimeout    ErrorCode = "requestTimeout" // body slower than -body-min-rate
 	ErrInternal          ErrorCode = "internal"
 	ErrUnavailable       ErrorCode = "unavailable"
 )
@@ -56,6 +57,7 @@ var statusOf = map[ErrorCode]int{
 	ErrUnsupportedMedia:  http.StatusUnsupportedMediaType,
 	ErrQueryTimeout:      http.StatusBadRequest,
 	ErrTooManyRequests:   http.StatusTooManyRequests,
+	ErrRequestTimeout:    http.StatusRequestTimeout,
 	ErrInternal:          http.StatusInternalServerError,
 	ErrUnavailable:       http.StatusServiceUnavailable,
 }

@@ -18,6 +18,7 @@ func (s *service) openTSDB(ctx context.Context) error {
 	svc, err := tsdb.NewService(tsdb.Config{
 		Store: s.meta, Engine: s.engines[s.placeable[0]], Logger: s.log.With("service", "tsdb"), Now: s.now,
 		Limits: s.limit, LineLimits: s.lineLimits(), QueryTimeout: s.opts.Limits.QueryTimeout,
+		Admit: s.admitTSDB,
 	})
 	if err != nil {
 		return fmt.Errorf("kodo: tsdb service: %w", err)

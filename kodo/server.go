@@ -68,6 +68,14 @@ type Limits struct {
 	MaxConcurrentQueries int           // default 32
 	MaxInflightBytes     int64         // body bytes of admitted writes; default 512 MiB
 	QueueWait            time.Duration // default 2s
+
+	// Slow clients (header and body read time). A body gets
+	// BodyReadTimeout from the handler's start plus one second per
+	// BodyMinRate bytes received, as Apache's mod_reqtimeout does, so a
+	// socket that trickles bytes is cut instead of holding a connection.
+	ReadHeaderTimeout time.Duration // request line and headers; default 10s
+	BodyReadTimeout   time.Duration // grace for every body; default 10s
+	BodyMinRate       int64         // bytes/s owed after the grace; default 64 KiB/s
 }
 
 // DefaultRetentionPolicies is the RP table used when Options names none.
@@ -139,6 +147,15 @@ func (o *Options) applyDefaults() {
 	if l.QueueWait <= 0 {
 		l.QueueWait = 2 * time.Second
 	}
+	if l.ReadHeaderTimeout <= 0 {
+		l.ReadHeaderTimeout = 10 * time.Second
+	}
+	if l.BodyReadTimeout <= 0 {
+		l.BodyReadTimeout = 10 * time.Second
+	}
+	if l.BodyMinRate <= 0 {
+		l.BodyMinRate = 64 << 10
+	}
 }
 
 // Server is an embeddable Kodo gateway: New opens its stores and engines,
@@ -181,7 +198,8 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.svc = svc
-	s.handler = httpx.Wrap(svc.routes(), s.log, func(w http.ResponseWriter, r *http.Request) {
+	routes := httpx.LimitBodyRate(svc.routes(), httpx.BodyRate{Grace: opts.Limits.BodyReadTimeout, MinRate: opts.Limits.BodyMinRate})
+	s.handler = httpx.Wrap(routes, s.log, func(w http.ResponseWriter, r *http.Request) {
 		respondError(w, r, s.log, Errorf(ErrInternal, "internal error; the trace id identifies it in the server log"))
 	})
 	return s, nil
@@ -231,7 +249,7 @@ func (s *Server) Start() error {
 	s.listener = ln
 	s.httpSrv = &http.Server{
 		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: s.opts.Limits.ReadHeaderTimeout,
 		MaxHeaderBytes:    64 << 10,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),

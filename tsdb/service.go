@@ -48,6 +48,36 @@ type Config struct {
 	QueryTimeout time.Duration
 	// MaxSeriesPerRepo answers E6308 past it (0 = DefaultMaxSeriesPerRepo).
 	MaxSeriesPerRepo int
+	// Admit, when set, admits a request to the embedding server's gates
+	// once its signature is checked and before its body is read. It
+	// returns the request to serve (its context carries the httpx.Lease
+	// that ReadBody charges) and the release to call when done. A refusal
+	// wrapping httpx.ErrBusy is answered 503 E9003 with Retry-After.
+	Admit func(r *http.Request, w Work) (*http.Request, func(), error)
+}
+
+// Work names the gate a request is admitted to.
+type Work string
+
+// The gates of Config.Admit: points writes and every other request with a
+// body (repo, series, view and metadata changes: small bodies, but a
+// decompressed body is charged wherever it comes from) go to WorkWrite,
+// queries to WorkQuery; bodiless reads and deletes are not gated.
+const (
+	WorkWrite Work = "writes"
+	WorkQuery Work = "queries"
+)
+
+// workOf classifies a request for Config.Admit ("" = not gated).
+func workOf(r *http.Request) Work {
+	segs := splitPath(r.URL.Path)
+	switch {
+	case len(segs) == 4 && segs[3] == "query":
+		return WorkQuery
+	case r.Method == http.MethodPost:
+		return WorkWrite
+	}
+	return ""
 }
 
 // Service is the Pandora TSDB v4 API over a Store and an Engine.
@@ -148,6 +178,10 @@ type request struct {
 	segs []string
 }
 
+// serve authenticates from the headers (the Pandora signature never
+// covers the body), then admits the request to its gate, then reads the
+// body: an unsigned request is refused without a byte of its body read or
+// decompressed, and never holds a gate slot.
 func (s *Service) serve(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -155,21 +189,41 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) {
 			writeError(w, apiError(CodeInternal, ""))
 		}
 	}()
-	body, err := httpx.ReadBody(r, s.cfg.Limits)
-	if err != nil {
-		var be *httpx.BodyError
-		if errors.As(err, &be) {
-			e := apiError(CodeBadRequest, "%s", be.Msg)
-			e.Status = be.Status
-			writeError(w, e)
+	ak, e := s.authenticate(r)
+	if e != nil {
+		w.Header().Set("Connection", "close") // hang up rather than drain the unread body
+		writeError(w, e)
+		return
+	}
+	if work := workOf(r); work != "" && s.cfg.Admit != nil {
+		admitted, release, err := s.cfg.Admit(r, work)
+		if err != nil {
+			writeError(w, s.admitError(err))
 			return
 		}
-		writeError(w, apiError(CodeBadRequest, "%v", err))
+		defer release()
+		r = admitted
+	}
+	body, e := s.readBody(r)
+	if e != nil {
+		writeError(w, e)
 		return
 	}
 	defer body.Release()
-	v := signer.PandoraVerifier{Now: s.now, MaxSkew: s.cfg.MaxSkew}
-	ak, err := v.Verify(signer.FromHTTP(r, body.Raw), func(ak string) (string, error) {
+	req := &request{w: w, r: r, ctx: r.Context(), ak: ak, body: body.Data, segs: splitPath(r.URL.Path)}
+	if e := s.route(req); e != nil {
+		if e.Status >= 500 {
+			s.log.Error("tsdb: request failed", "method", r.Method, "path", r.URL.Path, "err", e.Error())
+		}
+		writeError(w, e)
+	}
+}
+
+// authenticate checks the Pandora signature from the headers alone; the
+// Content-MD5 against the body, the one part that needs it, is readBody's.
+func (s *Service) authenticate(r *http.Request) (string, *Error) {
+	v := signer.PandoraVerifier{Now: s.now, MaxSkew: s.cfg.MaxSkew, SkipBodyDigest: true}
+	ak, err := v.Verify(signer.FromHTTP(r, nil), func(ak string) (string, error) {
 		kp, err := s.cfg.Store.PandoraKeyPair(r.Context(), ak)
 		return kp.SecretKey, err
 	})
@@ -178,20 +232,48 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) {
 		if errors.As(err, &se) && se.Code == signer.ErrUnknownKey && se.Err != nil && !errors.Is(se.Err, ErrNotFound) {
 			// The store failed, not the client.
 			s.log.Error("tsdb: key lookup", "err", err)
-			writeError(w, apiError(CodeInternal, ""))
-			return
+			return "", apiError(CodeInternal, "")
 		}
 		s.log.Debug("tsdb: signature rejected", "path", r.URL.Path, "err", err)
-		writeError(w, &Error{Status: http.StatusUnauthorized, Message: BadToken})
-		return
+		return "", &Error{Status: http.StatusUnauthorized, Message: BadToken}
 	}
-	req := &request{w: w, r: r, ctx: r.Context(), ak: ak, body: body.Data, segs: splitPath(r.URL.Path)}
-	if e := s.route(req); e != nil {
-		if e.Status >= 500 {
-			s.log.Error("tsdb: request failed", "method", r.Method, "path", r.URL.Path, "err", e.Error())
+	return ak, nil
+}
+
+// readBody reads the body under the limits, charged to the request's gate
+// lease, and checks a Content-MD5 header against it.
+func (s *Service) readBody(r *http.Request) (*httpx.Body, *Error) {
+	body, err := httpx.ReadBody(r, s.cfg.Limits)
+	if err != nil {
+		var be *httpx.BodyError
+		if errors.As(err, &be) {
+			e := apiError(CodeBadRequest, "%s", be.Msg)
+			e.Status = be.Status
+			return nil, e
 		}
-		writeError(w, e)
+		if errors.Is(err, httpx.ErrBusy) { // the gate refused the decompressed bytes
+			return nil, s.admitError(err)
+		}
+		return nil, apiError(CodeBadRequest, "%v", err)
 	}
+	if err := signer.CheckPandoraBodyDigest(signer.FromHTTP(r, body.Raw)); err != nil {
+		body.Release()
+		s.log.Debug("tsdb: body digest rejected", "path", r.URL.Path, "err", err)
+		return nil, &Error{Status: http.StatusUnauthorized, Message: BadToken}
+	}
+	return body, nil
+}
+
+// admitError answers a refused admission. The spec has no capacity code:
+// E9003 is ours, 503 with Retry-After so clients back off and retry.
+func (s *Service) admitError(err error) *Error {
+	var busy *httpx.BusyError
+	if !errors.As(err, &busy) {
+		return s.internal("admission", err)
+	}
+	e := apiError(CodeBusy, "%v", busy)
+	e.RetryAfter = 1
+	return e
 }
 
 func splitPath(p string) []string {

@@ -49,6 +49,10 @@ func main() {
 	fs.Int64Var(&o.Limits.MaxDecompressedBytes, "max-decompressed-bytes", 128<<20, "largest gzip body after decompression")
 	fs.IntVar(&o.Limits.MaxConcurrentWrites, "max-concurrent-writes", 32, "writes served at once; more wait, then get 429")
 	fs.IntVar(&o.Limits.MaxConcurrentQueries, "max-concurrent-queries", 32, "queries served at once; more wait, then get 429")
+	// Slow clients: header and body read time.
+	fs.DurationVar(&o.Limits.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "longest a client may take to send the request line and headers")
+	fs.DurationVar(&o.Limits.BodyReadTimeout, "body-read-timeout", 10*time.Second, "time every request body gets before -body-min-rate applies")
+	fs.Int64Var(&o.Limits.BodyMinRate, "body-min-rate", 64<<10, "bytes/s a request body must average after -body-read-timeout, or it is cut (408)")
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
 	fs.VisitAll(func(f *flag.Flag) { // KODO_* twins; flags on the command line win
 		env := "KODO_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
 )
 
 // Lease is a request's admission to a gate (the server's bound on
@@ -30,9 +31,21 @@ func LeaseFrom(ctx context.Context) Lease {
 	return l
 }
 
-// ErrBusy is wrapped by the errors a gate returns when it is full, so a
-// service that does not own the gate still recognises a capacity answer.
+// ErrBusy matches (errors.Is) the refusal of a full gate, so a service
+// that does not own the gate still recognises a capacity answer.
 var ErrBusy = errors.New("the gateway is at its limit of concurrent work")
+
+// BusyError is a full gate's refusal; gates wrap it in their own errors.
+type BusyError struct {
+	What string // "writes", "queries"
+}
+
+func (e *BusyError) Error() string {
+	return "the gateway is at its limit of concurrent " + e.What
+}
+
+// Is makes errors.Is(err, ErrBusy) hold.
+func (e *BusyError) Is(target error) bool { return target == ErrBusy }
 
 // meteredReader charges a lease for every byte read through it. The bytes
 // are charged after they are read, so a request holds at most one read
@@ -52,4 +65,19 @@ func (m *meteredReader) Read(p []byte) (int, error) {
 		}
 	}
 	return n, err
+}
+
+// MeteredBody returns r's body, wrapped so that every byte read is charged
+// to the Lease in r's context when the body declared no length (admission
+// charged a declared one). It serves readers other than ReadBody, such as
+// ParseForm; a refused charge surfaces as the lease's error.
+func MeteredBody(r *http.Request) io.ReadCloser {
+	l := LeaseFrom(r.Context())
+	if l == nil || r.ContentLength >= 0 || r.Body == nil || r.Body == http.NoBody {
+		return r.Body
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{&meteredReader{r: r.Body, l: l}, r.Body}
 }
