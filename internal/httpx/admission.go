@@ -47,23 +47,29 @@ func (e *BusyError) Error() string {
 // Is makes errors.Is(err, ErrBusy) hold.
 func (e *BusyError) Is(target error) bool { return target == ErrBusy }
 
-// meteredReader charges a lease for every byte read through it. The bytes
-// are charged after they are read, so a request holds at most one read
-// (bounded by the reader's buffer) beyond its grant.
+// meteredReader charges a lease for the memory a body takes as it is read.
+// A bytes.Buffer reads into its free capacity, so before each Read the
+// bytes read so far plus len(p) is what the buffer has allocated; charging
+// that high-water mark (not just the bytes read) counts the buffer's
+// growth slack too, and charges it before the read fills it.
 type meteredReader struct {
-	r   io.Reader
-	l   Lease
-	err error // the lease's refusal, kept apart from read errors
+	r       io.Reader
+	l       Lease
+	n       int64 // bytes read
+	charged int64
+	err     error // the lease's refusal, kept apart from read errors
 }
 
 func (m *meteredReader) Read(p []byte) (int, error) {
-	n, err := m.r.Read(p)
-	if n > 0 {
-		if cerr := m.l.Charge(int64(n)); cerr != nil {
-			m.err = cerr
-			return n, cerr
+	if hw := m.n + int64(len(p)); hw > m.charged {
+		if err := m.l.Charge(hw - m.charged); err != nil {
+			m.err = err
+			return 0, err
 		}
+		m.charged = hw
 	}
+	n, err := m.r.Read(p)
+	m.n += int64(n)
 	return n, err
 }
 

@@ -79,6 +79,11 @@ func ReadBody(r *http.Request, lim Limits) (*Body, error) {
 	}
 	raw := bufPool.Get().(*bytes.Buffer)
 	b.bufs[0] = raw
+	if r.ContentLength > 0 {
+		// Exactly the declared size (what admission charged), instead of
+		// doubling up to it; MinRead is the room ReadFrom needs to see EOF.
+		raw.Grow(int(r.ContentLength) + bytes.MinRead)
+	}
 	if err := readLimited(raw, src, lim.MaxBodyBytes); err != nil {
 		b.Release()
 		var be *BodyError
