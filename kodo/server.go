@@ -66,7 +66,7 @@ type Limits struct {
 	// 429 with Retry-After.
 	MaxConcurrentWrites  int           // default 32
 	MaxConcurrentQueries int           // default 32
-	MaxInflightBytes     int64         // body bytes of admitted writes; default 512 MiB
+	MaxInflightBytes     int64         // body bytes (decompressed included) held by admitted writes, and apart by queries; default 512 MiB
 	QueueWait            time.Duration // default 2s
 
 	// Slow clients (header and body read time). A body gets

@@ -79,11 +79,70 @@ func TestHostileGzipBombs(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	assertBounded(t, w, 600<<20, 512)
+	// Decompressing them would take 64 GiB; not reading them takes nothing.
+	assertBounded(t, w, 256<<20, 512)
 	for i, a := range attacks {
 		require.NoError(t, errs[i], "%s: the refusal reaches the client", a.path)
 		requireClientError(t, answers[i], a.path)
 		assert.Contains(t, []int{401, 403}, answers[i].Status, "%s: %s", a.path, answers[i])
+	}
+	require.True(t, p.Alive())
+	a := p.WriteLines(ws, fmt.Sprintf("after_bombs v=1 %d", time.Now().UnixNano()), true)
+	assert.Equal(t, 200, a.Status, a.String())
+}
+
+// TestHostileSignedGzipBombs: a valid signature (Pandora) or a valid token
+// (DATAFLUX, whose MD5-keyed signature needs the body) gets a bomb read,
+// but its decompressed bytes are charged to the gate: 32 at once are each
+// refused (413 at the decompressed limit, or the gate's 429/503 with
+// Retry-After) and RSS stays near the gate's byte budget.
+func TestHostileSignedGzipBombs(t *testing.T) {
+	p := startProc(t, t.TempDir(), "-tsdb-ak", "AK_BOMB", "-tsdb-sk", "SK_BOMB",
+		"-max-decompressed-bytes", "33554432", "-max-inflight-bytes", "134217728")
+	ws := p.CreateWorkspace()
+	bomb := bombBody(t)
+	w := p.Watch()
+	answers := make([]answer, 32)
+	errs := make([]error, 32)
+	var wg sync.WaitGroup
+	for i := range answers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var rt http.RoundTripper
+			path := "/v4/repos/r/points"
+			if i%2 == 0 {
+				rt = signer.NewPandoraTransport(nil, "AK_BOMB", "SK_BOMB")
+			} else {
+				path = "/v1/write/metrics"
+				rt = signer.NewDatafluxTransport(nil, ws.Token, ws.Secret, signer.AlgoSHA256)
+			}
+			req, err := http.NewRequest(http.MethodPost, p.Base+path, bytes.NewReader(bomb))
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			req.Header.Set("Content-Encoding", "gzip")
+			req.Header.Set("Content-Type", "text/plain")
+			resp, err := (&http.Client{Timeout: 120 * time.Second, Transport: rt}).Do(req)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer resp.Body.Close()
+			b, err := io.ReadAll(resp.Body)
+			answers[i], errs[i] = answer{Status: resp.StatusCode, Header: resp.Header, Body: string(b)}, err
+		}()
+	}
+	wg.Wait()
+	// 128 MiB of gate budget, Go's GC headroom over it (GOGC=100: up to
+	// twice the live heap) and the baseline; ungated, 32 bombs that each
+	// decompress to the 32 MiB limit through doubling buffers take ~4 GiB.
+	assertBounded(t, w, 768<<20, 512)
+	for i := range answers {
+		require.NoError(t, errs[i])
+		requireClientError(t, answers[i])
+		assert.Contains(t, []int{413, 429, 503}, answers[i].Status, answers[i].String())
 	}
 	require.True(t, p.Alive())
 	a := p.WriteLines(ws, fmt.Sprintf("after_bombs v=1 %d", time.Now().UnixNano()), true)
@@ -198,7 +257,7 @@ func TestHostileSlowBodies(t *testing.T) {
 		}
 	})
 
-	assertBounded(t, w, 600<<20, 512)
+	assertBounded(t, w, 256<<20, 512)
 	require.True(t, p.Alive())
 	assert.EqualValues(t, 3, p.Count(ws, "slow_ok", "v"), "every acknowledged write is stored")
 }

@@ -49,6 +49,9 @@ func main() {
 	fs.Int64Var(&o.Limits.MaxDecompressedBytes, "max-decompressed-bytes", 128<<20, "largest gzip body after decompression")
 	fs.IntVar(&o.Limits.MaxConcurrentWrites, "max-concurrent-writes", 32, "writes served at once; more wait, then get 429")
 	fs.IntVar(&o.Limits.MaxConcurrentQueries, "max-concurrent-queries", 32, "queries served at once; more wait, then get 429")
+	// Admission gates: the bytes they hold include decompressed bodies.
+	fs.Int64Var(&o.Limits.MaxInflightBytes, "max-inflight-bytes", 512<<20, "body bytes (decompressed included) that admitted writes, and admitted queries, may hold at once; more wait, then get 429")
+	fs.DurationVar(&o.Limits.QueueWait, "queue-wait", 2*time.Second, "longest a request waits for a gate before 429 (503 on /v4)")
 	// Slow clients: header and body read time.
 	fs.DurationVar(&o.Limits.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "longest a client may take to send the request line and headers")
 	fs.DurationVar(&o.Limits.BodyReadTimeout, "body-read-timeout", 10*time.Second, "time every request body gets before -body-min-rate applies")

@@ -49,24 +49,28 @@ func (e *BusyError) Is(target error) bool { return target == ErrBusy }
 
 // meteredReader charges a lease for the memory a body takes as it is read.
 // A bytes.Buffer reads into its free capacity, so before each Read the
-// bytes read so far plus len(p) is what the buffer has allocated; charging
-// that high-water mark (not just the bytes read) counts the buffer's
-// growth slack too, and charges it before the read fills it.
+// bytes read so far plus len(p) is the buffer's capacity. Each time that
+// grows, the buffer has allocated a new array and the old one is garbage
+// until the next GC, so the whole new capacity is charged: the lease holds
+// what the body's buffers allocated, doubling included, and it is charged
+// before the read fills it.
 type meteredReader struct {
 	r       io.Reader
 	l       Lease
 	n       int64 // bytes read
+	cap     int64 // largest buffer capacity seen
 	charged int64
 	err     error // the lease's refusal, kept apart from read errors
 }
 
 func (m *meteredReader) Read(p []byte) (int, error) {
-	if hw := m.n + int64(len(p)); hw > m.charged {
-		if err := m.l.Charge(hw - m.charged); err != nil {
+	if c := m.n + int64(len(p)); c > m.cap {
+		if err := m.l.Charge(c); err != nil {
 			m.err = err
 			return 0, err
 		}
-		m.charged = hw
+		m.cap = c
+		m.charged += c
 	}
 	n, err := m.r.Read(p)
 	m.n += int64(n)

@@ -43,13 +43,19 @@ type Body struct {
 	bufs [2]*bytes.Buffer
 }
 
+// maxPooledBuffer bounds the buffers kept for reuse (a 5,000-line batch
+// is about 1 MB decompressed).
+const maxPooledBuffer = 4 << 20
+
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // Release returns the body's buffers to the pool; Raw and Data must not be
 // used afterwards.
 func (b *Body) Release() {
 	for i, buf := range b.bufs {
-		if buf != nil && buf.Cap() <= 64<<20 { // don't let one huge body pin memory
+		// Only buffers of everyday bodies are kept: a pooled buffer is
+		// memory no gate accounts for until a request takes it again.
+		if buf != nil && buf.Cap() <= maxPooledBuffer {
 			buf.Reset()
 			bufPool.Put(buf)
 		}
@@ -70,12 +76,9 @@ func ReadBody(r *http.Request, lim Limits) (*Body, error) {
 		return nil, tooLarge("request body", lim.MaxBodyBytes)
 	}
 	lease := LeaseFrom(r.Context())
-	var src io.Reader = r.Body
-	var meter *meteredReader
-	if lease != nil && r.ContentLength < 0 {
-		// Admission charged the declared length; a chunked body declares none.
-		meter = &meteredReader{r: src, l: lease}
-		src = meter
+	rawLease := lease
+	if r.ContentLength >= 0 {
+		rawLease = nil // admission charged the declared length
 	}
 	raw := bufPool.Get().(*bytes.Buffer)
 	b.bufs[0] = raw
@@ -84,12 +87,13 @@ func ReadBody(r *http.Request, lim Limits) (*Body, error) {
 		// doubling up to it; MinRead is the room ReadFrom needs to see EOF.
 		raw.Grow(int(r.ContentLength) + bytes.MinRead)
 	}
-	if err := readLimited(raw, src, lim.MaxBodyBytes); err != nil {
+	if err := readLimited(raw, r.Body, lim.MaxBodyBytes, rawLease); err != nil {
 		b.Release()
 		var be *BodyError
+		var rf *refused
 		switch {
-		case meter != nil && meter.err != nil:
-			return nil, meter.err
+		case errors.As(err, &rf):
+			return nil, rf.err
 		case errors.Is(err, errLimit):
 			return nil, tooLarge("request body", lim.MaxBodyBytes)
 		case errors.As(err, &be): // e.g. the body arrived too slowly
@@ -140,15 +144,10 @@ func gunzip(b *Body, max int64, lease Lease) ([]byte, error) {
 	defer gzipPool.Put(zr)
 	out := bufPool.Get().(*bytes.Buffer)
 	b.bufs[1] = out
-	var dec io.Reader = zr
-	var meter *meteredReader
-	if lease != nil {
-		meter = &meteredReader{r: zr, l: lease}
-		dec = meter
-	}
-	if err := readLimited(out, dec, max); err != nil {
-		if meter != nil && meter.err != nil {
-			return nil, meter.err
+	if err := readLimited(out, zr, max, lease); err != nil {
+		var rf *refused
+		if errors.As(err, &rf) {
+			return nil, rf.err
 		}
 		if errors.Is(err, errLimit) {
 			return nil, tooLarge("decompressed request body", max)
@@ -161,21 +160,36 @@ func gunzip(b *Body, max int64, lease Lease) ([]byte, error) {
 var errLimit = errors.New("limit exceeded")
 
 // readLimited copies src into dst and fails with errLimit past max bytes
-// (max <= 0: no limit).
-func readLimited(dst *bytes.Buffer, src io.Reader, max int64) error {
-	if max <= 0 {
-		_, err := dst.ReadFrom(src)
-		return err
+// (max <= 0: no limit). With a lease, dst's growth is charged to it as it
+// reads (see meteredReader), and a refusal comes back as *refused.
+func readLimited(dst *bytes.Buffer, src io.Reader, max int64, lease Lease) error {
+	if max > 0 {
+		src = io.LimitReader(src, max+1)
 	}
-	n, err := dst.ReadFrom(io.LimitReader(src, max+1))
+	var meter *meteredReader
+	if lease != nil {
+		// Outside the LimitReader, so it sees the buffer's whole free space.
+		meter = &meteredReader{r: src, l: lease}
+		src = meter
+	}
+	n, err := dst.ReadFrom(src)
+	if meter != nil && meter.err != nil {
+		return &refused{meter.err}
+	}
 	if err != nil {
 		return err
 	}
-	if n > max {
+	if max > 0 && n > max {
 		return errLimit
 	}
 	return nil
 }
+
+// refused carries a lease's refusal out of a read, apart from read errors.
+type refused struct{ err error }
+
+func (r *refused) Error() string { return r.err.Error() }
+func (r *refused) Unwrap() error { return r.err }
 
 func tooLarge(what string, max int64) error {
 	return &BodyError{Status: http.StatusRequestEntityTooLarge,
