@@ -73,7 +73,7 @@ type Limits struct {
 	// BodyReadTimeout from the handler's start plus one second per
 	// BodyMinRate bytes received, as Apache's mod_reqtimeout does, so a
 	// socket that trickles bytes is cut instead of holding a connection.
-	ReadHeaderTimeout time.Duration // request line and headers; default 10s
+	ReadHeaderTimeout time.Duration // request line and headers (the server Start runs); default 10s
 	BodyReadTimeout   time.Duration // grace for every body; default 10s
 	BodyMinRate       int64         // bytes/s owed after the grace; default 64 KiB/s
 }
