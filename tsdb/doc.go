@@ -39,8 +39,9 @@
 // its body read or decompressed. Config.Admit then puts the request behind
 // the embedding server's gates. The spec has no capacity answer; a full
 // gate is 503 {"error":"E9003: Server is busy, please retry after the
-// Retry-After delay: <which gate>"} with Retry-After, a status the SDKs
-// treat as a server-side failure worth retrying.
+// Retry-After delay: <which gate>"} with Retry-After: 503 says the
+// condition is the server's and temporary, where a 4xx would tell an SDK
+// that the request itself is wrong.
 //
 // Readings of the spec this package chose:
 //   - An unknown repo, or one of another key pair, is 404 E6004 (the spec's
