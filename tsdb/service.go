@@ -59,10 +59,10 @@ type Config struct {
 // Work names the gate a request is admitted to.
 type Work string
 
-// The gates of Config.Admit: points writes and every other request with a
-// body (repo, series, view and metadata changes: small bodies, but a
-// decompressed body is charged wherever it comes from) go to WorkWrite,
-// queries to WorkQuery; bodiless reads and deletes are not gated.
+// The gates of Config.Admit: queries go to WorkQuery; points writes and
+// every other request with a body (repo, series, view and metadata
+// changes: small bodies, but a decompressed body is charged wherever it
+// comes from) to WorkWrite; requests without a body are not gated.
 const (
 	WorkWrite Work = "writes"
 	WorkQuery Work = "queries"
@@ -74,7 +74,7 @@ func workOf(r *http.Request) Work {
 	switch {
 	case len(segs) == 4 && segs[3] == "query":
 		return WorkQuery
-	case r.Method == http.MethodPost:
+	case r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0:
 		return WorkWrite
 	}
 	return ""
