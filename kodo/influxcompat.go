@@ -123,11 +123,16 @@ const maxAnonymousForm = 64 << 10
 // itself is read first, up to maxAnonymousForm.
 func (s *service) influxAuthHeaders(r *http.Request) error {
 	if influxCredential(r) == "" && r.Method == http.MethodPost && r.URL.Path == "/query" && isForm(r) {
+		tooBig := Errorf(ErrUnauthorized, "a form over %d bytes must not carry its credential: send the token as p= in the URL, with basic auth or as Authorization: Token <token>", maxAnonymousForm)
 		if r.ContentLength > maxAnonymousForm {
-			return Errorf(ErrUnauthorized, "a form over %d bytes must not carry its credential: send the token as p= in the URL, with basic auth or as Authorization: Token <token>", maxAnonymousForm)
+			return tooBig
 		}
 		r.Body = http.MaxBytesReader(nil, r.Body, maxAnonymousForm)
 		if err := r.ParseForm(); err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return tooBig
+			}
 			return formError(err)
 		}
 	}
