@@ -1,6 +1,8 @@
 package kodo
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"net/http"
@@ -61,7 +63,7 @@ func TestQueryGateReservesAnswers(t *testing.T) {
 	o := &Options{Limits: Limits{MaxQueryAnswerBytes: 1 << 20, MaxBodyBytes: 1 << 10}}
 	s := &service{opts: o, limit: httpx.Limits{MaxBodyBytes: o.Limits.MaxBodyBytes}, queries: newGate("queries", 10, 2<<20+100, 20*time.Millisecond)}
 	entered, leave := make(chan struct{}), make(chan struct{})
-	h := s.admitQuery(func(w http.ResponseWriter, r *http.Request) {
+	h := s.admitQuery(nil, func(w http.ResponseWriter, r *http.Request) {
 		entered <- struct{}{}
 		<-leave
 	}, func(w http.ResponseWriter, r *http.Request, err error) { respondError(w, r, nil, err) })
@@ -81,4 +83,62 @@ func TestQueryGateReservesAnswers(t *testing.T) {
 	assert.NotEmpty(t, w.Header().Get("Retry-After"))
 	close(leave)
 	wg.Wait()
+}
+
+// A lease is charged for the bytes a gzip body decompresses to, as they
+// are produced: with the byte budget held elsewhere, a small compressed
+// body that expands is refused mid-way; once the budget is free the same
+// body is read and the lease holds what it decompressed to, all returned
+// on release.
+func TestLeaseChargesDecompressedBytes(t *testing.T) {
+	const budget = 4 << 20
+	g := newGate("writes", 4, budget, 20*time.Millisecond)
+	ctx := context.Background()
+	plain := bytes.Repeat([]byte("cpu,host=a usage=1\n"), 100_000) // 1.9 MB
+	zipped := gzipOf(t, plain)
+	require.Less(t, len(zipped), 64<<10)
+	lim := httpx.Limits{MaxBodyBytes: 1 << 20, MaxDecompressedBytes: 8 << 20}
+	read := func(l *lease) error {
+		r := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(zipped))
+		r.Header.Set("Content-Encoding", "gzip")
+		b, err := httpx.ReadBody(r.WithContext(httpx.WithLease(ctx, l)), lim)
+		if err == nil {
+			assert.Equal(t, plain, b.Data)
+			b.Release()
+		}
+		return err
+	}
+
+	hog, err := g.lease(ctx, budget-(1<<20)) // leaves 1 MiB
+	require.NoError(t, err)
+	l, err := g.lease(ctx, int64(len(zipped)))
+	require.NoError(t, err)
+	err = read(l)
+	var e *Error
+	require.True(t, errors.As(err, &e), "%v", err)
+	assert.Equal(t, ErrTooManyRequests, e.Code)
+	assert.ErrorIs(t, err, httpx.ErrBusy)
+	assert.LessOrEqual(t, l.held, int64(1<<20)+int64(len(zipped)), "never more than the free budget")
+	l.release()
+	hog.release()
+
+	l, err = g.lease(ctx, int64(len(zipped)))
+	require.NoError(t, err)
+	require.NoError(t, read(l))
+	assert.GreaterOrEqual(t, l.held, int64(len(zipped)+len(plain)), "raw and decompressed bytes are held")
+	// Buffers grow by doubling and each array is charged; leases grow
+	// in steps.
+	assert.Less(t, l.held, int64(4*(len(zipped)+len(plain))+leaseStep+(1<<20)))
+	l.release()
+	l.release() // idempotent
+	assert.True(t, g.bytes.TryAcquire(budget), "release returns every byte")
+}
+
+func gzipOf(t *testing.T, b []byte) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	_, err := zw.Write(b)
+	require.NoError(t, err)
+	require.NoError(t, zw.Close())
+	return buf.Bytes()
 }

@@ -11,24 +11,37 @@ import (
 	"github.com/kodo-project/kodo/internal/httpx"
 )
 
-// readBody reads the request body under the service's limits.
+// readBody reads the request body under the service's limits, charged to
+// the request's gate lease when it has one (see admit).
 func (s *service) readBody(r *http.Request) (*httpx.Body, error) {
 	b, err := httpx.ReadBody(r, s.limit)
 	if err != nil {
-		var be *httpx.BodyError
-		if errors.As(err, &be) {
-			code := ErrBadRequest
-			switch be.Status {
-			case http.StatusRequestEntityTooLarge:
-				code = ErrBodyTooLarge
-			case http.StatusUnsupportedMediaType:
-				code = ErrUnsupportedMedia
-			}
-			return nil, &Error{Code: code, Message: be.Msg, cause: err}
-		}
-		return nil, wrapErr(ErrBadRequest, err, "reading request body: %v", err)
+		return nil, bodyError(err)
 	}
 	return b, nil
+}
+
+// bodyError maps a failure to read a body: the gate's refusal as it is,
+// the body reader's 4xx to the code of its status.
+func bodyError(err error) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	var be *httpx.BodyError
+	if errors.As(err, &be) {
+		code := ErrBadRequest
+		switch be.Status {
+		case http.StatusRequestEntityTooLarge:
+			code = ErrBodyTooLarge
+		case http.StatusUnsupportedMediaType:
+			code = ErrUnsupportedMedia
+		case http.StatusRequestTimeout:
+			code = ErrRequestTimeout
+		}
+		return &Error{Code: code, Message: be.Msg, cause: err}
+	}
+	return wrapErr(ErrBadRequest, err, "reading request body: %v", err)
 }
 
 // decodeJSON reads a JSON body into v. An empty body leaves v as it is

@@ -33,6 +33,7 @@ const (
 	ErrQueryLimit        ErrorCode = "queryLimit"
 	ErrCQExists          ErrorCode = "cqExists"
 	ErrTooManyRequests   ErrorCode = "tooManyRequests"
+	ErrRequestTimeout    ErrorCode = "requestTimeout" // body slower than -body-min-rate
 	ErrInternal          ErrorCode = "internal"
 	ErrUnavailable       ErrorCode = "unavailable"
 )
@@ -60,6 +61,7 @@ var statusOf = map[ErrorCode]int{
 	ErrQueryLimit:        http.StatusBadRequest,
 	ErrCQExists:          http.StatusConflict,
 	ErrTooManyRequests:   http.StatusTooManyRequests,
+	ErrRequestTimeout:    http.StatusRequestTimeout,
 	ErrInternal:          http.StatusInternalServerError,
 	ErrUnavailable:       http.StatusServiceUnavailable,
 }

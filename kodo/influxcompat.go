@@ -5,12 +5,14 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"mime"
 	"net/http"
 	"strings"
 
 	iql "github.com/influxdata/influxql"
 
 	"github.com/kodo-project/kodo/influxql"
+	"github.com/kodo-project/kodo/internal/httpx"
 	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/storage/meta"
 	"github.com/kodo-project/kodo/storage/tsengine"
@@ -110,6 +112,54 @@ func (s *service) influxAuth(r *http.Request) (meta.Database, error) {
 	return db, nil
 }
 
+// maxAnonymousForm bounds a /query form read before its request is
+// authenticated, which happens only when the credential is inside it: a
+// query form is small, and an anonymous client must not make the gateway
+// read or hold more.
+const maxAnonymousForm = 64 << 10
+
+// influxAuthHeaders authenticates an InfluxDB API request before the gate
+// and before its body is read (see admit): the token comes from the
+// Authorization header or the URL. A /query form that carries the token
+// itself is read first, up to maxAnonymousForm.
+func (s *service) influxAuthHeaders(r *http.Request) error {
+	if influxCredential(r) == "" && r.Method == http.MethodPost && r.URL.Path == "/query" && isForm(r) {
+		tooBig := Errorf(ErrUnauthorized, "a form over %d bytes must not carry its credential: send the token as p= in the URL, with basic auth or as Authorization: Token <token>", maxAnonymousForm)
+		if r.ContentLength > maxAnonymousForm {
+			return tooBig
+		}
+		r.Body = http.MaxBytesReader(nil, r.Body, maxAnonymousForm)
+		if err := r.ParseForm(); err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return tooBig
+			}
+			return formError(err)
+		}
+	}
+	_, err := s.influxAuth(r)
+	return err
+}
+
+func isForm(r *http.Request) bool {
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return ct == "application/x-www-form-urlencoded"
+}
+
+// formError maps a failure to read a form body.
+func formError(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return Errorf(ErrBodyTooLarge, "the form exceeds the limit of %d bytes", mbe.Limit)
+	}
+	var e *Error
+	var be *httpx.BodyError
+	if errors.As(err, &e) || errors.As(err, &be) {
+		return bodyError(err)
+	}
+	return Errorf(ErrBadRequest, "reading the query parameters: %v", err)
+}
+
 func (s *service) handleInfluxWrite(w http.ResponseWriter, r *http.Request) {
 	setInfluxHeaders(w)
 	db, err := s.influxAuth(r)
@@ -172,10 +222,10 @@ func (s *service) handleInfluxQuery(w http.ResponseWriter, r *http.Request) {
 	setInfluxHeaders(w)
 	if r.Method == http.MethodPost {
 		// q, db, epoch may come as a form body; bound it like every body.
-		r.Body = http.MaxBytesReader(w, r.Body, s.limit.MaxBodyBytes)
+		r.Body = http.MaxBytesReader(w, httpx.MeteredBody(r), s.limit.MaxBodyBytes)
 	}
 	if err := r.ParseForm(); err != nil {
-		s.influxError(w, r, Errorf(ErrBadRequest, "reading the query parameters: %v", err))
+		s.influxError(w, r, formError(err))
 		return
 	}
 	db, err := s.influxAuth(r)

@@ -21,6 +21,7 @@ func (s *service) openTSDB(ctx context.Context) error {
 		SeenBefore:       s.pandoraSeenBefore(),
 		MaxSelectBuckets: s.opts.Limits.MaxSelectBuckets, MaxAnswerBytes: s.opts.Limits.MaxQueryAnswerBytes,
 		MaxFuture: positive(s.opts.Limits.MaxFuture),
+		Admit:     s.admitTSDB,
 	})
 	if err != nil {
 		return fmt.Errorf("kodo: tsdb service: %w", err)

@@ -97,7 +97,7 @@ type Limits struct {
 	// 429 with Retry-After.
 	MaxConcurrentWrites  int           // default 32
 	MaxConcurrentQueries int           // default 32
-	MaxInflightBytes     int64         // body bytes of admitted writes; default 512 MiB
+	MaxInflightBytes     int64         // body bytes (decompressed included) held by admitted writes, and apart by queries; default 512 MiB
 	QueueWait            time.Duration // default 2s
 
 	// Trust: failed authentications and /v1/check/token calls per client
@@ -124,6 +124,13 @@ type Limits struct {
 	MaxShardsPerDatabase int           // live shard groups of one database (embedded engine); default 1000
 	MaxSeriesPerDatabase int           // default 1,000,000; a workspace may override it
 	MaxValuesPerTag      int           // per measurement and tag key; default 100,000; overridable
+	// Slow clients (header and body read time). A body gets
+	// BodyReadTimeout from the handler's start plus one second per
+	// BodyMinRate bytes received, as Apache's mod_reqtimeout does, so a
+	// socket that trickles bytes is cut instead of holding a connection.
+	ReadHeaderTimeout time.Duration // request line and headers (the server Start runs); default 10s
+	BodyReadTimeout   time.Duration // grace for every body; default 10s
+	BodyMinRate       int64         // bytes/s owed after the grace; default 64 KiB/s
 }
 
 // Defaults of the query and CQ cost limits, and why:
@@ -258,6 +265,15 @@ func (o *Options) applyDefaults() {
 	if l.MaxValuesPerTag == 0 {
 		l.MaxValuesPerTag = DefaultMaxValuesPerTag
 	}
+	if l.ReadHeaderTimeout <= 0 {
+		l.ReadHeaderTimeout = 10 * time.Second
+	}
+	if l.BodyReadTimeout <= 0 {
+		l.BodyReadTimeout = 10 * time.Second
+	}
+	if l.BodyMinRate <= 0 {
+		l.BodyMinRate = 64 << 10
+	}
 }
 
 // Defaults of the write-path limits. MaxFuture follows VictoriaMetrics
@@ -333,7 +349,8 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.svc = svc
-	s.handler = httpx.Wrap(browsers.wrap(svc.fail, svc.authLimit(svc.replayRelease(svc.routes()))), s.log, func(w http.ResponseWriter, r *http.Request) {
+	routes := httpx.LimitBodyRate(svc.routes(), httpx.BodyRate{Grace: opts.Limits.BodyReadTimeout, MinRate: opts.Limits.BodyMinRate})
+	s.handler = httpx.Wrap(browsers.wrap(svc.fail, svc.authLimit(svc.replayRelease(routes))), s.log, func(w http.ResponseWriter, r *http.Request) {
 		respondError(w, r, s.log, Errorf(ErrInternal, "internal error; the trace id identifies it in the server log"))
 	})
 	return s, nil
@@ -383,7 +400,7 @@ func (s *Server) Start() error {
 	s.listener = ln
 	s.httpSrv = &http.Server{
 		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: s.opts.Limits.ReadHeaderTimeout,
 		MaxHeaderBytes:    64 << 10,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),

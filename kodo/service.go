@@ -286,12 +286,16 @@ func (s *service) routes() http.Handler {
 	}
 
 	// Signed writes (workspace token + signature).
-	write := s.admit(s.writes, s.handleWriteMetrics, s.fail)
+	// Each write: credentials from the headers, then the gate, then the body.
+	signed := func(h http.HandlerFunc) http.HandlerFunc {
+		return s.admit(s.writes, s.authenticateWriteHeaders, h, s.fail)
+	}
+	write := signed(s.handleWriteMetrics)
 	s.route(mux, "/v1/write", write, post)
 	s.route(mux, "/v1/write/metrics", write, post)
-	s.route(mux, "/v1/write/object", s.admit(s.writes, s.writeDocs(docs.KindObject), s.fail), post)
-	s.route(mux, "/v1/write/keyevent", s.admit(s.writes, s.writeDocs(docs.KindKeyEvent), s.fail), post)
-	s.route(mux, "/v1/write/logging", s.admit(s.writes, s.writeDocs(docs.KindLogging), s.fail), post)
+	s.route(mux, "/v1/write/object", signed(s.writeDocs(docs.KindObject)), post)
+	s.route(mux, "/v1/write/keyevent", signed(s.writeDocs(docs.KindKeyEvent)), post)
+	s.route(mux, "/v1/write/logging", signed(s.writeDocs(docs.KindLogging)), post)
 	s.route(mux, "/v1/datakit/online", s.handleDatakitOnline, post)
 	s.route(mux, "/v1/check/token/{token}", s.handleCheckToken, get)
 
@@ -302,13 +306,13 @@ func (s *service) routes() http.Handler {
 	m("/v1/workspace/limits", s.handleWorkspaceLimits, post) // write limits (series, tag values)
 	m("/v1/workspace/secret/rotate", s.handleRotateSecret, post)
 	m("/v1/workspace/signing", s.handleSigning, post)
-	m("/v1/read/metrics", s.admitQuery(s.handleReadMetrics, s.fail), post)
+	m("/v1/read/metrics", s.admitQuery(nil, s.handleReadMetrics, s.fail), post)
 	m("/v1/rewrite", s.handleRewrite, post)
 	m("/v1/cq/create", s.handleCQCreate, post)
 	m("/v1/cq/modify", s.handleCQModify, post)
 	m("/v1/cq/delete", s.handleCQDelete, post)
 	m("/v1/cq/syncupdate", s.handleCQSync, post)
-	m("/v1/manage/metrics", s.admitQuery(s.handleManageMetrics, s.fail), post)
+	m("/v1/manage/metrics", s.admitQuery(nil, s.handleManageMetrics, s.fail), post)
 	m("/v1/influx/add_db", s.handleAddDB, post)
 	m("/v1/modify/dbrp", s.handleModifyDBRP, post)
 	m("/v1/measurement/get_rp", s.handleGetRP, post)
@@ -318,22 +322,22 @@ func (s *service) routes() http.Handler {
 	m("/v1/cache/dataway/clean", s.handleCacheClean, post)
 	m("/v1/cache/logging/set", s.handleSetPipeline, post)
 	m("/v1/cache/logging/delete", s.handleDeletePipeline, post)
-	m("/v1/read/docs", s.admit(s.queries, s.handleReadDocs, s.fail), post)
+	m("/v1/read/docs", s.admit(s.queries, nil, s.handleReadDocs, s.fail), post)
 	m("/v1/tsdb/keypair/create", s.handleTSDBKeyPair, post)
 	m("/v1/ck/status", s.handleCKStatus, get)
 	m("/v1/ck/create_db", s.handleCKCreateDB, post)
 	m("/v1/ck/tablelist", s.handleCKTableList, get)
 	m("/v1/ck/tableinfo", s.handleCKTableInfo, get)
 	m("/v1/ck/drop/metrics", s.handleCKDrop, post)
-	m("/v1/ck/read/metrics", s.admit(s.queries, s.handleCKRead, s.fail), post)
+	m("/v1/ck/read/metrics", s.admit(s.queries, nil, s.handleCKRead, s.fail), post)
 
 	// Pandora TSDB v4: the full path is signed, so no prefix stripping.
 	mux.Handle("/v4/", s.metrics.instrument("/v4/", s.tsdb.Handler().ServeHTTP))
 
 	// InfluxDB 1.x compatible API.
 	s.route(mux, "/ping", s.handleInfluxPing, get)
-	s.route(mux, "/write", s.admit(s.writes, s.handleInfluxWrite, s.influxError), post)
-	s.route(mux, "/query", s.admitQuery(s.handleInfluxQuery, s.influxError), get, post)
+	s.route(mux, "/write", s.admit(s.writes, s.influxAuthHeaders, s.handleInfluxWrite, s.influxError), post)
+	s.route(mux, "/query", s.admitQuery(s.influxAuthHeaders, s.handleInfluxQuery, s.influxError), get, post)
 
 	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.HandleFunc("/", s.metrics.instrument("other", func(w http.ResponseWriter, r *http.Request) {

@@ -104,13 +104,19 @@ type DatafluxVerifier struct {
 // key the server derives the key from the body it received, so a wrong
 // header would otherwise be signed verbatim and go unnoticed.
 func (v *DatafluxVerifier) Verify(r Request, secretFor func(token string) (string, error)) (string, error) {
-	return v.VerifyKeys(r, func(token string) (DatafluxKeys, error) {
+	return v.VerifyKeys(r, v.keysOf(secretFor))
+}
+
+// keysOf turns a one-secret lookup into a key set: "" is the MD5-of-body
+// key.
+func (v *DatafluxVerifier) keysOf(secretFor func(token string) (string, error)) func(string) (DatafluxKeys, error) {
+	return func(token string) (DatafluxKeys, error) {
 		secret, err := secretFor(token)
 		if secret == "" {
-			return DatafluxKeys{AllowBodyKey: true, RequireContentMD5: false}, err
+			return DatafluxKeys{AllowBodyKey: true}, err
 		}
 		return DatafluxKeys{Secrets: []string{secret}, RequireContentMD5: v.RequireContentMD5}, err
-	})
+	}
 }
 
 // DatafluxKeys are the keys a token's signatures may be made with.
@@ -132,66 +138,135 @@ type DatafluxKeys struct {
 // that lacks the secret learns what to configure.
 func (v *DatafluxVerifier) VerifyKeys(r Request, keysFor func(token string) (DatafluxKeys, error)) (string, error) {
 	const s = SchemeDataflux
-	auth := r.header("Authorization")
-	if auth == "" {
-		return "", newErr(ErrMissingHeader, s, "Authorization", "want DATAFLUX <token>:<signature>")
-	}
-	c, err := ParseAuthorization(auth)
+	p, err := v.headerPart(r, keysFor)
 	if err != nil {
 		return "", err
 	}
-	if c.Scheme != s {
-		return "", newErr(ErrBadFormat, s, "Authorization", "scheme is %s, not DATAFLUX", c.Scheme)
-	}
-	algo, ok := algoForSig(c.Signature)
-	if !ok {
-		return "", newErr(ErrBadFormat, s, "Authorization",
-			"signature has %d characters; want 28 (HMAC-SHA1) or 44 (HMAC-SHA256) of standard base64", len(c.Signature))
-	}
-	h, size, _ := algo.hash()
-	sig, ok := decodeSig(base64.StdEncoding, c.Signature, size)
-	if !ok {
-		return "", newErr(ErrBadFormat, s, "Authorization", "signature is not canonical standard base64")
-	}
-	token := c.ID
-	if xt := r.header("X-Token"); xt != "" && xt != token {
-		return "", newErr(ErrTokenScope, s, "X-Token", "X-Token %s differs from the Authorization token %s",
-			quote(xt), quote(token))
-	}
-	if err := (clock{v.Now, v.MaxSkew}).checkDate(s, r); err != nil {
-		return "", err
-	}
-	keys, err := keysFor(token)
-	if err != nil {
-		return "", &Error{Code: ErrUnknownKey, Scheme: s, Header: "X-Token", Msg: "token " + quote(token), Err: err}
-	}
+	keys := p.keys
 	sum := md5.Sum(r.Body)
 	contentMD5 := r.header("Content-MD5")
 	if contentMD5 != "" && !contentMD5Matches(contentMD5, &sum) {
 		return "", newErr(ErrDigestMismatch, s, "Content-MD5",
 			"header %s does not match the body received (md5 %x, %d bytes)", quote(contentMD5), sum, len(r.Body))
 	}
-	if len(keys.Secrets) == 0 && !keys.AllowBodyKey {
-		return "", newErr(ErrUnknownKey, s, "Authorization", "the workspace has no secret and refuses MD5-keyed signatures; rotate its secret and sign with it")
-	}
-	sts := DatafluxStringToSign(r.Method, contentMD5, r.header("Content-Type"), r.header("Date"))
 	var bodyKey [2 * md5.Size]byte
 	hex.Encode(bodyKey[:], sum[:])
-	bodyKeyed := hmac.Equal(sig, macOf(h, string(bodyKey[:]), sts))
+	bodyKeyed := p.matches(r, string(bodyKey[:]))
 	if bodyKeyed && keys.AllowBodyKey {
-		return token, nil
+		return p.token, nil
 	}
 	if contentMD5 == "" && keys.RequireContentMD5 && len(keys.Secrets) > 0 {
 		return "", newErr(ErrMissingHeader, s, "Content-MD5", "required with a token secret: send the hex MD5 of the body, which the signature then covers")
 	}
-	for _, secret := range keys.Secrets {
-		if secret != "" && hmac.Equal(sig, macOf(h, secret, sts)) {
-			return token, nil
-		}
+	if p.secretMatches(r) {
+		return p.token, nil
 	}
 	if bodyKeyed {
 		return "", newErr(ErrSignatureMismatch, s, "Authorization",
 			"the signature is keyed by the body's MD5, which this workspace refuses; sign with the workspace secret (shown when the workspace was created or its secret rotated)")
 	}
-	return "", newErr(ErrSignatureMismatch, s, "Authorization", "%s over method, Content-MD5, Content-Type and Date does not match", algo)
+	return "", newErr(ErrSignatureMismatch, s, "Authorization", "%s over method, Content-MD5, Content-Type and Date does not match", p.algo)
+}
+
+// VerifyHeader is VerifyKeysHeader for a token with one secret ("" = the
+// MD5-of-body key), as Verify is for VerifyKeys.
+func (v *DatafluxVerifier) VerifyHeader(r Request, secretFor func(token string) (string, error)) (token string, macChecked bool, err error) {
+	return v.VerifyKeysHeader(r, v.keysOf(secretFor))
+}
+
+// VerifyKeysHeader checks what can be checked before the body is read, so
+// a server refuses a bad request without reading (or decompressing) its
+// body: the Authorization shape and algorithm, X-Token, Date, that the
+// token exists, and the HMAC itself when it is made with one of the
+// token's secrets (the string-to-sign covers the body only through the
+// Content-MD5 header). macChecked is false when only the MD5-of-body key
+// is left to try: then only VerifyKeys can decide. VerifyKeys must run
+// once the body is read in either case; it also checks Content-MD5
+// against the body.
+func (v *DatafluxVerifier) VerifyKeysHeader(r Request, keysFor func(token string) (DatafluxKeys, error)) (token string, macChecked bool, err error) {
+	const s = SchemeDataflux
+	p, err := v.headerPart(r, keysFor)
+	if err != nil {
+		return "", false, err
+	}
+	if p.secretMatches(r) {
+		return p.token, true, nil
+	}
+	if p.keys.AllowBodyKey {
+		return p.token, false, nil
+	}
+	if r.header("Content-MD5") == "" && p.keys.RequireContentMD5 {
+		return "", false, newErr(ErrMissingHeader, s, "Content-MD5", "required with a token secret: send the hex MD5 of the body, which the signature then covers")
+	}
+	return "", false, newErr(ErrSignatureMismatch, s, "Authorization",
+		"%s over method, Content-MD5, Content-Type and Date matches none of the workspace's secrets; a signature keyed by the body's MD5, which this workspace refuses, does not either: sign with the workspace secret (shown when the workspace was created or its secret rotated)", p.algo)
+}
+
+// datafluxParts is what the headers of a DATAFLUX request establish.
+type datafluxParts struct {
+	token string
+	keys  DatafluxKeys
+	algo  Algo
+	sig   []byte
+}
+
+// matches reports whether the signature is the HMAC under key.
+func (p *datafluxParts) matches(r Request, key string) bool {
+	h, _, _ := p.algo.hash()
+	want := macOf(h, key, DatafluxStringToSign(r.Method, r.header("Content-MD5"), r.header("Content-Type"), r.header("Date")))
+	return hmac.Equal(p.sig, want)
+}
+
+// secretMatches reports whether one of the token's secrets made the
+// signature; every secret is tried, so timing tells nothing of which.
+func (p *datafluxParts) secretMatches(r Request) bool {
+	ok := false
+	for _, secret := range p.keys.Secrets {
+		if secret != "" && p.matches(r, secret) {
+			ok = true
+		}
+	}
+	return ok
+}
+
+// headerPart runs every check that needs no body, the key lookup included.
+func (v *DatafluxVerifier) headerPart(r Request, keysFor func(token string) (DatafluxKeys, error)) (datafluxParts, error) {
+	const s = SchemeDataflux
+	auth := r.header("Authorization")
+	if auth == "" {
+		return datafluxParts{}, newErr(ErrMissingHeader, s, "Authorization", "want DATAFLUX <token>:<signature>")
+	}
+	c, err := ParseAuthorization(auth)
+	if err != nil {
+		return datafluxParts{}, err
+	}
+	if c.Scheme != s {
+		return datafluxParts{}, newErr(ErrBadFormat, s, "Authorization", "scheme is %s, not DATAFLUX", c.Scheme)
+	}
+	algo, ok := algoForSig(c.Signature)
+	if !ok {
+		return datafluxParts{}, newErr(ErrBadFormat, s, "Authorization",
+			"signature has %d characters; want 28 (HMAC-SHA1) or 44 (HMAC-SHA256) of standard base64", len(c.Signature))
+	}
+	_, size, _ := algo.hash()
+	sig, ok := decodeSig(base64.StdEncoding, c.Signature, size)
+	if !ok {
+		return datafluxParts{}, newErr(ErrBadFormat, s, "Authorization", "signature is not canonical standard base64")
+	}
+	token := c.ID
+	if xt := r.header("X-Token"); xt != "" && xt != token {
+		return datafluxParts{}, newErr(ErrTokenScope, s, "X-Token", "X-Token %s differs from the Authorization token %s",
+			quote(xt), quote(token))
+	}
+	if err := (clock{v.Now, v.MaxSkew}).checkDate(s, r); err != nil {
+		return datafluxParts{}, err
+	}
+	keys, err := keysFor(token)
+	if err != nil {
+		return datafluxParts{}, &Error{Code: ErrUnknownKey, Scheme: s, Header: "X-Token", Msg: "token " + quote(token), Err: err}
+	}
+	if len(keys.Secrets) == 0 && !keys.AllowBodyKey {
+		return datafluxParts{}, newErr(ErrUnknownKey, s, "Authorization", "the workspace has no secret and refuses MD5-keyed signatures; rotate its secret and sign with it")
+	}
+	return datafluxParts{token: token, keys: keys, algo: algo, sig: sig}, nil
 }

@@ -44,29 +44,64 @@ type DwayVerifier struct {
 // clients and the secret key for Go SDK clients); its error is reported as
 // ErrUnknownKey wrapping it.
 func (v *DwayVerifier) Verify(r Request, lookup func(id string) (KeyPair, error)) (KeyPair, error) {
+	kp, key, sig, err := v.headerPart(r, lookup)
+	if err != nil {
+		return KeyPair{}, err
+	}
+	// The HMAC covers the body through its own MD5; a Content-MD5 header
+	// the client sends must agree too, as with every scheme, so no
+	// component downstream can trust a header that names another body.
+	if cm := r.header("Content-MD5"); cm != "" {
+		sum := md5.Sum(r.Body)
+		if !contentMD5Matches(cm, &sum) {
+			return KeyPair{}, newErr(ErrDigestMismatch, SchemeDway, "Content-MD5",
+				"header %s does not match the body received (%d bytes)", quote(cm), len(r.Body))
+		}
+	}
+	want := macOf(sha1.New, key, DwayStringToSign(r.Method, r.Body, r.header("Content-Type"), r.header("Date")))
+	if !hmac.Equal(sig, want) {
+		return KeyPair{}, newErr(ErrSignatureMismatch, SchemeDway, "Authorization",
+			"HMAC-SHA1 over method, body MD5 (%d bytes), Content-Type and Date does not match", len(r.Body))
+	}
+	return kp, nil
+}
+
+// VerifyHeader checks what can be checked before the body is read: the
+// Authorization shape, Date, that the key id names a pair and that its
+// orientation is accepted. The HMAC covers the body's MD5, so it cannot be
+// checked here: Verify must run once the body is read.
+func (v *DwayVerifier) VerifyHeader(r Request, lookup func(id string) (KeyPair, error)) (KeyPair, error) {
+	kp, _, _, err := v.headerPart(r, lookup)
+	return kp, err
+}
+
+// headerPart runs every check that needs no body and returns the pair, the
+// HMAC key its orientation selects and the decoded signature.
+func (v *DwayVerifier) headerPart(r Request, lookup func(id string) (KeyPair, error)) (KeyPair, string, []byte, error) {
 	const s = SchemeDway
+	fail := func(err error) (KeyPair, string, []byte, error) { return KeyPair{}, "", nil, err }
 	auth := r.header("Authorization")
 	if auth == "" {
-		return KeyPair{}, newErr(ErrMissingHeader, s, "Authorization", "want DWAY <key id>:<signature>")
+		return fail(newErr(ErrMissingHeader, s, "Authorization", "want DWAY <key id>:<signature>"))
 	}
 	c, err := ParseAuthorization(auth)
 	if err != nil {
-		return KeyPair{}, err
+		return fail(err)
 	}
 	if c.Scheme != s {
-		return KeyPair{}, newErr(ErrBadFormat, s, "Authorization", "scheme is %s, not DWAY", c.Scheme)
+		return fail(newErr(ErrBadFormat, s, "Authorization", "scheme is %s, not DWAY", c.Scheme))
 	}
 	sig, ok := decodeSig(base64.StdEncoding, c.Signature, sha1.Size)
 	if !ok {
-		return KeyPair{}, newErr(ErrBadFormat, s, "Authorization",
-			"signature must be 28 characters of standard base64 (HMAC-SHA1), got %d characters", len(c.Signature))
+		return fail(newErr(ErrBadFormat, s, "Authorization",
+			"signature must be 28 characters of standard base64 (HMAC-SHA1), got %d characters", len(c.Signature)))
 	}
 	if err := (clock{v.Now, v.MaxSkew}).checkDate(s, r); err != nil {
-		return KeyPair{}, err
+		return fail(err)
 	}
 	kp, err := lookup(c.ID)
 	if err != nil {
-		return KeyPair{}, &Error{Code: ErrUnknownKey, Scheme: s, Header: "Authorization", Msg: "key id not found", Err: err}
+		return fail(&Error{Code: ErrUnknownKey, Scheme: s, Header: "Authorization", Msg: "key id not found", Err: err})
 	}
 	// The id picks the orientation, and with it the one key that may have
 	// signed; trying both keys would let a secret-keyed signature pass
@@ -77,30 +112,15 @@ func (v *DwayVerifier) Verify(r Request, lookup func(id string) (KeyPair, error)
 		key = kp.SecretKey
 	case subtle.ConstantTimeCompare([]byte(c.ID), []byte(kp.SecretKey)) == 1:
 		if v.DenySecretAsID {
-			return KeyPair{}, newErr(ErrUnknownKey, s, "Authorization",
-				"the id is the pair's secret key (DataWay Go SDK orientation), which this server refuses; send the access key as id and key the HMAC with the secret")
+			return fail(newErr(ErrUnknownKey, s, "Authorization",
+				"the id is the pair's secret key (DataWay Go SDK orientation), which this server refuses; send the access key as id and key the HMAC with the secret"))
 		}
 		key = kp.AccessKey
 	default:
-		return KeyPair{}, newErr(ErrUnknownKey, s, "Authorization", "lookup returned a pair that holds neither key id")
+		return fail(newErr(ErrUnknownKey, s, "Authorization", "lookup returned a pair that holds neither key id"))
 	}
 	if key == "" {
-		return KeyPair{}, newErr(ErrUnknownKey, s, "Authorization", "the key pair has an empty signing key")
+		return fail(newErr(ErrUnknownKey, s, "Authorization", "the key pair has an empty signing key"))
 	}
-	// The HMAC covers the body through its own MD5; a Content-MD5 header
-	// the client sends must agree too, as with every scheme, so no
-	// component downstream can trust a header that names another body.
-	if cm := r.header("Content-MD5"); cm != "" {
-		sum := md5.Sum(r.Body)
-		if !contentMD5Matches(cm, &sum) {
-			return KeyPair{}, newErr(ErrDigestMismatch, s, "Content-MD5",
-				"header %s does not match the body received (%d bytes)", quote(cm), len(r.Body))
-		}
-	}
-	want := macOf(sha1.New, key, DwayStringToSign(r.Method, r.Body, r.header("Content-Type"), r.header("Date")))
-	if !hmac.Equal(sig, want) {
-		return KeyPair{}, newErr(ErrSignatureMismatch, s, "Authorization",
-			"HMAC-SHA1 over method, body MD5 (%d bytes), Content-Type and Date does not match", len(r.Body))
-	}
-	return kp, nil
+	return kp, key, sig, nil
 }

@@ -188,14 +188,28 @@ func (v *PandoraVerifier) Verify(r Request, secretFor func(ak string) (string, e
 		return "", newErr(ErrSignatureMismatch, s, "Authorization",
 			"HMAC-SHA1 over method, Content-MD5, Content-Type, Date, X-Qiniu-* headers and path %s does not match", quote(r.Path))
 	}
-	if cm := r.header("Content-MD5"); cm != "" && !v.SkipBodyDigest {
-		sum := md5.Sum(r.Body)
-		if !contentMD5Matches(cm, &sum) {
-			return "", newErr(ErrDigestMismatch, s, "Content-MD5",
-				"header %s does not match the body received (%d bytes)", quote(cm), len(r.Body))
+	if !v.SkipBodyDigest {
+		if err := CheckPandoraBodyDigest(r); err != nil {
+			return "", err
 		}
 	}
 	return c.ID, nil
+}
+
+// CheckPandoraBodyDigest checks a Content-MD5 header, when there is one,
+// against r.Body: the second half of a verification done with
+// SkipBodyDigest before the body was read.
+func CheckPandoraBodyDigest(r Request) error {
+	cm := r.header("Content-MD5")
+	if cm == "" {
+		return nil
+	}
+	sum := md5.Sum(r.Body)
+	if !contentMD5Matches(cm, &sum) {
+		return newErr(ErrDigestMismatch, SchemePandora, "Content-MD5",
+			"header %s does not match the body received (%d bytes)", quote(cm), len(r.Body))
+	}
+	return nil
 }
 
 func checkTokenScope(t PandoraToken, r Request, now time.Time) error {

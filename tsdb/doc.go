@@ -30,7 +30,18 @@
 // included, and a detail naming the culprit follows it.
 //
 // A body over Config.Limits is 413 (a gzip body with an unknown encoding
-// 415), still with an E6000 error, rather than the table's 400.
+// 415, one arriving too slowly for the server 408), still with an E6000
+// error, rather than the table's 400.
+//
+// The signature is checked from the headers before the body is read (it
+// never covers the body; Content-MD5, when sent, is checked against the
+// body after), so an unsigned request is answered 401 without a byte of
+// its body read or decompressed. Config.Admit then puts the request behind
+// the embedding server's gates. The spec has no capacity answer; a full
+// gate is 503 {"error":"E9003: Server is busy, please retry after the
+// Retry-After delay: <which gate>"} with Retry-After: 503 says the
+// condition is the server's and temporary, where a 4xx would tell an SDK
+// that the request itself is wrong.
 //
 // Readings of the spec this package chose:
 //   - An unknown repo, or one of another key pair, is 404 E6004 (the spec's

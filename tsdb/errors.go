@@ -41,6 +41,9 @@ const (
 	CodeQueryTimeout      Code = "E7204"
 	CodeExecuteSQL        Code = "E7212"
 	CodeQueryInterrupted  Code = "E9002"
+	// CodeBusy is not in the spec, which has no capacity answer: a gate of
+	// the server is full (503 with Retry-After).
+	CodeBusy Code = "E9003"
 )
 
 // codeInfo is the status and the documented message of a code.
@@ -78,6 +81,7 @@ var codeTable = map[Code]codeInfo{
 	CodeQueryTimeout:      {400, "Query execution was interrupted, max execute time exceeded"},
 	CodeExecuteSQL:        {400, "Execute Sql error"},
 	CodeQueryInterrupted:  {500, "executor query chan closed without result error"},
+	CodeBusy:              {503, "Server is busy, please retry after the Retry-After delay"},
 }
 
 // Status is the HTTP status the code is answered with.
@@ -104,6 +108,8 @@ type Error struct {
 	// Detail is what the server adds after the documented text; it is part
 	// of Message on the wire.
 	Detail string `json:"-"`
+	// RetryAfter, when > 0, is sent as Retry-After (seconds).
+	RetryAfter int `json:"-"`
 }
 
 func (e *Error) Error() string {
@@ -210,5 +216,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeError(w http.ResponseWriter, e *Error) {
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", fmt.Sprint(e.RetryAfter))
+	}
 	writeJSON(w, e.Status, errorBody{Error: e.wireText()})
 }

@@ -63,6 +63,36 @@ type Config struct {
 	// MaxFuture refuses (E6000) a body holding a point dated more than
 	// this ahead of Now: each future time window opens a shard (0 = no bound).
 	MaxFuture time.Duration
+	// Admit, when set, admits a request to the embedding server's gates
+	// once its signature is checked and before its body is read. It
+	// returns the request to serve (its context carries the httpx.Lease
+	// that ReadBody charges) and the release to call when done. A refusal
+	// wrapping httpx.ErrBusy is answered 503 E9003 with Retry-After.
+	Admit func(r *http.Request, w Work) (*http.Request, func(), error)
+}
+
+// Work names the gate a request is admitted to.
+type Work string
+
+// The gates of Config.Admit: queries go to WorkQuery; points writes and
+// every other request with a body (repo, series, view and metadata
+// changes: small bodies, but a decompressed body is charged wherever it
+// comes from) to WorkWrite; requests without a body are not gated.
+const (
+	WorkWrite Work = "writes"
+	WorkQuery Work = "queries"
+)
+
+// workOf classifies a request for Config.Admit ("" = not gated).
+func workOf(r *http.Request) Work {
+	segs := splitPath(r.URL.Path)
+	switch {
+	case len(segs) == 4 && segs[3] == "query":
+		return WorkQuery
+	case r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0:
+		return WorkWrite
+	}
+	return ""
 }
 
 // Service is the Pandora TSDB v4 API over a Store and an Engine.
@@ -163,6 +193,10 @@ type request struct {
 	segs []string
 }
 
+// serve authenticates from the headers (the Pandora signature never
+// covers the body), then admits the request to its gate, then reads the
+// body: an unsigned request is refused without a byte of its body read or
+// decompressed, and never holds a gate slot.
 func (s *Service) serve(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -170,48 +204,30 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) {
 			writeError(w, apiError(CodeInternal, ""))
 		}
 	}()
-	body, err := httpx.ReadBody(r, s.cfg.Limits)
-	if err != nil {
-		var be *httpx.BodyError
-		if errors.As(err, &be) {
-			e := apiError(CodeBadRequest, "%s", be.Msg)
-			e.Status = be.Status
-			writeError(w, e)
+	ak, e := s.authenticate(r)
+	if e != nil {
+		w.Header().Set("Connection", "close") // hang up rather than drain the unread body
+		writeError(w, e)
+		return
+	}
+	if work := workOf(r); work != "" && s.cfg.Admit != nil {
+		admitted, release, err := s.cfg.Admit(r, work)
+		if err != nil {
+			writeError(w, s.admitError(err))
 			return
 		}
-		writeError(w, apiError(CodeBadRequest, "%v", err))
+		defer release()
+		r = admitted
+	}
+	body, e := s.readBody(r)
+	if e != nil {
+		writeError(w, e)
 		return
 	}
 	defer body.Release()
-	v := signer.PandoraVerifier{Now: s.now, MaxSkew: s.cfg.MaxSkew}
-	ak, err := v.Verify(signer.FromHTTP(r, body.Raw), func(ak string) (string, error) {
-		kp, err := s.cfg.Store.PandoraKeyPair(r.Context(), ak)
-		return kp.SecretKey, err
-	})
-	if err != nil {
-		var se *signer.Error
-		if errors.As(err, &se) && se.Code == signer.ErrUnknownKey && se.Err != nil && !errors.Is(se.Err, ErrNotFound) {
-			// The store failed, not the client.
-			s.log.Error("tsdb: key lookup", "err", err)
-			writeError(w, apiError(CodeInternal, ""))
-			return
-		}
-		s.log.Debug("tsdb: signature rejected", "path", r.URL.Path, "err", err)
-		writeError(w, &Error{Status: http.StatusUnauthorized, Message: BadToken})
+	if e := s.replayed(r); e != nil {
+		writeError(w, e)
 		return
-	}
-	if s.cfg.SeenBefore != nil {
-		replayed, err := s.cfg.SeenBefore(r.Context(), r.Header.Get("Authorization"))
-		if err != nil {
-			s.log.Error("tsdb: replay cache", "err", err)
-			writeError(w, apiError(CodeInternal, ""))
-			return
-		}
-		if replayed {
-			s.log.Debug("tsdb: signature replayed", "path", r.URL.Path)
-			writeError(w, &Error{Status: http.StatusUnauthorized, Message: BadToken})
-			return
-		}
 	}
 	req := &request{w: w, r: r, ctx: r.Context(), ak: ak, body: body.Data, segs: splitPath(r.URL.Path)}
 	if e := s.route(req); e != nil {
@@ -220,6 +236,81 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		writeError(w, e)
 	}
+}
+
+// authenticate checks the Pandora signature from the headers alone; the
+// Content-MD5 against the body, the one part that needs it, is readBody's.
+func (s *Service) authenticate(r *http.Request) (string, *Error) {
+	v := signer.PandoraVerifier{Now: s.now, MaxSkew: s.cfg.MaxSkew, SkipBodyDigest: true}
+	ak, err := v.Verify(signer.FromHTTP(r, nil), func(ak string) (string, error) {
+		kp, err := s.cfg.Store.PandoraKeyPair(r.Context(), ak)
+		return kp.SecretKey, err
+	})
+	if err != nil {
+		var se *signer.Error
+		if errors.As(err, &se) && se.Code == signer.ErrUnknownKey && se.Err != nil && !errors.Is(se.Err, ErrNotFound) {
+			// The store failed, not the client.
+			s.log.Error("tsdb: key lookup", "err", err)
+			return "", apiError(CodeInternal, "")
+		}
+		s.log.Debug("tsdb: signature rejected", "path", r.URL.Path, "err", err)
+		return "", &Error{Status: http.StatusUnauthorized, Message: BadToken}
+	}
+	return ak, nil
+}
+
+// replayed asks the replay cache, once the whole request (body digest
+// included) has verified, whether its signature was used before.
+func (s *Service) replayed(r *http.Request) *Error {
+	if s.cfg.SeenBefore == nil {
+		return nil
+	}
+	seen, err := s.cfg.SeenBefore(r.Context(), r.Header.Get("Authorization"))
+	if err != nil {
+		s.log.Error("tsdb: replay cache", "err", err)
+		return apiError(CodeInternal, "")
+	}
+	if seen {
+		s.log.Debug("tsdb: signature replayed", "path", r.URL.Path)
+		return &Error{Status: http.StatusUnauthorized, Message: BadToken}
+	}
+	return nil
+}
+
+// readBody reads the body under the limits, charged to the request's gate
+// lease, and checks a Content-MD5 header against it.
+func (s *Service) readBody(r *http.Request) (*httpx.Body, *Error) {
+	body, err := httpx.ReadBody(r, s.cfg.Limits)
+	if err != nil {
+		var be *httpx.BodyError
+		if errors.As(err, &be) {
+			e := apiError(CodeBadRequest, "%s", be.Msg)
+			e.Status = be.Status
+			return nil, e
+		}
+		if errors.Is(err, httpx.ErrBusy) { // the gate refused the decompressed bytes
+			return nil, s.admitError(err)
+		}
+		return nil, apiError(CodeBadRequest, "%v", err)
+	}
+	if err := signer.CheckPandoraBodyDigest(signer.FromHTTP(r, body.Raw)); err != nil {
+		body.Release()
+		s.log.Debug("tsdb: body digest rejected", "path", r.URL.Path, "err", err)
+		return nil, &Error{Status: http.StatusUnauthorized, Message: BadToken}
+	}
+	return body, nil
+}
+
+// admitError answers a refused admission. The spec has no capacity code:
+// E9003 is ours, 503 with Retry-After so clients back off and retry.
+func (s *Service) admitError(err error) *Error {
+	var busy *httpx.BusyError
+	if !errors.As(err, &busy) {
+		return s.internal("admission", err)
+	}
+	e := apiError(CodeBusy, "%v", busy)
+	e.RetryAfter = 1
+	return e
 }
 
 func splitPath(p string) []string {

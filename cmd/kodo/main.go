@@ -66,6 +66,13 @@ func main() {
 	fs.IntVar(&o.Limits.MaxShardsPerDatabase, "max-shards-per-db", kodo.DefaultMaxShardsPerDatabase, "live shard groups per database (embedded engine); points needing another are refused")
 	fs.IntVar(&o.Limits.MaxSeriesPerDatabase, "max-series-per-db", kodo.DefaultMaxSeriesPerDatabase, "series per database; a workspace may override it")
 	fs.IntVar(&o.Limits.MaxValuesPerTag, "max-values-per-tag", kodo.DefaultMaxValuesPerTag, "values of one tag key per measurement; a workspace may override it")
+	// Admission gates: the bytes they hold include decompressed bodies.
+	fs.Int64Var(&o.Limits.MaxInflightBytes, "max-inflight-bytes", 512<<20, "body bytes (decompressed included) that admitted writes, and admitted queries, may hold at once; more wait, then get 429")
+	fs.DurationVar(&o.Limits.QueueWait, "queue-wait", 2*time.Second, "longest a request waits for a gate before 429 (503 on /v4)")
+	// Slow clients: header and body read time.
+	fs.DurationVar(&o.Limits.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "longest a client may take to send the request line and headers")
+	fs.DurationVar(&o.Limits.BodyReadTimeout, "body-read-timeout", 10*time.Second, "time every request body gets before -body-min-rate applies")
+	fs.Int64Var(&o.Limits.BodyMinRate, "body-min-rate", 64<<10, "bytes/s a request body must average after -body-read-timeout, or it is cut (408)")
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
 	// Trust: browsers, workspace secrets, replay, failed authentications.
 	var origins, hosts urls

@@ -43,13 +43,19 @@ type Body struct {
 	bufs [2]*bytes.Buffer
 }
 
+// maxPooledBuffer bounds the buffers kept for reuse (a 5,000-line batch
+// is about 1 MB decompressed).
+const maxPooledBuffer = 4 << 20
+
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // Release returns the body's buffers to the pool; Raw and Data must not be
 // used afterwards.
 func (b *Body) Release() {
 	for i, buf := range b.bufs {
-		if buf != nil && buf.Cap() <= 64<<20 { // don't let one huge body pin memory
+		// Only buffers of everyday bodies are kept: a pooled buffer is
+		// memory no gate accounts for until a request takes it again.
+		if buf != nil && buf.Cap() <= maxPooledBuffer {
 			buf.Reset()
 			bufPool.Put(buf)
 		}
@@ -59,7 +65,8 @@ func (b *Body) Release() {
 }
 
 // ReadBody reads r's body under lim and decodes Content-Encoding gzip.
-// Errors are *BodyError with a 4xx status and a message a client can act on.
+// Errors are *BodyError with a 4xx status and a message a client can act on,
+// or the refusal of the Lease in r's context (see Lease), returned as is.
 func ReadBody(r *http.Request, lim Limits) (*Body, error) {
 	b := &Body{}
 	if r.Body == nil || r.Body == http.NoBody {
@@ -68,12 +75,29 @@ func ReadBody(r *http.Request, lim Limits) (*Body, error) {
 	if r.ContentLength > lim.MaxBodyBytes && lim.MaxBodyBytes > 0 {
 		return nil, tooLarge("request body", lim.MaxBodyBytes)
 	}
+	lease := LeaseFrom(r.Context())
+	rawLease := lease
+	if r.ContentLength >= 0 {
+		rawLease = nil // admission charged the declared length
+	}
 	raw := bufPool.Get().(*bytes.Buffer)
 	b.bufs[0] = raw
-	if err := readLimited(raw, r.Body, lim.MaxBodyBytes); err != nil {
+	if r.ContentLength > 0 {
+		// Exactly the declared size (what admission charged), instead of
+		// doubling up to it; MinRead is the room ReadFrom needs to see EOF.
+		raw.Grow(int(r.ContentLength) + bytes.MinRead)
+	}
+	if err := readLimited(raw, r.Body, lim.MaxBodyBytes, rawLease); err != nil {
 		b.Release()
-		if errors.Is(err, errLimit) {
+		var be *BodyError
+		var rf *refused
+		switch {
+		case errors.As(err, &rf):
+			return nil, rf.err
+		case errors.Is(err, errLimit):
 			return nil, tooLarge("request body", lim.MaxBodyBytes)
+		case errors.As(err, &be): // e.g. the body arrived too slowly
+			return nil, be
 		}
 		return nil, &BodyError{Status: http.StatusBadRequest, Msg: "reading request body: " + err.Error()}
 	}
@@ -82,7 +106,7 @@ func ReadBody(r *http.Request, lim Limits) (*Body, error) {
 	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
 	case "", "identity":
 	case "gzip", "x-gzip":
-		data, err := gunzip(b, lim.MaxDecompressedBytes)
+		data, err := gunzip(b, lim.MaxDecompressedBytes, lease)
 		if err != nil {
 			b.Release()
 			return nil, err
@@ -100,7 +124,10 @@ func ReadBody(r *http.Request, lim Limits) (*Body, error) {
 // (tens of KiB) per request; Reset makes one ready for the next body.
 var gzipPool sync.Pool
 
-func gunzip(b *Body, max int64) ([]byte, error) {
+// gunzip decompresses b.Raw under max, charging lease (when not nil) for
+// every decompressed byte as it is produced: a small body that expands
+// holds gate bytes for what it expands to, not for what was sent.
+func gunzip(b *Body, max int64, lease Lease) ([]byte, error) {
 	src := bytes.NewReader(b.Raw)
 	zr, _ := gzipPool.Get().(*gzip.Reader)
 	var err error
@@ -117,7 +144,11 @@ func gunzip(b *Body, max int64) ([]byte, error) {
 	defer gzipPool.Put(zr)
 	out := bufPool.Get().(*bytes.Buffer)
 	b.bufs[1] = out
-	if err := readLimited(out, zr, max); err != nil {
+	if err := readLimited(out, zr, max, lease); err != nil {
+		var rf *refused
+		if errors.As(err, &rf) {
+			return nil, rf.err
+		}
 		if errors.Is(err, errLimit) {
 			return nil, tooLarge("decompressed request body", max)
 		}
@@ -129,21 +160,36 @@ func gunzip(b *Body, max int64) ([]byte, error) {
 var errLimit = errors.New("limit exceeded")
 
 // readLimited copies src into dst and fails with errLimit past max bytes
-// (max <= 0: no limit).
-func readLimited(dst *bytes.Buffer, src io.Reader, max int64) error {
-	if max <= 0 {
-		_, err := dst.ReadFrom(src)
-		return err
+// (max <= 0: no limit). With a lease, dst's growth is charged to it as it
+// reads (see meteredReader), and a refusal comes back as *refused.
+func readLimited(dst *bytes.Buffer, src io.Reader, max int64, lease Lease) error {
+	if max > 0 {
+		src = io.LimitReader(src, max+1)
 	}
-	n, err := dst.ReadFrom(io.LimitReader(src, max+1))
+	var meter *meteredReader
+	if lease != nil {
+		// Outside the LimitReader, so it sees the buffer's whole free space.
+		meter = &meteredReader{r: src, l: lease}
+		src = meter
+	}
+	n, err := dst.ReadFrom(src)
+	if meter != nil && meter.err != nil {
+		return &refused{meter.err}
+	}
 	if err != nil {
 		return err
 	}
-	if n > max {
+	if max > 0 && n > max {
 		return errLimit
 	}
 	return nil
 }
+
+// refused carries a lease's refusal out of a read, apart from read errors.
+type refused struct{ err error }
+
+func (r *refused) Error() string { return r.err.Error() }
+func (r *refused) Unwrap() error { return r.err }
 
 func tooLarge(what string, max int64) error {
 	return &BodyError{Status: http.StatusRequestEntityTooLarge,
