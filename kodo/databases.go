@@ -332,8 +332,8 @@ func (s *service) handleDropMetrics(w http.ResponseWriter, r *http.Request) {
 	}
 	// Recorded first: a restart resumes the drop, and /v1/droppingmetrics
 	// shows it until the engine is done.
-	if err := s.meta.AddDropping(r.Context(), db.UUID, req.Measurement); err != nil {
-		s.fail(w, r, metaError(err, "recording the drop"))
+	if err := s.recordDrop(r.Context(), db.UUID, req.Measurement); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	s.startDrop(db, req.Measurement)
@@ -341,10 +341,33 @@ func (s *service) handleDropMetrics(w http.ResponseWriter, r *http.Request) {
 }
 
 // startDrop drops a measurement in the background and clears its record.
-func (s *service) startDrop(db meta.Database, measurement string) {
+// It returns a channel closed once the drop is done; a drop of the same
+// measurement already running is joined, not started twice.
+func (s *service) startDrop(db meta.Database, measurement string) <-chan struct{} {
+	key := dropKey{db.UUID, measurement}
+	s.dropMu.Lock()
+	if done, ok := s.dropRunning[key]; ok {
+		s.dropMu.Unlock()
+		return done
+	}
+	if s.dropRunning == nil {
+		s.dropRunning = map[dropKey]chan struct{}{}
+	}
+	done := make(chan struct{})
+	s.dropRunning[key] = done
 	s.dropWG.Add(1)
+	s.dropMu.Unlock()
 	go func() {
 		defer s.dropWG.Done()
+		finished := false
+		defer func() {
+			s.dropMu.Lock()
+			delete(s.dropRunning, key)
+			s.dropMu.Unlock()
+			if finished {
+				close(done)
+			}
+		}()
 		log := s.log.With("db_uuid", db.UUID, "measurement", measurement)
 		eng, err := s.engineFor(db)
 		if err != nil {
@@ -374,9 +397,13 @@ func (s *service) startDrop(db meta.Database, measurement string) {
 		if err := s.meta.RemoveDropping(ctx, db.UUID, measurement); err != nil {
 			log.Error("drop measurement: clearing dropping record", "err", err)
 		}
+		finished = true
 		log.Info("measurement dropped")
 	}()
+	return done
 }
+
+type dropKey struct{ db, measurement string }
 
 func (s *service) resumeDrops(ctx context.Context) error {
 	all, err := s.meta.AllDropping(ctx)
@@ -519,8 +546,19 @@ func engineError(err error, doing string) error {
 		return e
 	}
 	switch {
+	case errors.Is(err, tsengine.ErrDiskFull):
+		return &Error{Code: ErrInsufficientStorage, RetryAfter: 30, cause: err,
+			Message: doing + ": the disk holding the time-series data is full; nothing of this request was stored; retry once space is freed"}
+	case errors.Is(err, tsengine.ErrTooManyOpenFiles):
+		return &Error{Code: ErrUnavailable, RetryAfter: 30, cause: err,
+			Message: doing + ": the server has reached its open-file limit (EMFILE); retry later, or ask the operator to raise the limit or delete unused workspaces"}
 	case errors.Is(err, tsengine.ErrUnavailable):
 		return &Error{Code: ErrUnavailable, Message: doing + ": the time-series engine is unavailable; retry later", RetryAfter: 5, cause: err}
+	case errors.Is(err, tsengine.ErrRetentionPolicyNotFound):
+		// The tenant dropped a policy of its own database (DROP RETENTION
+		// POLICY through /query before that was refused): its mistake,
+		// and one it can repair.
+		return wrapErr(ErrRPNotFound, err, "%s: %v; recreate the database's retention policies with POST /v1/modify/dbrp", doing, err)
 	case errors.Is(err, tsengine.ErrDatabaseNotFound):
 		return wrapErr(ErrDBNotFound, err, "%s: database not found on its engine", doing)
 	case errors.Is(err, context.DeadlineExceeded):

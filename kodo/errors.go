@@ -33,6 +33,8 @@ const (
 	ErrTooManyRequests   ErrorCode = "tooManyRequests"
 	ErrInternal          ErrorCode = "internal"
 	ErrUnavailable       ErrorCode = "unavailable"
+	// Faults: the disk holding the data is full (507 + Retry-After).
+	ErrInsufficientStorage ErrorCode = "insufficientStorage"
 )
 
 var statusOf = map[ErrorCode]int{
@@ -58,6 +60,8 @@ var statusOf = map[ErrorCode]int{
 	ErrTooManyRequests:   http.StatusTooManyRequests,
 	ErrInternal:          http.StatusInternalServerError,
 	ErrUnavailable:       http.StatusServiceUnavailable,
+
+	ErrInsufficientStorage: http.StatusInsufficientStorage,
 }
 
 // Status is the HTTP status answered for the code.

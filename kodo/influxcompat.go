@@ -242,5 +242,16 @@ func (s *service) influxStatements(ctx context.Context, db meta.Database, text s
 	if n := len(q.Statements); n > s.opts.Limits.MaxQueryStatements {
 		return nil, Errorf(ErrInvalidSQL, "%d statements in one request; the limit is %d", n, s.opts.Limits.MaxQueryStatements)
 	}
-	return s.execQuery(ctx, db.Name, db.InstanceUUID, q, epoch)
+	if err := protectRPs(db, q); err != nil {
+		return nil, err
+	}
+	if res, _, ok, err := s.trackedDrops(ctx, db, q); ok {
+		return res, err // a drop still running is said in its result's message
+	}
+	res, err := s.execQuery(ctx, db.Name, db.InstanceUUID, q, epoch)
+	var running *stillRunningError
+	if errors.As(err, &running) {
+		return asStillRunning(q, running), nil
+	}
+	return res, err
 }

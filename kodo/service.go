@@ -48,6 +48,10 @@ type service struct {
 	dropWG   sync.WaitGroup
 	dropCtx  context.Context
 	dropStop context.CancelFunc
+	// dropRunning holds the drops in progress (item: faults), so a drop
+	// asked for twice runs once and a caller can wait for one.
+	dropMu      sync.Mutex
+	dropRunning map[dropKey]chan struct{}
 }
 
 func newService(ctx context.Context, opts *Options, store meta.Store) (*service, error) {

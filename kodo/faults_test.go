@@ -1,0 +1,155 @@
+package kodo_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	iql "github.com/influxdata/influxql"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kodo-project/kodo/kodo"
+)
+
+// fakeInflux is a remote InfluxDB 1.x that answers every statement with an
+// empty result, except DROP MEASUREMENT, which waits for release while
+// block is set: a drop of millions of series, on demand.
+type fakeInflux struct {
+	srv     *httptest.Server
+	mu      sync.Mutex
+	block   bool
+	release chan struct{}
+	dead    bool
+}
+
+func newFakeInflux(t *testing.T) *fakeInflux {
+	f := &fakeInflux{release: make(chan struct{})}
+	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakeInflux) setDead(dead bool) {
+	f.mu.Lock()
+	f.dead = dead
+	f.mu.Unlock()
+}
+
+func (f *fakeInflux) serve(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	dead, block := f.dead, f.block
+	f.mu.Unlock()
+	if dead {
+		http.Error(w, `{"error":"down"}`, http.StatusServiceUnavailable)
+		return
+	}
+	switch r.URL.Path {
+	case "/ping", "/write":
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	_ = r.ParseForm()
+	q, err := iql.ParseQuery(r.Form.Get("q"))
+	if err != nil {
+		http.Error(w, `{"error":"parse"}`, http.StatusBadRequest)
+		return
+	}
+	res := make([]map[string]any, len(q.Statements))
+	for i, st := range q.Statements {
+		if _, ok := st.(*iql.DropMeasurementStatement); ok && block {
+			select {
+			case <-f.release:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		res[i] = map[string]any{"statement_id": i}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"results": res})
+}
+
+func (h *harness) dropping(dbUUID string) []string {
+	h.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, h.ts.URL+"/v1/droppingmetrics/"+dbUUID, nil)
+	code, env := h.do(nil, req)
+	require.Equal(h.t, 200, code, env.Message)
+	var out []string
+	require.NoError(h.t, json.Unmarshal(env.Content, &out))
+	return out
+}
+
+// TestLongDropAnswersAccepted: a DROP MEASUREMENT that outlives the query
+// limit is answered "accepted and running" (202 on /v1/manage/metrics, a
+// warning message on /query), is listed by /v1/droppingmetrics while it
+// runs, and leaves the list once the engine is done.
+func TestLongDropAnswersAccepted(t *testing.T) {
+	f := newFakeInflux(t)
+	f.block = true
+	h := newHarness(t, func(o *kodo.Options) {
+		o.InfluxURLs = []string{f.srv.URL}
+		o.Limits.QueryTimeout = 300 * time.Millisecond
+	})
+	ws := h.createWorkspace()
+
+	code, env := h.post("/v1/manage/metrics", map[string]any{"db": ws.DBUUID, "command": "DROP MEASUREMENT big"})
+	require.Equal(t, http.StatusAccepted, code, env.Message)
+	assert.Contains(t, env.Message, "still running")
+	assert.Contains(t, env.Message, "/v1/droppingmetrics/"+ws.DBUUID)
+	assert.Equal(t, []string{"big"}, h.dropping(ws.DBUUID))
+
+	form := url.Values{"q": {"DROP MEASUREMENT big2"}, "db": {ws.DB}, "p": {ws.Token}}
+	resp, err := h.ts.Client().PostForm(h.ts.URL+"/query", form)
+	require.NoError(t, err)
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, 200, resp.StatusCode, "%s", raw)
+	assert.Contains(t, string(raw), "still running")
+	assert.ElementsMatch(t, []string{"big", "big2"}, h.dropping(ws.DBUUID))
+
+	close(f.release) // the engine finishes
+	require.Eventually(t, func() bool { return len(h.dropping(ws.DBUUID)) == 0 }, 20*time.Second, 20*time.Millisecond)
+
+	// A quick drop is answered as done.
+	code, env = h.post("/v1/manage/metrics", map[string]any{"db": ws.DBUUID, "command": "DROP MEASUREMENT small"})
+	require.Equal(t, 200, code, env.Message)
+	assert.Empty(t, h.dropping(ws.DBUUID))
+}
+
+// TestDropConfiguredRPRefused: a tenant cannot drop the retention policies
+// its database is configured with (every later write would fail), but may
+// drop one it created itself.
+func TestDropConfiguredRPRefused(t *testing.T) {
+	h := newHarness(t)
+	ws := h.createWorkspace()
+	influxQuery := func(q string) (int, string) {
+		resp, err := h.ts.Client().PostForm(h.ts.URL+"/query", url.Values{"q": {q}, "db": {ws.DB}, "p": {ws.Token}})
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(raw)
+	}
+	for _, rp := range []string{ws.RP, "autogen"} {
+		code, body := influxQuery("DROP RETENTION POLICY " + rp + " ON " + ws.DB)
+		assert.Equal(t, http.StatusForbidden, code, body)
+		assert.Contains(t, body, "cannot be dropped")
+	}
+	code, env := h.post("/v1/manage/metrics", map[string]any{"db": ws.DBUUID, "command": "DROP RETENTION POLICY " + ws.RP + " ON " + ws.DB})
+	assert.Equal(t, http.StatusForbidden, code, env.Message)
+
+	code, body := influxQuery("CREATE RETENTION POLICY mine ON " + ws.DB + " DURATION 2h REPLICATION 1")
+	require.Equal(t, 200, code, body)
+	code, body = influxQuery("DROP RETENTION POLICY mine ON " + ws.DB)
+	require.Equal(t, 200, code, body)
+	assert.NotContains(t, body, "error")
+
+	code, env = h.write(ws.Token, "cpu v=1", nil)
+	assert.Equal(t, 200, code, env.Message)
+}
+
