@@ -77,24 +77,33 @@ func (s *service) enginePolicies(db meta.Database) []tsengine.RetentionPolicy {
 
 // createDatabase places a new database, creates it on its engine, and only
 // then records it, so a recorded database always exists on its engine.
+// An instance that fails the creation as unavailable is marked down and
+// the next healthy one is tried.
 func (s *service) createDatabase(ctx context.Context, wsUUID string, p dbPlan) (meta.Database, error) {
-	inst, err := s.placeDatabase(ctx)
-	if err != nil {
-		return meta.Database{}, err
-	}
 	id := newID("ifdb_")
-	db := meta.Database{
-		UUID: id, WorkspaceUUID: wsUUID, Name: "db_" + strings.TrimPrefix(id, "ifdb_"),
-		InstanceUUID: inst, DefaultRP: p.defaultRP, CQRP: p.cqrp, RPs: p.rps, CreatedAt: s.now().UTC(),
-	}
-	eng, err := s.engineFor(db)
-	if err != nil {
-		return meta.Database{}, err
-	}
-	if err := eng.CreateDatabase(ctx, db.Name, s.enginePolicies(db)); err != nil {
+	for attempt := 0; ; attempt++ {
+		inst, err := s.placeDatabase(ctx)
+		if err != nil {
+			return meta.Database{}, err
+		}
+		db := meta.Database{
+			UUID: id, WorkspaceUUID: wsUUID, Name: "db_" + strings.TrimPrefix(id, "ifdb_"),
+			InstanceUUID: inst, DefaultRP: p.defaultRP, CQRP: p.cqrp, RPs: p.rps, CreatedAt: s.now().UTC(),
+		}
+		eng, err := s.engineFor(db)
+		if err != nil {
+			return meta.Database{}, err
+		}
+		err = eng.CreateDatabase(ctx, db.Name, s.enginePolicies(db))
+		if err == nil {
+			return db, nil
+		}
+		if errors.Is(err, tsengine.ErrUnavailable) && ctx.Err() == nil && attempt+1 < len(s.placeable) {
+			s.health.markDown(inst, err)
+			continue
+		}
 		return meta.Database{}, engineError(err, "creating database")
 	}
-	return db, nil
 }
 
 // createWorkspace makes a workspace with a new token and its database.

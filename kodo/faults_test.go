@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -153,3 +154,37 @@ func TestDropConfiguredRPRefused(t *testing.T) {
 	assert.Equal(t, 200, code, env.Message)
 }
 
+
+// TestPlacementSkipsDeadInstance: with two remote instances and one of them
+// down, new databases go to the live one; with both down, creation answers
+// 503 with Retry-After naming the cause.
+func TestPlacementSkipsDeadInstance(t *testing.T) {
+	a, b := newFakeInflux(t), newFakeInflux(t)
+	a.setDead(true)
+	h := newHarness(t, func(o *kodo.Options) { o.InfluxURLs = []string{a.srv.URL, b.srv.URL} })
+	first := h.createWorkspace()
+	for range 3 {
+		assert.Equal(t, first.UUID, h.createWorkspace().UUID, "every database goes to the live instance")
+	}
+	b.setDead(true)
+	req, _ := http.NewRequest(http.MethodPost, h.ts.URL+"/v1/workspace/create", strings.NewReader(`{"name":"x"}`))
+	req.Header.Set("Content-Type", "application/json")
+	var retryAfter string
+	require.Eventually(t, func() bool { // b's cached "healthy" expires
+		resp, err := h.ts.Client().Do(req.Clone(t.Context()))
+		require.NoError(t, err)
+		resp.Body.Close()
+		retryAfter = resp.Header.Get("Retry-After")
+		return resp.StatusCode == http.StatusServiceUnavailable
+	}, 20*time.Second, 100*time.Millisecond)
+	assert.NotEmpty(t, retryAfter)
+	code, env := h.post("/v1/workspace/create", map[string]any{"name": "y"})
+	require.Equal(t, 503, code)
+	assert.Contains(t, env.Message, "no time-series instance is healthy")
+
+	a.setDead(false)
+	require.Eventually(t, func() bool {
+		code, _ := h.post("/v1/workspace/create", map[string]any{"name": "z"})
+		return code == 200
+	}, 20*time.Second, 100*time.Millisecond)
+}

@@ -52,6 +52,7 @@ type service struct {
 	// asked for twice runs once and a caller can wait for one.
 	dropMu      sync.Mutex
 	dropRunning map[dropKey]chan struct{}
+	health      instanceHealth // placement skips instances that fail a ping (item: faults)
 }
 
 func newService(ctx context.Context, opts *Options, store meta.Store) (*service, error) {
@@ -188,24 +189,6 @@ func (s *service) engineFor(db meta.Database) (tsengine.Engine, error) {
 		return nil, Errorf(ErrUnavailable, "database %s is placed on instance %s, which this gateway is not configured with (-influx-url)", db.UUID, db.InstanceUUID)
 	}
 	return e, nil
-}
-
-// placeDatabase picks the least-loaded configured instance.
-func (s *service) placeDatabase(ctx context.Context) (string, error) {
-	load, err := s.meta.InstanceLoad(ctx)
-	if err != nil {
-		return "", err
-	}
-	best := ""
-	for _, id := range s.placeable {
-		if best == "" || load[id] < load[best] {
-			best = id
-		}
-	}
-	if best == "" {
-		return "", Errorf(ErrUnavailable, "no time-series instance is configured")
-	}
-	return best, nil
 }
 
 // route registers h for path under the given methods; other methods get a
