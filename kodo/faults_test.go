@@ -1,7 +1,9 @@
 package kodo_test
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -154,7 +156,6 @@ func TestDropConfiguredRPRefused(t *testing.T) {
 	assert.Equal(t, 200, code, env.Message)
 }
 
-
 // TestPlacementSkipsDeadInstance: with two remote instances and one of them
 // down, new databases go to the live one; with both down, creation answers
 // 503 with Retry-After naming the cause.
@@ -187,4 +188,40 @@ func TestPlacementSkipsDeadInstance(t *testing.T) {
 		code, _ := h.post("/v1/workspace/create", map[string]any{"name": "z"})
 		return code == 200
 	}, 20*time.Second, 100*time.Millisecond)
+}
+
+// TestSeriesCountSurvivesRestart: /v1/tscnt answers the same count after
+// the gateway restarts on its data.
+func TestSeriesCountSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	h := newHarness(t, func(o *kodo.Options) { o.DataDir = dir })
+	ws := h.createWorkspace()
+	var lines strings.Builder
+	for i := range 300 {
+		fmt.Fprintf(&lines, "cpu,host=h%d v=1\n", i)
+	}
+	code, env := h.write(ws.Token, lines.String(), nil)
+	require.Equal(t, 200, code, env.Message)
+	count := func(h *harness) []int64 {
+		code, env := h.post("/v1/tscnt", []string{ws.DBUUID})
+		require.Equal(t, 200, code, env.Message)
+		var out []int64
+		require.NoError(t, json.Unmarshal(env.Content, &out))
+		return out
+	}
+	before := count(h)
+	require.InDelta(t, 300, before[0], 30)
+	h.close()
+
+	h2 := newHarness(t, func(o *kodo.Options) { o.DataDir = dir })
+	assert.Equal(t, before, count(h2))
+}
+
+// close shuts the gateway down now (the cleanup's second Shutdown is a no-op).
+func (h *harness) close() {
+	h.t.Helper()
+	h.ts.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	require.NoError(h.t, h.srv.Shutdown(ctx))
 }

@@ -53,6 +53,8 @@ type service struct {
 	dropMu      sync.Mutex
 	dropRunning map[dropKey]chan struct{}
 	health      instanceHealth // placement skips instances that fail a ping (item: faults)
+	seriesStop  context.CancelFunc
+	seriesDone  chan struct{}
 }
 
 func newService(ctx context.Context, opts *Options, store meta.Store) (*service, error) {
@@ -86,6 +88,7 @@ func newService(ctx context.Context, opts *Options, store meta.Store) (*service,
 		s.closeServices()
 		return nil, err
 	}
+	s.startSeriesPersistence()
 	s.dropCtx, s.dropStop = context.WithCancel(context.Background())
 	if err := s.resumeDrops(ctx); err != nil {
 		s.log.Warn("could not resume pending measurement drops", "err", err)
@@ -160,6 +163,7 @@ func (s *service) close(ctx context.Context) error {
 	if s.dropStop != nil {
 		s.dropStop()
 	}
+	s.stopSeriesPersistence(ctx)
 	done := make(chan struct{})
 	go func() { s.dropWG.Wait(); close(done) }()
 	select {
