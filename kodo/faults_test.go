@@ -1,10 +1,12 @@
 package kodo_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -224,4 +226,41 @@ func (h *harness) close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	require.NoError(h.t, h.srv.Shutdown(ctx))
+}
+
+// TestShutdownWithinBound: a request that never ends (a body that stops
+// arriving) does not hold Shutdown past its context.
+func TestShutdownWithinBound(t *testing.T) {
+	srv, err := kodo.New(kodo.Options{DataDir: t.TempDir(), Listen: "127.0.0.1:0"})
+	require.NoError(t, err)
+	require.NoError(t, srv.Start())
+	ws := func() workspace {
+		resp, err := http.Post("http://"+srv.Addr().String()+"/v1/workspace/create", "application/json", strings.NewReader(`{"name":"x"}`))
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var env struct{ Content workspace }
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&env))
+		return env.Content
+	}()
+	conn, err := net.Dial("tcp", srv.Addr().String())
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = fmt.Fprintf(conn, "POST /write?db=%s&p=%s HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 1000000\r\n\r\n", ws.DB, ws.Token)
+	require.NoError(t, err)
+	// The server answers 100 Continue once the handler reads the body.
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(10*time.Second)))
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	require.NoError(t, err)
+	require.Contains(t, line, "100 Continue")
+	_, err = conn.Write([]byte("cpu v=1\n")) // then the body stops coming
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- srv.Shutdown(ctx) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Shutdown did not return within 10s of a 2s bound")
+	}
 }

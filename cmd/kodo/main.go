@@ -50,6 +50,8 @@ func main() {
 	fs.IntVar(&o.Limits.MaxConcurrentWrites, "max-concurrent-writes", 32, "writes served at once; more wait, then get 429")
 	fs.IntVar(&o.Limits.MaxConcurrentQueries, "max-concurrent-queries", 32, "queries served at once; more wait, then get 429")
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
+	// Faults: shutdown bound.
+	shutdownTimeout := fs.Duration("shutdown-timeout", 30*time.Second, "longest a shutdown may take (requests get 2/3, closing the rest; what is left is abandoned, the WAL keeps every acknowledged write)")
 	fs.VisitAll(func(f *flag.Flag) { // KODO_* twins; flags on the command line win
 		env := "KODO_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		if v, ok := os.LookupEnv(env); ok {
@@ -85,8 +87,14 @@ func main() {
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	got := <-sig
 	o.Logger.Info("shutting down", "signal", got.String())
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), *shutdownTimeout)
 	defer cancel()
+	// Shutdown returns within its bound; should anything still block, the
+	// process ends anyway shortly after it.
+	time.AfterFunc(*shutdownTimeout+2*time.Second, func() {
+		o.Logger.Error("shutdown overran its bound; exiting")
+		os.Exit(1)
+	})
 	if err := srv.Shutdown(ctx); err != nil {
 		o.Logger.Error("shutdown", "err", err)
 		os.Exit(1)
