@@ -545,6 +545,10 @@ func metaError(err error, doing string) error {
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return wrapErr(ErrUnavailable, err, "%s: the metadata store did not answer in time", doing)
 	}
+	if f := faultAPIError(err); f != nil {
+		f.Message = doing + ": " + f.Message
+		return f
+	}
 	return wrapErr(ErrInternal, err, "%s failed", doing)
 }
 
@@ -572,6 +576,10 @@ func engineError(err error, doing string) error {
 		return wrapErr(ErrDBNotFound, err, "%s: database not found on its engine", doing)
 	case errors.Is(err, context.DeadlineExceeded):
 		return wrapErr(ErrQueryTimeout, err, "%s: timed out", doing)
+	}
+	if f := faultAPIError(err); f != nil {
+		f.Message = doing + ": " + f.Message
+		return f
 	}
 	return wrapErr(ErrInternal, err, "%s failed", doing)
 }

@@ -107,5 +107,8 @@ func asError(err error) *Error {
 	if errors.As(err, &e) {
 		return e
 	}
+	if f := faultAPIError(err); f != nil {
+		return f
+	}
 	return &Error{Code: ErrInternal, Message: "internal error", cause: err}
 }

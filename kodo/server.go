@@ -68,6 +68,11 @@ type Limits struct {
 	MaxConcurrentQueries int           // default 32
 	MaxInflightBytes     int64         // body bytes of admitted writes; default 512 MiB
 	QueueWait            time.Duration // default 2s
+
+	// Faults. MinFreeDiskBytes is the free space kept on the embedded
+	// engine's disk: below it writes get 507 before the engine can fail
+	// half-way; default 100 MiB, negative disables the check.
+	MinFreeDiskBytes int64
 }
 
 // DefaultRetentionPolicies is the RP table used when Options names none.

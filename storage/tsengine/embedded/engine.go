@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/influxdata/influxdb/coordinator"
@@ -57,7 +58,18 @@ type Options struct {
 	MaxSelectPointN      int
 	MaxSelectSeriesN     int
 	MaxSelectBucketsN    int
+
+	// MinFreeBytes is the free space kept in reserve on the data and WAL
+	// directories: writes are refused with tsengine.ErrDiskFull below it,
+	// so InfluxDB never fails for lack of space half-way through a write
+	// (see diskfull.go). 0 means DefaultMinFreeBytes; negative disables
+	// the check.
+	MinFreeBytes int64
 }
+
+// DefaultMinFreeBytes leaves room for a WAL segment (10 MiB), cache
+// snapshots and the metadata files once writes are refused.
+const DefaultMinFreeBytes = 100 << 20
 
 // Engine is InfluxDB 1.8 running in-process. It implements tsengine.Engine.
 type Engine struct {
@@ -76,6 +88,16 @@ type Engine struct {
 	// waits for calls in flight and later calls see closed.
 	mu     sync.RWMutex
 	closed bool
+
+	walDir, dataDir string
+	minFree         int64
+	// reopen is set when InfluxDB failed for lack of space: the data store
+	// must be reopened before it is used again (diskfull.go).
+	reopen atomic.Bool
+	// storeDown: the store was closed for a reopen that has not succeeded
+	// yet; shardsBefore lists its shards. Both under mu.
+	storeDown    bool
+	shardsBefore map[uint64]struct{ db, rp string }
 }
 
 var _ tsengine.Engine = (*Engine)(nil)
@@ -126,7 +148,16 @@ func Open(dir string, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded: %s is in use by another engine: %w", dir, err)
 	}
-	e := &Engine{dir: dir, log: log, lock: lock}
+	e := &Engine{dir: dir, log: log, lock: lock, walDir: walDir, dataDir: dataDir, minFree: opts.MinFreeBytes}
+	if e.minFree == 0 {
+		e.minFree = DefaultMinFreeBytes
+	}
+	// A write that failed for lack of space (before this engine, or in a
+	// crash) may have left a partial WAL entry: cut it off before the WAL
+	// appends after it.
+	if err := repairWAL(walDir, log.Warn); err != nil {
+		log.Warn("repairing WAL segments", "err", err)
+	}
 	zl := newZapLogger(log)
 	if err := e.open(opts, metaDir, dataDir, walDir, zl); err != nil {
 		e.shutdown()
@@ -296,7 +327,7 @@ func (e *Engine) CreateDatabase(ctx context.Context, db string, rps []tsengine.R
 	if err := tsengine.ValidateRetentionPolicies(db, rps); err != nil {
 		return err
 	}
-	if err := e.enter(); err != nil {
+	if err := e.enterSound(); err != nil {
 		return err
 	}
 	defer e.leave()
@@ -305,8 +336,14 @@ func (e *Engine) CreateDatabase(ctx context.Context, db string, rps []tsengine.R
 	}
 	dbi := e.meta.Database(db)
 	if dbi == nil {
+		if err := e.checkSpace(); err != nil {
+			return err
+		}
 		var err error
 		if dbi, err = e.meta.CreateDatabase(db); err != nil {
+			if f := faultError("create database "+db, err); f != nil {
+				return f
+			}
 			return fmt.Errorf("embedded: create database %q: %w", db, err)
 		}
 	}
@@ -324,6 +361,9 @@ func (e *Engine) CreateDatabase(ctx context.Context, db string, rps []tsengine.R
 			err = e.meta.UpdateRetentionPolicy(db, rp.Name, &meta.RetentionPolicyUpdate{Duration: &d, ShardGroupDuration: &sgd}, rp.Default)
 		case rp.Default && dbi.DefaultRetentionPolicy != rp.Name:
 			err = e.meta.UpdateRetentionPolicy(db, rp.Name, &meta.RetentionPolicyUpdate{}, true)
+		}
+		if f := faultError("create retention policy "+rp.Name, err); f != nil {
+			return f
 		}
 		if err != nil {
 			return &tsengine.RetentionPolicyError{Database: db, Name: rp.Name, Reason: err.Error()}

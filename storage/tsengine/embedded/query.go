@@ -34,7 +34,7 @@ func (e *Engine) run(ctx context.Context, db string, q *influxql.Query, opt tsen
 	if err != nil {
 		return nil, fmt.Errorf("embedded: %w", err)
 	}
-	if err := e.enter(); err != nil {
+	if err := e.enterSound(); err != nil {
 		return nil, err
 	}
 	defer e.leave()

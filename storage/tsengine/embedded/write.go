@@ -145,7 +145,19 @@ func parsePoint(p lineproto.Point, pts *[]models.Point, drops *dropTally) {
 // (older than the policy, field type conflicts, points 1.x cannot express)
 // are reported together in one *tsengine.PartialWriteError.
 func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Batch) error {
-	if err := e.enter(); err != nil {
+	err := e.writePoints(ctx, db, rp, b)
+	if e.reopen.Load() {
+		// InfluxDB failed for lack of space: reopen before answering, so
+		// the failed points leave the cache (diskfull.go).
+		if rerr := e.recoverStore(); rerr != nil {
+			e.log.Warn("data store not reopened yet after a full disk; the next call retries", "err", rerr)
+		}
+	}
+	return err
+}
+
+func (e *Engine) writePoints(ctx context.Context, db, rp string, b *lineproto.Batch) error {
+	if err := e.enterSound(); err != nil {
 		return err
 	}
 	defer e.leave()
@@ -164,6 +176,9 @@ func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 	}
 	if b == nil || b.Len() == 0 {
 		return nil
+	}
+	if err := e.checkSpace(); err != nil {
+		return err
 	}
 	var drops dropTally
 	pts := toModelPoints(b, &drops)
@@ -200,6 +215,9 @@ func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 			// the shard refuses the batch before writing any of it.
 			drops.add(len(pts), err.Error())
 		default:
+			if isDiskFull(err) {
+				e.reopen.Store(true)
+			}
 			errs = append(errs, fmt.Errorf("shard %d: %w", sh.ID, err))
 		}
 	}
@@ -236,6 +254,12 @@ func (e *Engine) writeShard(db, rp string, sh *meta.ShardInfo, pts []models.Poin
 
 // writeError maps InfluxDB's write errors onto tsengine's.
 func (e *Engine) writeError(db, rp string, err error) error {
+	if isDiskFull(err) {
+		e.reopen.Store(true) // e.g. the shard's files could not be created
+	}
+	if f := faultError(fmt.Sprintf("write to %q.%q", db, rp), err); f != nil {
+		return f
+	}
 	msg := err.Error()
 	switch {
 	case strings.HasPrefix(msg, "database not found"):
