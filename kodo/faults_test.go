@@ -2,6 +2,7 @@ package kodo_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,8 +11,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -20,6 +25,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kodo-project/kodo/kodo"
+	"github.com/kodo-project/kodo/signer"
 )
 
 // fakeInflux is a remote InfluxDB 1.x that answers every statement with an
@@ -263,4 +269,57 @@ func TestShutdownWithinBound(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Shutdown did not return within 10s of a 2s bound")
 	}
+}
+
+// TestDiskFull507: on a full disk (a real tmpfs), writes answer 507 with
+// Retry-After naming the cause, nothing of them is readable, and writes
+// work again once space is freed, without a restart.
+func TestDiskFull507(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs to fill (needs root): %v %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
+	h := newHarness(t, func(o *kodo.Options) {
+		o.DataDir = dir
+		o.Limits.MinFreeDiskBytes = 4 << 20
+	})
+	ws := h.createWorkspace()
+	code, env := h.write(ws.Token, "cpu,host=a v=1", nil)
+	require.Equal(t, 200, code, env.Message)
+
+	filler := filepath.Join(dir, "filler")
+	f, err := os.Create(filler)
+	require.NoError(t, err)
+	chunk := make([]byte, 1<<20)
+	for {
+		if _, err := f.Write(chunk); err != nil {
+			require.ErrorIs(t, err, syscall.ENOSPC)
+			break
+		}
+	}
+	require.NoError(t, f.Close())
+
+	req, _ := http.NewRequest(http.MethodPost, h.ts.URL+"/v1/write/metrics", bytes.NewReader(gz(t, []byte("cpu,host=a v=2"))))
+	req.Header.Set("Content-Encoding", "gzip")
+	req.Header.Set("Content-Type", "text/plain")
+	resp, err := (&http.Client{Transport: signer.NewDatafluxTransport(h.ts.Client().Transport, ws.Token, "", signer.AlgoSHA256)}).Do(req)
+	require.NoError(t, err)
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusInsufficientStorage, resp.StatusCode, "%s", raw)
+	assert.NotEmpty(t, resp.Header.Get("Retry-After"))
+	assert.Contains(t, string(raw), "kodo.insufficientStorage")
+	assert.Contains(t, string(raw), "full")
+
+	_, _, qc := h.query(ws.DBUUID, "SELECT count(v) FROM cpu")
+	require.Len(t, qc.Results, 1)
+	require.Len(t, qc.Results[0].Series, 1)
+	assert.EqualValues(t, 1, qc.Results[0].Series[0].Values[0][1])
+
+	require.NoError(t, os.Remove(filler))
+	code, env = h.write(ws.Token, "cpu,host=a v=3", nil)
+	require.Equal(t, 200, code, env.Message)
+	_, _, qc = h.query(ws.DBUUID, "SELECT count(v) FROM cpu")
+	assert.EqualValues(t, 2, qc.Results[0].Series[0].Values[0][1])
 }
