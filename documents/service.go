@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -39,6 +40,11 @@ type Options struct {
 	PipelineTimeout time.Duration
 	// MaxPipelineAnswer bounds a pipeline's answer; default 32 MiB.
 	MaxPipelineAnswer int64
+	// FunctionURL is the base URL of the function service: a pipeline url
+	// that is a path ("func/parse", "/func/parse", as the API text has
+	// it) is resolved against it when called, so moving the service
+	// means changing one flag. Empty: pipelines need absolute URLs.
+	FunctionURL *url.URL
 	// ResolveDB maps a db_uuid to its workspace_uuid for searches that
 	// name a database; nil refuses them.
 	ResolveDB func(ctx context.Context, dbUUID string) (workspaceUUID string, err error)
@@ -215,7 +221,11 @@ func (s *Service) callPipeline(ctx context.Context, pl docs.Pipeline, lines []by
 func (s *Service) doPipeline(ctx context.Context, pl docs.Pipeline, lines []byte, source string, opt ParseOptions) ([]docs.Document, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.opt.PipelineTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, pl.URL, bytes.NewReader(lines))
+	target, err := s.pipelineURL(pl.URL)
+	if err != nil {
+		return nil, &PipelineError{URL: pl.URL, Err: err}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(lines))
 	if err != nil {
 		return nil, &PipelineError{URL: pl.URL, Err: err}
 	}
@@ -251,22 +261,69 @@ func isTimeout(err error) bool {
 }
 
 // SetPipeline stores the pipeline of a workspace's log source
-// (/v1/cache/logging/set). url must be an absolute http or https URL; an
-// empty url removes the pipeline.
+// (/v1/cache/logging/set). rawURL is required: an absolute http or https
+// URL, or a path on the function service (Options.FunctionURL).
 func (s *Service) SetPipeline(ctx context.Context, workspaceUUID, source, rawURL string) error {
+	if err := s.pipelineKey(workspaceUUID, source); err != nil {
+		return err
+	}
+	if rawURL == "" {
+		return fmt.Errorf("%w: url is required: the function's path (or an absolute http:// or https:// URL); to remove a pipeline, POST /v1/cache/logging/delete", docs.ErrInvalid)
+	}
+	if _, err := s.pipelineURL(rawURL); err != nil {
+		return fmt.Errorf("%w: %v", docs.ErrInvalid, err)
+	}
+	return s.opt.Pipelines.SetPipeline(ctx, docs.Pipeline{WorkspaceUUID: workspaceUUID, Source: source, URL: rawURL})
+}
+
+// DeletePipeline removes the pipeline of a workspace's log source
+// (/v1/cache/logging/delete); removing a missing one is not an error.
+func (s *Service) DeletePipeline(ctx context.Context, workspaceUUID, source string) error {
+	if err := s.pipelineKey(workspaceUUID, source); err != nil {
+		return err
+	}
+	return s.opt.Pipelines.SetPipeline(ctx, docs.Pipeline{WorkspaceUUID: workspaceUUID, Source: source})
+}
+
+func (s *Service) pipelineKey(workspaceUUID, source string) error {
 	if s.opt.Pipelines == nil {
 		return errors.New("documents: no pipeline store is configured")
 	}
 	if workspaceUUID == "" || source == "" {
 		return fmt.Errorf("%w: workspace_uuid and source are required", docs.ErrInvalid)
 	}
-	if rawURL != "" {
-		u, err := url.Parse(rawURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("%w: url %q must be an absolute http:// or https:// URL", docs.ErrInvalid, rawURL)
-		}
+	return nil
+}
+
+// pipelineURL is the URL a pipeline is called at: raw itself when
+// absolute, else raw resolved against the function service.
+func (s *Service) pipelineURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("url %q: %v", raw, err)
 	}
-	return s.opt.Pipelines.SetPipeline(ctx, docs.Pipeline{WorkspaceUUID: workspaceUUID, Source: source, URL: rawURL})
+	if u.IsAbs() {
+		if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return "", fmt.Errorf("url %q: an absolute url must be http:// or https:// with a host", raw)
+		}
+		return u.String(), nil
+	}
+	if u.Host != "" || u.Path == "" {
+		return "", fmt.Errorf("url %q is neither an absolute URL nor a path on the function service", raw)
+	}
+	if s.opt.FunctionURL == nil {
+		return "", fmt.Errorf("url %q is a path, but no function service is configured (-func-url); send an absolute http:// or https:// URL or configure one", raw)
+	}
+	// A path is relative to the service's base, with or without a
+	// leading slash: "func/x" and "/func/x" both land under the base.
+	base := *s.opt.FunctionURL
+	if !strings.HasSuffix(base.Path, "/") {
+		base.Path += "/"
+	}
+	rel := *u
+	rel.Path = strings.TrimLeft(u.Path, "/")
+	rel.RawPath = ""
+	return base.ResolveReference(&rel).String(), nil
 }
 
 // SearchRequest is the JSON body of a document read. Exactly one of

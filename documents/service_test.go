@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -136,13 +137,49 @@ func TestPipelineOnlyForItsSource(t *testing.T) {
 func TestSetPipelineValidates(t *testing.T) {
 	f := newFixture(t, Options{})
 	ctx := context.Background()
-	for _, c := range []struct{ ws, src, url string }{{"", "s", "http://x"}, {"w", "", "http://x"}, {"w", "s", "ftp://x"}, {"w", "s", "/relative"}, {"w", "s", "http://"}} {
+	for _, c := range []struct{ ws, src, url string }{
+		{"", "s", "http://x"}, {"w", "", "http://x"}, {"w", "s", "ftp://x"}, {"w", "s", "http://"},
+		{"w", "s", ""},           // url is required; deleting is its own call
+		{"w", "s", "/func/x"},    // a path needs a function service
+		{"w", "s", "//host/x"},   // neither absolute nor a path
+		{"w", "s", "http://a b"}, // not a URL
+	} {
 		assert.ErrorIs(t, f.svc.SetPipeline(ctx, c.ws, c.src, c.url), docs.ErrInvalid, "%+v", c)
 	}
-	require.NoError(t, f.svc.SetPipeline(ctx, "w", "s", ""), "an empty url removes the pipeline")
+	assert.ErrorIs(t, f.svc.DeletePipeline(ctx, "w", ""), docs.ErrInvalid)
+	require.NoError(t, f.svc.DeletePipeline(ctx, "w", "s"), "deleting a missing pipeline is not an error")
 	svc, err := New(Options{Store: f.store})
 	require.NoError(t, err)
 	assert.Error(t, svc.SetPipeline(ctx, "w", "s", "http://x"))
+}
+
+// TestPipelinePathOnFunctionService: the API text's url is "the func url
+// path"; it is called under the configured function service, with or
+// without a leading slash, and an explicit delete stops the calls.
+func TestPipelinePathOnFunctionService(t *testing.T) {
+	var mu sync.Mutex
+	var paths []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		paths = append(paths, r.URL.Path)
+		mu.Unlock()
+		io.WriteString(w, "nginx message=\"PARSED\" 1000\n")
+	}))
+	defer srv.Close()
+	base, err := url.Parse(srv.URL + "/fn")
+	require.NoError(t, err)
+	f := newFixture(t, Options{FunctionURL: base})
+	ctx := context.Background()
+	for _, p := range []string{"parse/nginx", "/parse/nginx"} {
+		require.NoError(t, f.svc.SetPipeline(ctx, "wksp_1", "nginx", p))
+		require.NoError(t, f.svc.Write(ctx, "wksp_1", docs.KindLogging, "nginx", []byte(logBody), lineproto.Nanosecond))
+	}
+	require.NoError(t, f.svc.DeletePipeline(ctx, "wksp_1", "nginx"))
+	require.NoError(t, f.svc.Write(ctx, "wksp_1", docs.KindLogging, "nginx", []byte(logBody), lineproto.Nanosecond))
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []string{"/fn/parse/nginx", "/fn/parse/nginx"}, paths)
+	assert.EqualValues(t, 2, f.svc.PipelineStats().OK)
 }
 
 func TestWriteAndSearchEveryKind(t *testing.T) {

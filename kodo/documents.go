@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"path/filepath"
 
 	"github.com/kodo-project/kodo/documents"
@@ -34,9 +35,18 @@ func (s *service) openDocuments() error {
 		}
 		store = emb
 	}
+	var funcURL *url.URL
+	if s.opts.FunctionURL != "" {
+		u, err := url.Parse(s.opts.FunctionURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			store.Close()
+			return fmt.Errorf("kodo: -func-url %q: want an absolute http:// or https:// URL", s.opts.FunctionURL)
+		}
+		funcURL = u
+	}
 	svc, err := documents.New(documents.Options{
 		Store: store, Pipelines: metaPipelines{s.meta}, Logger: s.log.With("service", "documents"), Now: s.now,
-		Limits: s.lineLimits(),
+		Limits: s.lineLimits(), FunctionURL: funcURL,
 		ResolveDB: func(ctx context.Context, dbUUID string) (string, error) {
 			db, err := s.database(ctx, dbUUID)
 			if err != nil {
@@ -153,6 +163,21 @@ func (s *service) handleSetPipeline(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err := s.docs.SetPipeline(r.Context(), req.WorkspaceUUID, req.Source, req.URL); err != nil {
+		s.fail(w, r, s.docsError(err))
+		return
+	}
+	respond(w, nil)
+}
+
+// handleDeletePipeline removes a pipeline: an explicit request, so that a
+// set request that forgot its url cannot delete one by accident.
+func (s *service) handleDeletePipeline(w http.ResponseWriter, r *http.Request) {
+	var req pipelineRequest
+	if err := s.decodeJSON(r, &req, false); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.docs.DeletePipeline(r.Context(), req.WorkspaceUUID, req.Source); err != nil {
 		s.fail(w, r, s.docsError(err))
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -139,4 +140,35 @@ func TestDocumentsThroughServer(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPost, h.ts.URL+"/v1/write/object", strings.NewReader(`[]`))
 	code, _ = h.do(nil, req)
 	assert.Equal(t, 401, code)
+}
+
+// TestPipelineEndpointsFollowTheText: the API text's example sends a
+// path as url (resolved on the function service), url is required, and
+// deleting a pipeline is its own request.
+func TestPipelineEndpointsFollowTheText(t *testing.T) {
+	var calls atomic.Int32
+	fn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		assert.Equal(t, "/functions/xxx", r.URL.Path)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer fn.Close()
+	h := newHarness(t, func(o *kodo.Options) { o.FunctionURL = fn.URL + "/functions/" })
+	ws := h.createWorkspace()
+	code, env := h.post("/v1/cache/logging/set", map[string]string{"workspace_uuid": ws.WorkspaceUUID, "source": "xxx", "url": "xxx"})
+	require.Equal(t, 200, code, env.Message)
+	code, env = h.post("/v1/cache/logging/set", map[string]string{"workspace_uuid": ws.WorkspaceUUID, "source": "xxx"})
+	assert.Equal(t, 400, code)
+	assert.Contains(t, env.Message, "url is required")
+	write := func() {
+		req, _ := http.NewRequest(http.MethodPost, h.ts.URL+"/v1/write/logging?source=xxx", strings.NewReader("xxx message=\"m\"\n"))
+		code, env := h.do(&http.Client{Transport: signer.NewDatafluxTransport(h.ts.Client().Transport, ws.Token, "", signer.AlgoSHA256)}, req)
+		require.Equal(t, 200, code, env.Message)
+	}
+	write()
+	assert.EqualValues(t, 1, calls.Load(), "the pipeline survived the request without url")
+	code, env = h.post("/v1/cache/logging/delete", map[string]string{"workspace_uuid": ws.WorkspaceUUID, "source": "xxx"})
+	require.Equal(t, 200, code, env.Message)
+	write()
+	assert.EqualValues(t, 1, calls.Load(), "a deleted pipeline is not called")
 }

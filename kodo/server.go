@@ -36,6 +36,9 @@ type Options struct {
 	// ReplicatedMergeTree.
 	ClickHouseCluster string
 	ElasticURL        string
+	// FunctionURL is the function service's base URL: a log pipeline's
+	// url that is a path (/v1/cache/logging/set) is resolved against it.
+	FunctionURL string
 	// MetaDSN is "sqlite:PATH" or "postgres://..."; default
 	// sqlite:<DataDir>/meta.db.
 	MetaDSN string

@@ -263,6 +263,7 @@ func (s *service) routes() http.Handler {
 	m("/v1/tscnt", s.handleTSCount, get, post)
 	m("/v1/cache/dataway/clean", s.handleCacheClean, post)
 	m("/v1/cache/logging/set", s.handleSetPipeline, post)
+	m("/v1/cache/logging/delete", s.handleDeletePipeline, post)
 	m("/v1/read/docs", s.admit(s.queries, s.handleReadDocs, s.fail), post)
 	m("/v1/tsdb/keypair/create", s.handleTSDBKeyPair, post)
 	m("/v1/ck/status", s.handleCKStatus, get)

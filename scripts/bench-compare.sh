@@ -23,6 +23,9 @@
 #   BENCH_ARGS   more kodo-bench flags, e.g. "-tags host,az -fields a,b"
 #   KODO_ARGS    more kodo flags, e.g. "-clickhouse-dsn clickhouse://127.0.0.1:19000/default"
 #   SKIP_INFLUX=1  run Kodo only
+#   KODO_BEFORE  a git revision: build its ./cmd/kodo too, run it right
+#                after the current one with the same load, and print the
+#                two side by side (the cost of a change, in one run)
 #   OUT_DIR      where the JSON reports go [the temp dir]
 #   KEEP=1       keep the temp dir (data, logs, reports)
 #
@@ -133,6 +136,28 @@ log "kodo pid $kpid; running kodo-bench"
 echo "### Kodo"
 bench kodo -target kodo -url "http://127.0.0.1:$kport" -server-pid "$kpid" || { status=1; log "kodo run failed"; }
 stop_pid "$kpid"
+
+# --- Kodo at another revision (KODO_BEFORE) -----------------------------
+if [[ -n "${KODO_BEFORE:-}" ]]; then
+	log "building ./cmd/kodo at $KODO_BEFORE"
+	mkdir -p "$tmp/before-src"
+	git archive "$KODO_BEFORE" | tar -x -C "$tmp/before-src"
+	(cd "$tmp/before-src" && go build -o "$tmp/kodo-before" ./cmd/kodo)
+	bport="$(free_port)"
+	# shellcheck disable=SC2086 # KODO_ARGS is a list of flags
+	"$tmp/kodo-before" -listen "127.0.0.1:$bport" -data "$tmp/kodo-before-data" -log-level info ${KODO_ARGS:-} \
+		>"$tmp/kodo-before.log" 2>&1 </dev/null &
+	bpid=$!
+	pids+=("$bpid")
+	wait_http "$bport" /v1/ping "$bpid" "$tmp/kodo-before.log"
+	echo
+	echo "### Kodo at $KODO_BEFORE"
+	bench kodo-before -target kodo -url "http://127.0.0.1:$bport" -server-pid "$bpid" || { status=1; log "kodo-before run failed"; }
+	stop_pid "$bpid"
+	echo
+	echo "### Kodo now vs Kodo at $KODO_BEFORE"
+	"$tmp/kodo-bench" compare -markdown "$OUT_DIR/kodo.json" "$OUT_DIR/kodo-before.json" || status=1
+fi
 if [[ "${SKIP_INFLUX:-0}" == 1 ]]; then
 	[[ "$OUT_DIR" != "$tmp" ]] && log "JSON report in $OUT_DIR"
 	exit "$status"

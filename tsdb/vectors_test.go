@@ -16,8 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// vectorsFile is a copy of the shared vectors/pandora-go-sdk.json.
-const vectorsFile = "testdata/pandora-go-sdk.json"
+// vectorsFile is the project's copy of shared/vectors/pandora-go-sdk.json.
+const vectorsFile = "../signer/testdata/vectors/pandora-go-sdk.json"
 
 type vector struct {
 	ID       string            `json:"id"`

@@ -40,6 +40,7 @@ func main() {
 	fs.StringVar(&o.ClickHouseDSN, "clickhouse-dsn", "", "ClickHouse DSN (native protocol)")
 	fs.StringVar(&o.ClickHouseCluster, "clickhouse-cluster", "", "ClickHouse cluster: tables ON CLUSTER, ReplicatedMergeTree")
 	fs.StringVar(&o.ElasticURL, "elastic-url", "", "Elasticsearch URL for documents")
+	fs.StringVar(&o.FunctionURL, "func-url", "", "function service base URL: log pipeline urls that are paths resolve against it")
 	fs.StringVar(&o.MetaDSN, "meta-dsn", "", "metadata store: sqlite:PATH or postgres://... (default sqlite:<data>/meta.db)")
 	fs.StringVar(&o.TSDBAccessKey, "tsdb-ak", "", "first Pandora TSDB access key")
 	fs.StringVar(&o.TSDBSecretKey, "tsdb-sk", "", "first Pandora TSDB secret key")

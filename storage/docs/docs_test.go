@@ -39,7 +39,14 @@ func TestFieldsRoundTrip(t *testing.T) {
 }
 
 func TestWordsAndTerms(t *testing.T) {
-	assert.Equal(t, []string{"get", "index", "html", "200", "ünï", "日志"}, Words("GET /index.html 200 ÜNÏ, 日志!"))
+	assert.Equal(t, []string{"get", "index", "html", "200", "ünï", "日", "志"}, Words("GET /index.html 200 ÜNÏ, 日志!"))
+	// Chinese and Japanese split as Elasticsearch's standard analyzer
+	// does: one word per ideograph and hiragana, katakana runs whole.
+	assert.Equal(t, []string{"数", "据", "库", "连", "接", "失", "败", "请", "检", "查", "配", "置"}, Words("数据库连接失败，请检查配置"))
+	assert.Equal(t, []string{"mysql", "连", "接", "失", "败", "error", "42"}, Words("MySQL连接失败error 42"))
+	assert.Equal(t, []string{"サーバー", "が", "停", "止", "し", "ま", "し", "た", "v2"}, Words("サーバーが停止しましたv2"))
+	assert.Equal(t, []string{"ログ", "の", "エラー"}, Words("ログのエラー"))
+	assert.Equal(t, []string{"한국어", "로그"}, Words("한국어 로그"), "Hangul words stay whole")
 	assert.Empty(t, Words(" ,.;"))
 	d := Document{Name: "n", Class: "c", Source: "s", Tags: map[string]string{"t": "v"}, Fields: map[string]any{"f": 1.5, "x": []int{}}}
 	assert.ElementsMatch(t, []string{"__name=n", "__class=c", "__source=s", "t=v", "f=1.5"}, Terms(&d))

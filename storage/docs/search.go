@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Filter is an equality condition: a document matches when the builtin
@@ -113,13 +114,69 @@ type SearchResult struct {
 }
 
 // Words splits a full-text query or a content into the lowercase words
-// that both stores index: maximal runs of letters and digits.
+// that both stores index: maximal runs of letters and digits, except that
+// every Han ideograph and every hiragana is a word of its own and a run
+// of katakana is a word apart from the letters around it. That is how
+// Elasticsearch's standard analyzer (Unicode word boundaries) splits
+// Chinese and Japanese, which are written without spaces: "数据库连接失败"
+// is found by "连接" or "数据库" in both stores.
 func Words(s string) []string {
-	f := strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
-	for i, w := range f {
-		f[i] = strings.ToLower(w)
+	var out []string
+	start, prev := -1, WordOther
+	for i, r := range s {
+		c := WordClassOf(r)
+		if c == WordNone || c == WordSingle || c != prev {
+			if start >= 0 {
+				out = append(out, strings.ToLower(s[start:i]))
+			}
+			start = -1
+		}
+		if c != WordNone {
+			if start < 0 {
+				start = i
+			}
+		}
+		prev = c
 	}
-	return f
+	if start >= 0 {
+		out = append(out, strings.ToLower(s[start:]))
+	}
+	return out
+}
+
+// WordClass says how a rune joins words (see Words).
+type WordClass uint8
+
+const (
+	WordNone     WordClass = iota // a separator
+	WordOther                     // letters and digits that run together
+	WordSingle                    // a Han ideograph or hiragana: a word by itself
+	WordKatakana                  // katakana: runs together, apart from other letters
+)
+
+// WordClassOf classifies r for Words.
+func WordClassOf(r rune) WordClass {
+	switch {
+	case r < utf8.RuneSelf:
+		if 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' {
+			return WordOther
+		}
+		return WordNone
+	case r == utf8.RuneError:
+		return WordNone
+	case unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r):
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return WordSingle
+		}
+		return WordNone
+	case unicode.Is(unicode.Katakana, r) || r == 'ー' || r == '\uff70':
+		// The prolonged sound mark is Common script but part of
+		// katakana words (UAX #29 gives it the Katakana class).
+		return WordKatakana
+	case unicode.IsLetter(r) || unicode.IsDigit(r):
+		return WordOther
+	}
+	return WordNone
 }
 
 // FormatValue is the canonical text of a scalar field value, used to

@@ -39,6 +39,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"TimeRangeSortPaging", testTimeRangeSortPaging},
 		{"Filters", testFilters},
 		{"FullText", testFullText},
+		{"FullTextCJK", testFullTextCJK},
 		{"IdempotentRetry", testIdempotentRetry},
 		{"ObjectReplace", testObjectReplace},
 		{"Validation", testValidation},
@@ -229,6 +230,51 @@ func testFullText(t *testing.T, s docs.Store) {
 	res := search(t, s, docs.SearchRequest{WorkspaceUUID: ws, Kind: docs.KindLogging, Query: "alice",
 		Filters: []docs.Filter{{Key: "level", Value: "warn"}}, TimeRange: docs.TimeRange{Start: base}})
 	assert.Equal(t, []string{lines[1]}, contents(res), "query, filter and time range combine")
+}
+
+// testFullTextCJK: Chinese and Japanese are written without spaces, and
+// Elasticsearch's standard analyzer makes a word of each ideograph and
+// hiragana (katakana runs stay whole), so a part of a sentence finds it.
+// Both stores must find the same documents.
+func testFullTextCJK(t *testing.T, s docs.Store) {
+	ctx := context.Background()
+	ws := wsUUID(t)
+	lines := []string{
+		"数据库连接失败，请检查配置",
+		"MySQL连接超时 after 30s",
+		"サーバーが停止しました",
+		"ログのエラー: disk full",
+		"配置已更新",
+	}
+	var in []docs.Document
+	for i, l := range lines {
+		in = append(in, logDoc(i, l))
+	}
+	require.NoError(t, s.Write(ctx, ws, docs.KindLogging, in))
+	tests := []struct {
+		query string
+		want  []string
+	}{
+		{"数据库连接失败，请检查配置", []string{lines[0]}},
+		{"连接", []string{lines[1], lines[0]}},
+		{"数据库", []string{lines[0]}},
+		{"连接失败", []string{lines[0]}},
+		{"配置", []string{lines[4], lines[0]}},
+		{"mysql 超时", []string{lines[1]}},
+		{"MySQL连接", []string{lines[1]}},
+		{"サーバー", []string{lines[2]}},
+		{"停止", []string{lines[2]}},
+		{"エラー disk", []string{lines[3]}},
+		{"サーバ", []string{}}, // a katakana run is one word, as in Elasticsearch
+		{"连接成功", []string{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.query, func(t *testing.T) {
+			res := search(t, s, docs.SearchRequest{WorkspaceUUID: ws, Kind: docs.KindLogging, Query: tc.query})
+			assert.Equal(t, tc.want, contents(res))
+			assert.EqualValues(t, len(tc.want), res.Total)
+		})
+	}
 }
 
 func testIdempotentRetry(t *testing.T, s docs.Store) {

@@ -48,9 +48,10 @@ var _ docs.Store = (*Store)(nil)
 
 // schemaVersion is kept in PRAGMA user_version. Version 1 (user_version
 // 0) had a two-column FTS table tokenized by unicode61; version 2 has the
-// single "terms" column described in text.go. Open migrates by rebuilding
+// single "terms" column described in text.go; version 3 splits Chinese
+// and Japanese into words as docs.Words does. Open migrates by rebuilding
 // the index from the docs table.
-const schemaVersion = 2
+const schemaVersion = 3
 
 const schemaDocs = `
 CREATE TABLE IF NOT EXISTS docs (

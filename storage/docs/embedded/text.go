@@ -52,12 +52,13 @@ func termToken(term string) string {
 	return string(appendTermToken(make([]byte, 0, 17), term))
 }
 
-// appendWords appends the words of s (docs.Words: maximal runs of
-// letters and digits, lowercased), separated by spaces. The output is
-// valid UTF-8 with no byte that JSON escapes.
+// appendWords appends the words of s exactly as docs.Words splits them
+// (runs of letters and digits, lowercased; each Han ideograph and
+// hiragana alone; katakana runs apart), separated by spaces. The output
+// is valid UTF-8 with no byte that JSON escapes.
 func appendWords(dst []byte, s string) []byte {
 	start := len(dst)
-	in := false
+	prev := docs.WordNone
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
@@ -67,26 +68,27 @@ func appendWords(dst []byte, s string) []byte {
 			case 'A' <= c && c <= 'Z':
 				c += 'a' - 'A'
 			default:
-				in = false
+				prev = docs.WordNone
 				continue
 			}
-			if !in && len(dst) > start {
+			if prev != docs.WordOther && len(dst) > start {
 				dst = append(dst, ' ')
 			}
-			in = true
+			prev = docs.WordOther
 			dst = append(dst, c)
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(s[i:])
 		i += n
-		if r == utf8.RuneError || !unicode.IsLetter(r) && !unicode.IsDigit(r) {
-			in = false
+		class := docs.WordClassOf(r)
+		if class == docs.WordNone {
+			prev = class
 			continue
 		}
-		if !in && len(dst) > start {
+		if (class != prev || class == docs.WordSingle) && len(dst) > start {
 			dst = append(dst, ' ')
 		}
-		in = true
+		prev = class
 		dst = utf8.AppendRune(dst, unicode.ToLower(r))
 	}
 	return dst

@@ -22,6 +22,9 @@ func TestAppendWords(t *testing.T) {
 		{"User ALICE logged_in", "user alice logged in"},
 		{"Ärger über Öl", "ärger über öl"},
 		{"值 ключ=Значение", "值 ключ значение"},
+		{"数据库连接失败，请检查", "数 据 库 连 接 失 败 请 检 查"},
+		{"MySQL连接失败error42", "mysql 连 接 失 败 error42"},
+		{"ログのエラーABC", "ログ の エラー abc"},
 		{"x²y ½", "x y"},      // No/superscripts are not digits for docs.Words
 		{"a\xffb\xc3", "a b"}, // invalid UTF-8 separates words
 		{"tab\tnew\nline\"q\\", "tab new line q"},
