@@ -323,3 +323,61 @@ func TestDiskFull507(t *testing.T) {
 	_, _, qc = h.query(ws.DBUUID, "SELECT count(v) FROM cpu")
 	assert.EqualValues(t, 2, qc.Results[0].Series[0].Values[0][1])
 }
+
+func openFDs(t *testing.T) int {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("no /proc/self/fd: %v", err)
+	}
+	return len(ents)
+}
+
+// TestWorkspaceDelete: deleting a workspace removes its token, database
+// and records, and gives back the file descriptors its engine database
+// held; another workspace is untouched.
+func TestWorkspaceDelete(t *testing.T) {
+	h := newHarness(t)
+	keep := h.createWorkspace()
+	code, env := h.write(keep.Token, "cpu,host=a v=1", nil)
+	require.Equal(t, 200, code, env.Message)
+	base := openFDs(t)
+
+	const n = 20
+	var wss []workspace
+	for range n {
+		ws := h.createWorkspace()
+		code, env := h.write(ws.Token, "cpu,host=a v=1", nil)
+		require.Equal(t, 200, code, env.Message)
+		wss = append(wss, ws)
+	}
+	code, env = h.post("/v1/cq/create", map[string]any{"db_uuid": wss[0].DBUUID, "workspace_uuid": wss[0].WorkspaceUUID,
+		"measurements": []map[string]string{{"measurement": "cpu", "aggr_func": "max", "aggr_period": "1m", "aggr_every": "1m"}}})
+	require.Equal(t, 200, code, env.Message)
+	code, env = h.post("/v1/workspace/keypair/create", map[string]any{"workspace_uuid": wss[0].WorkspaceUUID})
+	require.Equal(t, 200, code, env.Message)
+	grown := openFDs(t)
+	t.Logf("open fds: %d with one workspace, %d with %d more (%.1f each)", base, grown, n, float64(grown-base)/n)
+
+	for _, ws := range wss {
+		code, env := h.post("/v1/workspace/delete", map[string]any{"workspace_uuid": ws.WorkspaceUUID})
+		require.Equal(t, 200, code, env.Message)
+	}
+	after := openFDs(t)
+	t.Logf("open fds after deleting them: %d", after)
+	assert.LessOrEqual(t, after, base+5, "the deleted workspaces' descriptors are closed")
+
+	gone := wss[0]
+	code, env = h.write(gone.Token, "cpu,host=a v=2", nil)
+	assert.Equal(t, 403, code, env.Message)
+	code, env = h.post("/v1/read/metrics", map[string]any{"db": gone.DBUUID, "command": "SELECT * FROM cpu"})
+	assert.Equal(t, "kodo.dbNotFound", env.ErrorCode, "%d %s", code, env.Message)
+	code, env = h.post("/v1/workspace/delete", map[string]any{"workspace_uuid": gone.WorkspaceUUID})
+	assert.Equal(t, "kodo.workspaceNotFound", env.ErrorCode, "%d %s", code, env.Message)
+	code, env = h.post("/v1/workspace/delete", map[string]any{})
+	assert.Equal(t, 400, code, env.Message)
+
+	code, env = h.write(keep.Token, "cpu,host=a v=2", nil)
+	require.Equal(t, 200, code, env.Message)
+	_, _, qc := h.query(keep.DBUUID, "SELECT count(v) FROM cpu")
+	assert.EqualValues(t, 2, qc.Results[0].Series[0].Values[0][1])
+}

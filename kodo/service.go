@@ -247,6 +247,7 @@ func (s *service) routes() http.Handler {
 	// Management (admin key).
 	m := func(path string, h http.HandlerFunc, methods ...string) { s.route(mux, path, s.admin(h), methods...) }
 	m("/v1/workspace/create", s.handleWorkspaceCreate, post)
+	m("/v1/workspace/delete", s.handleWorkspaceDelete, post)
 	m("/v1/workspace/keypair/create", s.handleCreateKeyPair, post)
 	m("/v1/read/metrics", s.admit(s.queries, s.handleReadMetrics, s.fail), post)
 	m("/v1/rewrite", s.handleRewrite, post)
