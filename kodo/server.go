@@ -76,6 +76,10 @@ type Limits struct {
 	// engine's disk: below it writes get 507 before the engine can fail
 	// half-way; default 100 MiB, negative disables the check.
 	MinFreeDiskBytes int64
+	// IdleShardTimeout closes an embedded-engine shard unused this long,
+	// bounding open file descriptors (a shard holds ~10); default 15m,
+	// negative keeps every shard open.
+	IdleShardTimeout time.Duration
 }
 
 // DefaultRetentionPolicies is the RP table used when Options names none.

@@ -120,7 +120,8 @@ func (s *service) openEngines(ctx context.Context) error {
 		return id, nil
 	}
 
-	emb, err := embedded.Open(filepath.Join(s.opts.DataDir, "influxdb"), embedded.Options{Logger: s.log.With("engine", "embedded"), MinFreeBytes: s.opts.Limits.MinFreeDiskBytes})
+	emb, err := embedded.Open(filepath.Join(s.opts.DataDir, "influxdb"), embedded.Options{Logger: s.log.With("engine", "embedded"), MinFreeBytes: s.opts.Limits.MinFreeDiskBytes,
+		IdleShardTimeout: s.opts.Limits.IdleShardTimeout})
 	if err != nil {
 		return fmt.Errorf("kodo: open embedded engine: %w", err)
 	}

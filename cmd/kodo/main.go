@@ -51,7 +51,8 @@ func main() {
 	fs.IntVar(&o.Limits.MaxConcurrentWrites, "max-concurrent-writes", 32, "writes served at once; more wait, then get 429")
 	fs.IntVar(&o.Limits.MaxConcurrentQueries, "max-concurrent-queries", 32, "queries served at once; more wait, then get 429")
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
-	// Faults: shutdown bound, disk reserve.
+	// Faults: shutdown bound, disk reserve, idle shards.
+	fs.DurationVar(&o.Limits.IdleShardTimeout, "idle-shard-timeout", 15*time.Minute, "close an embedded-engine shard unused this long (it reopens on use), bounding open files (negative: never)")
 	fs.Int64Var(&o.Limits.MinFreeDiskBytes, "min-free-disk-bytes", 100<<20, "free space kept on the embedded engine's disk: below it writes get 507 before the engine can fail half-way (negative: off)")
 	shutdownTimeout := fs.Duration("shutdown-timeout", 30*time.Second, "longest a shutdown may take (requests get 2/3, closing the rest; what is left is abandoned, the WAL keeps every acknowledged write)")
 	fs.VisitAll(func(f *flag.Flag) { // KODO_* twins; flags on the command line win

@@ -134,6 +134,9 @@ func (e *Engine) recoverStore() error {
 	}
 	e.storeDown = false
 	e.reopen.Store(false)
+	e.useMu.Lock()
+	clear(e.closedShards) // the store opened every shard
+	e.useMu.Unlock()
 	e.log.Warn("data store reopened after a full disk; writes that failed were dropped, acknowledged ones kept")
 	return nil
 }

@@ -65,6 +65,10 @@ type Options struct {
 	// (see diskfull.go). 0 means DefaultMinFreeBytes; negative disables
 	// the check.
 	MinFreeBytes int64
+	// IdleShardTimeout closes a shard no call used for this long, to bound
+	// open file descriptors; it opens again on use (see idle.go). 0 means
+	// DefaultIdleShardTimeout; negative keeps every shard open.
+	IdleShardTimeout time.Duration
 }
 
 // DefaultMinFreeBytes leaves room for a WAL segment (10 MiB), cache
@@ -98,6 +102,14 @@ type Engine struct {
 	// yet; shardsBefore lists its shards. Both under mu.
 	storeDown    bool
 	shardsBefore map[uint64]struct{ db, rp string }
+
+	// Idle shards (idle.go).
+	idleTimeout  time.Duration
+	useMu        sync.Mutex
+	lastUse      map[uint64]time.Time
+	closedShards map[uint64]shardLoc
+	sweepStop    chan struct{}
+	sweepDone    chan struct{}
 }
 
 var _ tsengine.Engine = (*Engine)(nil)
@@ -152,6 +164,11 @@ func Open(dir string, opts Options) (*Engine, error) {
 	if e.minFree == 0 {
 		e.minFree = DefaultMinFreeBytes
 	}
+	e.idleTimeout = opts.IdleShardTimeout
+	if e.idleTimeout == 0 {
+		e.idleTimeout = DefaultIdleShardTimeout
+	}
+	e.lastUse, e.closedShards = map[uint64]time.Time{}, map[uint64]shardLoc{}
 	// A write that failed for lack of space (before this engine, or in a
 	// crash) may have left a partial WAL entry: cut it off before the WAL
 	// appends after it.
@@ -162,6 +179,10 @@ func Open(dir string, opts Options) (*Engine, error) {
 	if err := e.open(opts, metaDir, dataDir, walDir, zl); err != nil {
 		e.shutdown()
 		return nil, err
+	}
+	if e.idleTimeout > 0 {
+		e.sweepStop, e.sweepDone = make(chan struct{}), make(chan struct{})
+		go e.runSweeper(e.sweepStop, e.sweepDone)
 	}
 	log.Info("embedded time-series engine open", "dir", dir, "index", opts.Index)
 	return e, nil
@@ -184,6 +205,10 @@ func (e *Engine) open(opts Options, metaDir, dataDir, walDir string, zlog *zap.L
 	dc.WALFsyncDelay = toml.Duration(opts.WALFsyncDelay)
 	dc.Index = opts.Index
 	dc.TraceLoggingEnabled = false
+	if opts.IdleShardTimeout > 0 && time.Duration(dc.CacheSnapshotWriteColdDuration) > opts.IdleShardTimeout/2 {
+		// Snapshot a shard's cache before it counts as idle, so it can close.
+		dc.CacheSnapshotWriteColdDuration = toml.Duration(opts.IdleShardTimeout / 2)
+	}
 	if err := dc.Validate(); err != nil {
 		return fmt.Errorf("embedded: %w", err)
 	}
@@ -266,6 +291,12 @@ func (e *Engine) Close() error {
 		return nil
 	}
 	e.closed = true
+	if e.sweepStop != nil {
+		close(e.sweepStop)
+		e.mu.Unlock() // a sweep in progress holds the shared lock
+		<-e.sweepDone
+		e.mu.Lock()
+	}
 	err := e.shutdown()
 	e.log.Info("embedded time-series engine closed", "dir", e.dir)
 	return err
@@ -377,7 +408,15 @@ func (e *Engine) DropDatabase(ctx context.Context, db string) error {
 	if db == "" {
 		return errors.New("embedded: database name is empty")
 	}
-	_, err := e.run(ctx, "", &influxql.Query{Statements: influxql.Statements{&influxql.DropDatabaseStatement{Name: db}}}, tsengine.QueryOptions{})
+	if err := e.enter(); err != nil {
+		return err
+	}
+	err := e.ensureOpen(db) // the store drops open shards cleanly
+	e.leave()
+	if err != nil {
+		return err
+	}
+	_, err = e.run(ctx, "", &influxql.Query{Statements: influxql.Statements{&influxql.DropDatabaseStatement{Name: db}}}, tsengine.QueryOptions{})
 	return err
 }
 

@@ -41,6 +41,9 @@ func (e *Engine) run(ctx context.Context, db string, q *influxql.Query, opt tsen
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("embedded: query not started: %w", err)
 	}
+	if err := e.ensureOpen(db); err != nil {
+		return nil, err
+	}
 
 	// Closing `closing` makes the task manager kill the query; AbortCh
 	// stops the executor from blocking on results nobody reads.

@@ -196,6 +196,13 @@ func (e *Engine) writePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 		return e.writeError(db, rp, err)
 	}
 	drops.add(dropped, "points beyond retention policy")
+	ids := make([]uint64, len(shards))
+	for i := range shards {
+		ids[i] = shards[i].shard.ID
+	}
+	if err := e.useShards(ids); err != nil {
+		return err
+	}
 
 	var errs []error
 	var mu sync.Mutex
@@ -243,6 +250,13 @@ func (e *Engine) writePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 // writeShard writes to a shard, creating it on first use as influxd does.
 func (e *Engine) writeShard(db, rp string, sh *meta.ShardInfo, pts []models.Point) error {
 	err := e.store.WriteToShard(sh.ID, pts)
+	if err == tsdb.ErrEngineClosed && e.idleTimeout > 0 {
+		// Closed as idle between useShards and here: open it and retry.
+		if err := e.reopenShard(sh.ID); err != nil {
+			return err
+		}
+		err = e.store.WriteToShard(sh.ID, pts)
+	}
 	if err != tsdb.ErrShardNotFound {
 		return err
 	}
