@@ -1356,11 +1356,18 @@ func (c *Client) SearchDocuments(ctx context.Context, req documents.SearchReques
 }
 
 // SetLogPipeline routes the logging lines of a workspace's source through
-// a pipeline URL before they are stored; url "" removes it
-// (/v1/cache/logging/set).
+// a pipeline before they are stored: an absolute URL, or a path on the
+// gateway's function service (/v1/cache/logging/set).
 func (c *Client) SetLogPipeline(ctx context.Context, workspaceUUID, source, pipelineURL string) error {
 	return c.postJSON(ctx, "/v1/cache/logging/set", false,
 		map[string]string{"workspace_uuid": workspaceUUID, "source": source, "url": pipelineURL}, nil)
+}
+
+// DeleteLogPipeline removes the pipeline of a workspace's log source
+// (/v1/cache/logging/delete).
+func (c *Client) DeleteLogPipeline(ctx context.Context, workspaceUUID, source string) error {
+	return c.postJSON(ctx, "/v1/cache/logging/delete", false,
+		map[string]string{"workspace_uuid": workspaceUUID, "source": source}, nil)
 }
 
 // CreateTSDBKeyPair issues a Pandora TSDB v4 key pair, for tsdb.NewClient

@@ -304,7 +304,9 @@ func TestClientRoundTrip(t *testing.T) {
 		assert.Equal(t, 400, ce.Status)
 		assert.Error(t, writer.WriteDocuments(ctx, "nope", "", nil, lineproto.Nanosecond))
 
-		require.NoError(t, admin.SetLogPipeline(ctx, ws.WorkspaceUUID, "nginx", ""))
+		err = admin.SetLogPipeline(ctx, ws.WorkspaceUUID, "nginx", "")
+		assert.True(t, kodo.IsErrorCode(err, kodo.ErrBadRequest), "a pipeline needs a url: %v", err)
+		require.NoError(t, admin.DeleteLogPipeline(ctx, ws.WorkspaceUUID, "nginx"))
 		err = admin.SetLogPipeline(ctx, ws.WorkspaceUUID, "nginx", "ftp://x")
 		assert.True(t, kodo.IsErrorCode(err, kodo.ErrBadRequest), "%v", err)
 	})

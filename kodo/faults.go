@@ -10,6 +10,9 @@ import (
 // metadata or document store ran out of disk or file descriptors), so the
 // client gets 507/503 with Retry-After and a cause, not "internal error".
 func faultAPIError(err error) *Error {
+	if err == nil {
+		return nil
+	}
 	msg := err.Error()
 	switch {
 	case errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || strings.Contains(msg, "no space left on device"):

@@ -219,39 +219,41 @@ func (s *service) handleInfluxQuery(w http.ResponseWriter, r *http.Request) {
 // (clients such as the influx CLI's "use" ask it) and runs everything else
 // through the scope guard.
 func (s *service) influxStatements(ctx context.Context, db meta.Database, text string, allow influxql.Allow, epoch string) ([]tsengine.Result, error) {
-	parsed, perr := iql.ParseQuery(text)
-	if perr == nil && len(parsed.Statements) > 0 {
-		only := true
-		for _, st := range parsed.Statements {
-			if _, ok := st.(*iql.ShowDatabasesStatement); !ok {
-				only = false
-			}
-		}
-		if only {
-			res := make([]tsengine.Result, len(parsed.Statements))
-			for i := range res {
-				res[i] = tsengine.Result{StatementID: i, Series: []tsengine.Row{{Name: "databases", Columns: []string{"name"}, Values: [][]any{{db.Name}}}}}
-			}
-			return res, nil
-		}
-	}
-	q, err := influxql.Guard(text, db.Name, allow)
+	// The bounded parser first: the text is the client's, and influxql's
+	// own parser recurses once per '('.
+	parsed, err := influxql.Parse(text)
 	if err != nil {
 		return nil, wrapErr(ErrInvalidSQL, err, "error parsing query: %v", err)
 	}
-	if n := len(q.Statements); n > s.opts.Limits.MaxQueryStatements {
+	only := true
+	for _, st := range parsed.Statements {
+		if _, ok := st.(*iql.ShowDatabasesStatement); !ok {
+			only = false
+		}
+	}
+	if only {
+		res := make([]tsengine.Result, len(parsed.Statements))
+		for i := range res {
+			res[i] = tsengine.Result{StatementID: i, Series: []tsengine.Row{{Name: "databases", Columns: []string{"name"}, Values: [][]any{{db.Name}}}}}
+		}
+		return res, nil
+	}
+	if err := influxql.GuardQuery(parsed, db.Name, allow); err != nil {
+		return nil, wrapErr(ErrInvalidSQL, err, "error parsing query: %v", err)
+	}
+	if n := len(parsed.Statements); n > s.opts.Limits.MaxQueryStatements {
 		return nil, Errorf(ErrInvalidSQL, "%d statements in one request; the limit is %d", n, s.opts.Limits.MaxQueryStatements)
 	}
-	if err := protectRPs(db, q); err != nil {
+	if err := protectRPs(db, parsed); err != nil {
 		return nil, err
 	}
-	if res, _, ok, err := s.trackedDrops(ctx, db, q); ok {
+	if res, _, ok, err := s.trackedDrops(ctx, db, parsed); ok {
 		return res, err // a drop still running is said in its result's message
 	}
-	res, err := s.execQuery(ctx, db.Name, db.InstanceUUID, q, epoch)
+	res, err := s.execQuery(ctx, db.Name, db.InstanceUUID, parsed, epoch)
 	var running *stillRunningError
 	if errors.As(err, &running) {
-		return asStillRunning(q, running), nil
+		return asStillRunning(parsed, running), nil
 	}
 	return res, err
 }

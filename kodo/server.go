@@ -36,6 +36,16 @@ type Options struct {
 	// ReplicatedMergeTree.
 	ClickHouseCluster string
 	ElasticURL        string
+	// NSQDAddress is the nsqd (TCP host:port) that carries metrics to the
+	// external sinks. Empty with an external sink: an nsqd runs in this
+	// process with its queue under <DataDir>/nsq.
+	NSQDAddress string
+	// NSQLookupdAddresses (HTTP host:port) let consumers find every nsqd
+	// that gateways publish to; empty: consume from NSQDAddress.
+	NSQLookupdAddresses []string
+	// Role is RoleAll (default), RoleGateway (API and publishing, no
+	// consumers) or RoleIndexer (consumers of the sink queue).
+	Role string
 	// FunctionURL is the function service's base URL: a log pipeline's
 	// url that is a path (/v1/cache/logging/set) is resolved against it.
 	FunctionURL string
@@ -72,6 +82,25 @@ type Limits struct {
 	MaxInflightBytes     int64         // body bytes of admitted writes; default 512 MiB
 	QueueWait            time.Duration // default 2s
 
+	// Query and CQ cost (h-query). The select limits are InfluxDB's, set
+	// on the embedded engine (CQ runs included); the buckets are also
+	// checked up front for every engine. Defaults: DefaultQueryLimits.
+	MaxSelectBuckets int // GROUP BY time buckets per SELECT
+	MaxSelectPoints  int // points one SELECT may read
+	MaxSelectSeries  int // series one SELECT may read
+	// MaxQueryAnswerBytes bounds the answer one query holds in the
+	// gateway (an estimate of its memory); the query gate reserves it
+	// from MaxInflightBytes for each query it admits.
+	MaxQueryAnswerBytes int64
+	// MaxCQResampleFor bounds the time range one CQ run reads (RESAMPLE
+	// FOR, or the GROUP BY interval without it).
+	MaxCQResampleFor time.Duration
+	// Write path (future points, shards, cardinality). Negative disables.
+	MaxFuture            time.Duration // how far ahead of the clock a point may be; default 48h
+	MaxShardsPerDatabase int           // live shard groups of one database (embedded engine); default 1000
+	MaxSeriesPerDatabase int           // default 1,000,000; a workspace may override it
+	MaxValuesPerTag      int           // per measurement and tag key; default 100,000; overridable
+
 	// Faults. MinFreeDiskBytes is the free space kept on the embedded
 	// engine's disk: below it writes get 507 before the engine can fail
 	// half-way; default 100 MiB, negative disables the check.
@@ -81,6 +110,29 @@ type Limits struct {
 	// negative keeps every shard open.
 	IdleShardTimeout time.Duration
 }
+
+// Defaults of the query and CQ cost limits, and why:
+//   - 100,000 buckets: a day at 1s, two months at 1m, a year at 10m; each
+//     bucket is a row per series in the answer, and fill() makes it even
+//     without data.
+//   - 50,000,000 points read: a few seconds of one core's scan; what a
+//     SELECT reads streams through aggregates, so this bounds work, not
+//     memory (the answer bound does that).
+//   - 10,000 series: InfluxDB holds iterator state per series read,
+//     measured at 2 KB (count over all) to 4 KB (GROUP BY *) a series on
+//     the embedded engine: 40 MB for one query, 1.3 GB for the 32 that
+//     may run at once. Pandora caps a repo at the same 10,000 series.
+//   - 16 MiB of answer: about 100k rows; 32 concurrent queries (the
+//     default) then reserve 512 MiB, the default gate budget.
+//   - 31 days of RESAMPLE FOR: a monthly rollup, re-read at most every
+//     MinCQEvery.
+const (
+	DefaultMaxSelectBuckets    = 100_000
+	DefaultMaxSelectPoints     = 50_000_000
+	DefaultMaxSelectSeries     = 10_000
+	DefaultMaxQueryAnswerBytes = 16 << 20
+	DefaultMaxCQResampleFor    = 31 * 24 * time.Hour
+)
 
 // DefaultRetentionPolicies is the RP table used when Options names none.
 func DefaultRetentionPolicies() map[string]time.Duration {
@@ -115,6 +167,9 @@ func (o *Options) applyDefaults() {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.Role == "" {
+		o.Role = RoleAll
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -151,7 +206,49 @@ func (o *Options) applyDefaults() {
 	if l.QueueWait <= 0 {
 		l.QueueWait = 2 * time.Second
 	}
+	if l.MaxSelectBuckets <= 0 {
+		l.MaxSelectBuckets = DefaultMaxSelectBuckets
+	}
+	if l.MaxSelectPoints <= 0 {
+		l.MaxSelectPoints = DefaultMaxSelectPoints
+	}
+	if l.MaxSelectSeries <= 0 {
+		l.MaxSelectSeries = DefaultMaxSelectSeries
+	}
+	if l.MaxQueryAnswerBytes <= 0 {
+		l.MaxQueryAnswerBytes = DefaultMaxQueryAnswerBytes
+	}
+	if l.MaxCQResampleFor <= 0 {
+		l.MaxCQResampleFor = DefaultMaxCQResampleFor
+	}
+	// Write path: 0 takes the default, a negative value means no bound.
+	if l.MaxFuture == 0 {
+		l.MaxFuture = DefaultMaxFuture
+	}
+	if l.MaxShardsPerDatabase == 0 {
+		l.MaxShardsPerDatabase = DefaultMaxShardsPerDatabase
+	}
+	if l.MaxSeriesPerDatabase == 0 {
+		l.MaxSeriesPerDatabase = DefaultMaxSeriesPerDatabase
+	}
+	if l.MaxValuesPerTag == 0 {
+		l.MaxValuesPerTag = DefaultMaxValuesPerTag
+	}
 }
+
+// Defaults of the write-path limits. MaxFuture follows VictoriaMetrics
+// (two days ahead); the cardinality limits are InfluxDB 1.x's; 1000 shard
+// groups hold decades of weekly groups or a year of daily ones per policy.
+const (
+	DefaultMaxFuture            = 48 * time.Hour
+	DefaultMaxShardsPerDatabase = 1000
+	DefaultMaxSeriesPerDatabase = 1_000_000
+	DefaultMaxValuesPerTag      = 100_000
+)
+
+// positive maps the "negative disables" convention of Limits onto the
+// engines' "0 = unlimited".
+func positive[T int | time.Duration](v T) T { return max(v, 0) }
 
 // Server is an embeddable Kodo gateway: New opens its stores and engines,
 // Handler serves it on any listener, Start serves it on Options.Listen.
@@ -172,6 +269,18 @@ type Server struct {
 // listens until Start.
 func New(opts Options) (*Server, error) {
 	opts.applyDefaults()
+	switch opts.Role {
+	case RoleAll, RoleGateway:
+	case RoleIndexer:
+		if opts.ClickHouseDSN == "" {
+			return nil, errors.New("kodo: -role indexer consumes for a sink: give -clickhouse-dsn")
+		}
+		if opts.NSQDAddress == "" && len(opts.NSQLookupdAddresses) == 0 {
+			return nil, errors.New("kodo: -role indexer consumes the gateways' queue: give -nsqd-address or -nsqlookupd-address")
+		}
+	default:
+		return nil, fmt.Errorf("kodo: role %q: want %s, %s or %s", opts.Role, RoleAll, RoleGateway, RoleIndexer)
+	}
 	if opts.DefaultRP != "" {
 		if _, ok := opts.RetentionPolicies[opts.DefaultRP]; !ok {
 			return nil, fmt.Errorf("kodo: default RP %q is not among the configured retention policies", opts.DefaultRP)

@@ -41,9 +41,12 @@ type service struct {
 	batches sync.Pool
 
 	ck       *clickhouse.Store
+	sinks    *sinkQueue // nil without an external sink
 	tsdb     *tsdb.Service
 	docs     *documents.Service
 	docStore docs.Store
+
+	cqMu sync.Mutex // serialises CQ create/modify for the duplicate check
 
 	dropWG   sync.WaitGroup
 	dropCtx  context.Context
@@ -76,7 +79,12 @@ func newService(ctx context.Context, opts *Options, store meta.Store) (*service,
 		s.closeEngines()
 		return nil, err
 	}
+	s.disableBadCQs(ctx)
 	if err := s.openClickHouse(ctx); err != nil {
+		s.closeServices()
+		return nil, err
+	}
+	if err := s.openSinks(); err != nil {
 		s.closeServices()
 		return nil, err
 	}
@@ -120,8 +128,23 @@ func (s *service) openEngines(ctx context.Context) error {
 		return id, nil
 	}
 
-	emb, err := embedded.Open(filepath.Join(s.opts.DataDir, "influxdb"), embedded.Options{Logger: s.log.With("engine", "embedded"), MinFreeBytes: s.opts.Limits.MinFreeDiskBytes,
-		IdleShardTimeout: s.opts.Limits.IdleShardTimeout})
+	l := s.opts.Limits
+	emb, err := embedded.Open(filepath.Join(s.opts.DataDir, "influxdb"), embedded.Options{
+		Logger: s.log.With("engine", "embedded"),
+		// The engine's own bounds hold for what Kodo does not run itself:
+		// continuous query runs get the query time and select limits.
+		SelectTimeout:     l.QueryTimeout,
+		MaxSelectPointN:   l.MaxSelectPoints,
+		MaxSelectSeriesN:  l.MaxSelectSeries,
+		MaxSelectBucketsN: l.MaxSelectBuckets,
+		// Write-path bounds (future points are refused before the engine).
+		MaxShardsPerDatabase: positive(l.MaxShardsPerDatabase),
+		MaxSeriesPerDatabase: positive(l.MaxSeriesPerDatabase),
+		MaxValuesPerTag:      positive(l.MaxValuesPerTag),
+		// Faults: disk reserve, idle shards.
+		MinFreeBytes:     l.MinFreeDiskBytes,
+		IdleShardTimeout: l.IdleShardTimeout,
+	})
 	if err != nil {
 		return fmt.Errorf("kodo: open embedded engine: %w", err)
 	}
@@ -180,6 +203,7 @@ func (s *service) closeServices() error {
 	if s.tsdb != nil {
 		errs = append(errs, s.tsdb.Close())
 	}
+	errs = append(errs, s.sinks.close())
 	if s.ck != nil {
 		errs = append(errs, s.ck.Close())
 	}
@@ -234,6 +258,14 @@ const (
 func (s *service) routes() http.Handler {
 	mux := http.NewServeMux()
 	s.route(mux, "/v1/ping", s.handlePing, get, post)
+	if s.opts.Role == RoleIndexer {
+		// An indexer only consumes the sink queue: health and metrics.
+		mux.Handle("GET /metrics", s.metrics.handler())
+		mux.HandleFunc("/", s.metrics.instrument("other", func(w http.ResponseWriter, r *http.Request) {
+			s.fail(w, r, Errorf(ErrNotFound, "this process is an indexer (-role indexer): it consumes the sink queue and serves no API; send %s %s to a gateway", r.Method, r.URL.Path))
+		}))
+		return mux
+	}
 
 	// Signed writes (workspace token + signature).
 	write := s.admit(s.writes, s.handleWriteMetrics, s.fail)
@@ -250,13 +282,14 @@ func (s *service) routes() http.Handler {
 	m("/v1/workspace/create", s.handleWorkspaceCreate, post)
 	m("/v1/workspace/delete", s.handleWorkspaceDelete, post)
 	m("/v1/workspace/keypair/create", s.handleCreateKeyPair, post)
-	m("/v1/read/metrics", s.admit(s.queries, s.handleReadMetrics, s.fail), post)
+	m("/v1/workspace/limits", s.handleWorkspaceLimits, post) // write limits (series, tag values)
+	m("/v1/read/metrics", s.admitQuery(s.handleReadMetrics, s.fail), post)
 	m("/v1/rewrite", s.handleRewrite, post)
 	m("/v1/cq/create", s.handleCQCreate, post)
 	m("/v1/cq/modify", s.handleCQModify, post)
 	m("/v1/cq/delete", s.handleCQDelete, post)
 	m("/v1/cq/syncupdate", s.handleCQSync, post)
-	m("/v1/manage/metrics", s.admit(s.queries, s.handleManageMetrics, s.fail), post)
+	m("/v1/manage/metrics", s.admitQuery(s.handleManageMetrics, s.fail), post)
 	m("/v1/influx/add_db", s.handleAddDB, post)
 	m("/v1/modify/dbrp", s.handleModifyDBRP, post)
 	m("/v1/measurement/get_rp", s.handleGetRP, post)
@@ -281,7 +314,7 @@ func (s *service) routes() http.Handler {
 	// InfluxDB 1.x compatible API.
 	s.route(mux, "/ping", s.handleInfluxPing, get)
 	s.route(mux, "/write", s.admit(s.writes, s.handleInfluxWrite, s.influxError), post)
-	s.route(mux, "/query", s.admit(s.queries, s.handleInfluxQuery, s.influxError), get, post)
+	s.route(mux, "/query", s.admitQuery(s.handleInfluxQuery, s.influxError), get, post)
 
 	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.HandleFunc("/", s.metrics.instrument("other", func(w http.ResponseWriter, r *http.Request) {

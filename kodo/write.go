@@ -137,7 +137,7 @@ func (s *service) writeLines(ctx context.Context, db meta.Database, rp string, p
 	batch := s.getBatch()
 	defer s.putBatch(batch)
 	perr := lineproto.Parse(data, lineproto.ParseOptions{
-		Precision: prec, Now: s.now(), Limits: s.lineLimits(),
+		Precision: prec, Now: s.now(), Limits: s.lineLimits(), MaxFuture: positive(s.opts.Limits.MaxFuture),
 	}, batch)
 	var partial *lineproto.PartialError
 	switch {
@@ -182,22 +182,24 @@ func (s *service) storePoints(ctx context.Context, db meta.Database, rp string, 
 		return err
 	}
 	start := time.Now()
-	werr := eng.WritePoints(ctx, db.Name, rp, batch)
+	werr := eng.WritePoints(withWriteLimits(ctx, db), db.Name, rp, batch)
 	s.metrics.writeSeconds.Observe(time.Since(start).Seconds())
 	var pw *tsengine.PartialWriteError
 	if werr != nil && !errors.As(werr, &pw) {
 		s.metrics.engineErrors.WithLabelValues("write").Inc()
 		return engineError(werr, "writing points")
 	}
-	if s.ck != nil {
-		// Mirrored before the answer: a 200 means both stores have it.
-		if err := s.ck.WritePoints(ctx, db.Name, batch); err != nil {
-			return s.ckError(err)
-		}
+	stored, effective := batch.Len(), rp
+	if effective == "" {
+		effective = db.DefaultRP
 	}
-	stored := batch.Len()
 	if pw != nil {
 		stored -= pw.Dropped
+	}
+	// The sinks get what the engine accepted, through the queue; the
+	// answer waits for nsqd to have it, never for a sink.
+	if err := s.publishAccepted(ctx, db.Name, s.opts.RetentionPolicies[effective], batch, batch.Len()-stored); err != nil {
+		return err
 	}
 	s.metrics.points.WithLabelValues(api).Add(float64(max(stored, 0)))
 	measurements := make(map[string]struct{}, 4)
@@ -222,10 +224,6 @@ func (s *service) storePoints(ctx context.Context, db meta.Database, rp string, 
 		}
 	}
 	s.series.observe(db.UUID, hashes[:n])
-	effective := rp
-	if effective == "" {
-		effective = db.DefaultRP
-	}
 	if err := s.mrp.record(ctx, db.UUID, effective, measurements); err != nil {
 		// The points are stored; only get_rp's answer may lag.
 		s.log.Warn("recording measurement RPs", "db_uuid", db.UUID, "err", err)

@@ -48,6 +48,16 @@ type Config struct {
 	QueryTimeout time.Duration
 	// MaxSeriesPerRepo answers E6308 past it (0 = DefaultMaxSeriesPerRepo).
 	MaxSeriesPerRepo int
+	// MaxSelectBuckets refuses (E7200) a SELECT whose GROUP BY time makes
+	// more buckets over its time range, before the engine runs it
+	// (0 = no check).
+	MaxSelectBuckets int
+	// MaxAnswerBytes bounds the answer one query holds
+	// (tsengine.QueryOptions.MaxAnswerBytes; 0 = none); past it E7212.
+	MaxAnswerBytes int64
+	// MaxFuture refuses (E6000) a body holding a point dated more than
+	// this ahead of Now: each future time window opens a shard (0 = no bound).
+	MaxFuture time.Duration
 }
 
 // Service is the Pandora TSDB v4 API over a Store and an Engine.

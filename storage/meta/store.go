@@ -12,6 +12,10 @@ var ErrNotFound = errors.New("not found")
 // ErrConflict is returned when a unique name, token or key is already taken.
 var ErrConflict = errors.New("already exists")
 
+// ErrLimit is returned when a record would exceed a count limit the
+// caller set (CreatePandoraSeries' maxPerRepo).
+var ErrLimit = errors.New("limit reached")
+
 // ErrInvalid is returned when a record is rejected before it reaches the
 // backend (an empty UUID, a database that names another workspace, ...).
 var ErrInvalid = errors.New("invalid record")
@@ -35,6 +39,14 @@ type Database struct {
 	CQRP          string
 	RPs           []string
 	CreatedAt     time.Time
+	Limits        DatabaseLimits
+}
+
+// DatabaseLimits override the gateway's write limits for one database:
+// 0 takes the gateway's default, -1 lifts the limit, n > 0 sets it.
+type DatabaseLimits struct {
+	MaxSeries       int // series in the database
+	MaxValuesPerTag int // values of one tag key of a measurement
 }
 
 // Instance is a time-series engine instance. URL is empty for the embedded engine.
@@ -125,6 +137,8 @@ type Store interface {
 	DatabasesByWorkspace(ctx context.Context, workspaceUUID string) ([]Database, error)
 	// UpdateDatabase rewrites DefaultRP, CQRP and RPs of an existing database.
 	UpdateDatabase(ctx context.Context, db Database) error
+	// SetDatabaseLimits rewrites the Limits of an existing database.
+	SetDatabaseLimits(ctx context.Context, uuid string, l DatabaseLimits) error
 	DeleteDatabase(ctx context.Context, uuid string) error
 
 	// UpsertInstance records an engine instance or changes its URL
@@ -191,7 +205,12 @@ type Store interface {
 	// UpdatePandoraRepo rewrites Metadata and Deleting of an existing repo.
 	UpdatePandoraRepo(ctx context.Context, r PandoraRepo) error
 	DeletePandoraRepo(ctx context.Context, ak, name string) error
-	CreatePandoraSeries(ctx context.Context, s PandoraSeries) error
+	// CreatePandoraSeries stores a series. When maxPerRepo > 0 and the
+	// repo already holds that many series it stores nothing and returns
+	// ErrLimit; the count and the insert are one atomic step, so
+	// concurrent creations (from any gateway sharing the store) cannot
+	// overshoot the limit.
+	CreatePandoraSeries(ctx context.Context, s PandoraSeries, maxPerRepo int) error
 	PandoraSeries(ctx context.Context, ak, repo, name string) (PandoraSeries, error)
 	PandoraSeriesList(ctx context.Context, ak, repo string) ([]PandoraSeries, error)
 	// UpdatePandoraSeries rewrites Metadata and Deleting of an existing series.

@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) meta.Store, opts ...Option) {
 		{"WorkspaceValidation", testWorkspaceValidation},
 		{"Database", testDatabase},
 		{"UpdateDeleteDatabase", testUpdateDeleteDatabase},
+		{"DatabaseLimits", testDatabaseLimits},
 		{"Instances", testInstances},
 		{"InstanceLoad", testInstanceLoad},
 		{"MeasurementRPs", testMeasurementRPs},
@@ -62,6 +63,7 @@ func Run(t *testing.T, open func(t *testing.T) meta.Store, opts ...Option) {
 		{"PandoraRepos", testPandoraRepos},
 		{"PandoraSeriesViews", testPandoraSeriesViews},
 		{"PandoraConcurrentCreate", testPandoraConcurrentCreate},
+		{"PandoraSeriesLimit", testPandoraSeriesLimit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
@@ -239,7 +241,8 @@ func testDatabase(t *testing.T, s meta.Store) {
 	other, _ := mustWorkspace(t, s, "beta")
 
 	d1 := meta.Database{UUID: id("ifdb_"), WorkspaceUUID: w.UUID, Name: "second", InstanceUUID: "iflx_b",
-		DefaultRP: "z", CQRP: "", RPs: []string{"z", "a", "m"}, CreatedAt: stamp(time.Hour)}
+		DefaultRP: "z", CQRP: "", RPs: []string{"z", "a", "m"}, CreatedAt: stamp(time.Hour),
+		Limits: meta.DatabaseLimits{MaxSeries: 5000, MaxValuesPerTag: -1}}
 	d2 := meta.Database{UUID: id("ifdb_"), WorkspaceUUID: w.UUID, Name: "third", InstanceUUID: "iflx_b",
 		DefaultRP: "autogen", CreatedAt: stamp(2 * time.Hour)} // nil RPs read back empty
 	require.NoError(t, s.CreateDatabase(ctx, d2))
@@ -894,4 +897,27 @@ func testDeleteWorkspace(t *testing.T, s meta.Store) {
 	require.NoError(t, err)
 
 	assertKind(t, s.DeleteWorkspace(ctx, w.UUID), meta.ErrNotFound, "DeleteWorkspace")
+}
+
+// testDatabaseLimits: a database's write limits are stored, rewritten
+// alone and validated.
+func testDatabaseLimits(t *testing.T, s meta.Store) {
+	ctx := context.Background()
+	_, d := mustWorkspace(t, s, "limits")
+	assert.Equal(t, meta.DatabaseLimits{}, d.Limits)
+	want := meta.DatabaseLimits{MaxSeries: 123, MaxValuesPerTag: -1}
+	require.NoError(t, s.SetDatabaseLimits(ctx, d.UUID, want))
+	got, err := s.Database(ctx, d.UUID)
+	require.NoError(t, err)
+	assert.Equal(t, want, got.Limits)
+	assert.Equal(t, d.RPs, got.RPs, "only the limits change")
+	// UpdateDatabase keeps them.
+	got.DefaultRP = got.RPs[0]
+	require.NoError(t, s.UpdateDatabase(ctx, got))
+	again, err := s.Database(ctx, d.UUID)
+	require.NoError(t, err)
+	assert.Equal(t, want, again.Limits)
+
+	assertKind(t, s.SetDatabaseLimits(ctx, id("ifdb_"), want), meta.ErrNotFound, "SetDatabaseLimits")
+	assertKind(t, s.SetDatabaseLimits(ctx, d.UUID, meta.DatabaseLimits{MaxSeries: -2}), meta.ErrInvalid, "SetDatabaseLimits")
 }

@@ -190,17 +190,19 @@ func scanWorkspace(r pgx.Row) (meta.Workspace, error) {
 	return w, nil
 }
 
-const databaseCols = `uuid, workspace_uuid, name, instance_uuid, default_rp, cq_rp, rps, created_at`
+const databaseCols = `uuid, workspace_uuid, name, instance_uuid, default_rp, cq_rp, rps, created_at, max_series, max_values_per_tag`
 
 func scanDatabase(r pgx.Row) (meta.Database, error) {
 	var d meta.Database
-	if err := r.Scan(&d.UUID, &d.WorkspaceUUID, &d.Name, &d.InstanceUUID, &d.DefaultRP, &d.CQRP, &d.RPs, &d.CreatedAt); err != nil {
+	var maxSeries, maxValues int32
+	if err := r.Scan(&d.UUID, &d.WorkspaceUUID, &d.Name, &d.InstanceUUID, &d.DefaultRP, &d.CQRP, &d.RPs, &d.CreatedAt, &maxSeries, &maxValues); err != nil {
 		return meta.Database{}, err
 	}
 	if d.RPs == nil {
 		d.RPs = []string{}
 	}
 	d.CreatedAt = d.CreatedAt.UTC()
+	d.Limits = meta.DatabaseLimits{MaxSeries: int(maxSeries), MaxValuesPerTag: int(maxValues)}
 	return d, nil
 }
 
@@ -249,8 +251,9 @@ func (s *Store) CreateWorkspace(ctx context.Context, w meta.Workspace, db meta.D
 }
 
 func insertDatabase(ctx context.Context, tx pgx.Tx, op string, db meta.Database) error {
-	_, err := tx.Exec(ctx, `INSERT INTO databases (`+databaseCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		db.UUID, db.WorkspaceUUID, db.Name, db.InstanceUUID, db.DefaultRP, db.CQRP, rps(db.RPs), db.CreatedAt)
+	_, err := tx.Exec(ctx, `INSERT INTO databases (`+databaseCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		db.UUID, db.WorkspaceUUID, db.Name, db.InstanceUUID, db.DefaultRP, db.CQRP, rps(db.RPs), db.CreatedAt,
+		int32(db.Limits.MaxSeries), int32(db.Limits.MaxValuesPerTag))
 	return wrap(op, dbKey(db.UUID), err, wsKey(db.WorkspaceUUID))
 }
 
@@ -275,8 +278,9 @@ func (s *Store) CreateDatabase(ctx context.Context, db meta.Database) error {
 		return err
 	}
 	db.CreatedAt = createdAt(db.CreatedAt)
-	_, err := s.pool.Exec(ctx, `INSERT INTO databases (`+databaseCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		db.UUID, db.WorkspaceUUID, db.Name, db.InstanceUUID, db.DefaultRP, db.CQRP, rps(db.RPs), db.CreatedAt)
+	_, err := s.pool.Exec(ctx, `INSERT INTO databases (`+databaseCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		db.UUID, db.WorkspaceUUID, db.Name, db.InstanceUUID, db.DefaultRP, db.CQRP, rps(db.RPs), db.CreatedAt,
+		int32(db.Limits.MaxSeries), int32(db.Limits.MaxValuesPerTag))
 	return wrap(op, dbKey(db.UUID), err, wsKey(db.WorkspaceUUID))
 }
 
@@ -324,6 +328,16 @@ func (s *Store) UpdateDatabase(ctx context.Context, db meta.Database) error {
 	}
 	return s.exec(ctx, op, dbKey(db.UUID), `UPDATE databases SET default_rp = $1, cq_rp = $2, rps = $3 WHERE uuid = $4`,
 		db.DefaultRP, db.CQRP, rps(db.RPs), db.UUID)
+}
+
+// SetDatabaseLimits rewrites the write limits of database uuid.
+func (s *Store) SetDatabaseLimits(ctx context.Context, uuid string, l meta.DatabaseLimits) error {
+	const op = "SetDatabaseLimits"
+	if err := l.Validate(op, dbKey(uuid)); err != nil {
+		return err
+	}
+	return s.exec(ctx, op, dbKey(uuid), `UPDATE databases SET max_series = $1, max_values_per_tag = $2 WHERE uuid = $3`,
+		int32(l.MaxSeries), int32(l.MaxValuesPerTag), uuid)
 }
 
 // DeleteDatabase removes a database with its measurement RPs, dropping

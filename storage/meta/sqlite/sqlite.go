@@ -301,13 +301,13 @@ func scanWorkspace(r scanner) (meta.Workspace, error) {
 	return w, nil
 }
 
-const databaseCols = `uuid, workspace_uuid, name, instance_uuid, default_rp, cq_rp, rps, created_at`
+const databaseCols = `uuid, workspace_uuid, name, instance_uuid, default_rp, cq_rp, rps, created_at, max_series, max_values_per_tag`
 
 func scanDatabase(r scanner) (meta.Database, error) {
 	var d meta.Database
 	var rps string
 	var at int64
-	if err := r.Scan(&d.UUID, &d.WorkspaceUUID, &d.Name, &d.InstanceUUID, &d.DefaultRP, &d.CQRP, &rps, &at); err != nil {
+	if err := r.Scan(&d.UUID, &d.WorkspaceUUID, &d.Name, &d.InstanceUUID, &d.DefaultRP, &d.CQRP, &rps, &at, &d.Limits.MaxSeries, &d.Limits.MaxValuesPerTag); err != nil {
 		return meta.Database{}, err
 	}
 	if err := json.Unmarshal([]byte(rps), &d.RPs); err != nil {
@@ -358,8 +358,9 @@ func (s *Store) CreateWorkspace(ctx context.Context, w meta.Workspace, db meta.D
 }
 
 func insertDatabase(ctx context.Context, tx *sql.Tx, op string, db meta.Database) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO databases (`+databaseCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		db.UUID, db.WorkspaceUUID, db.Name, db.InstanceUUID, db.DefaultRP, db.CQRP, encodeRPs(db.RPs), nanos(db.CreatedAt))
+	_, err := tx.ExecContext(ctx, `INSERT INTO databases (`+databaseCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		db.UUID, db.WorkspaceUUID, db.Name, db.InstanceUUID, db.DefaultRP, db.CQRP, encodeRPs(db.RPs), nanos(db.CreatedAt),
+		db.Limits.MaxSeries, db.Limits.MaxValuesPerTag)
 	return wrap(op, dbKey(db.UUID), err, wsKey(db.WorkspaceUUID))
 }
 
@@ -421,6 +422,16 @@ func (s *Store) UpdateDatabase(ctx context.Context, db meta.Database) error {
 	return s.exec(ctx, op, dbKey(db.UUID), "",
 		`UPDATE databases SET default_rp = ?, cq_rp = ?, rps = ? WHERE uuid = ?`,
 		db.DefaultRP, db.CQRP, encodeRPs(db.RPs), db.UUID)
+}
+
+// SetDatabaseLimits rewrites the write limits of database uuid.
+func (s *Store) SetDatabaseLimits(ctx context.Context, uuid string, l meta.DatabaseLimits) error {
+	const op = "SetDatabaseLimits"
+	if err := l.Validate(op, dbKey(uuid)); err != nil {
+		return err
+	}
+	return s.exec(ctx, op, dbKey(uuid), "",
+		`UPDATE databases SET max_series = ?, max_values_per_tag = ? WHERE uuid = ?`, l.MaxSeries, l.MaxValuesPerTag, uuid)
 }
 
 // DeleteDatabase removes a database with its measurement RPs, dropping

@@ -40,7 +40,21 @@ func batchBytes(b *lineproto.Batch) int64 {
 }
 
 func BenchmarkWritePoints(b *testing.B) {
-	e, err := Open(b.TempDir(), Options{})
+	// "cardinality" adds the series and tag-value limits (InfluxDB's
+	// defaults) to the field type check every write has.
+	for _, c := range []struct {
+		name string
+		opts Options
+	}{
+		{"fieldcheck", Options{}},
+		{"cardinality", Options{MaxSeriesPerDatabase: 1_000_000, MaxValuesPerTag: 100_000}},
+	} {
+		b.Run(c.name, func(b *testing.B) { benchWritePoints(b, c.opts) })
+	}
+}
+
+func benchWritePoints(b *testing.B, opts Options) {
+	e, err := Open(b.TempDir(), opts)
 	require.NoError(b, err)
 	defer e.Close()
 	ctx := context.Background()
@@ -110,7 +124,7 @@ func BenchmarkMapShards(b *testing.B) {
 	b.Run("mapShards", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			if _, _, err := e.mapShards("bench", "week", pts); err != nil {
+			if _, err := e.mapShards("bench", "week", pts, &d); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -22,26 +22,43 @@ import (
 type dropTally struct {
 	n       int
 	reasons []string
+	more    int // distinct reasons past maxDropReasons
 }
 
+// maxDropReasons bounds the distinct reasons kept (each names a point's
+// field or tag value, so a hostile batch could hold thousands).
+const maxDropReasons = 5
+
+// add counts n refused points; an empty reason counts them only.
 func (d *dropTally) add(n int, reason string) {
 	if n <= 0 {
 		return
 	}
 	d.n += n
+	if reason == "" {
+		return
+	}
 	for _, r := range d.reasons {
 		if r == reason {
 			return
 		}
 	}
-	d.reasons = append(d.reasons, reason)
+	if len(d.reasons) < maxDropReasons {
+		d.reasons = append(d.reasons, reason)
+	} else {
+		d.more++
+	}
 }
 
 func (d *dropTally) err() error {
 	if d.n == 0 {
 		return nil
 	}
-	return &tsengine.PartialWriteError{Dropped: d.n, Reason: strings.Join(d.reasons, "; ")}
+	reason := strings.Join(d.reasons, "; ")
+	if d.more > 0 {
+		reason += fmt.Sprintf("; and %d other reasons", d.more)
+	}
+	return &tsengine.PartialWriteError{Dropped: d.n, Reason: reason}
 }
 
 // toModelPoints converts a batch into InfluxDB points without printing
@@ -185,17 +202,48 @@ func (e *Engine) writePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 	if len(pts) == 0 {
 		return drops.err()
 	}
+	// Points older than the policy go first, so the guards below neither
+	// reserve their field types nor count their series.
+	pts = dropExpired(dbi.RetentionPolicy(rp), pts, &drops)
+	if len(pts) == 0 {
+		return drops.err()
+	}
+	// Cardinality, then field types across shards: refused points never
+	// reach a shard (nor create a shard group). In this order a point
+	// refused for a limit reserves no field type; only a later refusal
+	// (the shard limit, a failed shard) makes the reservations suspect.
+	g := e.guard(db)
+	maxSeries, maxValues := e.writeLimits(tsengine.WriteLimitsFrom(ctx))
+	pts, locked := e.checkCardinality(g, dbi, pts, maxSeries, maxValues, &drops)
+	if locked {
+		defer g.series.Unlock()
+	}
+	if len(pts) == 0 {
+		return drops.err()
+	}
+	pts = e.checkFields(g, dbi, pts, &drops)
+	if len(pts) == 0 {
+		return drops.err()
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			// Some reserved field may not exist after all: reload.
+			g.forgetFields()
+		}
+	}()
 	// mapShards creates the shard groups and sets aside points older than
 	// the policy. The shard writes are done here rather than through
 	// PointsWriter.WritePointsPrivileged, which returns at the first shard
 	// error (the other shards may not be fsynced yet), keeps only one
 	// PartialWriteError and gives up after its own 10s timeout while the
 	// write goes on.
-	shards, dropped, err := e.mapShards(db, rp, pts)
+	before := drops.n
+	shards, err := e.mapShards(db, rp, pts, &drops)
 	if err != nil {
 		return e.writeError(db, rp, err)
 	}
-	drops.add(dropped, "points beyond retention policy")
+	trusted := drops.n == before // no point refused for the shard limit
 	ids := make([]uint64, len(shards))
 	for i := range shards {
 		ids[i] = shards[i].shard.ID
@@ -206,6 +254,7 @@ func (e *Engine) writePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 
 	var errs []error
 	var mu sync.Mutex
+	shardRefused := false // the guard's reservations may be wrong: reload them
 	write := func(sh *meta.ShardInfo, pts []models.Point) {
 		err := e.writeShard(db, rp, sh, pts)
 		mu.Lock()
@@ -215,12 +264,14 @@ func (e *Engine) writePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 		case err == nil:
 		case errors.As(err, &pwe):
 			drops.add(pwe.Dropped, pwe.Reason)
+			shardRefused = true
 		case errors.Is(err, tsdb.ErrShardDeletion):
 			drops.add(len(pts), fmt.Sprintf("shard %d is being deleted", sh.ID))
 		case errors.Is(err, tsdb.ErrFieldTypeConflict):
-			// Two points of this batch disagree on a new field's type:
-			// the shard refuses the batch before writing any of it.
+			// A type the guard did not know of (written meanwhile by a
+			// continuous query): the shard refuses the batch.
 			drops.add(len(pts), err.Error())
+			shardRefused = true
 		default:
 			if isDiskFull(err) {
 				e.reopen.Store(true)
@@ -244,6 +295,7 @@ func (e *Engine) writePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 	if len(errs) > 0 {
 		return e.writeError(db, rp, errors.Join(errs...))
 	}
+	ok = trusted && !shardRefused
 	return drops.err()
 }
 
@@ -287,4 +339,30 @@ func (e *Engine) writeError(db, rp string, err error) error {
 		return fmt.Errorf("embedded: %w: write cache full, retry shortly: %v", tsengine.ErrUnavailable, err)
 	}
 	return fmt.Errorf("embedded: write to %q.%q: %w", db, rp, err)
+}
+
+// dropExpired sets aside the points older than the policy's duration, as
+// the shard mapping would.
+func dropExpired(rpi *meta.RetentionPolicyInfo, pts []models.Point, drops *dropTally) []models.Point {
+	if rpi == nil || rpi.Duration <= 0 {
+		return pts
+	}
+	min := time.Now().Add(-rpi.Duration).UnixNano()
+	var out []models.Point
+	for i, p := range pts {
+		if p.UnixNano() >= min {
+			if out != nil {
+				out = append(out, p)
+			}
+			continue
+		}
+		if out == nil {
+			out = append(make([]models.Point, 0, len(pts)), pts[:i]...)
+		}
+		drops.add(1, "points beyond retention policy")
+	}
+	if out == nil {
+		return pts
+	}
+	return out
 }

@@ -47,6 +47,7 @@ type Engine struct {
 	log     *slog.Logger
 	timeout time.Duration
 	owned   bool // client was made here, so Close may drop its connections
+	fields  fieldCache
 
 	mu     sync.RWMutex
 	closed bool
@@ -112,6 +113,12 @@ func (a *apiError) Error() string { return fmt.Sprintf("influxdb answered %d: %s
 // errors and 5xx answers wrap tsengine.ErrUnavailable; other answers are
 // an *apiError; a done ctx wins over both.
 func (e *Engine) do(parent context.Context, method, path string, params url.Values, body io.Reader, hdr http.Header) ([]byte, error) {
+	return e.doMax(parent, method, path, params, body, hdr, 0)
+}
+
+// doMax is do reading at most max bytes of a 2xx answer (0 = no bound);
+// past it the answer is a *tsengine.LimitError.
+func (e *Engine) doMax(parent context.Context, method, path string, params url.Values, body io.Reader, hdr http.Header, max int64) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(parent, e.timeout)
 	defer cancel()
 	u := *e.base
@@ -141,7 +148,14 @@ func (e *Engine) do(parent context.Context, method, path string, params url.Valu
 		return nil, fmt.Errorf("%w: %s %s: %v", tsengine.ErrUnavailable, method, path, err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
+	rd := io.Reader(resp.Body)
+	if max > 0 && resp.StatusCode/100 == 2 {
+		rd = io.LimitReader(resp.Body, max+1)
+	}
+	data, err := io.ReadAll(rd)
+	if max > 0 && int64(len(data)) > max {
+		return nil, tsengine.AnswerTooLarge(max)
+	}
 	if err != nil {
 		if ctxErr := parent.Err(); ctxErr != nil {
 			return nil, fmt.Errorf("remote: %s %s: %w", method, path, ctxErr)
@@ -192,8 +206,9 @@ func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 	if db == "" {
 		return fmt.Errorf("remote: %w: empty database name", tsengine.ErrDatabaseNotFound)
 	}
-	var drops []string
-	dropped := 0
+	// Field types are checked against every shard (influxd checks only
+	// the one a point lands in).
+	refused, dropped, drops := e.checkFields(ctx, db, b)
 	var body bytes.Buffer
 	zw := gzipPool.Get().(*gzip.Writer)
 	defer gzipPool.Put(zw)
@@ -201,6 +216,9 @@ func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 	var line []byte
 	sent := 0
 	for i := 0; b != nil && i < b.Len(); i++ {
+		if refused != nil && refused[i] {
+			continue
+		}
 		var err error
 		line, err = influxlp.AppendPoint(line[:0], b.At(i))
 		if err != nil {
@@ -228,6 +246,10 @@ func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 	}
 	hdr := http.Header{"Content-Encoding": {"gzip"}, "Content-Type": {"text/plain; charset=utf-8"}}
 	_, err := e.do(ctx, http.MethodPost, "/write", params, &body, hdr)
+	if err != nil {
+		// What this write reserved may not be stored: read the types again.
+		e.forgetFields(db)
+	}
 	var ae *apiError
 	if errors.As(err, &ae) {
 		// influxd answers 404 for a missing database but 500 for a missing
@@ -270,7 +292,7 @@ func partialErr(n int, reasons []string) error {
 
 // checkTarget fails when db or rp does not exist.
 func (e *Engine) checkTarget(ctx context.Context, db, rp string) error {
-	res, err := e.query(ctx, "", fmt.Sprintf("SHOW RETENTION POLICIES ON %s", influxql.QuoteIdent(db)), "")
+	res, err := e.query(ctx, "", fmt.Sprintf("SHOW RETENTION POLICIES ON %s", influxql.QuoteIdent(db)), "", 0)
 	if err != nil {
 		return err
 	}
@@ -303,13 +325,16 @@ func (e *Engine) Query(ctx context.Context, db string, q *influxql.Query, opt ts
 		return nil, err
 	}
 	defer e.leave()
-	res, err := e.query(ctx, db, q.String(), opt.Epoch)
+	if deletes(q) {
+		defer e.forgetFields("") // field types may have gone with the data
+	}
+	res, err := e.query(ctx, db, q.String(), opt.Epoch, opt.MaxAnswerBytes)
 	if err != nil || db == "" || !tsengine.HasEmptyResult(res) {
 		return res, err
 	}
 	// SHOW MEASUREMENTS and the like answer nothing, not an error, on a
 	// missing database; tell the two apart like the embedded engine does.
-	dbs, err := e.query(ctx, "", "SHOW DATABASES", "")
+	dbs, err := e.query(ctx, "", "SHOW DATABASES", "", 0)
 	if err != nil {
 		return nil, err
 	}
@@ -325,7 +350,7 @@ func (e *Engine) Query(ctx context.Context, db string, q *influxql.Query, opt ts
 	return nil, fmt.Errorf("remote: %w: %s", tsengine.ErrDatabaseNotFound, db)
 }
 
-func (e *Engine) query(ctx context.Context, db, q, epoch string) ([]tsengine.Result, error) {
+func (e *Engine) query(ctx context.Context, db, q, epoch string, maxAnswer int64) ([]tsengine.Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("remote: query not started: %w", err)
 	}
@@ -336,8 +361,8 @@ func (e *Engine) query(ctx context.Context, db, q, epoch string) ([]tsengine.Res
 	if epoch != "" {
 		form.Set("epoch", epoch)
 	}
-	data, err := e.do(ctx, http.MethodPost, "/query", nil, strings.NewReader(form.Encode()),
-		http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
+	data, err := e.doMax(ctx, http.MethodPost, "/query", nil, strings.NewReader(form.Encode()),
+		http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, maxAnswer)
 	var ae *apiError
 	if errors.As(err, &ae) && ae.Status < 500 {
 		if name, ok := strings.CutPrefix(ae.Msg, "database not found: "); ok {
@@ -365,12 +390,15 @@ func (e *Engine) query(ctx context.Context, db, q, epoch string) ([]tsengine.Res
 			return nil, fmt.Errorf("remote: %w: %s", tsengine.ErrDatabaseNotFound, name)
 		}
 	}
+	if err := tsengine.LimitFromResults(resp.Results); err != nil {
+		return nil, err
+	}
 	return resp.Results, nil
 }
 
 // exec runs statements that must all succeed.
 func (e *Engine) exec(ctx context.Context, db string, stmts ...influxql.Statement) ([]tsengine.Result, error) {
-	res, err := e.query(ctx, db, (&influxql.Query{Statements: stmts}).String(), "")
+	res, err := e.query(ctx, db, (&influxql.Query{Statements: stmts}).String(), "", 0)
 	if err != nil {
 		return nil, err
 	}
@@ -434,7 +462,7 @@ func (e *Engine) CreateDatabase(ctx context.Context, db string, rps []tsengine.R
 	if len(stmts) == 0 {
 		return nil
 	}
-	res, err = e.query(ctx, "", (&influxql.Query{Statements: stmts}).String(), "")
+	res, err = e.query(ctx, "", (&influxql.Query{Statements: stmts}).String(), "", 0)
 	if err != nil {
 		return err
 	}
@@ -462,6 +490,7 @@ func (e *Engine) DropDatabase(ctx context.Context, db string) error {
 		return err
 	}
 	defer e.leave()
+	defer e.forgetFields(db)
 	_, err := e.exec(ctx, "", &influxql.DropDatabaseStatement{Name: db})
 	return err
 }
@@ -476,7 +505,8 @@ func (e *Engine) DropMeasurement(ctx context.Context, db, measurement string) er
 		return err
 	}
 	defer e.leave()
-	res, err := e.query(ctx, db, (&influxql.DropMeasurementStatement{Name: measurement}).String(), "")
+	defer e.forgetFields(db)
+	res, err := e.query(ctx, db, (&influxql.DropMeasurementStatement{Name: measurement}).String(), "", 0)
 	if err != nil {
 		return err
 	}
@@ -486,4 +516,17 @@ func (e *Engine) DropMeasurement(ctx context.Context, db, measurement string) er
 		}
 	}
 	return nil
+}
+
+// deletes reports whether q may remove series, fields or shards.
+func deletes(q *influxql.Query) bool {
+	for _, st := range q.Statements {
+		switch st.(type) {
+		case *influxql.DropDatabaseStatement, *influxql.DropMeasurementStatement, *influxql.DropSeriesStatement,
+			*influxql.DeleteSeriesStatement, *influxql.DeleteStatement, *influxql.DropShardStatement,
+			*influxql.DropRetentionPolicyStatement:
+			return true
+		}
+	}
+	return false
 }
