@@ -8,6 +8,7 @@ import (
 	iql "github.com/influxdata/influxql"
 
 	"github.com/kodo-project/kodo/storage/meta"
+	"github.com/kodo-project/kodo/storage/queue"
 	"github.com/kodo-project/kodo/storage/tsengine"
 )
 
@@ -37,6 +38,10 @@ func (s *service) trackedDrops(ctx context.Context, db meta.Database, q *iql.Que
 	defer cancel()
 	dones := make([]<-chan struct{}, len(names))
 	for i, m := range names {
+		// As /v1/drop/metrics: the sinks drop their copy too.
+		if err := s.publish(ctx, queue.Message{Op: queue.OpDropMeasurement, DB: db.Name, Measurement: m}); err != nil {
+			return nil, nil, true, err
+		}
 		if err := s.recordDrop(ctx, db.UUID, m); err != nil {
 			return nil, nil, true, err
 		}

@@ -376,6 +376,12 @@ func (s *Server) Addr() net.Addr {
 	return s.listener.Addr()
 }
 
+// ErrShutdownAbandoned is returned by Shutdown when its context ended
+// before the engines and stores closed (e.g. the engine was in the middle
+// of dropping a large measurement). The process may exit: every
+// acknowledged write is in the WAL and the drop resumes at the next start.
+var ErrShutdownAbandoned = errors.New("kodo: shutdown bound reached; engines and stores left unclosed")
+
 // Shutdown stops accepting requests, lets in-flight ones (writes included)
 // finish, then closes engines and stores, all within ctx: requests get two
 // thirds of the time left, the rest is kept for closing. What has not
@@ -419,7 +425,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		errs = append(errs, err)
 	case <-ctx.Done():
 		s.log.Error("shutdown bound reached: engines and stores left unclosed; acknowledged writes are in the WAL and pending drops resume at the next start", "err", ctx.Err())
-		errs = append(errs, fmt.Errorf("kodo: shutdown abandoned closing engines and stores: %w", ctx.Err()))
+		errs = append(errs, fmt.Errorf("%w: %w", ErrShutdownAbandoned, ctx.Err()))
 	}
 	return errors.Join(errs...)
 }

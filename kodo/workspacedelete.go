@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/kodo-project/kodo/storage/clickhouse"
+	"github.com/kodo-project/kodo/storage/queue"
 )
 
 type workspaceDeleteRequest struct {
@@ -43,6 +44,11 @@ func (s *service) handleWorkspaceDelete(w http.ResponseWriter, r *http.Request) 
 	for _, db := range dbs {
 		eng, err := s.engineFor(db)
 		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		// The sinks drop their copy too (queue consumers, wherever they run).
+		if err := s.publish(ctx, queue.Message{Op: queue.OpDropDatabase, DB: db.Name}); err != nil {
 			s.fail(w, r, err)
 			return
 		}

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -118,6 +119,8 @@ func main() {
 	})
 	if err := srv.Shutdown(ctx); err != nil {
 		o.Logger.Error("shutdown", "err", err)
-		os.Exit(1)
+		if !errors.Is(err, kodo.ErrShutdownAbandoned) {
+			os.Exit(1)
+		} // abandoned within the bound: data is safe (WAL), exit normally
 	}
 }
