@@ -119,7 +119,7 @@ func TestHostileSigtermDuringDrop(t *testing.T) {
 	for off := 0; off < series; off += batch {
 		var sb strings.Builder
 		for i := off; i < off+batch; i++ {
-			fmt.Fprintf(&sb, "big,s=%d v=1\n", i)
+			fmt.Fprintf(&sb, "big,a=%d,b=%d v=1\n", i/1000, i%1000)
 		}
 		a := p.WriteLines(ws, sb.String(), true)
 		require.Equal(t, 200, a.Status, "%s", a)
@@ -207,5 +207,87 @@ func TestHostileWorkspaceChurnFDs(t *testing.T) {
 		assert.Equal(t, 403, a.Status, "a deleted workspace's token is gone: %s", a)
 	}
 	assert.EqualValues(t, 1, p.Count(keep, "cpu", "v"))
+	p.Stop(30 * time.Second)
+}
+
+// startLimited runs the binary under prlimit with an open-file limit of
+// nofile (soft and hard), or skips when prlimit is missing.
+func startLimited(t *testing.T, data string, nofile int, args ...string) *proc {
+	t.Helper()
+	prl, err := exec.LookPath("prlimit")
+	if err != nil {
+		t.Skip("prlimit (util-linux) is needed to lower the open-file limit")
+	}
+	bin, err := buildKodo()
+	require.NoError(t, err)
+	p := &proc{t: t, Addr: freeAddr(t), Data: data, args: args}
+	p.Base = "http://" + p.Addr
+	cmd := exec.Command(prl, fmt.Sprintf("--nofile=%d:%d", nofile, nofile), "--", bin,
+		"-listen", p.Addr, "-data", data, "-log-level", "warn")
+	cmd.Args = append(cmd.Args, args...)
+	cmd.Stderr = os.Stderr
+	require.NoError(t, cmd.Start())
+	p.cmd, p.exited = cmd, make(chan struct{})
+	exited := p.exited
+	go func() { p.err = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); <-exited })
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(p.Base + "/v1/ping")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	}, 90*time.Second, 50*time.Millisecond, "kodo answers /v1/ping")
+	return p
+}
+
+// TestHostileOpenFileLimit: workspaces up to the open-file limit; past
+// it, creation and writes answer 503 with Retry-After naming the cause
+// (never a 500, never a crash), and deleting workspaces makes room again.
+func TestHostileOpenFileLimit(t *testing.T) {
+	p := startLimited(t, t.TempDir(), 400)
+	var wss []testWorkspace
+	var refused answer
+	for i := 0; i < 60 && refused.Status == 0; i++ {
+		var ws testWorkspace
+		req, _ := http.NewRequest(http.MethodPost, p.Base+"/v1/workspace/create", strings.NewReader(`{"name":"fd"}`))
+		a, err := do(req, 30*time.Second)
+		require.NoError(t, err)
+		if a.Status != 200 {
+			refused = a
+			break
+		}
+		var env struct{ Content testWorkspace }
+		require.NoError(t, json.Unmarshal([]byte(a.Body), &env))
+		ws = env.Content
+		wss = append(wss, ws)
+		if a := p.WriteLines(ws, "cpu,host=a v=1\n", false); a.Status != 200 {
+			refused = a
+		}
+	}
+	_, fds, err := p.Stats()
+	require.NoError(t, err)
+	t.Logf("%d workspaces under a 400-descriptor limit (%d open), then: %s", len(wss), fds, refused)
+	require.NotZero(t, refused.Status, "the limit was reached")
+	require.Equal(t, http.StatusServiceUnavailable, refused.Status, "%s", refused)
+	requireClientError(t, refused)
+	assert.Contains(t, refused.Body, "open-file limit")
+	require.True(t, p.Alive())
+
+	for _, ws := range wss[:len(wss)/2] {
+		require.Equal(t, 200, postJSON(t, p.Base+"/v1/workspace/delete", map[string]any{"workspace_uuid": ws.WorkspaceUUID}, nil))
+	}
+	ws := p.CreateWorkspace()
+	a := p.WriteLines(ws, "cpu,host=a v=1\n", false)
+	require.Equal(t, 200, a.Status, "room again after deleting workspaces: %s", a)
+	// The workspace whose write was refused works too: the refused shard
+	// creation left nothing behind that stays broken.
+	last := wss[len(wss)-1]
+	a = p.WriteLines(last, "cpu,host=a v=2\n", false)
+	require.Equal(t, 200, a.Status, "%s", a)
+	assert.EqualValues(t, 1, p.Count(last, "cpu", "v"), "the refused write is not readable, the later one is")
+	p.Stop(30 * time.Second)
+	p.start() // and it starts again on its data
 	p.Stop(30 * time.Second)
 }
