@@ -291,3 +291,34 @@ func TestHostileOpenFileLimit(t *testing.T) {
 	p.start() // and it starts again on its data
 	p.Stop(30 * time.Second)
 }
+
+// TestHostileIdleShardsClose: a workspace with a month of daily shards
+// holds ~10 descriptors a shard while they are in use; unused for
+// -idle-shard-timeout they close, and a query opens them again and finds
+// every point.
+func TestHostileIdleShardsClose(t *testing.T) {
+	p := startProc(t, t.TempDir(), "-idle-shard-timeout", "2s")
+	ws := p.CreateWorkspace()
+	_, base, err := p.Stats()
+	require.NoError(t, err)
+	var sb strings.Builder
+	now := time.Now()
+	for d := 1; d <= 30; d++ {
+		fmt.Fprintf(&sb, "spread v=%d %d\n", d, now.Add(-time.Duration(d)*24*time.Hour).UnixNano())
+	}
+	a := p.WriteLines(ws, sb.String(), true)
+	require.Equal(t, 200, a.Status, "%s", a)
+	_, open, err := p.Stats()
+	require.NoError(t, err)
+	var closed int
+	require.Eventually(t, func() bool {
+		_, closed, err = p.Stats()
+		require.NoError(t, err)
+		return closed < base+30
+	}, 2*time.Minute, 200*time.Millisecond, "idle shards close")
+	t.Logf("fds: %d before, %d with 30 daily shards open, %d once they are idle", base, open, closed)
+	assert.EqualValues(t, 30, p.Count(ws, "spread", "v"), "a query opens them again")
+	p.Restart()
+	assert.EqualValues(t, 30, p.Count(ws, "spread", "v"))
+	p.Stop(30 * time.Second)
+}
