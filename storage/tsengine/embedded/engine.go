@@ -251,7 +251,7 @@ func (e *Engine) open(opts Options, metaDir, dataDir, walDir string, zlog *zap.L
 	e.store = store
 
 	e.writer = coordinator.NewPointsWriter()
-	e.writer.TSDBStore = store
+	e.writer.TSDBStore = idleWriterStore{e}
 	e.writer.MetaClient = e.meta
 	e.writer.WithLogger(zlog)
 	if err := e.writer.Open(); err != nil {
@@ -270,7 +270,7 @@ func (e *Engine) open(opts Options, metaDir, dataDir, walDir string, zlog *zap.L
 		TSDBStore:   store,
 		ShardMapper: &coordinator.LocalShardMapper{
 			MetaClient: e.meta,
-			TSDBStore:  coordinator.LocalTSDBStore{Store: store},
+			TSDBStore:  idleShardGroups{e, coordinator.LocalTSDBStore{Store: store}},
 		},
 		Monitor:           e.monitor,
 		PointsWriter:      e.writer,
@@ -298,7 +298,7 @@ func (e *Engine) open(opts Options, metaDir, dataDir, walDir string, zlog *zap.L
 	}
 	rs := retention.NewService(retention.Config{Enabled: true, CheckInterval: toml.Duration(opts.RetentionCheckInterval)})
 	rs.MetaClient = e.meta
-	rs.TSDBStore = store
+	rs.TSDBStore = idleRetentionStore{e}
 	rs.WithLogger(zlog)
 	e.services = append(e.services, rs)
 	for i, s := range e.services {

@@ -116,7 +116,7 @@ func (e *Engine) checkFields(g *dbGuard, dbi *meta.DatabaseInfo, pts []models.Po
 	var shards []*tsdb.Shard // loaded on the first miss
 	lookup := func(name []byte, field []byte) influxql.DataType {
 		if shards == nil {
-			shards = e.liveShards(dbi)
+			shards = e.openShards(dbi) // closed idle shards have fields too
 		}
 		for _, sh := range shards {
 			if mf := sh.MeasurementFields(name); mf != nil {
@@ -215,11 +215,8 @@ func (e *Engine) checkCardinality(g *dbGuard, dbi *meta.DatabaseInfo, pts []mode
 	if maxSeries <= 0 && maxValues <= 0 {
 		return pts, false
 	}
-	var sfile *tsdb.SeriesFile
-	shards := e.liveShards(dbi)
-	if len(shards) > 0 {
-		sfile, _ = shards[0].SeriesFile()
-	}
+	sfile := e.seriesFileOf(dbi)
+	var shards []*tsdb.Shard // opened and loaded with the first tag values
 	var tags models.Tags
 	buf := make([]byte, 0, 512) // series keys are built in it, not allocated per point
 	exists := func(p models.Point) bool {
@@ -242,9 +239,7 @@ func (e *Engine) checkCardinality(g *dbGuard, dbi *meta.DatabaseInfo, pts []mode
 	}
 	g.series.Lock()
 	if sfile == nil { // a shard may have been created meanwhile
-		if shards = e.liveShards(dbi); len(shards) > 0 {
-			sfile, _ = shards[0].SeriesFile()
-		}
+		sfile = e.seriesFileOf(dbi)
 	}
 	count := 0
 	if sfile != nil {
@@ -285,6 +280,9 @@ func (e *Engine) checkCardinality(g *dbGuard, dbi *meta.DatabaseInfo, pts []mode
 				vkey = append(append(append(vkey[:0], name...), 0), t.Key...)
 				set := g.values[string(vkey)]
 				if set == nil {
+					if shards == nil {
+						shards = e.openShards(dbi)
+					}
 					set = e.loadTagValues(shards, name, t.Key)
 					g.values[string(vkey)] = set
 					g.nvalues += len(set)

@@ -3,6 +3,11 @@ package embedded
 import (
 	"fmt"
 	"time"
+
+	"github.com/influxdata/influxdb/coordinator"
+	"github.com/influxdata/influxdb/models"
+	"github.com/influxdata/influxdb/services/meta"
+	"github.com/influxdata/influxdb/tsdb"
 )
 
 // Closing idle shards bounds the file descriptors of the engine.
@@ -180,4 +185,86 @@ func (e *Engine) OpenShards() int {
 	e.useMu.Lock()
 	defer e.useMu.Unlock()
 	return len(e.store.ShardIDs()) - len(e.closedShards)
+}
+
+// InfluxDB's own paths that reach shards without these calls get the same
+// treatment through their store interfaces: the shard mapper (every
+// SELECT, continuous query runs included) and the points writer (SELECT
+// INTO of continuous queries) open the shards they name; the retention
+// service opens the other shards of a database before it deletes one,
+// since a deletion compares the deleted shard's series with theirs.
+
+// idleShardGroups is coordinator.LocalShardMapper's store.
+type idleShardGroups struct {
+	e     *Engine
+	inner coordinator.LocalTSDBStore
+}
+
+func (s idleShardGroups) ShardGroup(ids []uint64) tsdb.ShardGroup {
+	if err := s.e.useShards(ids); err != nil {
+		s.e.log.Warn("opening idle shards for a query", "err", err)
+	}
+	return s.inner.ShardGroup(ids)
+}
+
+// idleWriterStore is coordinator.PointsWriter's store.
+type idleWriterStore struct{ e *Engine }
+
+func (s idleWriterStore) CreateShard(db, rp string, id uint64, enabled bool) error {
+	return s.e.store.CreateShard(db, rp, id, enabled)
+}
+
+func (s idleWriterStore) WriteToShard(id uint64, pts []models.Point) error {
+	if err := s.e.useShards([]uint64{id}); err != nil {
+		return err
+	}
+	return s.e.store.WriteToShard(id, pts)
+}
+
+// idleRetentionStore is the retention service's store.
+type idleRetentionStore struct{ e *Engine }
+
+func (s idleRetentionStore) ShardIDs() []uint64 { return s.e.store.ShardIDs() }
+
+func (s idleRetentionStore) DeleteShard(id uint64) error {
+	if sh := s.e.store.Shard(id); sh != nil {
+		if err := s.e.ensureOpen(sh.Database()); err != nil {
+			return err
+		}
+	}
+	return s.e.store.DeleteShard(id)
+}
+
+// seriesFileOf is db's series file, which stays open while shards close;
+// it is reached through an open shard (one is opened if none is).
+func (e *Engine) seriesFileOf(dbi *meta.DatabaseInfo) *tsdb.SeriesFile {
+	shards := e.liveShards(dbi)
+	for _, sh := range shards {
+		if sf, err := sh.SeriesFile(); err == nil {
+			return sf
+		}
+	}
+	if len(shards) == 0 {
+		return nil
+	}
+	last := shards[len(shards)-1]
+	if err := e.useShards([]uint64{last.ID()}); err != nil {
+		return nil
+	}
+	sf, _ := last.SeriesFile()
+	return sf
+}
+
+// openShards is liveShards with every closed one opened again, for the
+// guards that read all of a database's indexes (on a cache miss).
+func (e *Engine) openShards(dbi *meta.DatabaseInfo) []*tsdb.Shard {
+	shards := e.liveShards(dbi)
+	ids := make([]uint64, len(shards))
+	for i, sh := range shards {
+		ids[i] = sh.ID()
+	}
+	if err := e.useShards(ids); err != nil {
+		e.log.Warn("opening idle shards for a write check", "err", err)
+	}
+	return shards
 }
