@@ -3,6 +3,7 @@ package embedded
 import (
 	"context"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -63,4 +64,27 @@ func TestIdleShardsClose(t *testing.T) {
 	assert.EqualValues(t, 10, count(t, e, "db", "SELECT count(usr) FROM cpu"))
 	require.Eventually(t, func() bool { return e.OpenShards() == 0 }, 60*time.Second, 100*time.Millisecond)
 	require.NoError(t, e.DropDatabase(ctx, "db"))
+}
+
+// TestIdleShardsRetention: the retention service deleting one shard while
+// the database's other shards are closed keeps their series (a deletion
+// drops from the series file what no other shard's index holds).
+func TestIdleShardsRetention(t *testing.T) {
+	ctx := context.Background()
+	e := openTest(t, t.TempDir(), Options{IdleShardTimeout: 2 * time.Second})
+	require.NoError(t, e.CreateDatabase(ctx, "db", []tsengine.RetentionPolicy{{Name: "month", Duration: 30 * 24 * time.Hour, Default: true}}))
+	day := 24 * time.Hour
+	start := time.Now().Add(-10 * day).Truncate(day)
+	for i := range 3 {
+		require.NoError(t, e.WritePoints(ctx, "db", "", noisyBatch(t, 100, start.Add(time.Duration(i)*day))))
+	}
+	require.Eventually(t, func() bool { return e.OpenShards() == 0 }, 60*time.Second, 100*time.Millisecond)
+	ids := e.store.ShardIDs()
+	require.Len(t, ids, 3)
+	slices.Sort(ids)
+	require.NoError(t, idleRetentionStore{e}.DeleteShard(ids[0]))
+	assert.EqualValues(t, 200, count(t, e, "db", "SELECT count(usr) FROM cpu"), "the other shards' series survive")
+	res := mustQuery(t, e, "db", "SHOW SERIES")
+	require.Len(t, res[0].Series, 1)
+	assert.Len(t, res[0].Series[0].Values, 10)
 }
