@@ -158,6 +158,14 @@ func TestClickHouseMatchesEngine(t *testing.T) {
 	assert.Equal(t, 400, code, env.Message)
 	eventually(t, "only the accepted point is copied", func() bool { return ckCount("aged") == 1 })
 
+	// A point refused for its field type (its own shard would take it) is
+	// named by the engine, so the partial write's good point is copied.
+	code, env = h.write(ws.Token, fmt.Sprintf("typed v=1.5 %d\n", ts), nil)
+	require.Equal(t, 200, code, env.Message)
+	code, env = h.write(ws.Token, fmt.Sprintf("typed v=2i %d\ntyped w=1 %d\n", now.Add(-49*time.Hour).UnixNano(), ts+1), nil)
+	assert.Equal(t, 400, code, env.Message)
+	eventually(t, "the good point of the partial write is copied", func() bool { return ckCount("typed") == 2 })
+
 	code, env = h.post("/v1/drop/metrics", map[string]string{"db_uuid": ws.DBUUID, "measurement": "dup"})
 	require.Equal(t, 200, code, env.Message)
 	eventually(t, "the table is dropped in ClickHouse too", func() bool { return ckCount("dup") == -1 })

@@ -21,7 +21,7 @@ type workspaceCreateRequest struct {
 	DefaultRP string   `json:"default_rp"`
 	CQRP      *string  `json:"cqrp"`
 	RPList    []string `json:"rp_list"`
-	limitsRequest
+	CardinalityLimits
 }
 
 // dbPlan is a validated database RP layout (and write limits).
@@ -112,7 +112,9 @@ func (s *service) createDatabase(ctx context.Context, wsUUID string, p dbPlan) (
 
 // createWorkspace makes a workspace with a new token and its database.
 func (s *service) createWorkspace(ctx context.Context, name string, p dbPlan) (meta.Workspace, meta.Database, error) {
-	ws := meta.Workspace{UUID: newID("wksp_"), Name: name, Token: newID("tkn_"), CreatedAt: s.now().UTC()}
+	// New workspaces refuse MD5-keyed signatures: their agents sign with
+	// the secret, which only the create answer shows.
+	ws := meta.Workspace{UUID: newID("wksp_"), Name: name, Token: newID("tkn_"), Secret: newSecret(), CreatedAt: s.now().UTC()}
 	db, err := s.createDatabase(ctx, ws.UUID, p)
 	if err != nil {
 		return ws, db, err
@@ -144,7 +146,7 @@ func (s *service) handleWorkspaceCreate(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	respond(w, map[string]any{
-		"workspace_uuid": ws.UUID, "token": ws.Token, "db_uuid": db.UUID,
+		"workspace_uuid": ws.UUID, "token": ws.Token, "secret": ws.Secret, "db_uuid": db.UUID,
 		"db": db.Name, "rp": db.DefaultRP, "cqrp": db.CQRP, "rp_list": db.RPs, "uuid": db.InstanceUUID,
 		"limits": s.limitsAnswer(db),
 	})
@@ -179,7 +181,7 @@ func (s *service) handleAddDB(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		respond(w, map[string]any{"db": db.Name, "rp": db.DefaultRP, "uuid": db.InstanceUUID, "dbUUID": db.UUID,
-			"workspace_uuid": ws.UUID, "token": ws.Token})
+			"workspace_uuid": ws.UUID, "token": ws.Token, "secret": ws.Secret})
 		return
 	}
 	if _, err := s.meta.Workspace(ctx, wsUUID); err != nil {

@@ -303,7 +303,7 @@ func TestDiskFull507(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPost, h.ts.URL+"/v1/write/metrics", bytes.NewReader(gz(t, []byte("cpu,host=a v=2"))))
 	req.Header.Set("Content-Encoding", "gzip")
 	req.Header.Set("Content-Type", "text/plain")
-	resp, err := (&http.Client{Transport: signer.NewDatafluxTransport(h.ts.Client().Transport, ws.Token, "", signer.AlgoSHA256)}).Do(req)
+	resp, err := (&http.Client{Transport: signer.NewDatafluxTransport(h.ts.Client().Transport, ws.Token, ws.Secret, signer.AlgoSHA256)}).Do(req)
 	require.NoError(t, err)
 	raw, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()

@@ -65,6 +65,24 @@ type Options struct {
 	Limits     Limits
 	Logger     *slog.Logger     // nil: discard
 	Now        func() time.Time // clock for signatures; nil: time.Now
+
+	// Trust (browsers, workspace secrets, replay, failed authentications).
+	// AllowedOrigins: browser origins (scheme://host[:port]) that may call
+	// management while no admin key is set; others are refused.
+	AllowedOrigins []string
+	// AllowedHosts: Host names management answers under loopback trust,
+	// besides loopback and the listen host (DNS-rebinding guard).
+	AllowedHosts []string
+	// InsecureNoAdminKey lets New accept a non-loopback Listen without an
+	// admin key; management then still answers loopback clients only.
+	InsecureNoAdminKey bool
+	// SecretOverlap is how long a rotated-out workspace secret still
+	// verifies when the rotate call names no overlap (default 24h).
+	SecretOverlap time.Duration
+	// ReplayWindow > 0 refuses a signature seen before within the window
+	// (remembered in the metadata store, so replicas share it). 0: off.
+	// 30m covers the whole ±15-minute Date window of a signature.
+	ReplayWindow time.Duration
 }
 
 // Limits bound the cost of one request.
@@ -81,6 +99,12 @@ type Limits struct {
 	MaxConcurrentQueries int           // default 32
 	MaxInflightBytes     int64         // body bytes of admitted writes; default 512 MiB
 	QueueWait            time.Duration // default 2s
+
+	// Trust: failed authentications and /v1/check/token calls per client
+	// address: AuthFailRate per second refill a bucket of AuthFailBurst;
+	// an empty bucket answers 429 with Retry-After before authenticating.
+	AuthFailRate  float64 // default 1; negative: no limit
+	AuthFailBurst int     // default 30
 
 	// Query and CQ cost (h-query). The select limits are InfluxDB's, set
 	// on the embedded engine (CQ runs included); the buckets are also
@@ -206,6 +230,15 @@ func (o *Options) applyDefaults() {
 	if l.QueueWait <= 0 {
 		l.QueueWait = 2 * time.Second
 	}
+	if l.AuthFailRate == 0 {
+		l.AuthFailRate = 1
+	}
+	if l.AuthFailBurst <= 0 {
+		l.AuthFailBurst = 30
+	}
+	if o.SecretOverlap <= 0 {
+		o.SecretOverlap = 24 * time.Hour
+	}
 	if l.MaxSelectBuckets <= 0 {
 		l.MaxSelectBuckets = DefaultMaxSelectBuckets
 	}
@@ -286,6 +319,13 @@ func New(opts Options) (*Server, error) {
 			return nil, fmt.Errorf("kodo: default RP %q is not among the configured retention policies", opts.DefaultRP)
 		}
 	}
+	if opts.AdminKey == "" && !opts.InsecureNoAdminKey && !loopbackListen(opts.Listen) {
+		return nil, fmt.Errorf("kodo: refusing to listen on %s without an admin key: management (creating workspaces, reading every database) would be guarded by the client address alone; set -admin-key, listen on a loopback address, or pass -insecure-no-admin-key to accept this", opts.Listen)
+	}
+	browsers, err := newBrowserPolicy(&opts)
+	if err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(opts.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("kodo: data dir: %w", err)
 	}
@@ -302,7 +342,7 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.svc = svc
-	s.handler = httpx.Wrap(svc.routes(), s.log, func(w http.ResponseWriter, r *http.Request) {
+	s.handler = httpx.Wrap(browsers.wrap(svc.fail, svc.authLimit(svc.replayRelease(svc.routes()))), s.log, func(w http.ResponseWriter, r *http.Request) {
 		respondError(w, r, s.log, Errorf(ErrInternal, "internal error; the trace id identifies it in the server log"))
 	})
 	return s, nil

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kodo-project/kodo/documents"
 	"github.com/kodo-project/kodo/internal/httpx"
+	"github.com/kodo-project/kodo/signer"
 	"github.com/kodo-project/kodo/storage/clickhouse"
 	"github.com/kodo-project/kodo/storage/docs"
 	"github.com/kodo-project/kodo/storage/meta"
@@ -36,9 +37,13 @@ type service struct {
 	writes  *gate
 	queries *gate
 	tokens  *tokenCache
-	mrp     *measurementRPCache
-	series  *seriesCounter
-	batches sync.Pool
+
+	// Trust: nil when -auth-fail-rate is negative / -replay-cache is 0.
+	authFails *authLimiter
+	replay    *replayGuard
+	mrp       *measurementRPCache
+	series    *seriesCounter
+	batches   sync.Pool
 
 	ck       *clickhouse.Store
 	sinks    *sinkQueue // nil without an external sink
@@ -74,6 +79,13 @@ func newService(ctx context.Context, opts *Options, store meta.Store) (*service,
 		tokens:  newTokenCache(store, time.Minute),
 		mrp:     newMeasurementRPCache(store),
 		series:  newSeriesCounter(5*time.Minute, opts.Now),
+	}
+	if opts.ReplayWindow > 0 {
+		s.replay = newReplayGuard(store, opts.ReplayWindow, opts.Now)
+		if opts.ReplayWindow < 2*signer.DefaultMaxSkew {
+			s.log.Warn("replay cache window is shorter than the time a signature stays valid; a replay after the window but within the Date skew still passes",
+				"replay_cache", opts.ReplayWindow, "signature_valid_for", 2*signer.DefaultMaxSkew)
+		}
 	}
 	if err := s.openEngines(ctx); err != nil {
 		s.closeEngines()
@@ -283,6 +295,8 @@ func (s *service) routes() http.Handler {
 	m("/v1/workspace/delete", s.handleWorkspaceDelete, post)
 	m("/v1/workspace/keypair/create", s.handleCreateKeyPair, post)
 	m("/v1/workspace/limits", s.handleWorkspaceLimits, post) // write limits (series, tag values)
+	m("/v1/workspace/secret/rotate", s.handleRotateSecret, post)
+	m("/v1/workspace/signing", s.handleSigning, post)
 	m("/v1/read/metrics", s.admitQuery(s.handleReadMetrics, s.fail), post)
 	m("/v1/rewrite", s.handleRewrite, post)
 	m("/v1/cq/create", s.handleCQCreate, post)

@@ -110,15 +110,35 @@ func (s *service) publish(ctx context.Context, m queue.Message) error {
 	return nil
 }
 
-// publishAccepted publishes the points of batch the engine accepted.
-// dropped is how many the engine refused (a partial write). The engine
-// refuses points older than their retention policy (retention, 0 for
-// none), and those are left out here by the same rule; if it refused
-// others it does not say which, so nothing of the batch is published (a
-// sink must never hold a point the engine refused) and the gap is logged.
-func (s *service) publishAccepted(ctx context.Context, db string, retention time.Duration, batch *lineproto.Batch, dropped int) error {
+// publishAccepted publishes the points of batch the engine accepted. pw
+// is the engine's partial write, if any: when it names the refused points
+// (Refused) exactly those are left out. Otherwise the points older than
+// their retention policy (retention, 0 for none) are left out by the
+// engine's rule; if it refused others without saying which, nothing of
+// the batch is published (a sink must never hold a point the engine
+// refused) and the gap is logged.
+func (s *service) publishAccepted(ctx context.Context, db string, retention time.Duration, batch *lineproto.Batch, pw *tsengine.PartialWriteError) error {
 	if s.sinks == nil || s.sinks.pub == nil || batch.Len() == 0 {
 		return nil
+	}
+	if pw != nil && pw.Refused != nil {
+		lines := make([]byte, 0, batch.Len()*64)
+		r := 0
+		for i := 0; i < batch.Len(); i++ {
+			if r < len(pw.Refused) && pw.Refused[r] == i {
+				r++
+				continue
+			}
+			lines = batch.At(i).AppendLineProtocol(lines, lineproto.Nanosecond)
+		}
+		if len(lines) == 0 {
+			return nil
+		}
+		return s.publish(ctx, queue.Message{Op: queue.OpWrite, DB: db, Lines: lines})
+	}
+	dropped := 0
+	if pw != nil {
+		dropped = pw.Dropped
 	}
 	var oldest int64 = -1 << 63
 	if retention > 0 {
@@ -157,11 +177,7 @@ type sinkEngine struct {
 func (e sinkEngine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Batch) error {
 	err := e.Engine.WritePoints(ctx, db, rp, b)
 	var pw *tsengine.PartialWriteError
-	dropped := 0
-	switch {
-	case errors.As(err, &pw):
-		dropped = pw.Dropped
-	case err != nil:
+	if err != nil && !errors.As(err, &pw) {
 		return err
 	}
 	var retention time.Duration
@@ -170,7 +186,7 @@ func (e sinkEngine) WritePoints(ctx context.Context, db, rp string, b *lineproto
 			retention = time.Duration(n) * 24 * time.Hour
 		}
 	}
-	if perr := e.s.publishAccepted(ctx, db, retention, b, dropped); perr != nil {
+	if perr := e.s.publishAccepted(ctx, db, retention, b, pw); perr != nil {
 		return perr
 	}
 	return err

@@ -24,15 +24,15 @@ func (s *service) authenticateWrite(r *http.Request, raw []byte) (meta.Workspace
 		var ws meta.Workspace
 		var db meta.Database
 		v := signer.DatafluxVerifier{Now: s.now}
-		_, err := v.Verify(req, func(token string) (string, error) {
+		_, err := v.VerifyKeys(req, func(token string) (signer.DatafluxKeys, error) {
 			var err error
 			ws, db, err = s.tokens.lookup(ctx, token)
-			return ws.Secret, err
+			return s.datafluxKeys(ws), err
 		})
 		if err != nil {
 			return ws, db, signatureError(err)
 		}
-		return ws, db, nil
+		return ws, db, s.checkReplay(r)
 	case signer.SchemeDway:
 		var kp meta.KeyPair
 		v := signer.DwayVerifier{Now: s.now, DenySecretAsID: s.opts.StrictDway}
@@ -46,6 +46,9 @@ func (s *service) authenticateWrite(r *http.Request, raw []byte) (meta.Workspace
 		})
 		if err != nil {
 			return meta.Workspace{}, meta.Database{}, signatureError(err)
+		}
+		if err := s.checkReplay(r); err != nil {
+			return meta.Workspace{}, meta.Database{}, err
 		}
 		ws, err := s.meta.Workspace(ctx, kp.WorkspaceUUID)
 		if err != nil {
@@ -198,7 +201,7 @@ func (s *service) storePoints(ctx context.Context, db meta.Database, rp string, 
 	}
 	// The sinks get what the engine accepted, through the queue; the
 	// answer waits for nsqd to have it, never for a sink.
-	if err := s.publishAccepted(ctx, db.Name, s.opts.RetentionPolicies[effective], batch, batch.Len()-stored); err != nil {
+	if err := s.publishAccepted(ctx, db.Name, s.opts.RetentionPolicies[effective], batch, pw); err != nil {
 		return err
 	}
 	s.metrics.points.WithLabelValues(api).Add(float64(max(stored, 0)))
@@ -234,7 +237,7 @@ func (s *service) storePoints(ctx context.Context, db meta.Database, rp string, 
 			rest = "; no point was stored"
 		}
 		return &Error{Code: ErrPartialWrite, cause: werr,
-			Message: "the engine refused " + itoa(pw.Dropped) + " point(s): " + pw.Reason + rest,
+			Message: "the engine refused " + itoa(pw.Dropped) + " point(s): " + pw.Reason + rest + refusalHint(pw.Reason),
 			Content: lineErrors{Accepted: batch.Len() - pw.Dropped, Rejected: pw.Dropped, Errors: []string{pw.Reason}}}
 	}
 	return nil

@@ -3,22 +3,25 @@ package kodo
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/kodo-project/kodo/storage/meta"
 	"github.com/kodo-project/kodo/storage/tsengine"
 )
 
-// limitsRequest sets a workspace's write limits (POST /v1/workspace/limits)
-// or gives them at creation (POST /v1/workspace/create). A missing member
-// leaves the limit as it is; 0 takes the gateway's default
-// (-max-series-per-db, -max-values-per-tag); -1 lifts the limit.
-type limitsRequest struct {
-	MaxSeriesPerDB  *int `json:"max_series_per_db"`
-	MaxValuesPerTag *int `json:"max_values_per_tag"`
+// CardinalityLimits set a workspace's series and tag-value limits (POST
+// /v1/workspace/limits), or give them at creation (POST
+// /v1/workspace/create). A nil member leaves the limit as it is; 0 takes
+// the gateway's default (-max-series-per-db, -max-values-per-tag); -1
+// lifts the limit; n > 0 sets it. The embedded engine enforces them; a
+// remote InfluxDB applies its own configuration.
+type CardinalityLimits struct {
+	MaxSeriesPerDB  *int `json:"max_series_per_db,omitempty"`
+	MaxValuesPerTag *int `json:"max_values_per_tag,omitempty"`
 }
 
 // apply returns l with the request's members set, or a 400 naming the bad one.
-func (q limitsRequest) apply(l meta.DatabaseLimits) (meta.DatabaseLimits, error) {
+func (q CardinalityLimits) apply(l meta.DatabaseLimits) (meta.DatabaseLimits, error) {
 	for _, f := range []struct {
 		name string
 		v    *int
@@ -35,9 +38,9 @@ func (q limitsRequest) apply(l meta.DatabaseLimits) (meta.DatabaseLimits, error)
 	return l, nil
 }
 
-// limitsAnswer shows a database's limits: as set (0 = default, -1 = none)
-// and as enforced.
-type limitsAnswer struct {
+// DatabaseLimitsInfo shows a database's cardinality limits: as set (0 =
+// the gateway's default, -1 = none) and as enforced.
+type DatabaseLimitsInfo struct {
 	DBUUID          string `json:"db_uuid"`
 	MaxSeriesPerDB  int    `json:"max_series_per_db"`
 	MaxValuesPerTag int    `json:"max_values_per_tag"`
@@ -46,7 +49,13 @@ type limitsAnswer struct {
 	EffectiveMaxValuesPerTag int `json:"effective_max_values_per_tag"`
 }
 
-func (s *service) limitsAnswer(db meta.Database) limitsAnswer {
+// WorkspaceLimitsInfo is the answer of POST /v1/workspace/limits.
+type WorkspaceLimitsInfo struct {
+	WorkspaceUUID string               `json:"workspace_uuid"`
+	Databases     []DatabaseLimitsInfo `json:"databases"`
+}
+
+func (s *service) limitsAnswer(db meta.Database) DatabaseLimitsInfo {
 	eff := func(v, def int) int {
 		switch {
 		case v == 0 && def <= 0, v < 0:
@@ -56,21 +65,34 @@ func (s *service) limitsAnswer(db meta.Database) limitsAnswer {
 		}
 		return v
 	}
-	return limitsAnswer{
+	return DatabaseLimitsInfo{
 		DBUUID: db.UUID, MaxSeriesPerDB: db.Limits.MaxSeries, MaxValuesPerTag: db.Limits.MaxValuesPerTag,
 		EffectiveMaxSeriesPerDB:  eff(db.Limits.MaxSeries, s.opts.Limits.MaxSeriesPerDatabase),
 		EffectiveMaxValuesPerTag: eff(db.Limits.MaxValuesPerTag, s.opts.Limits.MaxValuesPerTag),
 	}
 }
 
+// workspaceLimitsRequest is the body of POST /v1/workspace/limits.
+type workspaceLimitsRequest struct {
+	WorkspaceUUID string `json:"workspace_uuid"`
+	CardinalityLimits
+}
+
+// SetWorkspaceLimits sets (or, with both members nil, reads) the series
+// and tag-value limits of a workspace's databases.
+func (c *Client) SetWorkspaceLimits(ctx context.Context, workspaceUUID string, l CardinalityLimits) (*WorkspaceLimitsInfo, error) {
+	var out WorkspaceLimitsInfo
+	if err := c.postJSON(ctx, "/v1/workspace/limits", false, workspaceLimitsRequest{WorkspaceUUID: workspaceUUID, CardinalityLimits: l}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // handleWorkspaceLimits sets the series and tag-value limits of every
 // database of a workspace: {"workspace_uuid": ..., "max_series_per_db": n,
 // "max_values_per_tag": n}. With neither limit it only answers them.
 func (s *service) handleWorkspaceLimits(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		WorkspaceUUID string `json:"workspace_uuid"`
-		limitsRequest
-	}
+	var req workspaceLimitsRequest
 	if err := s.decodeJSON(r, &req, false); err != nil {
 		s.fail(w, r, err)
 		return
@@ -90,7 +112,7 @@ func (s *service) handleWorkspaceLimits(w http.ResponseWriter, r *http.Request) 
 		s.fail(w, r, metaError(err, "listing the workspace's databases"))
 		return
 	}
-	out := make([]limitsAnswer, 0, len(dbs))
+	out := make([]DatabaseLimitsInfo, 0, len(dbs))
 	for _, db := range dbs {
 		l, err := req.apply(db.Limits)
 		if err != nil {
@@ -109,7 +131,7 @@ func (s *service) handleWorkspaceLimits(w http.ResponseWriter, r *http.Request) 
 	// Writes read the database through the token cache: take effect now
 	// here (other replicas within the cache's minute).
 	s.tokens.evict(ws.Token, "")
-	respond(w, map[string]any{"workspace_uuid": ws.UUID, "databases": out})
+	respond(w, WorkspaceLimitsInfo{WorkspaceUUID: ws.UUID, Databases: out})
 }
 
 // withWriteLimits carries a database's own limits to the engine.
@@ -120,4 +142,15 @@ func withWriteLimits(ctx context.Context, db meta.Database) context.Context {
 	return tsengine.WithWriteLimits(ctx, tsengine.WriteLimits{
 		MaxSeriesPerDatabase: db.Limits.MaxSeries, MaxValuesPerTag: db.Limits.MaxValuesPerTag,
 	})
+}
+
+// refusalHint says what the writer can do about an engine's refusal.
+func refusalHint(reason string) string {
+	switch {
+	case strings.Contains(reason, "max-series-per-database"), strings.Contains(reason, "max-values-per-tag"):
+		return " (a cardinality limit of this workspace: drop unused series, keep unbounded values such as ids out of tags, or ask the operator to raise it with POST /v1/workspace/limits)"
+	case strings.Contains(reason, "field type conflict"):
+		return " (a field keeps the type it was first written with in any shard: send that type, or use another field name)"
+	}
+	return ""
 }

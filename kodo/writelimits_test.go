@@ -141,6 +141,9 @@ func TestWriteCardinalityLimits(t *testing.T) {
 		require.Equal(t, 200, code, env.Message)
 		var small workspace
 		require.NoError(t, json.Unmarshal(env.Content, &small))
+		h.mu.Lock()
+		h.secrets[small.Token] = small.Secret // the write helper signs with it
+		h.mu.Unlock()
 		code, env = h.write(small.Token, lines("x", 3), nil)
 		require.Equal(t, 400, code)
 		assert.Contains(t, env.Message, "max-series-per-database limit exceeded: (2)")
@@ -165,4 +168,29 @@ func TestWriteFieldTypeAcrossShards(t *testing.T) {
 	// The field stays readable.
 	assert.Equal(t, 1, h.count(ws, "SELECT count(v) FROM rp2.cpu"))
 	assert.Equal(t, 1, h.count(ws, "SELECT count(w) FROM rp2.cpu"))
+}
+
+func TestClientWorkspaceLimits(t *testing.T) {
+	url := clServer(t, func(o *kodo.Options) { o.Limits.MaxValuesPerTag = 1000 })
+	c := clNew(t, url, kodo.ClientOptions{})
+	ctx := clCtx(t)
+	two := 2
+	ws, err := c.CreateWorkspace(ctx, kodo.CreateWorkspaceRequest{Name: "limited", CardinalityLimits: kodo.CardinalityLimits{MaxSeriesPerDB: &two}})
+	require.NoError(t, err)
+	assert.Equal(t, 2, ws.Limits.EffectiveMaxSeriesPerDB)
+	assert.Equal(t, 1000, ws.Limits.EffectiveMaxValuesPerTag, "the gateway's default")
+
+	none, zero := -1, 0
+	info, err := c.SetWorkspaceLimits(ctx, ws.WorkspaceUUID, kodo.CardinalityLimits{MaxSeriesPerDB: &zero, MaxValuesPerTag: &none})
+	require.NoError(t, err)
+	require.Len(t, info.Databases, 1)
+	assert.Equal(t, kodo.DatabaseLimitsInfo{DBUUID: ws.DBUUID, MaxSeriesPerDB: 0, MaxValuesPerTag: -1,
+		EffectiveMaxSeriesPerDB: kodo.DefaultMaxSeriesPerDatabase, EffectiveMaxValuesPerTag: -1}, info.Databases[0])
+
+	// Both nil: the limits are only read.
+	again, err := c.SetWorkspaceLimits(ctx, ws.WorkspaceUUID, kodo.CardinalityLimits{})
+	require.NoError(t, err)
+	assert.Equal(t, info, again)
+	_, err = c.SetWorkspaceLimits(ctx, "wksp_00000000000000000000000000000000", kodo.CardinalityLimits{})
+	assert.True(t, kodo.IsErrorCode(err, kodo.ErrWorkspaceNotFound), "%v", err)
 }

@@ -68,6 +68,15 @@ func main() {
 	fs.IntVar(&o.Limits.MaxSeriesPerDatabase, "max-series-per-db", kodo.DefaultMaxSeriesPerDatabase, "series per database; a workspace may override it")
 	fs.IntVar(&o.Limits.MaxValuesPerTag, "max-values-per-tag", kodo.DefaultMaxValuesPerTag, "values of one tag key per measurement; a workspace may override it")
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
+	// Trust: browsers, workspace secrets, replay, failed authentications.
+	var origins, hosts urls
+	fs.Var(&origins, "allowed-origins", "browser origins (scheme://host[:port]) that may call management without an admin key (repeatable)")
+	fs.Var(&hosts, "allowed-hosts", "Host names management answers without an admin key, besides loopback and the listen host (repeatable)")
+	fs.BoolVar(&o.InsecureNoAdminKey, "insecure-no-admin-key", false, "allow a non-loopback -listen without -admin-key")
+	fs.DurationVar(&o.ReplayWindow, "replay-cache", 0, "refuse a signature seen before within this window, shared through the metadata store (0: off; 30m covers the Date skew)")
+	fs.DurationVar(&o.SecretOverlap, "secret-overlap", 24*time.Hour, "how long a rotated-out workspace secret still verifies, unless the rotate call says")
+	fs.Float64Var(&o.Limits.AuthFailRate, "auth-fail-rate", 1, "failed authentications and token checks per second per client address (negative: no limit)")
+	fs.IntVar(&o.Limits.AuthFailBurst, "auth-fail-burst", 30, "failed authentications per client address before -auth-fail-rate applies")
 	// Faults: shutdown bound, disk reserve, idle shards.
 	fs.DurationVar(&o.Limits.IdleShardTimeout, "idle-shard-timeout", 15*time.Minute, "close an embedded-engine shard unused this long (it reopens on use), bounding open files (negative: never)")
 	fs.Int64Var(&o.Limits.MinFreeDiskBytes, "min-free-disk-bytes", 100<<20, "free space kept on the embedded engine's disk: below it writes get 507 before the engine can fail half-way (negative: off)")
@@ -85,6 +94,7 @@ func main() {
 		os.Exit(2)
 	}
 	o.InfluxURLs = influx
+	o.AllowedOrigins, o.AllowedHosts = origins, hosts
 	o.NSQLookupdAddresses = lookupd
 
 	var lv slog.Level

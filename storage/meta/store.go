@@ -27,6 +27,15 @@ type Workspace struct {
 	Token     string // tkn_ + 32 hex
 	Secret    string // optional DATAFLUX signing secret; "" = key on the body's MD5
 	CreatedAt time.Time
+	// PrevSecret is the secret a rotation replaced; it still verifies
+	// until PrevSecretUntil, so agents can switch.
+	PrevSecret      string
+	PrevSecretUntil time.Time
+	// AllowBodyKey accepts DATAFLUX signatures keyed by the MD5 of the
+	// body, which anyone who saw the token can make. False (refused) for
+	// workspaces created by the gateway; the schema migration sets it for
+	// workspaces that existed before secrets, until an operator turns it off.
+	AllowBodyKey bool
 }
 
 // Database is a workspace's InfluxDB database, placed on one instance.
@@ -129,6 +138,24 @@ type Store interface {
 	// WorkspaceByToken is on every write request. Errors never quote the token.
 	WorkspaceByToken(ctx context.Context, token string) (Workspace, error)
 	Workspace(ctx context.Context, uuid string) (Workspace, error)
+	// RotateWorkspaceSecret makes secret the workspace's secret in one
+	// step; the one it replaces (if any) keeps verifying until prevUntil.
+	// Returns the updated workspace; ErrNotFound for an unknown uuid.
+	RotateWorkspaceSecret(ctx context.Context, uuid, secret string, prevUntil time.Time) (Workspace, error)
+	// SetWorkspaceBodyKey sets AllowBodyKey; ErrNotFound for an unknown uuid.
+	SetWorkspaceBodyKey(ctx context.Context, uuid string, allow bool) error
+
+	// RememberSignature records a signature key until expires (the replay
+	// cache). It returns false, recording nothing, when the key is already
+	// recorded with an expiry after now: the signature was seen before.
+	// Concurrent calls with one key from any number of gateways sharing
+	// the store: exactly one gets true.
+	RememberSignature(ctx context.Context, key string, now, expires time.Time) (bool, error)
+	// ForgetSignatures deletes the records that expired at or before now.
+	ForgetSignatures(ctx context.Context, now time.Time) error
+	// ForgetSignature deletes one record (a request refused for capacity
+	// had no effect, so its client may send it again); absent is no error.
+	ForgetSignature(ctx context.Context, key string) error
 
 	// CreateDatabase: ErrNotFound when the workspace does not exist.
 	CreateDatabase(ctx context.Context, db Database) error

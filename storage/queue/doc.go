@@ -16,6 +16,5 @@
 //
 // Daemon runs nsqd in-process (github.com/nsqio/nsq/nsqd) with its queue
 // under a data directory, for a gateway that has an external sink but no
-// nsqd of its own; it keeps every message on disk (mem-queue-size 0) and
-// fsyncs each one (sync-every 1).
+// nsqd of its own; DaemonOptions says what its settings guarantee.
 package queue

@@ -31,6 +31,30 @@ func (o slogOutput) Output(_ int, s string) error {
 	return nil
 }
 
+// DaemonOptions are the nsqd settings Kodo runs (in-process, or as the
+// kodo-nsqd command) and recommends for an external nsqd:
+//
+//   - mem-queue-size 0: every message goes to the disk queue before nsqd
+//     answers the publish, so a crash or SIGKILL of nsqd loses no
+//     acknowledged message (the write is in the OS page cache);
+//   - sync-every and sync-timeout at nsqd's defaults (2500 messages, 2s):
+//     the queue's read position is written to disk at most every 2s, so
+//     after a crash the messages nsqd was handing to consumers are
+//     delivered again (the sinks are idempotent) rather than lost in
+//     transit. What this does not cover is a crash of the machine: the
+//     messages of the last sync-timeout may be lost with the page cache
+//     (the engine keeps those points durably).
+func DaemonOptions(dataPath, tcpAddr, httpAddr string) *nsqd.Options {
+	opts := nsqd.NewOptions()
+	opts.DataPath = dataPath
+	opts.TCPAddress = tcpAddr
+	opts.HTTPAddress = httpAddr
+	opts.HTTPSAddress = ""
+	opts.MemQueueSize = 0
+	opts.LogLevel = nsqd.LOG_WARN
+	return opts
+}
+
 // Daemon is nsqd running in this process.
 type Daemon struct {
 	n    *nsqd.NSQD
@@ -39,9 +63,7 @@ type Daemon struct {
 
 // StartDaemon runs nsqd with its queue under dir, listening on a free
 // loopback port (the gateway and in-process consumers are its only
-// clients). Every message is on disk and fsynced before nsqd
-// acknowledges the publish, so a crash of the process loses none of the
-// queued messages.
+// clients), with DaemonOptions.
 func StartDaemon(dir string, log *slog.Logger) (*Daemon, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -49,15 +71,8 @@ func StartDaemon(dir string, log *slog.Logger) (*Daemon, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("queue: nsqd data dir: %w", err)
 	}
-	opts := nsqd.NewOptions()
-	opts.DataPath = dir
-	opts.TCPAddress = "127.0.0.1:0"
-	opts.HTTPAddress = "127.0.0.1:0"
-	opts.HTTPSAddress = ""
-	opts.MemQueueSize = 0 // every message to the disk queue
-	opts.SyncEvery = 1    // fsync each one before the publish is answered
+	opts := DaemonOptions(dir, "127.0.0.1:0", "127.0.0.1:0")
 	opts.Logger = slogOutput{log}
-	opts.LogLevel = nsqd.LOG_WARN
 	n, err := nsqd.New(opts)
 	if err != nil {
 		return nil, fmt.Errorf("queue: start nsqd: %w", err)

@@ -90,6 +90,10 @@ type Message struct {
 type PartialWriteError struct {
 	Dropped int
 	Reason  string
+	// Refused holds the batch indices of the refused points, ascending,
+	// when the engine can tell them all (so the accepted points can be
+	// handed on, e.g. to sinks); nil when it cannot.
+	Refused []int
 }
 
 func (e *PartialWriteError) Error() string {

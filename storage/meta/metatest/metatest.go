@@ -54,6 +54,8 @@ func Run(t *testing.T, open func(t *testing.T) meta.Store, opts ...Option) {
 		{"Datakits", testDatakits},
 		{"Dropping", testDropping},
 		{"LogPipelines", testLogPipelines},
+		{"WorkspaceSecrets", testWorkspaceSecrets},
+		{"ReplayCache", testReplayCache},
 		{"ContinuousQueries", testCQ},
 		{"CascadeOnDeleteDatabase", testCascade},
 		{"DeleteWorkspace", testDeleteWorkspace},

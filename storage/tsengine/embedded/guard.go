@@ -84,6 +84,23 @@ func (e *Engine) liveShards(dbi *meta.DatabaseInfo) []*tsdb.Shard {
 	return out
 }
 
+// seriesFile returns the database's series file (one for all its shards),
+// or nil while it has no shard.
+func (e *Engine) seriesFile(dbi *meta.DatabaseInfo) *tsdb.SeriesFile {
+	for i := range dbi.RetentionPolicies {
+		for _, sg := range dbi.RetentionPolicies[i].ShardGroups {
+			for _, si := range sg.Shards {
+				if sh := e.store.Shard(si.ID); sh != nil && !sg.Deleted() {
+					if sfile, err := sh.SeriesFile(); err == nil {
+						return sfile
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
 // writeLimits resolves the limits of a write: the engine's, overridden by
 // the context's.
 func (e *Engine) writeLimits(l tsengine.WriteLimits, ok bool) (series, values int) {
@@ -104,7 +121,7 @@ func (e *Engine) writeLimits(l tsengine.WriteLimits, ok bool) (series, values in
 // point of the batch), as InfluxDB refuses them within one shard. The
 // accepted points' new fields are reserved at once, so a concurrent write
 // of another type to another shard is refused too.
-func (e *Engine) checkFields(g *dbGuard, dbi *meta.DatabaseInfo, pts []models.Point, drops *dropTally) []models.Point {
+func (e *Engine) checkFields(g *dbGuard, dbi *meta.DatabaseInfo, pts []models.Point, drops *dropTally) (refused []int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if n := liveShardGroups(dbi); g.fields == nil || n < g.shards {
@@ -132,7 +149,6 @@ func (e *Engine) checkFields(g *dbGuard, dbi *meta.DatabaseInfo, pts []models.Po
 		typ influxql.DataType
 	}
 	var added []newField
-	var out []models.Point // set once a point is refused
 	for i, p := range pts {
 		name := p.Name()
 		mf := g.fields[string(name)]
@@ -164,22 +180,14 @@ func (e *Engine) checkFields(g *dbGuard, dbi *meta.DatabaseInfo, pts []models.Po
 		}
 		if conflict != "" {
 			drops.add(1, conflict)
-			if out == nil {
-				out = append(make([]models.Point, 0, len(pts)), pts[:i]...)
-			}
+			refused = append(refused, i)
 			continue
 		}
 		for _, f := range added {
 			mf[string(f.key)] = f.typ
 		}
-		if out != nil {
-			out = append(out, p)
-		}
 	}
-	if out == nil {
-		return pts
-	}
-	return out
+	return refused
 }
 
 // forgetFields drops what checkFields reserved when a write failed: the
@@ -211,12 +219,11 @@ func dataType(t models.FieldType) influxql.DataType {
 // InfluxDB's texts. When the batch creates series it returns with
 // g.series held (the caller releases it after the write) so the count
 // stays true until the new series exist.
-func (e *Engine) checkCardinality(g *dbGuard, dbi *meta.DatabaseInfo, pts []models.Point, maxSeries, maxValues int, drops *dropTally) ([]models.Point, bool) {
+func (e *Engine) checkCardinality(g *dbGuard, dbi *meta.DatabaseInfo, pts []models.Point, maxSeries, maxValues int, drops *dropTally) (refused []int, locked bool) {
 	if maxSeries <= 0 && maxValues <= 0 {
-		return pts, false
+		return nil, false
 	}
 	sfile := e.seriesFileOf(dbi)
-	var shards []*tsdb.Shard // opened and loaded with the first tag values
 	var tags models.Tags
 	buf := make([]byte, 0, 512) // series keys are built in it, not allocated per point
 	exists := func(p models.Point) bool {
@@ -235,12 +242,13 @@ func (e *Engine) checkCardinality(g *dbGuard, dbi *meta.DatabaseInfo, pts []mode
 		}
 	}
 	if first < 0 {
-		return pts, false // the usual case: no new series, no lock
+		return nil, false // the usual case: no new series, no lock
 	}
 	g.series.Lock()
 	if sfile == nil { // a shard may have been created meanwhile
 		sfile = e.seriesFileOf(dbi)
 	}
+	var shards []*tsdb.Shard // read on the first tag key to count
 	count := 0
 	if sfile != nil {
 		count = int(sfile.SeriesCount())
@@ -251,20 +259,18 @@ func (e *Engine) checkCardinality(g *dbGuard, dbi *meta.DatabaseInfo, pts []mode
 		g.values, g.nvalues = map[string]map[string]struct{}{}, 0
 	}
 	admitted := map[string]bool{} // new series keys of this batch: true admitted, false refused
-	out := pts[:first:first]
 	var vkey []byte
-	for _, p := range pts[first:] {
+	for i := first; i < len(pts); i++ {
+		p := pts[i]
 		key := p.Key()
 		if ok, seen := admitted[string(key)]; seen {
-			if ok {
-				out = append(out, p)
-			} else {
+			if !ok {
 				drops.add(1, "") // counted; the reason was given for its first point
+				refused = append(refused, i)
 			}
 			continue
 		}
 		if exists(p) {
-			out = append(out, p)
 			continue
 		}
 		name, tags := models.ParseKeyBytesWithTags(key, tags[:0])
@@ -272,9 +278,10 @@ func (e *Engine) checkCardinality(g *dbGuard, dbi *meta.DatabaseInfo, pts []mode
 			admitted[string(key)] = false
 			// InfluxDB 1.8's own text (inmem index), so clients match one string.
 			drops.add(1, fmt.Sprintf("max-series-per-database limit exceeded: (%d)", maxSeries))
+			refused = append(refused, i)
 			continue
 		}
-		refused := ""
+		reason := ""
 		if maxValues > 0 {
 			for _, t := range tags {
 				vkey = append(append(append(vkey[:0], name...), 0), t.Key...)
@@ -288,15 +295,16 @@ func (e *Engine) checkCardinality(g *dbGuard, dbi *meta.DatabaseInfo, pts []mode
 					g.nvalues += len(set)
 				}
 				if _, ok := set[string(t.Value)]; !ok && len(set) >= maxValues {
-					refused = fmt.Sprintf("max-values-per-tag limit exceeded (%d/%d): measurement=%q tag=%q value=%q",
+					reason = fmt.Sprintf("max-values-per-tag limit exceeded (%d/%d): measurement=%q tag=%q value=%q",
 						len(set), maxValues, name, t.Key, t.Value)
 					break
 				}
 			}
 		}
-		if refused != "" {
+		if reason != "" {
 			admitted[string(key)] = false
-			drops.add(1, refused)
+			drops.add(1, reason)
+			refused = append(refused, i)
 			continue
 		}
 		if maxValues > 0 {
@@ -311,9 +319,8 @@ func (e *Engine) checkCardinality(g *dbGuard, dbi *meta.DatabaseInfo, pts []mode
 		}
 		admitted[string(key)] = true
 		count++
-		out = append(out, p)
 	}
-	return out, true
+	return refused, true
 }
 
 // loadTagValues reads the values of a measurement's tag key from the

@@ -66,6 +66,7 @@ func TestFieldTypesAcrossShards(t *testing.T) {
 	require.NoError(t, b.AddPoint("m", nil, map[string]any{"w": 1.5}, base.Add(33*week)))
 	pwe = partial(t, e.WritePoints(ctx, "db", "", &b))
 	assert.Equal(t, 2, pwe.Dropped)
+	assert.Equal(t, []int{1, 3}, pwe.Refused, "the refused points are named")
 	assert.Equal(t, int64(2), count(t, e, "db", "SELECT count(v) FROM m"))
 	assert.Equal(t, int64(1), count(t, e, "db", "SELECT count(w) FROM m"))
 
@@ -119,6 +120,7 @@ func TestSeriesPerDatabase(t *testing.T) {
 	pwe := partial(t, e.WritePoints(ctx, "db", "", &b))
 	assert.Equal(t, 6, pwe.Dropped)
 	assert.Equal(t, "max-series-per-database limit exceeded: (10)", pwe.Reason)
+	assert.Equal(t, []int{10, 11, 12, 13, 14, 15}, pwe.Refused)
 	require.NoError(t, e.WritePoints(ctx, "db", "", point(t, 99, map[string]string{"host": "3"}, map[string]any{"v": 1.0})))
 
 	// Concurrent bursts of new series stop at the limit.
@@ -163,6 +165,7 @@ func TestValuesPerTag(t *testing.T) {
 	}
 	pwe := partial(t, e.WritePoints(ctx, "db", "", &b))
 	assert.Equal(t, 3, pwe.Dropped)
+	assert.Equal(t, []int{5, 6, 7}, pwe.Refused)
 	assert.Contains(t, pwe.Reason, `max-values-per-tag limit exceeded (5/5): measurement="m" tag="host" value="h5"`)
 	// An existing value in a new series is fine; another measurement has its own count.
 	var ok lineproto.Batch
@@ -183,6 +186,7 @@ func TestRefusedPointsReserveNoType(t *testing.T) {
 	require.NoError(t, old.AddPoint("m", nil, map[string]any{"v": "too old"}, time.Now().Add(-48*time.Hour)))
 	pwe := partial(t, e.WritePoints(ctx, "db", "", &old))
 	assert.Equal(t, "points beyond retention policy", pwe.Reason)
+	assert.Equal(t, []int{0}, pwe.Refused)
 	var b lineproto.Batch
 	require.NoError(t, b.AddPoint("m", map[string]string{"s": "1"}, map[string]any{"v": 1.5}, time.Now()))
 	require.NoError(t, b.AddPoint("m", map[string]string{"s": "2"}, map[string]any{"w": "refused series"}, time.Now()))

@@ -238,12 +238,10 @@ func (s idleRetentionStore) DeleteShard(id uint64) error {
 // seriesFileOf is db's series file, which stays open while shards close;
 // it is reached through an open shard (one is opened if none is).
 func (e *Engine) seriesFileOf(dbi *meta.DatabaseInfo) *tsdb.SeriesFile {
-	shards := e.liveShards(dbi)
-	for _, sh := range shards {
-		if sf, err := sh.SeriesFile(); err == nil {
-			return sf
-		}
+	if sf := e.seriesFile(dbi); sf != nil {
+		return sf
 	}
+	shards := e.liveShards(dbi)
 	if len(shards) == 0 {
 		return nil
 	}

@@ -103,13 +103,13 @@ func unixNano(t time.Time) int64 {
 // point goes to one shard, the usual case. It returns the shards' points
 // and tallies the points set aside: older than the policy, or needing a
 // shard group past MaxShardsPerDatabase.
-func (e *Engine) mapShards(db, rp string, pts []models.Point, drops *dropTally) ([]shardPoints, error) {
+func (e *Engine) mapShards(db, rp string, pts []models.Point, drops *dropTally) (out []shardPoints, unmapped []int, err error) {
 	rpi, err := e.meta.RetentionPolicy(db, rp)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if rpi == nil {
-		return nil, influxdb.ErrRetentionPolicyNotFound(rp)
+		return nil, nil, influxdb.ErrRetentionPolicyNotFound(rp)
 	}
 	min := int64(models.MinNanoTime)
 	if rpi.Duration > 0 {
@@ -131,15 +131,14 @@ func (e *Engine) mapShards(db, rp string, pts []models.Point, drops *dropTally) 
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if sg == nil {
-			return nil, errors.New("nil shard group")
+			return nil, nil, errors.New("nil shard group")
 		}
 		list.add(*sg)
 	}
 
-	var out []shardPoints
 	expired, refused := 0, 0
 	// single: every point so far went to out[0]; its points are then
 	// pts[:i] and need no copy.
@@ -162,6 +161,7 @@ func (e *Engine) mapShards(db, rp string, pts []models.Point, drops *dropTally) 
 			} else {
 				refused++
 			}
+			unmapped = append(unmapped, i)
 			continue
 		}
 		sh := list.items[g].ShardFor(p)
@@ -191,7 +191,7 @@ func (e *Engine) mapShards(db, rp string, pts []models.Point, drops *dropTally) 
 	if limit != nil {
 		drops.add(refused, limit.Error())
 	}
-	return out, nil
+	return out, unmapped, nil
 }
 
 // shardLimitError refuses a new shard group past MaxShardsPerDatabase.

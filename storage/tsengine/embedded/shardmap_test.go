@@ -50,7 +50,7 @@ func TestMapShardsMatchesCoordinator(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var drops dropTally
-			got, err := e.mapShards("db", "short", tc.pts, &drops)
+			got, _, err := e.mapShards("db", "short", tc.pts, &drops)
 			require.NoError(t, err)
 			dropped := drops.n
 			want, err := e.writer.MapShards(&coordinator.WritePointsRequest{Database: "db", RetentionPolicy: "short", Points: tc.pts})
@@ -67,7 +67,7 @@ func TestMapShardsMatchesCoordinator(t *testing.T) {
 		})
 	}
 	t.Run("unknown policy", func(t *testing.T) {
-		_, err := e.mapShards("db", "nope", at(-time.Minute), new(dropTally))
+		_, _, err := e.mapShards("db", "nope", at(-time.Minute), new(dropTally))
 		require.Error(t, err)
 		require.ErrorIs(t, e.writeError("db", "nope", err), tsengine.ErrRetentionPolicyNotFound)
 	})
@@ -101,6 +101,7 @@ func TestMaxShardsPerDatabase(t *testing.T) {
 	var pwe *tsengine.PartialWriteError
 	require.ErrorAs(t, err, &pwe)
 	require.Equal(t, 2, pwe.Dropped)
+	require.Equal(t, []int{3, 4}, pwe.Refused)
 	require.Contains(t, pwe.Reason, "max-shards-per-database limit exceeded: (3/3)")
 	require.Equal(t, 3, liveShardGroups(e.meta.Database("db")))
 	// Existing windows still take points; a new one, even alone, does not.

@@ -279,6 +279,7 @@ func TestWriteChecksFieldTypesAcrossShards(t *testing.T) {
 	var pwe *tsengine.PartialWriteError
 	require.ErrorAs(t, err, &pwe)
 	assert.Equal(t, 2, pwe.Dropped)
+	assert.Equal(t, []int{1, 3}, pwe.Refused)
 	assert.Contains(t, pwe.Reason, `field type conflict: input field "v" on measurement "cpu" is type integer, already exists as type float`)
 	assert.Contains(t, pwe.Reason, `input field "w" on measurement "cpu" is type boolean, already exists as type string`)
 	assert.Equal(t, "cpu v=1.5 1000000000\ncpu w=\"new\" 3000000000\n", sent)

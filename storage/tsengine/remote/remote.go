@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -209,6 +210,12 @@ func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 	// Field types are checked against every shard (influxd checks only
 	// the one a point lands in).
 	refused, dropped, drops := e.checkFields(ctx, db, b)
+	var idx []int // batch indices of the points not sent
+	for i, r := range refused {
+		if r {
+			idx = append(idx, i)
+		}
+	}
 	var body bytes.Buffer
 	zw := gzipPool.Get().(*gzip.Writer)
 	defer gzipPool.Put(zw)
@@ -224,6 +231,7 @@ func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 		if err != nil {
 			dropped++
 			drops = appendReason(drops, err.Error())
+			idx = append(idx, i)
 			continue
 		}
 		_, _ = zw.Write(line) // writes to a bytes.Buffer cannot fail
@@ -238,7 +246,7 @@ func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 		if err := e.checkTarget(ctx, db, rp); err != nil {
 			return err
 		}
-		return partialErr(dropped, drops)
+		return partialErr(dropped, drops, idx)
 	}
 	params := url.Values{"db": {db}, "precision": {"n"}}
 	if rp != "" {
@@ -264,14 +272,15 @@ func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 	if ae != nil && ae.Status < 500 {
 		if m := partialRe.FindStringSubmatch(ae.Msg); m != nil {
 			n, _ := strconv.Atoi(m[2])
-			return partialErr(dropped+n, appendReason(drops, m[1]))
+			// influxd does not say which points it refused.
+			return partialErr(dropped+n, appendReason(drops, m[1]), nil)
 		}
 		return fmt.Errorf("remote: write to %q: %w", db, err)
 	}
 	if err != nil {
 		return err
 	}
-	return partialErr(dropped, drops)
+	return partialErr(dropped, drops, idx)
 }
 
 func appendReason(rs []string, r string) []string {
@@ -283,11 +292,17 @@ func appendReason(rs []string, r string) []string {
 	return append(rs, r)
 }
 
-func partialErr(n int, reasons []string) error {
+// partialErr reports n refused points; refused names them (ascending
+// batch indices) when it holds them all.
+func partialErr(n int, reasons []string, refused []int) error {
 	if n == 0 {
 		return nil
 	}
-	return &tsengine.PartialWriteError{Dropped: n, Reason: strings.Join(reasons, "; ")}
+	pwe := &tsengine.PartialWriteError{Dropped: n, Reason: strings.Join(reasons, "; ")}
+	if len(refused) == n {
+		pwe.Refused = slices.Sorted(slices.Values(refused))
+	}
+	return pwe
 }
 
 // checkTarget fails when db or rp does not exist.
