@@ -80,25 +80,34 @@ func (s *service) enginePolicies(db meta.Database) []tsengine.RetentionPolicy {
 
 // createDatabase places a new database, creates it on its engine, and only
 // then records it, so a recorded database always exists on its engine.
+// An instance that fails the creation as unavailable is marked down and
+// the next healthy one is tried.
 func (s *service) createDatabase(ctx context.Context, wsUUID string, p dbPlan) (meta.Database, error) {
-	inst, err := s.placeDatabase(ctx)
-	if err != nil {
-		return meta.Database{}, err
-	}
 	id := newID("ifdb_")
-	db := meta.Database{
-		UUID: id, WorkspaceUUID: wsUUID, Name: "db_" + strings.TrimPrefix(id, "ifdb_"),
-		InstanceUUID: inst, DefaultRP: p.defaultRP, CQRP: p.cqrp, RPs: p.rps, CreatedAt: s.now().UTC(),
-		Limits: p.limits,
-	}
-	eng, err := s.engineFor(db)
-	if err != nil {
-		return meta.Database{}, err
-	}
-	if err := eng.CreateDatabase(ctx, db.Name, s.enginePolicies(db)); err != nil {
+	for attempt := 0; ; attempt++ {
+		inst, err := s.placeDatabase(ctx)
+		if err != nil {
+			return meta.Database{}, err
+		}
+		db := meta.Database{
+			UUID: id, WorkspaceUUID: wsUUID, Name: "db_" + strings.TrimPrefix(id, "ifdb_"),
+			InstanceUUID: inst, DefaultRP: p.defaultRP, CQRP: p.cqrp, RPs: p.rps, CreatedAt: s.now().UTC(),
+			Limits: p.limits,
+		}
+		eng, err := s.engineFor(db)
+		if err != nil {
+			return meta.Database{}, err
+		}
+		err = eng.CreateDatabase(ctx, db.Name, s.enginePolicies(db))
+		if err == nil {
+			return db, nil
+		}
+		if errors.Is(err, tsengine.ErrUnavailable) && ctx.Err() == nil && attempt+1 < len(s.placeable) {
+			s.health.markDown(inst, err)
+			continue
+		}
 		return meta.Database{}, engineError(err, "creating database")
 	}
-	return db, nil
 }
 
 // createWorkspace makes a workspace with a new token and its database.
@@ -349,8 +358,8 @@ func (s *service) handleDropMetrics(w http.ResponseWriter, r *http.Request) {
 	}
 	// Recorded before the drop starts: a restart resumes it, and
 	// /v1/droppingmetrics shows it until the engine is done.
-	if err := s.meta.AddDropping(r.Context(), db.UUID, req.Measurement); err != nil {
-		s.fail(w, r, metaError(err, "recording the drop"))
+	if err := s.recordDrop(r.Context(), db.UUID, req.Measurement); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	s.startDrop(db, req.Measurement)
@@ -358,10 +367,33 @@ func (s *service) handleDropMetrics(w http.ResponseWriter, r *http.Request) {
 }
 
 // startDrop drops a measurement in the background and clears its record.
-func (s *service) startDrop(db meta.Database, measurement string) {
+// It returns a channel closed once the drop is done; a drop of the same
+// measurement already running is joined, not started twice.
+func (s *service) startDrop(db meta.Database, measurement string) <-chan struct{} {
+	key := dropKey{db.UUID, measurement}
+	s.dropMu.Lock()
+	if done, ok := s.dropRunning[key]; ok {
+		s.dropMu.Unlock()
+		return done
+	}
+	if s.dropRunning == nil {
+		s.dropRunning = map[dropKey]chan struct{}{}
+	}
+	done := make(chan struct{})
+	s.dropRunning[key] = done
 	s.dropWG.Add(1)
+	s.dropMu.Unlock()
 	go func() {
 		defer s.dropWG.Done()
+		finished := false
+		defer func() {
+			s.dropMu.Lock()
+			delete(s.dropRunning, key)
+			s.dropMu.Unlock()
+			if finished {
+				close(done)
+			}
+		}()
 		log := s.log.With("db_uuid", db.UUID, "measurement", measurement)
 		eng, err := s.engineFor(db)
 		if err != nil {
@@ -391,9 +423,13 @@ func (s *service) startDrop(db meta.Database, measurement string) {
 		if err := s.meta.RemoveDropping(ctx, db.UUID, measurement); err != nil {
 			log.Error("drop measurement: clearing dropping record", "err", err)
 		}
+		finished = true
 		log.Info("measurement dropped")
 	}()
+	return done
 }
+
+type dropKey struct{ db, measurement string }
 
 func (s *service) resumeDrops(ctx context.Context) error {
 	all, err := s.meta.AllDropping(ctx)
@@ -526,6 +562,10 @@ func metaError(err error, doing string) error {
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return wrapErr(ErrUnavailable, err, "%s: the metadata store did not answer in time", doing)
 	}
+	if f := faultAPIError(err); f != nil {
+		f.Message = doing + ": " + f.Message
+		return f
+	}
 	return wrapErr(ErrInternal, err, "%s failed", doing)
 }
 
@@ -536,8 +576,19 @@ func engineError(err error, doing string) error {
 		return e
 	}
 	switch {
+	case errors.Is(err, tsengine.ErrDiskFull):
+		return &Error{Code: ErrInsufficientStorage, RetryAfter: 30, cause: err,
+			Message: doing + ": the disk holding the time-series data is full; nothing of this request was stored; retry once space is freed"}
+	case errors.Is(err, tsengine.ErrTooManyOpenFiles):
+		return &Error{Code: ErrUnavailable, RetryAfter: 30, cause: err,
+			Message: doing + ": the server has reached its open-file limit (EMFILE); retry later, or ask the operator to raise the limit or delete unused workspaces"}
 	case errors.Is(err, tsengine.ErrUnavailable):
 		return &Error{Code: ErrUnavailable, Message: doing + ": the time-series engine is unavailable; retry later", RetryAfter: 5, cause: err}
+	case errors.Is(err, tsengine.ErrRetentionPolicyNotFound):
+		// The tenant dropped a policy of its own database (DROP RETENTION
+		// POLICY through /query before that was refused): its mistake,
+		// and one it can repair.
+		return wrapErr(ErrRPNotFound, err, "%s: %v; recreate the database's retention policies with POST /v1/modify/dbrp", doing, err)
 	case errors.Is(err, tsengine.ErrDatabaseNotFound):
 		return wrapErr(ErrDBNotFound, err, "%s: database not found on its engine", doing)
 	case errors.Is(err, context.DeadlineExceeded):
@@ -546,6 +597,10 @@ func engineError(err error, doing string) error {
 	var le *tsengine.LimitError
 	if errors.As(err, &le) {
 		return wrapErr(ErrQueryLimit, err, "%s: %v", doing, err)
+	}
+	if f := faultAPIError(err); f != nil {
+		f.Message = doing + ": " + f.Message
+		return f
 	}
 	return wrapErr(ErrInternal, err, "%s failed", doing)
 }

@@ -36,6 +36,8 @@ const (
 	ErrRequestTimeout    ErrorCode = "requestTimeout" // body slower than -body-min-rate
 	ErrInternal          ErrorCode = "internal"
 	ErrUnavailable       ErrorCode = "unavailable"
+	// Faults: the disk holding the data is full (507 + Retry-After).
+	ErrInsufficientStorage ErrorCode = "insufficientStorage"
 )
 
 var statusOf = map[ErrorCode]int{
@@ -64,6 +66,8 @@ var statusOf = map[ErrorCode]int{
 	ErrRequestTimeout:    http.StatusRequestTimeout,
 	ErrInternal:          http.StatusInternalServerError,
 	ErrUnavailable:       http.StatusServiceUnavailable,
+
+	ErrInsufficientStorage: http.StatusInsufficientStorage,
 }
 
 // Status is the HTTP status answered for the code.
@@ -108,6 +112,9 @@ func asError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
+	}
+	if f := faultAPIError(err); f != nil {
+		return f
 	}
 	return &Error{Code: ErrInternal, Message: "internal error", cause: err}
 }

@@ -31,6 +31,7 @@ var fuzzPaths = []string{
 	"/v1/workspace/create", "/v1/read/metrics", "/v1/manage/metrics", "/v1/rewrite", "/v1/modify/dbrp",
 	"/v1/measurement/get_rp", "/v1/drop/metrics", "/v1/tscnt", "/v1/cq/create", "/v1/cq/modify", "/v1/cq/delete",
 	"/v1/datakit/online?token=x", "/v1/workspace/keypair/create", "/write?p=x", "/query?p=x",
+	"/v1/workspace/delete",
 }
 
 // FuzzJSONBodies posts arbitrary bodies to every JSON endpoint: the answer

@@ -295,5 +295,16 @@ func (s *service) influxStatements(ctx context.Context, db meta.Database, text s
 	if n := len(parsed.Statements); n > s.opts.Limits.MaxQueryStatements {
 		return nil, Errorf(ErrInvalidSQL, "%d statements in one request; the limit is %d", n, s.opts.Limits.MaxQueryStatements)
 	}
-	return s.execQuery(ctx, db.Name, db.InstanceUUID, parsed, epoch)
+	if err := protectRPs(db, parsed); err != nil {
+		return nil, err
+	}
+	if res, _, ok, err := s.trackedDrops(ctx, db, parsed); ok {
+		return res, err // a drop still running is said in its result's message
+	}
+	res, err := s.execQuery(ctx, db.Name, db.InstanceUUID, parsed, epoch)
+	var running *stillRunningError
+	if errors.As(err, &running) {
+		return asStillRunning(parsed, running), nil
+	}
+	return res, err
 }

@@ -81,11 +81,36 @@ func (s *service) serveQuery(w http.ResponseWriter, r *http.Request, allow influ
 		s.fail(w, r, Errorf(ErrInvalidSQL, "%d statements in one request; the limit is %d", n, s.opts.Limits.MaxQueryStatements))
 		return
 	}
+	if err := protectRPs(db, q); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if res, pending, ok, err := s.trackedDrops(r.Context(), db, q); ok {
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		content := queryContent{Results: make([]queryResult, len(res))}
+		for i, rr := range res {
+			content.Results[i] = queryResult{StatementID: rr.StatementID, Messages: rr.Messages}
+		}
+		if len(pending) > 0 {
+			writeJSON(w, http.StatusAccepted, envelope{Code: http.StatusAccepted, Content: content, Message: stillDropping(db.UUID, pending[0])})
+			return
+		}
+		respond(w, content)
+		return
+	}
 	epoch := req.Epoch
 	if epoch == "" {
 		epoch = "ms"
 	}
 	content, err := s.runQuery(r.Context(), db.Name, db.InstanceUUID, q, epoch)
+	var running *stillRunningError
+	if errors.As(err, &running) {
+		writeJSON(w, http.StatusAccepted, envelope{Code: http.StatusAccepted, Message: running.Error()})
+		return
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -132,6 +157,9 @@ func (s *service) execQuery(ctx context.Context, dbName, instance string, q *iql
 	if err != nil {
 		if le := s.limitError(err); le != nil {
 			return nil, le
+		}
+		if errors.Is(err, context.DeadlineExceeded) && mutates(q) {
+			return nil, &stillRunningError{limit: s.opts.Limits.QueryTimeout.String()}
 		}
 		if errors.Is(err, context.DeadlineExceeded) {
 			return nil, wrapErr(ErrQueryTimeout, err,

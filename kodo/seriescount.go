@@ -1,11 +1,12 @@
 package kodo
 
 import (
-	"hash/maphash"
 	"math"
 	"math/bits"
 	"sync"
 	"time"
+
+	"github.com/cespare/xxhash/v2"
 )
 
 // seriesCounter estimates, per database, how many distinct series were
@@ -17,7 +18,10 @@ type seriesCounter struct {
 	slot  time.Duration
 	slots int64 // sketches that make up the window
 	now   func() time.Time
-	seed  maphash.Seed
+	// seed keys the hash, so clients cannot pick keys that inflate the
+	// estimate; it is saved with the sketches (seriescount_persist.go),
+	// since sketches merge only under the same hash.
+	seed uint64
 
 	mu  sync.RWMutex
 	dbs map[string]*dbSketch
@@ -44,11 +48,16 @@ func newSeriesCounter(window time.Duration, now func() time.Time) *seriesCounter
 	if n >= maxSlots {
 		n = maxSlots - 1
 	}
-	return &seriesCounter{slot: slot, slots: n, now: now, seed: maphash.MakeSeed(), dbs: map[string]*dbSketch{}}
+	return &seriesCounter{slot: slot, slots: n, now: now, seed: randomSeed(), dbs: map[string]*dbSketch{}}
 }
 
 // hash is the series-key hash fed to observe.
-func (c *seriesCounter) hash(seriesKey []byte) uint64 { return maphash.Bytes(c.seed, seriesKey) }
+func (c *seriesCounter) hash(seriesKey []byte) uint64 {
+	var d xxhash.Digest
+	d.ResetWithSeed(c.seed)
+	_, _ = d.Write(seriesKey)
+	return d.Sum64()
+}
 
 // observe records the hashed series keys written to db now.
 func (c *seriesCounter) observe(db string, hashes []uint64) {

@@ -2,10 +2,13 @@ package kodo
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestSeriesCounter(t *testing.T) {
@@ -43,4 +46,39 @@ func BenchmarkSeriesCount(b *testing.B) {
 	for b.Loop() {
 		c.count("db")
 	}
+}
+
+// TestSeriesCounterSaveLoad: the saved window comes back with the same
+// estimates (same hash seed), sketches out of the window do not.
+func TestSeriesCounterSaveLoad(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	clock := func() time.Time { return now }
+	c := newSeriesCounter(5*time.Minute, clock)
+	hs := make([]uint64, 0, 2000)
+	for i := range 2000 {
+		hs = append(hs, c.hash([]byte(fmt.Sprintf("cpu,host=h%d", i))))
+	}
+	c.observe("db1", hs)
+	c.observe("gone", hs[:10])
+	now = now.Add(time.Minute)
+	c.observe("db1", hs[:1000]) // a second slot
+	want := c.count("db1")
+	path := filepath.Join(t.TempDir(), "state")
+	require.NoError(t, c.save(path))
+
+	d := newSeriesCounter(5*time.Minute, clock)
+	require.NoError(t, d.load(path))
+	assert.Equal(t, want, d.count("db1"))
+	assert.Equal(t, c.hash([]byte("x")), d.hash([]byte("x")), "the seed is restored")
+	d.observe("db1", hs[:100]) // known series stay known
+	assert.Equal(t, want, d.count("db1"))
+
+	now = now.Add(10 * time.Minute) // everything saved is now too old
+	e := newSeriesCounter(5*time.Minute, clock)
+	require.NoError(t, e.load(path))
+	assert.Zero(t, e.count("db1"))
+
+	require.NoError(t, os.WriteFile(path, []byte("garbage"), 0o644))
+	assert.Error(t, e.load(path))
+	assert.NoError(t, e.load(filepath.Join(t.TempDir(), "missing")))
 }

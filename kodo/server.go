@@ -131,6 +131,15 @@ type Limits struct {
 	ReadHeaderTimeout time.Duration // request line and headers (the server Start runs); default 10s
 	BodyReadTimeout   time.Duration // grace for every body; default 10s
 	BodyMinRate       int64         // bytes/s owed after the grace; default 64 KiB/s
+
+	// Faults. MinFreeDiskBytes is the free space kept on the embedded
+	// engine's disk: below it writes get 507 before the engine can fail
+	// half-way; default 100 MiB, negative disables the check.
+	MinFreeDiskBytes int64
+	// IdleShardTimeout closes an embedded-engine shard unused this long,
+	// bounding open file descriptors (a shard holds ~10); default 15m,
+	// negative keeps every shard open.
+	IdleShardTimeout time.Duration
 }
 
 // Defaults of the query and CQ cost limits, and why:
@@ -424,8 +433,20 @@ func (s *Server) Addr() net.Addr {
 	return s.listener.Addr()
 }
 
+// ErrShutdownAbandoned is returned by Shutdown when its context ended
+// before the engines and stores closed (e.g. the engine was in the middle
+// of dropping a large measurement). The process may exit: every
+// acknowledged write is in the WAL and the drop resumes at the next start.
+var ErrShutdownAbandoned = errors.New("kodo: shutdown bound reached; engines and stores left unclosed")
+
 // Shutdown stops accepting requests, lets in-flight ones (writes included)
-// finish until ctx ends, then closes engines and stores.
+// finish, then closes engines and stores, all within ctx: requests get two
+// thirds of the time left, the rest is kept for closing. What has not
+// closed when ctx ends is abandoned (an engine mid-way through a large
+// measurement drop does not close until the drop is done) and Shutdown
+// returns an error saying so; nothing acknowledged is lost, since every
+// acknowledged write is in the engine's WAL, and pending drops resume at
+// the next start.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	if s.closed {
@@ -437,13 +458,31 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 	var errs []error
 	if srv != nil {
-		if err := srv.Shutdown(ctx); err != nil {
+		httpCtx := ctx
+		if dl, ok := ctx.Deadline(); ok {
+			var cancel context.CancelFunc
+			httpCtx, cancel = context.WithDeadline(ctx, time.Now().Add(time.Until(dl)*2/3))
+			defer cancel()
+		}
+		if err := srv.Shutdown(httpCtx); err != nil {
 			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+			_ = srv.Close() // cut the connections of requests that did not finish
 		}
 	}
-	errs = append(errs, s.svc.close(ctx))
-	if err := s.meta.Close(); err != nil {
-		errs = append(errs, fmt.Errorf("meta close: %w", err))
+	done := make(chan error, 1)
+	go func() {
+		err := s.svc.close(ctx)
+		if cerr := s.meta.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("meta close: %w", cerr))
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		errs = append(errs, err)
+	case <-ctx.Done():
+		s.log.Error("shutdown bound reached: engines and stores left unclosed; acknowledged writes are in the WAL and pending drops resume at the next start", "err", ctx.Err())
+		errs = append(errs, fmt.Errorf("%w: %w", ErrShutdownAbandoned, ctx.Err()))
 	}
 	return errors.Join(errs...)
 }

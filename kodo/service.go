@@ -56,6 +56,13 @@ type service struct {
 	dropWG   sync.WaitGroup
 	dropCtx  context.Context
 	dropStop context.CancelFunc
+	// dropRunning holds the drops in progress (item: faults), so a drop
+	// asked for twice runs once and a caller can wait for one.
+	dropMu      sync.Mutex
+	dropRunning map[dropKey]chan struct{}
+	health      instanceHealth // placement skips instances that fail a ping (item: faults)
+	seriesStop  context.CancelFunc
+	seriesDone  chan struct{}
 }
 
 func newService(ctx context.Context, opts *Options, store meta.Store) (*service, error) {
@@ -101,6 +108,7 @@ func newService(ctx context.Context, opts *Options, store meta.Store) (*service,
 		s.closeServices()
 		return nil, err
 	}
+	s.startSeriesPersistence()
 	s.dropCtx, s.dropStop = context.WithCancel(context.Background())
 	if err := s.resumeDrops(ctx); err != nil {
 		s.log.Warn("could not resume pending measurement drops", "err", err)
@@ -145,6 +153,9 @@ func (s *service) openEngines(ctx context.Context) error {
 		MaxShardsPerDatabase: positive(l.MaxShardsPerDatabase),
 		MaxSeriesPerDatabase: positive(l.MaxSeriesPerDatabase),
 		MaxValuesPerTag:      positive(l.MaxValuesPerTag),
+		// Faults: disk reserve, idle shards.
+		MinFreeBytes:     l.MinFreeDiskBytes,
+		IdleShardTimeout: l.IdleShardTimeout,
 	})
 	if err != nil {
 		return fmt.Errorf("kodo: open embedded engine: %w", err)
@@ -188,6 +199,7 @@ func (s *service) close(ctx context.Context) error {
 	if s.dropStop != nil {
 		s.dropStop()
 	}
+	s.stopSeriesPersistence(ctx)
 	done := make(chan struct{})
 	go func() { s.dropWG.Wait(); close(done) }()
 	select {
@@ -218,24 +230,6 @@ func (s *service) engineFor(db meta.Database) (tsengine.Engine, error) {
 		return nil, Errorf(ErrUnavailable, "database %s is placed on instance %s, which this gateway is not configured with (-influx-url)", db.UUID, db.InstanceUUID)
 	}
 	return e, nil
-}
-
-// placeDatabase picks the least-loaded configured instance.
-func (s *service) placeDatabase(ctx context.Context) (string, error) {
-	load, err := s.meta.InstanceLoad(ctx)
-	if err != nil {
-		return "", err
-	}
-	best := ""
-	for _, id := range s.placeable {
-		if best == "" || load[id] < load[best] {
-			best = id
-		}
-	}
-	if best == "" {
-		return "", Errorf(ErrUnavailable, "no time-series instance is configured")
-	}
-	return best, nil
 }
 
 // route registers h for path under the given methods; other methods get a
@@ -302,6 +296,7 @@ func (s *service) routes() http.Handler {
 	// Management (admin key).
 	m := func(path string, h http.HandlerFunc, methods ...string) { s.route(mux, path, s.admin(h), methods...) }
 	m("/v1/workspace/create", s.handleWorkspaceCreate, post)
+	m("/v1/workspace/delete", s.handleWorkspaceDelete, post)
 	m("/v1/workspace/keypair/create", s.handleCreateKeyPair, post)
 	m("/v1/workspace/limits", s.handleWorkspaceLimits, post) // write limits (series, tag values)
 	m("/v1/workspace/secret/rotate", s.handleRotateSecret, post)

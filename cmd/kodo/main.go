@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -83,6 +84,10 @@ func main() {
 	fs.DurationVar(&o.SecretOverlap, "secret-overlap", 24*time.Hour, "how long a rotated-out workspace secret still verifies, unless the rotate call says")
 	fs.Float64Var(&o.Limits.AuthFailRate, "auth-fail-rate", 1, "failed authentications and token checks per second per client address (negative: no limit)")
 	fs.IntVar(&o.Limits.AuthFailBurst, "auth-fail-burst", 30, "failed authentications per client address before -auth-fail-rate applies")
+	// Faults: shutdown bound, disk reserve, idle shards.
+	fs.DurationVar(&o.Limits.IdleShardTimeout, "idle-shard-timeout", 15*time.Minute, "close an embedded-engine shard unused this long (it reopens on use), bounding open files (negative: never)")
+	fs.Int64Var(&o.Limits.MinFreeDiskBytes, "min-free-disk-bytes", 100<<20, "free space kept on the embedded engine's disk: below it writes get 507 before the engine can fail half-way (negative: off)")
+	shutdownTimeout := fs.Duration("shutdown-timeout", 30*time.Second, "longest a shutdown may take (requests get 2/3, closing the rest; what is left is abandoned, the WAL keeps every acknowledged write)")
 	fs.VisitAll(func(f *flag.Flag) { // KODO_* twins; flags on the command line win
 		env := "KODO_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		if v, ok := os.LookupEnv(env); ok {
@@ -121,10 +126,18 @@ func main() {
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	got := <-sig
 	o.Logger.Info("shutting down", "signal", got.String())
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), *shutdownTimeout)
 	defer cancel()
+	// Shutdown returns within its bound; should anything still block, the
+	// process ends anyway shortly after it.
+	time.AfterFunc(*shutdownTimeout+2*time.Second, func() {
+		o.Logger.Error("shutdown overran its bound; exiting")
+		os.Exit(1)
+	})
 	if err := srv.Shutdown(ctx); err != nil {
 		o.Logger.Error("shutdown", "err", err)
-		os.Exit(1)
+		if !errors.Is(err, kodo.ErrShutdownAbandoned) {
+			os.Exit(1)
+		} // abandoned within the bound: data is safe (WAL), exit normally
 	}
 }

@@ -251,6 +251,12 @@ type Store interface {
 	// access key, so a restarted service finishes their deletion.
 	PandoraDeleting(ctx context.Context) ([]PandoraRepo, []PandoraSeries, error)
 
+	// DeleteWorkspace removes a workspace and every record it owns, in one
+	// transaction: its databases (with their measurement RPs, pending
+	// drops and CQs), key pairs, datakits and log pipelines. ErrNotFound
+	// when there is no such workspace. The engines' data is the caller's.
+	DeleteWorkspace(ctx context.Context, uuid string) error
+
 	// Close releases the backend; calling it again is harmless.
 	Close() error
 }

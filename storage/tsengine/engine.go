@@ -130,3 +130,15 @@ func WriteLimitsFrom(ctx context.Context) (WriteLimits, bool) {
 	l, ok := ctx.Value(writeLimitsKey{}).(WriteLimits)
 	return l, ok
 }
+
+// Faults of the machine under the engine (item: faults). Both wrap
+// ErrUnavailable too, so a caller that knows only that one still answers
+// a retryable error.
+var (
+	// ErrDiskFull: the engine could not store a write for lack of disk
+	// space. The write is not stored and not visible; retry once space is
+	// freed.
+	ErrDiskFull = fmt.Errorf("%w: no space left on the disk", ErrUnavailable)
+	// ErrTooManyOpenFiles: the process hit its open-file limit (EMFILE).
+	ErrTooManyOpenFiles = fmt.Errorf("%w: too many open files", ErrUnavailable)
+)

@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) meta.Store, opts ...Option) {
 		{"ReplayCache", testReplayCache},
 		{"ContinuousQueries", testCQ},
 		{"CascadeOnDeleteDatabase", testCascade},
+		{"DeleteWorkspace", testDeleteWorkspace},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"ConcurrentConflicts", testConcurrentConflicts},
 		{"PandoraKeyPairs", testPandoraKeyPairs},
@@ -844,6 +845,60 @@ func testLogPipelines(t *testing.T, s meta.Store) {
 
 	assert.ErrorIs(t, s.SetLogPipeline(ctx, id("wksp_"), "nginx", "http://x"), meta.ErrNotFound, "unknown workspace")
 	assert.ErrorIs(t, s.SetLogPipeline(ctx, w.UUID, "", "http://x"), meta.ErrInvalid)
+}
+
+// testDeleteWorkspace: a workspace goes with everything it owns, and
+// nothing of another workspace.
+func testDeleteWorkspace(t *testing.T, s meta.Store) {
+	ctx := context.Background()
+	fill := func(name string) (meta.Workspace, meta.Database, meta.KeyPair, meta.ContinuousQuery) {
+		w, d := mustWorkspace(t, s, name)
+		require.NoError(t, s.SetMeasurementRPs(ctx, d.UUID, map[string]string{"cpu": "rp1"}))
+		require.NoError(t, s.AddDropping(ctx, d.UUID, "mem"))
+		cq := meta.ContinuousQuery{UUID: id("cq_"), WorkspaceUUID: w.UUID, DBUUID: d.UUID, Measurement: "cpu", AggrFunc: "mean", AggrPeriod: "1m", AggrEvery: "1m"}
+		require.NoError(t, s.CreateCQ(ctx, cq))
+		kp := meta.KeyPair{AccessKey: id("ak_"), SecretKey: id("sk_"), WorkspaceUUID: w.UUID}
+		require.NoError(t, s.AddKeyPair(ctx, kp))
+		require.NoError(t, s.DatakitOnline(ctx, w.UUID, []string{"dk_1"}, time.Now()))
+		require.NoError(t, s.SetLogPipeline(ctx, w.UUID, "nginx", "http://127.0.0.1:1/p"))
+		return w, d, kp, cq
+	}
+	w, d, kp, cq := fill("doomed")
+	other, od, okp, ocq := fill("kept")
+
+	require.NoError(t, s.DeleteWorkspace(ctx, w.UUID))
+	_, err := s.Workspace(ctx, w.UUID)
+	assertKind(t, err, meta.ErrNotFound, "Workspace")
+	_, err = s.WorkspaceByToken(ctx, w.Token)
+	assert.ErrorIs(t, err, meta.ErrNotFound)
+	_, err = s.Database(ctx, d.UUID)
+	assert.ErrorIs(t, err, meta.ErrNotFound)
+	_, err = s.KeyPairByID(ctx, kp.AccessKey)
+	assert.ErrorIs(t, err, meta.ErrNotFound)
+	_, err = s.KeyPairByID(ctx, kp.SecretKey)
+	assert.ErrorIs(t, err, meta.ErrNotFound)
+	_, err = s.CQ(ctx, cq.UUID)
+	assert.ErrorIs(t, err, meta.ErrNotFound)
+	_, err = s.LogPipeline(ctx, w.UUID, "nginx")
+	assert.ErrorIs(t, err, meta.ErrNotFound)
+	all, err := s.AllDropping(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, map[string][]string{od.UUID: {"mem"}}, all)
+	// Its keys and token can be used again.
+	require.NoError(t, s.AddKeyPair(ctx, meta.KeyPair{AccessKey: kp.AccessKey, SecretKey: kp.SecretKey, WorkspaceUUID: other.UUID}))
+
+	_, err = s.Workspace(ctx, other.UUID)
+	require.NoError(t, err)
+	_, err = s.Database(ctx, od.UUID)
+	require.NoError(t, err)
+	_, err = s.KeyPairByID(ctx, okp.AccessKey)
+	require.NoError(t, err)
+	_, err = s.CQ(ctx, ocq.UUID)
+	require.NoError(t, err)
+	_, err = s.LogPipeline(ctx, other.UUID, "nginx")
+	require.NoError(t, err)
+
+	assertKind(t, s.DeleteWorkspace(ctx, w.UUID), meta.ErrNotFound, "DeleteWorkspace")
 }
 
 // testDatabaseLimits: a database's write limits are stored, rewritten

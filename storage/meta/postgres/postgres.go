@@ -677,3 +677,45 @@ func (s *Store) LogPipeline(ctx context.Context, workspaceUUID, source string) (
 		workspaceUUID, source).Scan(&url)
 	return url, wrap("LogPipeline", fmt.Sprintf("pipeline %q of workspace %q", source, workspaceUUID), err, "")
 }
+
+// workspaceOwned deletes, child tables first, what a workspace owns; the
+// workspace row goes last.
+var workspaceOwned = []string{
+	`DELETE FROM measurement_rps WHERE db_uuid IN (SELECT uuid FROM databases WHERE workspace_uuid = $1)`,
+	`DELETE FROM dropping WHERE db_uuid IN (SELECT uuid FROM databases WHERE workspace_uuid = $1)`,
+	`DELETE FROM continuous_queries WHERE workspace_uuid = $1`,
+	`DELETE FROM databases WHERE workspace_uuid = $1`,
+	`DELETE FROM key_ids WHERE access_key IN (SELECT access_key FROM key_pairs WHERE workspace_uuid = $1)`,
+	`DELETE FROM key_pairs WHERE workspace_uuid = $1`,
+	`DELETE FROM datakits_online WHERE workspace_uuid = $1`,
+	`DELETE FROM log_pipelines WHERE workspace_uuid = $1`,
+}
+
+// DeleteWorkspace removes a workspace and everything it owns in one
+// transaction.
+func (s *Store) DeleteWorkspace(ctx context.Context, uuid string) error {
+	const op = "DeleteWorkspace"
+	var opErr error // keeps the mapped error; BeginFunc returns fn's error as is
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		for _, q := range workspaceOwned {
+			if _, err := tx.Exec(ctx, q, uuid); err != nil {
+				opErr = wrap(op, wsKey(uuid), err, "")
+				return opErr
+			}
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM workspaces WHERE uuid = $1`, uuid)
+		if err != nil {
+			opErr = wrap(op, wsKey(uuid), err, "")
+			return opErr
+		}
+		if tag.RowsAffected() == 0 {
+			opErr = &meta.Error{Op: op, Key: wsKey(uuid), Kind: meta.ErrNotFound}
+			return opErr
+		}
+		return nil
+	})
+	if opErr != nil {
+		return opErr
+	}
+	return wrap(op, wsKey(uuid), err, "")
+}

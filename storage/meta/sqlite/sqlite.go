@@ -850,3 +850,40 @@ func (s *Store) LogPipeline(ctx context.Context, workspaceUUID, source string) (
 		workspaceUUID, source).Scan(&url)
 	return url, wrap("LogPipeline", fmt.Sprintf("pipeline %q of workspace %q", source, workspaceUUID), err, "")
 }
+
+// workspaceOwned deletes, child tables first, what a workspace owns; the
+// workspace row goes last. Explicit rather than through ON DELETE CASCADE,
+// which not every table has.
+var workspaceOwned = []string{
+	`DELETE FROM measurement_rps WHERE db_uuid IN (SELECT uuid FROM databases WHERE workspace_uuid = ?)`,
+	`DELETE FROM dropping WHERE db_uuid IN (SELECT uuid FROM databases WHERE workspace_uuid = ?)`,
+	`DELETE FROM continuous_queries WHERE workspace_uuid = ?`,
+	`DELETE FROM databases WHERE workspace_uuid = ?`,
+	`DELETE FROM key_ids WHERE access_key IN (SELECT access_key FROM key_pairs WHERE workspace_uuid = ?)`,
+	`DELETE FROM key_pairs WHERE workspace_uuid = ?`,
+	`DELETE FROM datakits_online WHERE workspace_uuid = ?`,
+	`DELETE FROM log_pipelines WHERE workspace_uuid = ?`,
+}
+
+// DeleteWorkspace removes a workspace and everything it owns in one
+// transaction.
+func (s *Store) DeleteWorkspace(ctx context.Context, uuid string) error {
+	const op = "DeleteWorkspace"
+	return s.write(ctx, func(tx *sql.Tx) error {
+		for _, q := range workspaceOwned {
+			if _, err := tx.ExecContext(ctx, q, uuid); err != nil {
+				return wrap(op, wsKey(uuid), err, "")
+			}
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM workspaces WHERE uuid = ?`, uuid)
+		if err != nil {
+			return wrap(op, wsKey(uuid), err, "")
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return wrap(op, wsKey(uuid), err, "")
+		} else if n == 0 {
+			return &meta.Error{Op: op, Key: wsKey(uuid), Kind: meta.ErrNotFound}
+		}
+		return nil
+	})
+}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/influxdata/influxdb/coordinator"
@@ -73,7 +74,23 @@ type Options struct {
 	MaxShardsPerDatabase int
 	MaxSeriesPerDatabase int
 	MaxValuesPerTag      int
+
+	// Faults.
+	// MinFreeBytes is the free space kept in reserve on the data and WAL
+	// directories: writes are refused with tsengine.ErrDiskFull below it,
+	// so InfluxDB never fails for lack of space half-way through a write
+	// (see diskfull.go). 0 means DefaultMinFreeBytes; negative disables
+	// the check.
+	MinFreeBytes int64
+	// IdleShardTimeout closes a shard no call used for this long, to bound
+	// open file descriptors; it opens again on use (see idle.go). 0 means
+	// DefaultIdleShardTimeout; negative keeps every shard open.
+	IdleShardTimeout time.Duration
 }
+
+// DefaultMinFreeBytes leaves room for a WAL segment (10 MiB), cache
+// snapshots and the metadata files once writes are refused.
+const DefaultMinFreeBytes = 100 << 20
 
 // Engine is InfluxDB 1.8 running in-process. It implements tsengine.Engine.
 type Engine struct {
@@ -101,6 +118,24 @@ type Engine struct {
 	// waits for calls in flight and later calls see closed.
 	mu     sync.RWMutex
 	closed bool
+
+	walDir, dataDir string
+	minFree         int64
+	// reopen is set when InfluxDB failed for lack of space: the data store
+	// must be reopened before it is used again (diskfull.go).
+	reopen atomic.Bool
+	// storeDown: the store was closed for a reopen that has not succeeded
+	// yet; shardsBefore lists its shards. Both under mu.
+	storeDown    bool
+	shardsBefore map[uint64]struct{ db, rp string }
+
+	// Idle shards (idle.go).
+	idleTimeout  time.Duration
+	useMu        sync.Mutex
+	lastUse      map[uint64]time.Time
+	closedShards map[uint64]shardLoc
+	sweepStop    chan struct{}
+	sweepDone    chan struct{}
 }
 
 var _ tsengine.Engine = (*Engine)(nil)
@@ -152,11 +187,30 @@ func Open(dir string, opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("embedded: %s is in use by another engine: %w", dir, err)
 	}
 	e := &Engine{dir: dir, log: log, lock: lock, maxShards: opts.MaxShardsPerDatabase,
-		maxSeries: opts.MaxSeriesPerDatabase, maxValues: opts.MaxValuesPerTag}
+		maxSeries: opts.MaxSeriesPerDatabase, maxValues: opts.MaxValuesPerTag,
+		walDir: walDir, dataDir: dataDir, minFree: opts.MinFreeBytes}
+	if e.minFree == 0 {
+		e.minFree = DefaultMinFreeBytes
+	}
+	e.idleTimeout = opts.IdleShardTimeout
+	if e.idleTimeout == 0 {
+		e.idleTimeout = DefaultIdleShardTimeout
+	}
+	e.lastUse, e.closedShards = map[uint64]time.Time{}, map[uint64]shardLoc{}
+	// A write that failed for lack of space (before this engine, or in a
+	// crash) may have left a partial WAL entry: cut it off before the WAL
+	// appends after it.
+	if err := repairWAL(walDir, log.Warn); err != nil {
+		log.Warn("repairing WAL segments", "err", err)
+	}
 	zl := newZapLogger(log)
 	if err := e.open(opts, metaDir, dataDir, walDir, zl); err != nil {
 		e.shutdown()
 		return nil, err
+	}
+	if e.idleTimeout > 0 {
+		e.sweepStop, e.sweepDone = make(chan struct{}), make(chan struct{})
+		go e.runSweeper(e.sweepStop, e.sweepDone)
 	}
 	log.Info("embedded time-series engine open", "dir", dir, "index", opts.Index)
 	return e, nil
@@ -179,6 +233,10 @@ func (e *Engine) open(opts Options, metaDir, dataDir, walDir string, zlog *zap.L
 	dc.WALFsyncDelay = toml.Duration(opts.WALFsyncDelay)
 	dc.Index = opts.Index
 	dc.TraceLoggingEnabled = false
+	if opts.IdleShardTimeout > 0 && time.Duration(dc.CacheSnapshotWriteColdDuration) > opts.IdleShardTimeout/2 {
+		// Snapshot a shard's cache before it counts as idle, so it can close.
+		dc.CacheSnapshotWriteColdDuration = toml.Duration(opts.IdleShardTimeout / 2)
+	}
 	if err := dc.Validate(); err != nil {
 		return fmt.Errorf("embedded: %w", err)
 	}
@@ -193,7 +251,7 @@ func (e *Engine) open(opts Options, metaDir, dataDir, walDir string, zlog *zap.L
 	e.store = store
 
 	e.writer = coordinator.NewPointsWriter()
-	e.writer.TSDBStore = store
+	e.writer.TSDBStore = idleWriterStore{e}
 	e.writer.MetaClient = e.meta
 	e.writer.WithLogger(zlog)
 	if err := e.writer.Open(); err != nil {
@@ -212,7 +270,7 @@ func (e *Engine) open(opts Options, metaDir, dataDir, walDir string, zlog *zap.L
 		TSDBStore:   store,
 		ShardMapper: &coordinator.LocalShardMapper{
 			MetaClient: e.meta,
-			TSDBStore:  coordinator.LocalTSDBStore{Store: store},
+			TSDBStore:  idleShardGroups{e, coordinator.LocalTSDBStore{Store: store}},
 		},
 		Monitor:           e.monitor,
 		PointsWriter:      e.writer,
@@ -240,7 +298,7 @@ func (e *Engine) open(opts Options, metaDir, dataDir, walDir string, zlog *zap.L
 	}
 	rs := retention.NewService(retention.Config{Enabled: true, CheckInterval: toml.Duration(opts.RetentionCheckInterval)})
 	rs.MetaClient = e.meta
-	rs.TSDBStore = store
+	rs.TSDBStore = idleRetentionStore{e}
 	rs.WithLogger(zlog)
 	e.services = append(e.services, rs)
 	for i, s := range e.services {
@@ -272,6 +330,12 @@ func (e *Engine) Close() error {
 		return nil
 	}
 	e.closed = true
+	if e.sweepStop != nil {
+		close(e.sweepStop)
+		e.mu.Unlock() // a sweep in progress holds the shared lock
+		<-e.sweepDone
+		e.mu.Lock()
+	}
 	err := e.shutdown()
 	e.log.Info("embedded time-series engine closed", "dir", e.dir)
 	return err
@@ -337,7 +401,7 @@ func (e *Engine) CreateDatabase(ctx context.Context, db string, rps []tsengine.R
 	if err := tsengine.ValidateRetentionPolicies(db, rps); err != nil {
 		return err
 	}
-	if err := e.enter(); err != nil {
+	if err := e.enterSound(); err != nil {
 		return err
 	}
 	defer e.leave()
@@ -346,8 +410,14 @@ func (e *Engine) CreateDatabase(ctx context.Context, db string, rps []tsengine.R
 	}
 	dbi := e.meta.Database(db)
 	if dbi == nil {
+		if err := e.checkSpace(); err != nil {
+			return err
+		}
 		var err error
 		if dbi, err = e.meta.CreateDatabase(db); err != nil {
+			if f := faultError("create database "+db, err); f != nil {
+				return f
+			}
 			return fmt.Errorf("embedded: create database %q: %w", db, err)
 		}
 	}
@@ -366,6 +436,9 @@ func (e *Engine) CreateDatabase(ctx context.Context, db string, rps []tsengine.R
 		case rp.Default && dbi.DefaultRetentionPolicy != rp.Name:
 			err = e.meta.UpdateRetentionPolicy(db, rp.Name, &meta.RetentionPolicyUpdate{}, true)
 		}
+		if f := faultError("create retention policy "+rp.Name, err); f != nil {
+			return f
+		}
 		if err != nil {
 			return &tsengine.RetentionPolicyError{Database: db, Name: rp.Name, Reason: err.Error()}
 		}
@@ -378,7 +451,15 @@ func (e *Engine) DropDatabase(ctx context.Context, db string) error {
 	if db == "" {
 		return errors.New("embedded: database name is empty")
 	}
-	_, err := e.run(ctx, "", &influxql.Query{Statements: influxql.Statements{&influxql.DropDatabaseStatement{Name: db}}}, tsengine.QueryOptions{})
+	if err := e.enter(); err != nil {
+		return err
+	}
+	err := e.ensureOpen(db) // the store drops open shards cleanly
+	e.leave()
+	if err != nil {
+		return err
+	}
+	_, err = e.run(ctx, "", &influxql.Query{Statements: influxql.Statements{&influxql.DropDatabaseStatement{Name: db}}}, tsengine.QueryOptions{})
 	return err
 }
 

@@ -133,7 +133,7 @@ func (e *Engine) checkFields(g *dbGuard, dbi *meta.DatabaseInfo, pts []models.Po
 	var shards []*tsdb.Shard // loaded on the first miss
 	lookup := func(name []byte, field []byte) influxql.DataType {
 		if shards == nil {
-			shards = e.liveShards(dbi)
+			shards = e.openShards(dbi) // closed idle shards have fields too
 		}
 		for _, sh := range shards {
 			if mf := sh.MeasurementFields(name); mf != nil {
@@ -223,7 +223,7 @@ func (e *Engine) checkCardinality(g *dbGuard, dbi *meta.DatabaseInfo, pts []mode
 	if maxSeries <= 0 && maxValues <= 0 {
 		return nil, false
 	}
-	sfile := e.seriesFile(dbi)
+	sfile := e.seriesFileOf(dbi)
 	var tags models.Tags
 	buf := make([]byte, 0, 512) // series keys are built in it, not allocated per point
 	exists := func(p models.Point) bool {
@@ -246,7 +246,7 @@ func (e *Engine) checkCardinality(g *dbGuard, dbi *meta.DatabaseInfo, pts []mode
 	}
 	g.series.Lock()
 	if sfile == nil { // a shard may have been created meanwhile
-		sfile = e.seriesFile(dbi)
+		sfile = e.seriesFileOf(dbi)
 	}
 	var shards []*tsdb.Shard // read on the first tag key to count
 	count := 0
@@ -288,7 +288,7 @@ func (e *Engine) checkCardinality(g *dbGuard, dbi *meta.DatabaseInfo, pts []mode
 				set := g.values[string(vkey)]
 				if set == nil {
 					if shards == nil {
-						shards = e.liveShards(dbi)
+						shards = e.openShards(dbi)
 					}
 					set = e.loadTagValues(shards, name, t.Key)
 					g.values[string(vkey)] = set

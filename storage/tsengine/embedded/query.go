@@ -39,12 +39,19 @@ func (e *Engine) run(ctx context.Context, db string, q *influxql.Query, opt tsen
 	if err != nil {
 		return nil, fmt.Errorf("embedded: %w", err)
 	}
-	if err := e.enter(); err != nil {
+	if err := e.enterSound(); err != nil {
 		return nil, err
 	}
 	defer e.leave()
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("embedded: query not started: %w", err)
+	}
+	if !selectsOnly(q) {
+		// SELECTs open just the shards they read (idleShardGroups); other
+		// statements go through the store over all of db's shards.
+		if err := e.ensureOpen(db); err != nil {
+			return nil, err
+		}
 	}
 	dropped := e.cqTargets(db, q)
 	defer e.stopCQRuns(dropped)
@@ -259,4 +266,13 @@ func deletes(q *influxql.Query) bool {
 		}
 	}
 	return false
+}
+
+func selectsOnly(q *influxql.Query) bool {
+	for _, st := range q.Statements {
+		if _, ok := st.(*influxql.SelectStatement); !ok {
+			return false
+		}
+	}
+	return true
 }

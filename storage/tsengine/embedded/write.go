@@ -221,7 +221,19 @@ func parsePoint(p lineproto.Point) (models.Point, error) {
 // (older than the policy, field type conflicts, points 1.x cannot express)
 // are reported together in one *tsengine.PartialWriteError.
 func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Batch) error {
-	if err := e.enter(); err != nil {
+	err := e.writePoints(ctx, db, rp, b)
+	if e.reopen.Load() {
+		// InfluxDB failed for lack of space: reopen before answering, so
+		// the failed points leave the cache (diskfull.go).
+		if rerr := e.recoverStore(); rerr != nil {
+			e.log.Warn("data store not reopened yet after a full disk; the next call retries", "err", rerr)
+		}
+	}
+	return err
+}
+
+func (e *Engine) writePoints(ctx context.Context, db, rp string, b *lineproto.Batch) error {
+	if err := e.enterSound(); err != nil {
 		return err
 	}
 	defer e.leave()
@@ -240,6 +252,9 @@ func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 	}
 	if b == nil || b.Len() == 0 {
 		return nil
+	}
+	if err := e.checkSpace(); err != nil {
+		return err
 	}
 	var drops dropTally
 	pts, org := toModelPoints(b, &drops)
@@ -290,6 +305,13 @@ func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 		drops.refused = append(drops.refused, org.at(k))
 	}
 	trusted := drops.n == before // no point refused for the shard limit
+	ids := make([]uint64, len(shards))
+	for i := range shards {
+		ids[i] = shards[i].shard.ID
+	}
+	if err := e.useShards(ids); err != nil {
+		return err
+	}
 
 	var errs []error
 	var mu sync.Mutex
@@ -315,6 +337,9 @@ func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 			drops.unknown = true
 			shardRefused = true
 		default:
+			if isDiskFull(err) {
+				e.reopen.Store(true)
+			}
 			errs = append(errs, fmt.Errorf("shard %d: %w", sh.ID, err))
 		}
 	}
@@ -341,6 +366,13 @@ func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 // writeShard writes to a shard, creating it on first use as influxd does.
 func (e *Engine) writeShard(db, rp string, sh *meta.ShardInfo, pts []models.Point) error {
 	err := e.store.WriteToShard(sh.ID, pts)
+	if err == tsdb.ErrEngineClosed && e.idleTimeout > 0 {
+		// Closed as idle between useShards and here: open it and retry.
+		if err := e.reopenShard(sh.ID); err != nil {
+			return err
+		}
+		err = e.store.WriteToShard(sh.ID, pts)
+	}
 	if err != tsdb.ErrShardNotFound {
 		return err
 	}
@@ -352,6 +384,12 @@ func (e *Engine) writeShard(db, rp string, sh *meta.ShardInfo, pts []models.Poin
 
 // writeError maps InfluxDB's write errors onto tsengine's.
 func (e *Engine) writeError(db, rp string, err error) error {
+	if isDiskFull(err) {
+		e.reopen.Store(true) // e.g. the shard's files could not be created
+	}
+	if f := faultError(fmt.Sprintf("write to %q.%q", db, rp), err); f != nil {
+		return f
+	}
 	msg := err.Error()
 	switch {
 	case strings.HasPrefix(msg, "database not found"):

@@ -1,0 +1,79 @@
+package kodo
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/kodo-project/kodo/storage/clickhouse"
+	"github.com/kodo-project/kodo/storage/queue"
+)
+
+type workspaceDeleteRequest struct {
+	WorkspaceUUID string `json:"workspace_uuid"`
+}
+
+// handleWorkspaceDelete deletes a workspace and what it owns: the engine
+// database of each of its databases (data, RPs and the engine's CQs), the
+// ClickHouse tables mirrored from them, and its metadata (token, databases,
+// measurement RPs, pending drops, CQs, key pairs, datakits, log pipelines).
+// Engine data goes first: if that fails, nothing is forgotten and the call
+// can be repeated (dropping a database that is gone is not an error);
+// metadata goes last, in one transaction.
+func (s *service) handleWorkspaceDelete(w http.ResponseWriter, r *http.Request) {
+	var req workspaceDeleteRequest
+	if err := s.decodeJSON(r, &req, false); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if req.WorkspaceUUID == "" {
+		s.fail(w, r, Errorf(ErrBadRequest, "workspace_uuid is required"))
+		return
+	}
+	ctx := r.Context()
+	ws, err := s.meta.Workspace(ctx, req.WorkspaceUUID)
+	if err != nil {
+		s.fail(w, r, notFoundAs(err, ErrWorkspaceNotFound, "workspace %s not found", req.WorkspaceUUID))
+		return
+	}
+	dbs, err := s.meta.DatabasesByWorkspace(ctx, ws.UUID)
+	if err != nil {
+		s.fail(w, r, metaError(err, "listing the workspace's databases"))
+		return
+	}
+	names := make([]string, 0, len(dbs))
+	for _, db := range dbs {
+		eng, err := s.engineFor(db)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		// The sinks drop their copy too (queue consumers, wherever they run).
+		if err := s.publish(ctx, queue.Message{Op: queue.OpDropDatabase, DB: db.Name}); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if err := eng.DropDatabase(ctx, db.Name); err != nil {
+			s.fail(w, r, engineError(err, "dropping database "+db.UUID))
+			return
+		}
+		if s.ck != nil {
+			if err := s.ck.DropTable(ctx, db.Name, ""); err != nil && !errors.Is(err, clickhouse.ErrNotFound) {
+				s.fail(w, r, s.ckError(err))
+				return
+			}
+		}
+		names = append(names, db.Name)
+	}
+	if err := s.meta.DeleteWorkspace(ctx, ws.UUID); err != nil {
+		s.fail(w, r, notFoundAs(err, ErrWorkspaceNotFound, "workspace %s not found", ws.UUID))
+		return
+	}
+	s.tokens.evict(ws.Token, "")
+	for _, db := range dbs {
+		s.tokens.evict("", db.UUID)
+		s.mrp.forget(db.UUID, "")
+		s.series.forget(db.UUID)
+	}
+	s.log.Info("workspace deleted", "workspace_uuid", ws.UUID, "databases", names)
+	respond(w, map[string]any{"workspace_uuid": ws.UUID, "deleted_databases": names})
+}
