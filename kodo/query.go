@@ -80,11 +80,23 @@ func (s *service) serveQuery(w http.ResponseWriter, r *http.Request, allow influ
 		s.fail(w, r, Errorf(ErrInvalidSQL, "%d statements in one request; the limit is %d", n, s.opts.Limits.MaxQueryStatements))
 		return
 	}
+	rpChange := false
+	rpView := db
+	for _, st := range q.Statements {
+		if err := s.checkRPStatement(&rpView, st); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		rpChange = rpChange || isRPStatement(st)
+	}
 	epoch := req.Epoch
 	if epoch == "" {
 		epoch = "ms"
 	}
 	content, err := s.runQuery(r.Context(), db.Name, db.InstanceUUID, q, epoch)
+	if rpChange {
+		s.syncRPs(r.Context(), db)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -116,6 +128,10 @@ func (s *service) runQuery(ctx context.Context, dbName, instance string, q *iql.
 // execQuery runs a guarded query on the database's engine under the
 // configured query-time limit.
 func (s *service) execQuery(ctx context.Context, dbName, instance string, q *iql.Query, epoch string) ([]tsengine.Result, error) {
+	return s.execQueryOpts(ctx, dbName, instance, q, tsengine.QueryOptions{Epoch: epoch})
+}
+
+func (s *service) execQueryOpts(ctx context.Context, dbName, instance string, q *iql.Query, opt tsengine.QueryOptions) ([]tsengine.Result, error) {
 	eng, ok := s.engines[instance]
 	if !ok {
 		return nil, Errorf(ErrUnavailable, "the database's instance %s is not configured on this gateway", instance)
@@ -123,7 +139,7 @@ func (s *service) execQuery(ctx context.Context, dbName, instance string, q *iql
 	ctx, cancel := context.WithTimeout(ctx, s.opts.Limits.QueryTimeout)
 	defer cancel()
 	start := time.Now()
-	results, err := eng.Query(ctx, dbName, q, tsengine.QueryOptions{Epoch: epoch})
+	results, err := eng.Query(ctx, dbName, q, opt)
 	s.metrics.querySeconds.Observe(time.Since(start).Seconds())
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {

@@ -45,6 +45,9 @@ type service struct {
 	docs     *documents.Service
 	docStore docs.Store
 
+	// InfluxDB compatibility: rate limit of RP re-reads (influxrp.go).
+	rpRefresh rpRefresh
+
 	dropWG   sync.WaitGroup
 	dropCtx  context.Context
 	dropStop context.CancelFunc

@@ -50,6 +50,9 @@ type QueryOptions struct {
 	// Epoch is the unit for time values: "ns", "u", "ms", "s", "m", "h";
 	// "" answers RFC3339 strings.
 	Epoch string
+	// RetentionPolicy is the RP of statements that name none ("" = the
+	// database's default), as InfluxDB's /query rp= parameter.
+	RetentionPolicy string
 }
 
 // Result is the answer to one statement, shaped like InfluxDB's /query.

@@ -17,7 +17,8 @@ func TestConvertValue(t *testing.T) {
 		unit time.Duration
 		want any
 	}{
-		{"time rfc3339 in UTC", ts, 0, "2024-05-06T06:08:09.123456789Z"},
+		{"time rfc3339 keeps the tz() location", ts, 0, "2024-05-06T07:08:09.123456789+01:00"},
+		{"time rfc3339 in UTC", ts.UTC(), 0, "2024-05-06T06:08:09.123456789Z"},
 		{"time ns", ts, time.Nanosecond, json.Number("1714975689123456789")},
 		{"time ms truncates", ts, time.Millisecond, json.Number("1714975689123")},
 		{"time h", ts, time.Hour, json.Number("476382")},

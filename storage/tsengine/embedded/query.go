@@ -49,6 +49,7 @@ func (e *Engine) run(ctx context.Context, db string, q *influxql.Query, opt tsen
 	defer stop()
 	ch := e.executor.ExecuteQuery(q, query.ExecutionOptions{
 		Database:         db,
+		RetentionPolicy:  opt.RetentionPolicy,
 		Authorizer:       query.OpenAuthorizer,
 		CoarseAuthorizer: query.OpenCoarseAuthorizer,
 		AbortCh:          ctx.Done(),
@@ -135,7 +136,12 @@ func convertValue(v any, unit time.Duration) any {
 	switch v := v.(type) {
 	case time.Time:
 		if unit == 0 {
-			return v.UTC().Format(time.RFC3339Nano)
+			// The engine gives times in the statement's tz() location;
+			// keep it, as influxd's answer does ("...T00:00:00-08:00").
+			if v.Location() == time.Local {
+				v = v.UTC()
+			}
+			return v.Format(time.RFC3339Nano)
 		}
 		return json.Number(strconv.FormatInt(v.UnixNano()/int64(unit), 10))
 	case float64:

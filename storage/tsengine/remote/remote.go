@@ -303,7 +303,7 @@ func (e *Engine) Query(ctx context.Context, db string, q *influxql.Query, opt ts
 		return nil, err
 	}
 	defer e.leave()
-	res, err := e.query(ctx, db, q.String(), opt.Epoch)
+	res, err := e.queryRP(ctx, db, q.String(), opt.Epoch, opt.RetentionPolicy)
 	if err != nil || db == "" || !tsengine.HasEmptyResult(res) {
 		return res, err
 	}
@@ -326,6 +326,11 @@ func (e *Engine) Query(ctx context.Context, db string, q *influxql.Query, opt ts
 }
 
 func (e *Engine) query(ctx context.Context, db, q, epoch string) ([]tsengine.Result, error) {
+	return e.queryRP(ctx, db, q, epoch, "")
+}
+
+// queryRP is query with rp= set: the RP of statements that name none.
+func (e *Engine) queryRP(ctx context.Context, db, q, epoch, rp string) ([]tsengine.Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("remote: query not started: %w", err)
 	}
@@ -335,6 +340,9 @@ func (e *Engine) query(ctx context.Context, db, q, epoch string) ([]tsengine.Res
 	}
 	if epoch != "" {
 		form.Set("epoch", epoch)
+	}
+	if rp != "" {
+		form.Set("rp", rp)
 	}
 	data, err := e.do(ctx, http.MethodPost, "/query", nil, strings.NewReader(form.Encode()),
 		http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})

@@ -1,0 +1,245 @@
+package kodo_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/tinylib/msgp/msgp"
+)
+
+// influx is a raw InfluxDB 1.x API client for one workspace.
+type influx struct {
+	t     *testing.T
+	h     *harness
+	token string
+}
+
+func (c influx) do(method, path string, form url.Values, body string, hdr map[string]string) (int, http.Header, string) {
+	c.t.Helper()
+	u := c.h.ts.URL + path
+	var rd io.Reader
+	if method == http.MethodGet {
+		u += "?" + form.Encode()
+	} else if body != "" {
+		u += "?" + form.Encode()
+		rd = strings.NewReader(body)
+	} else {
+		rd = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, u, rd)
+	require.NoError(c.t, err)
+	if method == http.MethodPost && body == "" {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	req.SetBasicAuth("client", c.token)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := c.h.ts.Client().Do(req)
+	require.NoError(c.t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(c.t, err)
+	return resp.StatusCode, resp.Header, string(raw)
+}
+
+func (c influx) query(method, db, q string, extra ...string) (int, string) {
+	c.t.Helper()
+	form := url.Values{"db": {db}, "q": {q}}
+	for i := 0; i+1 < len(extra); i += 2 {
+		form.Set(extra[i], extra[i+1])
+	}
+	code, _, body := c.do(method, "/query", form, "", nil)
+	return code, body
+}
+
+func (c influx) write(db, rp, lines string) (int, string) {
+	c.t.Helper()
+	form := url.Values{"db": {db}}
+	if rp != "" {
+		form.Set("rp", rp)
+	}
+	code, _, body := c.do(http.MethodPost, "/write", form, lines, nil)
+	return code, body
+}
+
+// TestInfluxRetentionPoliciesWithInfluxQL: an RP made with InfluxQL takes
+// writes at once, rp= on /query reads it, get_rp answers its duration, and
+// once dropped, writes to it answer 400 (not 500).
+func TestInfluxRetentionPoliciesWithInfluxQL(t *testing.T) {
+	h := newHarness(t)
+	ws := h.createWorkspace()
+	c := influx{t: t, h: h, token: ws.Token}
+
+	code, body := c.query(http.MethodPost, ws.DB, "CREATE RETENTION POLICY fresh ON "+ws.DB+" DURATION 3h REPLICATION 1")
+	require.Equal(t, 200, code, body)
+	now := time.Now().Add(-time.Minute).UnixNano()
+	code, body = c.write(ws.DB, "fresh", "temp,room=a v=21.5 "+itoa64(now))
+	require.Equal(t, 204, code, body)
+
+	// rp= is the RP of statements that name none, as influxd's.
+	code, body = c.query(http.MethodGet, ws.DB, "SELECT v FROM temp", "rp", "fresh", "epoch", "ns")
+	require.Equal(t, 200, code, body)
+	assert.Equal(t, `{"results":[{"statement_id":0,"series":[{"name":"temp","columns":["time","v"],"values":[[`+itoa64(now)+`,21.5]]}]}]}`+"\n", body)
+	code, body = c.query(http.MethodGet, ws.DB, "SELECT v FROM temp")
+	require.Equal(t, 200, code, body)
+	assert.Equal(t, `{"results":[{"statement_id":0}]}`+"\n", body, "the default RP holds nothing")
+
+	// get_rp knows the measurement's RP and the duration InfluxQL gave it.
+	code, env := h.post("/v1/measurement/get_rp", map[string]any{"db_uuid": ws.DBUUID, "measurements": []string{"temp"}})
+	require.Equal(t, 200, code, env.Message)
+	assert.JSONEq(t, `{"temp":{"db":"`+ws.DB+`","rp":"fresh","duration":"3h"}}`, string(env.Content))
+
+	// Making it the default moves Kodo's default too.
+	code, body = c.query(http.MethodPost, ws.DB, "ALTER RETENTION POLICY fresh ON "+ws.DB+" DEFAULT")
+	require.Equal(t, 200, code, body)
+	code, body = c.write(ws.DB, "", "temp,room=b v=19 "+itoa64(now))
+	require.Equal(t, 204, code, body)
+	code, body = c.query(http.MethodGet, ws.DB, "SELECT count(v) FROM temp", "rp", "fresh")
+	require.Equal(t, 200, code, body)
+	assert.Contains(t, body, `,2]]`)
+
+	// The default cannot be dropped while Kodo writes to it.
+	code, body = c.query(http.MethodPost, ws.DB, "DROP RETENTION POLICY fresh ON "+ws.DB)
+	assert.Equal(t, 400, code, body)
+	assert.Contains(t, body, "make another one the default first")
+	code, body = c.query(http.MethodPost, ws.DB, "ALTER RETENTION POLICY "+ws.RP+" ON "+ws.DB+" DEFAULT; DROP RETENTION POLICY fresh ON "+ws.DB)
+	require.Equal(t, 200, code, body)
+	code, body = c.write(ws.DB, "fresh", "temp v=1")
+	assert.Equal(t, 400, code, body)
+	assert.Equal(t, `{"error":"retention policy not found: fresh"}`+"\n", body)
+	// get_rp forgets the dropped RP's measurements.
+	code, env = h.post("/v1/measurement/get_rp", map[string]any{"db_uuid": ws.DBUUID, "measurements": []string{"temp"}})
+	require.Equal(t, 200, code, env.Message)
+	assert.Contains(t, string(env.Content), `"rp":""`)
+
+	// /v1/manage/metrics changes RPs the same way.
+	code, env = h.post("/v1/manage/metrics", map[string]any{"db": ws.DBUUID, "command": "CREATE RETENTION POLICY viamanage ON " + ws.DB + " DURATION 2h REPLICATION 1"})
+	require.Equal(t, 200, code, env.Message)
+	code, body = c.write(ws.DB, "viamanage", "temp v=1")
+	assert.Equal(t, 204, code, body)
+	// ... and /v1/modify/dbrp keeps accepting the database's RP list.
+	code, env = h.post("/v1/modify/dbrp", map[string]any{"db_uuid": ws.DBUUID, "rp_list": []string{"rp1"}})
+	require.Equal(t, 200, code, env.Message)
+	assert.Contains(t, string(env.Content), `"viamanage"`)
+}
+
+func itoa64(n int64) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
+
+// TestInfluxQueryStatements: SHOW DATABASES among other statements, CREATE
+// DATABASE as Telegraf sends it, bound parameters, influxd's parse error.
+func TestInfluxQueryStatements(t *testing.T) {
+	h := newHarness(t)
+	ws := h.createWorkspace()
+	other := h.createWorkspace()
+	c := influx{t: t, h: h, token: ws.Token}
+	code, body := c.write(ws.DB, "autogen", "cpu,host=a v=1 1000000000\ncpu,host=b v=2 2000000000")
+	require.Equal(t, 204, code, body)
+
+	code, body = c.query(http.MethodGet, ws.DB, "SHOW DATABASES; SHOW MEASUREMENTS", "rp", "autogen")
+	require.Equal(t, 200, code, body)
+	assert.Equal(t, `{"results":[{"statement_id":0,"series":[{"name":"databases","columns":["name"],"values":[["`+ws.DB+`"]]}]},{"statement_id":1,"series":[{"name":"measurements","columns":["name"],"values":[["cpu"]]}]}]}`+"\n", body)
+
+	code, body = c.query(http.MethodPost, ws.DB, `CREATE DATABASE "`+ws.DB+`"`)
+	assert.Equal(t, 200, code, body)
+	assert.Equal(t, `{"results":[{"statement_id":0}]}`+"\n", body)
+	code, body = c.query(http.MethodPost, ws.DB, "CREATE DATABASE "+other.DB)
+	assert.Equal(t, 403, code, body)
+	assert.Contains(t, body, "error authorizing query")
+
+	code, body = c.query(http.MethodGet, ws.DB, "SELECT v FROM autogen.cpu WHERE host = $h AND v > $min", "params", `{"h":"b","min":1.5}`, "epoch", "s")
+	require.Equal(t, 200, code, body)
+	assert.Equal(t, `{"results":[{"statement_id":0,"series":[{"name":"cpu","columns":["time","v"],"values":[[2,2]]}]}]}`+"\n", body)
+	code, body = c.query(http.MethodGet, ws.DB, "SELECT v FROM cpu WHERE host = $h")
+	assert.Equal(t, 400, code, body)
+	assert.Contains(t, body, "missing parameter: h")
+	code, body = c.query(http.MethodGet, ws.DB, "SELECT v FROM cpu", "params", `{"h":`)
+	assert.Equal(t, 400, code, body)
+	assert.Contains(t, body, "error parsing query parameters")
+
+	code, body = c.query(http.MethodGet, ws.DB, "SELECT mean(v FROM cpu")
+	assert.Equal(t, 400, code, body)
+	assert.Equal(t, `{"error":"error parsing query: found FROM, expected ) at line 1, char 15"}`+"\n", body)
+
+	// A failed statement stops the rest, as influxd: "not executed".
+	code, body = c.query(http.MethodGet, ws.DB, "SELECT mean(v), v FROM autogen.cpu; SHOW DATABASES")
+	require.Equal(t, 200, code, body)
+	assert.Contains(t, body, `{"statement_id":1,"error":"not executed"}`)
+}
+
+// TestInfluxEpochAndTimezone: epoch values and tz() output as influxd.
+func TestInfluxEpochAndTimezone(t *testing.T) {
+	h := newHarness(t)
+	ws := h.createWorkspace()
+	c := influx{t: t, h: h, token: ws.Token}
+	code, body := c.write(ws.DB, "autogen", "m v=1 954576000000000000\nm v=2 954662400000000000")
+	require.Equal(t, 204, code, body)
+	for epoch, want := range map[string]string{
+		"":        `"2000-04-01T08:00:00Z"`,
+		"ms":      `954576000000`,
+		"u":       `954576000000000`,
+		"rfc3339": `954576000000000000`, // influxd: any other value is nanoseconds
+		"ns":      `954576000000000000`,
+	} {
+		code, body = c.query(http.MethodGet, ws.DB, "SELECT v FROM autogen.m LIMIT 1", "epoch", epoch)
+		require.Equal(t, 200, code, body)
+		assert.Contains(t, body, `"values":[[`+want+`,1]]`, "epoch=%q", epoch)
+	}
+	code, body = c.query(http.MethodGet, ws.DB, "SELECT count(v) FROM autogen.m WHERE time >= '2000-04-01T00:00:00Z' AND time < '2000-04-03T00:00:00Z' GROUP BY time(1d) tz('America/Los_Angeles')")
+	require.Equal(t, 200, code, body)
+	assert.Contains(t, body, `["2000-04-01T00:00:00-08:00",1]`)
+	assert.Contains(t, body, `["2000-04-02T00:00:00-08:00",1]`)
+
+	form := url.Values{"db": {ws.DB}, "precision": {"x"}}
+	code, _, body = c.do(http.MethodPost, "/write", form, "m v=1 1", nil)
+	assert.Equal(t, 400, code)
+	assert.Equal(t, `{"error":"invalid precision \"x\" (use n, u, ms, s, m or h)"}`+"\n", body)
+}
+
+// TestInfluxAnswerFormats: Accept CSV and MessagePack, pretty=true,
+// chunked with chunk_size and "partial", following influxd 1.8.
+func TestInfluxAnswerFormats(t *testing.T) {
+	h := newHarness(t)
+	ws := h.createWorkspace()
+	c := influx{t: t, h: h, token: ws.Token}
+	code, body := c.write(ws.DB, "autogen", "cpu,host=a v=1.5 1000000000\ncpu,host=a v=2 2000000000\ncpu,host=a v=3 3000000000")
+	require.Equal(t, 204, code, body)
+	form := url.Values{"db": {ws.DB}, "q": {"SELECT v FROM autogen.cpu GROUP BY host; SHOW MEASUREMENTS"}}
+
+	code, hdr, body := c.do(http.MethodGet, "/query", form, "", map[string]string{"Accept": "application/csv"})
+	require.Equal(t, 200, code, body)
+	assert.Equal(t, "application/csv", hdr.Get("Content-Type"))
+	assert.Equal(t, "name,tags,time,v\ncpu,host=a,1000000000,1.5\ncpu,host=a,2000000000,2\ncpu,host=a,3000000000,3\n\nname,tags,name\nmeasurements,,cpu\n", body)
+
+	code, hdr, body = c.do(http.MethodGet, "/query", form, "", map[string]string{"Accept": "application/x-msgpack"})
+	require.Equal(t, 200, code, body)
+	assert.Equal(t, "application/x-msgpack", hdr.Get("Content-Type"))
+	var doc bytes.Buffer
+	_, err := msgp.UnmarshalAsJSON(&doc, []byte(body))
+	require.NoError(t, err)
+	assert.Contains(t, doc.String(), `"values":[["1970-01-01T00:00:01Z",1.5]`)
+
+	pf := url.Values{"db": {ws.DB}, "q": {"SHOW MEASUREMENTS"}, "pretty": {"true"}}
+	code, _, body = c.do(http.MethodGet, "/query", pf, "", nil)
+	require.Equal(t, 200, code, body)
+	assert.Equal(t, "{\n    \"results\": [\n        {\n            \"statement_id\": 0,\n            \"series\": [\n                {\n                    \"name\": \"measurements\",\n                    \"columns\": [\n                        \"name\"\n                    ],\n                    \"values\": [\n                        [\n                            \"cpu\"\n                        ]\n                    ]\n                }\n            ]\n        }\n    ]\n}\n", body)
+
+	cf := url.Values{"db": {ws.DB}, "q": {"SELECT v FROM autogen.cpu; SHOW MEASUREMENTS"}, "chunked": {"true"}, "chunk_size": {"2"}, "epoch": {"s"}}
+	code, _, body = c.do(http.MethodGet, "/query", cf, "", nil)
+	require.Equal(t, 200, code, body)
+	assert.Equal(t, `{"results":[{"statement_id":0,"series":[{"name":"cpu","columns":["time","v"],"values":[[1,1.5],[2,2]],"partial":true}],"partial":true}]}
+{"results":[{"statement_id":0,"series":[{"name":"cpu","columns":["time","v"],"values":[[3,3]]}]}]}
+{"results":[{"statement_id":1,"series":[{"name":"measurements","columns":["name"],"values":[["cpu"]]}]}]}
+`, body)
+}
