@@ -13,6 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/tinylib/msgp/msgp"
+
+	"github.com/kodo-project/kodo/signer"
 )
 
 // influx is a raw InfluxDB 1.x API client for one workspace.
@@ -242,4 +244,33 @@ func TestInfluxAnswerFormats(t *testing.T) {
 {"results":[{"statement_id":0,"series":[{"name":"cpu","columns":["time","v"],"values":[[3,3]]}]}]}
 {"results":[{"statement_id":1,"series":[{"name":"measurements","columns":["name"],"values":[["cpu"]]}]}]}
 `, body)
+}
+
+// TestDatawayShortRP: the DataWay SDK's /v1/write/metrics?template=&token=&shortrp=
+// writes into the RP shortrp names; an RP the database lacks is a 400.
+func TestDatawayShortRP(t *testing.T) {
+	h := newHarness(t)
+	ws := h.createWorkspace()
+	send := func(shortrp string) (int, envelope) {
+		req, err := http.NewRequest(http.MethodPost, h.ts.URL+"/v1/write/metrics?template=&token="+ws.Token+"&shortrp="+shortrp,
+			strings.NewReader("sdk,host=a v=1 "+itoa64(time.Now().Add(-time.Minute).UnixNano())))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "text/plain")
+		client := &http.Client{Transport: signer.NewDatafluxTransport(h.ts.Client().Transport, ws.Token, "", signer.AlgoSHA256)}
+		return h.do(client, req)
+	}
+	code, env := send("rp1")
+	require.Equal(t, 200, code, env.Message)
+	code, env = send("")
+	require.Equal(t, 200, code, env.Message)
+	_, _, qc := h.query(ws.DBUUID, "SELECT count(v) FROM rp1.sdk; SELECT count(v) FROM "+ws.RP+".sdk")
+	require.Len(t, qc.Results, 2)
+	require.Len(t, qc.Results[0].Series, 1, "shortrp=rp1 lands in rp1")
+	assert.EqualValues(t, 1, qc.Results[0].Series[0].Values[0][1])
+	require.Len(t, qc.Results[1].Series, 1, "empty shortrp lands in the default RP")
+	assert.EqualValues(t, 1, qc.Results[1].Series[0].Values[0][1])
+
+	code, env = send("nosuchrp")
+	assert.Equal(t, 400, code)
+	assert.Equal(t, "kodo.rpNotFound", env.ErrorCode)
 }
