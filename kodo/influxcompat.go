@@ -57,7 +57,12 @@ func influxCredential(r *http.Request) string {
 		scheme, rest, _ := strings.Cut(auth, " ")
 		switch strings.ToLower(scheme) {
 		case "token":
-			return strings.TrimSpace(rest)
+			// InfluxDB 1.8's v2 API sends "Token <user>:<password>".
+			rest = strings.TrimSpace(rest)
+			if _, pass, ok := strings.Cut(rest, ":"); ok {
+				return pass
+			}
+			return rest
 		case "basic":
 			raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(rest))
 			if err == nil {

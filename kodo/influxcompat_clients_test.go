@@ -274,3 +274,77 @@ func TestDatawayShortRP(t *testing.T) {
 	assert.Equal(t, 400, code)
 	assert.Equal(t, "kodo.rpNotFound", env.ErrorCode)
 }
+
+// TestInfluxV2Compat: /api/v2/write (bucket db/rp, Token auth, org
+// ignored) as Telegraf's influxdb_v2 output sends it, /health,
+// /api/v2/buckets, and a clear refusal of Flux.
+func TestInfluxV2Compat(t *testing.T) {
+	h := newHarness(t)
+	ws := h.createWorkspace()
+	other := h.createWorkspace()
+	post := func(path, auth, body string) (int, string) {
+		req, err := http.NewRequest(http.MethodPost, h.ts.URL+path, strings.NewReader(body))
+		require.NoError(t, err)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := h.ts.Client().Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(raw)
+	}
+	ts := time.Now().Add(-time.Minute).Unix()
+	code, body := post("/api/v2/write?org=anything&bucket="+ws.DB+"/rp1&precision=s", "Token "+ws.Token, "v2,host=a v=1 "+itoa64(ts))
+	require.Equal(t, 204, code, body)
+	code, body = post("/api/v2/write?org=&bucket="+ws.DB+"&precision=s", "Token telegraf:"+ws.Token, "v2,host=a v=2 "+itoa64(ts))
+	require.Equal(t, 204, code, body)
+	_, _, qc := h.query(ws.DBUUID, "SELECT sum(v) FROM rp1.v2; SELECT sum(v) FROM "+ws.RP+".v2")
+	require.Len(t, qc.Results, 2)
+	require.Len(t, qc.Results[0].Series, 1)
+	assert.EqualValues(t, 1, qc.Results[0].Series[0].Values[0][1])
+	require.Len(t, qc.Results[1].Series, 1)
+	assert.EqualValues(t, 2, qc.Results[1].Series[0].Values[0][1])
+
+	code, body = post("/api/v2/write?bucket="+other.DB+"&precision=s", "Token "+ws.Token, "v2 v=1")
+	assert.Equal(t, 403, code, body)
+	code, body = post("/api/v2/write?bucket="+ws.DB+"&precision=m", "Token "+ws.Token, "v2 v=1")
+	assert.Equal(t, 400, code, body)
+	assert.Contains(t, body, `invalid precision \"m\" (use ns, us, ms or s)`)
+	code, body = post("/api/v2/write?bucket=", "Token "+ws.Token, "v2 v=1")
+	assert.Equal(t, 404, code, body)
+	code, body = post("/api/v2/write?bucket="+ws.DB, "Token nope", "v2 v=1")
+	assert.Equal(t, 401, code, body)
+
+	code, body = post("/api/v2/query?org=x", "Token "+ws.Token, `from(bucket:"x")`)
+	assert.Equal(t, 403, code, body)
+	assert.Contains(t, body, "Flux queries are not supported")
+
+	resp, err := h.ts.Client().Get(h.ts.URL + "/health")
+	require.NoError(t, err)
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.JSONEq(t, `{"name":"influxdb","message":"ready for queries and writes","status":"pass","checks":[],"version":"1.8.10"}`, string(raw))
+
+	req, _ := http.NewRequest(http.MethodGet, h.ts.URL+"/api/v2/buckets?name="+url.QueryEscape(ws.DB+"/rp1"), nil)
+	req.Header.Set("Authorization", "Token "+ws.Token)
+	resp, err = h.ts.Client().Do(req)
+	require.NoError(t, err)
+	var buckets struct {
+		Buckets []struct {
+			ID             string `json:"id"`
+			Name           string `json:"name"`
+			RetentionRules []struct {
+				EverySeconds int64 `json:"everySeconds"`
+			} `json:"retentionRules"`
+		} `json:"buckets"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&buckets))
+	resp.Body.Close()
+	require.Len(t, buckets.Buckets, 1)
+	assert.Equal(t, ws.DB+"/rp1", buckets.Buckets[0].Name)
+	assert.Regexp(t, `^[0-9a-f]{16}$`, buckets.Buckets[0].ID)
+	require.Len(t, buckets.Buckets[0].RetentionRules, 1)
+	assert.EqualValues(t, 7*24*3600, buckets.Buckets[0].RetentionRules[0].EverySeconds)
+}

@@ -292,6 +292,11 @@ func (s *service) routes() http.Handler {
 	s.route(mux, "/ping", s.handleInfluxPing, get)
 	s.route(mux, "/write", s.admit(s.writes, s.handleInfluxWrite, s.influxError), post)
 	s.route(mux, "/query", s.admit(s.queries, s.handleInfluxQuery, s.influxError), get, post)
+	// InfluxDB 1.8's v2 compatibility API (influxv2.go).
+	s.route(mux, "/api/v2/write", s.admit(s.writes, s.handleInfluxV2Write, s.influxError), post)
+	s.route(mux, "/api/v2/buckets", s.admit(s.queries, s.handleInfluxV2Buckets, s.influxError), get)
+	s.route(mux, "/api/v2/query", s.handleInfluxV2Query, post)
+	s.route(mux, "/health", s.handleInfluxHealth, get)
 
 	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.HandleFunc("/", s.metrics.instrument("other", func(w http.ResponseWriter, r *http.Request) {
