@@ -297,6 +297,9 @@ func (s *service) routes() http.Handler {
 	s.route(mux, "/api/v2/buckets", s.admit(s.queries, s.handleInfluxV2Buckets, s.influxError), get)
 	s.route(mux, "/api/v2/query", s.handleInfluxV2Query, post)
 	s.route(mux, "/health", s.handleInfluxHealth, get)
+	// Prometheus remote storage, as InfluxDB 1.8 (promremote.go).
+	s.route(mux, "/api/v1/prom/write", s.admit(s.writes, s.handlePromWrite, s.influxError), post)
+	s.route(mux, "/api/v1/prom/read", s.admit(s.queries, s.handlePromRead, s.influxError), post)
 
 	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.HandleFunc("/", s.metrics.instrument("other", func(w http.ResponseWriter, r *http.Request) {
