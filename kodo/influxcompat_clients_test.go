@@ -231,6 +231,18 @@ func TestInfluxAnswerFormats(t *testing.T) {
 	_, err := msgp.UnmarshalAsJSON(&doc, []byte(body))
 	require.NoError(t, err)
 	assert.Contains(t, doc.String(), `"values":[["1970-01-01T00:00:01Z",1.5]`)
+	// Types survive: the whole float 2 is a float, times are times.
+	decoded, _, err := msgp.ReadIntfBytes([]byte(body))
+	require.NoError(t, err)
+	row := decoded.(map[string]any)["results"].([]any)[0].(map[string]any)["series"].([]any)[0].(map[string]any)["values"].([]any)[1].([]any)
+	assert.Equal(t, time.Unix(2, 0).UTC(), row[0].(time.Time).UTC())
+	assert.Equal(t, 2.0, row[1])
+	code, _, body = c.do(http.MethodGet, "/query", url.Values{"db": {ws.DB}, "q": {"SELECT count(v) FROM autogen.cpu"}, "epoch": {"ms"}}, "", map[string]string{"Accept": "application/x-msgpack"})
+	require.Equal(t, 200, code, body)
+	decoded, _, err = msgp.ReadIntfBytes([]byte(body))
+	require.NoError(t, err)
+	row = decoded.(map[string]any)["results"].([]any)[0].(map[string]any)["series"].([]any)[0].(map[string]any)["values"].([]any)[0].([]any)
+	assert.Equal(t, []any{int64(0), int64(3)}, row)
 
 	pf := url.Values{"db": {ws.DB}, "q": {"SHOW MEASUREMENTS"}, "pretty": {"true"}}
 	code, _, body = c.do(http.MethodGet, "/query", pf, "", nil)

@@ -98,15 +98,19 @@ found:
 	return out
 }
 
-// engineEpoch is the epoch to ask the engine for: CSV always writes times
-// as integers (nanoseconds unless epoch= says otherwise), MessagePack
-// writes them as its time extension, decoded from nanoseconds here.
+// engineEpoch is the epoch to ask the engine for: CSV writes times as
+// integers (nanoseconds unless epoch= says otherwise), as influxd does.
 func (o influxOut) engineEpoch(epoch string) string {
-	if epoch == "" && o.format != influxJSON {
+	if epoch == "" && o.format == influxCSV {
 		return "ns"
 	}
 	return epoch
 }
+
+// typed says whether the format keeps value types (a float 2.0 is a float
+// in MessagePack, and CSV prints times as integers): the engine is then
+// asked for Go-typed values (tsengine.QueryOptions.Typed).
+func (o influxOut) typed() bool { return o.format != influxJSON }
 
 // influxResponse is the document influxd writes: results, or an error.
 type influxResponse struct {
@@ -116,12 +120,11 @@ type influxResponse struct {
 
 // writeInfluxResults writes the answer with status 200. selects[i] says
 // whether statement i is a SELECT: influxd chunks only those (its SHOW
-// statements answer in one piece). nsTimes says the engine answered times
-// as nanoseconds although the client asked for RFC3339 (see engineEpoch).
-func writeInfluxResults(w http.ResponseWriter, out influxOut, results []tsengine.Result, selects []bool, nsTimes bool) {
+// statements answer in one piece).
+func writeInfluxResults(w http.ResponseWriter, out influxOut, results []tsengine.Result, selects []bool) {
 	w.Header().Set("Content-Type", out.contentType)
 	w.WriteHeader(http.StatusOK)
-	f := out.formatter(nsTimes)
+	f := out.formatter()
 	if !out.chunked {
 		doc := influxResponse{Results: make([]influxResult, len(results))}
 		for i, res := range results {
@@ -151,7 +154,7 @@ func writeInfluxResults(w http.ResponseWriter, out influxOut, results []tsengine
 func writeInfluxError(w http.ResponseWriter, out influxOut, status int, msg string) {
 	w.Header().Set("Content-Type", out.contentType)
 	w.WriteHeader(status)
-	_ = out.formatter(false).write(w, influxResponse{Err: msg})
+	_ = out.formatter().write(w, influxResponse{Err: msg})
 }
 
 // chunkResult splits a SELECT's result as influxd's emitter does: one
@@ -189,12 +192,12 @@ type influxFormatter interface {
 	write(w io.Writer, doc influxResponse) error
 }
 
-func (o influxOut) formatter(nsTimes bool) influxFormatter {
+func (o influxOut) formatter() influxFormatter {
 	switch o.format {
 	case influxCSV:
 		return &csvFormatter{statementID: -1}
 	case influxMsgpack:
-		return msgpackFormatter{nsTimes: nsTimes}
+		return msgpackFormatter{}
 	}
 	return jsonFormatter{pretty: o.pretty}
 }
@@ -325,11 +328,20 @@ func csvTags(tags map[string]string) string {
 }
 
 // csvValue writes a cell as influxd does: numbers as they are (floats
-// without exponent), true/false, and "" for empty cells.
+// without exponent), times as nanoseconds, true/false, and "" for empty
+// cells.
 func csvValue(v any) string {
 	switch v := v.(type) {
 	case nil:
 		return ""
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case int64:
+		return strconv.FormatInt(v, 10)
+	case uint64:
+		return strconv.FormatUint(v, 10)
+	case time.Time:
+		return strconv.FormatInt(v.UnixNano(), 10)
 	case json.Number:
 		s := string(v)
 		if strings.ContainsAny(s, "eE") {
@@ -352,8 +364,8 @@ func csvValue(v any) string {
 
 // msgpackFormatter follows influxd's MessagePack answer: the same maps as
 // the JSON, times as the msgp time extension (when no epoch was asked),
-// integers as ints and other numbers as float64.
-type msgpackFormatter struct{ nsTimes bool }
+// values with their types.
+type msgpackFormatter struct{}
 
 func (f msgpackFormatter) write(w io.Writer, doc influxResponse) error {
 	enc := msgp.NewWriter(w)
@@ -426,13 +438,15 @@ func (f msgpackFormatter) write(w io.Writer, doc influxResponse) error {
 			}
 			_ = enc.WriteString("values")
 			_ = enc.WriteArrayHeader(uint32(len(row.Values)))
-			timeCol := f.nsTimes && len(row.Columns) > 0 && row.Columns[0] == "time"
+			timeCol := len(row.Columns) > 0 && row.Columns[0] == "time"
 			for _, vals := range row.Values {
 				_ = enc.WriteArrayHeader(uint32(len(vals)))
 				for j, v := range vals {
-					if n, ok := v.(json.Number); ok && j == 0 && timeCol {
-						if ns, err := n.Int64(); err == nil {
-							_ = enc.WriteTime(time.Unix(0, ns).UTC())
+					if str, ok := v.(string); ok && j == 0 && timeCol {
+						// An engine without typed values (remote) gives
+						// RFC3339 text where influxd sends a time.
+						if t, err := time.Parse(time.RFC3339Nano, str); err == nil {
+							_ = enc.WriteTime(t)
 							continue
 						}
 					}
@@ -452,9 +466,9 @@ func (f msgpackFormatter) write(w io.Writer, doc influxResponse) error {
 	return enc.Flush()
 }
 
-// msgpackValue gives a json.Number its MessagePack type: an integer when
-// it is written as one, else float64. (A float with a whole value reaches
-// here written as an integer, as JSON writes it, and goes out as one.)
+// msgpackValue gives a json.Number (from an engine without typed values)
+// a MessagePack type: an integer when it is written as one, else float64.
+// Only there does a float with a whole value go out as an integer.
 func msgpackValue(v any) any {
 	n, ok := v.(json.Number)
 	if !ok {

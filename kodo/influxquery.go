@@ -23,6 +23,8 @@ type influxQuery struct {
 	epoch string
 	// rp is the RP of statements that name none (rp=).
 	rp string
+	// typed asks the engine for Go-typed values (see influxOut.typed).
+	typed bool
 }
 
 // errNotExecuted is what influxd answers for the statements after a
@@ -135,7 +137,7 @@ func (s *service) runInfluxQL(ctx context.Context, db meta.Database, req influxQ
 			j++
 		}
 		batch := &iql.Query{Statements: parsed.Statements[i:j]}
-		batchRes, err := s.execQueryOpts(ctx, db.Name, db.InstanceUUID, batch, tsengine.QueryOptions{Epoch: req.epoch, RetentionPolicy: req.rp})
+		batchRes, err := s.execQueryOpts(ctx, db.Name, db.InstanceUUID, batch, tsengine.QueryOptions{Epoch: req.epoch, RetentionPolicy: req.rp, Typed: req.typed})
 		if err != nil {
 			if rpChanged {
 				s.syncRPs(ctx, db)
@@ -214,10 +216,11 @@ func (s *service) serveInfluxQuery(w http.ResponseWriter, r *http.Request, db me
 	}
 	epoch := influxEpoch(formValue(r, "epoch"))
 	req.epoch = out.engineEpoch(epoch)
+	req.typed = out.typed()
 	results, selects, err := s.runInfluxQL(r.Context(), db, req)
 	if err != nil {
 		fail(err)
 		return
 	}
-	writeInfluxResults(w, out, results, selects, epoch == "" && req.epoch != "")
+	writeInfluxResults(w, out, results, selects)
 }

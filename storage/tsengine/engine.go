@@ -53,6 +53,12 @@ type QueryOptions struct {
 	// RetentionPolicy is the RP of statements that name none ("" = the
 	// database's default), as InfluxDB's /query rp= parameter.
 	RetentionPolicy string
+	// Typed asks for Go-typed values instead of json.Number: int64,
+	// uint64 and float64 as stored (a float 2.0 stays a float), and
+	// time.Time for times when Epoch is "". It serves answers that keep
+	// types (MessagePack). An engine that cannot tell the types apart
+	// (remote: InfluxDB's JSON) ignores it and answers json.Number.
+	Typed bool
 }
 
 // Result is the answer to one statement, shaped like InfluxDB's /query.

@@ -41,3 +41,26 @@ func TestConvertValue(t *testing.T) {
 		})
 	}
 }
+
+func TestTypedValue(t *testing.T) {
+	ts := time.Date(2024, 5, 6, 7, 8, 9, 123456789, time.FixedZone("x", 3600))
+	cases := []struct {
+		name string
+		in   any
+		unit time.Duration
+		want any
+	}{
+		{"time keeps its location", ts, 0, ts},
+		{"time ms", ts, time.Millisecond, int64(1714975689123)},
+		{"whole float stays float", 2.0, 0, 2.0},
+		{"int", int64(2), 0, int64(2)},
+		{"uint", uint64(3), 0, uint64(3)},
+		{"nan", math.NaN(), 0, nil},
+		{"string", "s", 0, "s"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, typedValue(tc.in, tc.unit))
+		})
+	}
+}

@@ -74,7 +74,7 @@ func (e *Engine) run(ctx context.Context, db string, q *influxql.Query, opt tsen
 				}
 				return out, nil
 			}
-			out = merge(out, r, unit)
+			out = merge(out, r, unit, opt.Typed)
 		case <-ctx.Done():
 			go func() {
 				for range ch { // let the executor finish its sends and exit
@@ -98,13 +98,13 @@ func dbNotFound(res []tsengine.Result) error {
 
 // merge appends r to out; InfluxDB sends one Result per series of a
 // statement, the API answers one Result per statement.
-func merge(out []tsengine.Result, r *query.Result, unit time.Duration) []tsengine.Result {
+func merge(out []tsengine.Result, r *query.Result, unit time.Duration, typed bool) []tsengine.Result {
 	if len(out) == 0 || out[len(out)-1].StatementID != r.StatementID {
 		out = append(out, tsengine.Result{StatementID: r.StatementID})
 	}
 	cur := &out[len(out)-1]
 	for _, row := range r.Series {
-		cur.Series = append(cur.Series, convertRow(row, unit))
+		cur.Series = append(cur.Series, convertRow(row, unit, typed))
 	}
 	for _, m := range r.Messages {
 		cur.Messages = append(cur.Messages, tsengine.Message{Level: m.Level, Text: m.Text})
@@ -115,19 +115,54 @@ func merge(out []tsengine.Result, r *query.Result, unit time.Duration) []tsengin
 	return out
 }
 
-func convertRow(row *models.Row, unit time.Duration) tsengine.Row {
+func convertRow(row *models.Row, unit time.Duration, typed bool) tsengine.Row {
 	out := tsengine.Row{Name: row.Name, Tags: row.Tags, Columns: row.Columns, Partial: row.Partial}
 	if len(row.Values) > 0 {
 		out.Values = make([][]any, len(row.Values))
 		for i, vals := range row.Values {
 			conv := make([]any, len(vals))
 			for j, v := range vals {
-				conv[j] = convertValue(v, unit)
+				if typed {
+					conv[j] = typedValue(v, unit)
+				} else {
+					conv[j] = convertValue(v, unit)
+				}
 			}
 			out.Values[i] = conv
 		}
 	}
 	return out
+}
+
+// typedValue gives v the representation of QueryOptions.Typed: Go's
+// numeric types as the engine has them, times as time.Time.
+func typedValue(v any, unit time.Duration) any {
+	switch v := v.(type) {
+	case time.Time:
+		if unit == 0 {
+			if v.Location() == time.Local {
+				v = v.UTC()
+			}
+			return v
+		}
+		return v.UnixNano() / int64(unit)
+	case float64:
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil
+		}
+		return v
+	case float32:
+		return typedValue(float64(v), unit)
+	case int:
+		return int64(v)
+	case int32:
+		return int64(v)
+	case uint32:
+		return uint64(v)
+	case time.Duration:
+		return v.String()
+	}
+	return v
 }
 
 // convertValue gives v the representation documented in package tsengine:
