@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/tinylib/msgp/msgp"
 
+	"github.com/kodo-project/kodo/kodo"
 	"github.com/kodo-project/kodo/signer"
 )
 
@@ -77,7 +79,34 @@ func (c influx) write(db, rp, lines string) (int, string) {
 // writes at once, rp= on /query reads it, get_rp answers its duration, and
 // once dropped, writes to it answer 400 (not 500).
 func TestInfluxRetentionPoliciesWithInfluxQL(t *testing.T) {
-	h := newHarness(t)
+	influxRPs(t, newHarness(t))
+}
+
+// TestInfluxRetentionPoliciesOnRemote runs the same with the database on
+// a real influxd (rp= passes through to it).
+func TestInfluxRetentionPoliciesOnRemote(t *testing.T) {
+	u := os.Getenv("KODO_TEST_INFLUX_URL")
+	if u == "" {
+		t.Skip("KODO_TEST_INFLUX_URL not set; .ci/run starts Debian's influxd and sets it")
+	}
+	influxRPs(t, newHarness(t, func(o *kodo.Options) { o.InfluxURLs = []string{u} }))
+}
+
+// TestInfluxCompatOnRemote runs the /query checks with the database on a
+// real influxd: the remote engine must answer the same.
+func TestInfluxCompatOnRemote(t *testing.T) {
+	u := os.Getenv("KODO_TEST_INFLUX_URL")
+	if u == "" {
+		t.Skip("KODO_TEST_INFLUX_URL not set; .ci/run starts Debian's influxd and sets it")
+	}
+	remote := func(o *kodo.Options) { o.InfluxURLs = []string{u} }
+	t.Run("statements", func(t *testing.T) { influxStatements(t, newHarness(t, remote)) })
+	t.Run("epoch-tz", func(t *testing.T) { influxEpochTZ(t, newHarness(t, remote)) })
+	t.Run("formats", func(t *testing.T) { influxFormats(t, newHarness(t, remote)) })
+	t.Run("prom", func(t *testing.T) { promRemote(t, newHarness(t, remote)) })
+}
+
+func influxRPs(t *testing.T, h *harness) {
 	ws := h.createWorkspace()
 	c := influx{t: t, h: h, token: ws.Token}
 
@@ -141,8 +170,9 @@ func itoa64(n int64) string {
 
 // TestInfluxQueryStatements: SHOW DATABASES among other statements, CREATE
 // DATABASE as Telegraf sends it, bound parameters, influxd's parse error.
-func TestInfluxQueryStatements(t *testing.T) {
-	h := newHarness(t)
+func TestInfluxQueryStatements(t *testing.T) { influxStatements(t, newHarness(t)) }
+
+func influxStatements(t *testing.T, h *harness) {
 	ws := h.createWorkspace()
 	other := h.createWorkspace()
 	c := influx{t: t, h: h, token: ws.Token}
@@ -181,8 +211,9 @@ func TestInfluxQueryStatements(t *testing.T) {
 }
 
 // TestInfluxEpochAndTimezone: epoch values and tz() output as influxd.
-func TestInfluxEpochAndTimezone(t *testing.T) {
-	h := newHarness(t)
+func TestInfluxEpochAndTimezone(t *testing.T) { influxEpochTZ(t, newHarness(t)) }
+
+func influxEpochTZ(t *testing.T, h *harness) {
 	ws := h.createWorkspace()
 	c := influx{t: t, h: h, token: ws.Token}
 	code, body := c.write(ws.DB, "autogen", "m v=1 954576000000000000\nm v=2 954662400000000000")
@@ -211,8 +242,9 @@ func TestInfluxEpochAndTimezone(t *testing.T) {
 
 // TestInfluxAnswerFormats: Accept CSV and MessagePack, pretty=true,
 // chunked with chunk_size and "partial", following influxd 1.8.
-func TestInfluxAnswerFormats(t *testing.T) {
-	h := newHarness(t)
+func TestInfluxAnswerFormats(t *testing.T) { influxFormats(t, newHarness(t)) }
+
+func influxFormats(t *testing.T, h *harness) {
 	ws := h.createWorkspace()
 	c := influx{t: t, h: h, token: ws.Token}
 	code, body := c.write(ws.DB, "autogen", "cpu,host=a v=1.5 1000000000\ncpu,host=a v=2 2000000000\ncpu,host=a v=3 3000000000")

@@ -36,8 +36,9 @@ func promPost(t *testing.T, h *harness, path, token string, msg interface{ Marsh
 // TestPromRemoteWriteRead: samples written with Prometheus remote write
 // read back through remote read with each matcher kind, in the token's
 // database only.
-func TestPromRemoteWriteRead(t *testing.T) {
-	h := newHarness(t)
+func TestPromRemoteWriteRead(t *testing.T) { promRemote(t, newHarness(t)) }
+
+func promRemote(t *testing.T, h *harness) {
 	ws := h.createWorkspace()
 	other := h.createWorkspace()
 	now := time.Now().Add(-time.Minute).UnixMilli()

@@ -56,8 +56,8 @@ type QueryOptions struct {
 	// Typed asks for Go-typed values instead of json.Number: int64,
 	// uint64 and float64 as stored (a float 2.0 stays a float), and
 	// time.Time for times when Epoch is "". It serves answers that keep
-	// types (MessagePack). An engine that cannot tell the types apart
-	// (remote: InfluxDB's JSON) ignores it and answers json.Number.
+	// types (MessagePack, CSV). The remote engine reads InfluxDB's
+	// MessagePack answer for it.
 	Typed bool
 }
 
