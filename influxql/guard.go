@@ -56,13 +56,30 @@ func Guard(q, db string, allow Allow) (*iql.Query, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := GuardQuery(query, db, allow); err != nil {
+		return nil, err
+	}
+	return query, nil
+}
+
+// GuardQuery applies Guard's checks to a query already parsed with Parse.
+func GuardQuery(query *iql.Query, db string, allow Allow) error {
+	if db == "" {
+		return &ScopeError{Reason: ReasonNoDatabase, Msg: "no database to run the query in"}
+	}
+	if allow != AllowRead && allow != AllowManage {
+		return &ScopeError{Reason: ReasonStatementNotAllowed, Msg: fmt.Sprintf("unknown permission %v", allow)}
+	}
+	if query == nil || len(query.Statements) == 0 {
+		return &ScopeError{Reason: ReasonEmpty, Msg: "the query holds no statement"}
+	}
 	g := guard{db: db, allow: allow}
 	for i, st := range query.Statements {
 		if msg, reason := g.statement(st); msg != "" {
-			return nil, &ScopeError{Statement: i + 1, Reason: reason, Msg: msg}
+			return &ScopeError{Statement: i + 1, Reason: reason, Msg: msg}
 		}
 	}
-	return query, nil
+	return nil
 }
 
 type guard struct {

@@ -6,12 +6,12 @@ import (
 	iql "github.com/influxdata/influxql"
 )
 
-// Parse parses q within the limits Guard applies (MaxQueryBytes,
+// ParseParams parses q within the limits Guard applies (MaxQueryBytes,
 // MaxStatements, MaxParens, MaxDepth), binding the $name parameters of
 // InfluxDB's params= from params (nil binds none). It checks no scope:
 // callers that answer some statements themselves (the InfluxDB-compatible
 // /query answers SHOW DATABASES) pass the rest to Check.
-func Parse(q string, params map[string]any) (*iql.Query, error) {
+func ParseParams(q string, params map[string]any) (*iql.Query, error) {
 	return parseQueryParams(q, params)
 }
 

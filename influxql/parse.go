@@ -24,6 +24,30 @@ const (
 	MaxDepth = 1000
 )
 
+// Parse parses an InfluxQL query within the limits above. It is the one
+// entry into github.com/influxdata/influxql's parser for the whole module
+// (TestOneParser enforces it): that parser recurses once per '(' and a
+// stack overflow kills the process, so no text reaches it unchecked.
+// Errors are a *ParseError or a *ScopeError (empty, too large).
+func Parse(q string) (*iql.Query, error) { return parseQuery(q) }
+
+// ParseStatement parses text holding exactly one statement, within the
+// same limits as Parse.
+func ParseStatement(text string) (iql.Statement, error) {
+	q, err := parseQuery(text)
+	if err != nil {
+		return nil, err
+	}
+	if n := len(q.Statements); n != 1 {
+		return nil, &ScopeError{Reason: ReasonTooLarge, Msg: fmt.Sprintf("expected one statement, got %d", n)}
+	}
+	return q.Statements[0], nil
+}
+
+// ParseExpr parses a whole expression within the same limits; trailing
+// text is an error. input names the text in messages ("conditions").
+func ParseExpr(input, s string) (iql.Expr, error) { return parseExpr(input, s) }
+
 // parseQuery parses q within the limits above.
 func parseQuery(q string) (*iql.Query, error) { return parseQueryParams(q, nil) }
 

@@ -46,12 +46,23 @@ func (g *gate) busy() error {
 
 // admit wraps a handler with a gate; the cost is the declared body size.
 func (s *service) admit(g *gate, h http.HandlerFunc, fail func(http.ResponseWriter, *http.Request, error)) http.HandlerFunc {
+	return s.admitCost(g, 0, h, fail)
+}
+
+// admitQuery admits an InfluxQL query into the query gate, charged its
+// body plus the most answer it may hold (MaxQueryAnswerBytes), so the
+// gate's byte budget bounds the memory of the queries running at once.
+func (s *service) admitQuery(h http.HandlerFunc, fail func(http.ResponseWriter, *http.Request, error)) http.HandlerFunc {
+	return s.admitCost(s.queries, s.opts.Limits.MaxQueryAnswerBytes, h, fail)
+}
+
+func (s *service) admitCost(g *gate, extra int64, h http.HandlerFunc, fail func(http.ResponseWriter, *http.Request, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		n := r.ContentLength
 		if n < 0 || n > s.limit.MaxBodyBytes {
 			n = s.limit.MaxBodyBytes
 		}
-		release, err := g.acquire(r.Context(), n)
+		release, err := g.acquire(r.Context(), n+extra)
 		if err != nil {
 			fail(w, r, err)
 			return

@@ -3,6 +3,7 @@ package kodo_test
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -48,12 +49,15 @@ func BenchmarkWriteEndToEnd(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var token string
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if i := bytes.Index(body, []byte(`"token":"`)); i >= 0 {
-		token = string(body[i+9 : i+9+36])
+	var created struct {
+		Content struct{ Token, Secret string }
 	}
+	err = json.NewDecoder(resp.Body).Decode(&created)
+	resp.Body.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	token, secret := created.Content.Token, created.Content.Secret
 	// Distinct time ranges per body, as agents send rising timestamps: a
 	// benchmark that rewrote the same points would mostly measure the
 	// engine's deduplication of overwritten points.
@@ -65,7 +69,7 @@ func BenchmarkWriteEndToEnd(b *testing.B) {
 		raw, gzs[i] = agentBody(b, start.Add(time.Duration(i)*500*time.Second))
 	}
 	var next atomic.Int64
-	client := &http.Client{Transport: signer.NewDatafluxTransport(ts.Client().Transport, token, "", signer.AlgoSHA256)}
+	client := &http.Client{Transport: signer.NewDatafluxTransport(ts.Client().Transport, token, secret, signer.AlgoSHA256)}
 
 	b.SetBytes(int64(len(raw)))
 	b.ReportAllocs()

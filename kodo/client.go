@@ -725,18 +725,23 @@ type CreateWorkspaceRequest struct {
 	DefaultRP string   `json:"default_rp,omitempty"`
 	CQRP      *string  `json:"cqrp,omitempty"`
 	RPList    []string `json:"rp_list,omitempty"`
+	CardinalityLimits
 }
 
 // WorkspaceInfo is a new workspace with its token and database.
 type WorkspaceInfo struct {
-	WorkspaceUUID string   `json:"workspace_uuid"`
-	Token         string   `json:"token"`
-	DBUUID        string   `json:"db_uuid"`
-	DB            string   `json:"db"`
-	RP            string   `json:"rp"`
-	CQRP          string   `json:"cqrp"`
-	RPList        []string `json:"rp_list"`
-	InstanceUUID  string   `json:"uuid"`
+	WorkspaceUUID string `json:"workspace_uuid"`
+	Token         string `json:"token"`
+	// Secret signs the workspace's writes (ClientOptions.Secret). It is
+	// shown only here and by RotateSecret: keep it.
+	Secret       string             `json:"secret"`
+	DBUUID       string             `json:"db_uuid"`
+	DB           string             `json:"db"`
+	RP           string             `json:"rp"`
+	CQRP         string             `json:"cqrp"`
+	RPList       []string           `json:"rp_list"`
+	InstanceUUID string             `json:"uuid"`
+	Limits       DatabaseLimitsInfo `json:"limits"`
 }
 
 // CreateWorkspace creates a workspace, its token and its database.
@@ -746,6 +751,40 @@ func (c *Client) CreateWorkspace(ctx context.Context, req CreateWorkspaceRequest
 		return nil, err
 	}
 	return &out, nil
+}
+
+// SecretInfo is the answer of RotateSecret.
+type SecretInfo struct {
+	WorkspaceUUID string `json:"workspace_uuid"`
+	Secret        string `json:"secret"`
+	AllowMD5Key   bool   `json:"allow_md5_key"`
+	// PreviousValidUntil is when the replaced secret stops verifying
+	// (RFC 3339); empty when it stopped at once or there was none.
+	PreviousValidUntil string `json:"previous_secret_valid_until"`
+}
+
+// RotateSecret gives a workspace a new secret. The replaced one keeps
+// verifying for overlap (0: the gateway's -secret-overlap; use a tiny
+// positive value such as time.Nanosecond to end it at once). Not retried:
+// a second rotation would replace the secret this call answers.
+func (c *Client) RotateSecret(ctx context.Context, workspaceUUID string, overlap time.Duration) (*SecretInfo, error) {
+	in := map[string]string{"workspace_uuid": workspaceUUID}
+	if overlap > 0 {
+		in["overlap"] = overlap.String()
+	}
+	var out SecretInfo
+	if err := c.postJSON(ctx, "/v1/workspace/secret/rotate", true, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// SetAllowMD5Key switches a workspace's acceptance of DATAFLUX signatures
+// keyed by the body's MD5 (agents without the secret). New workspaces
+// refuse them; workspaces older than secrets accept them until switched off.
+func (c *Client) SetAllowMD5Key(ctx context.Context, workspaceUUID string, allow bool) error {
+	in := map[string]any{"workspace_uuid": workspaceUUID, "allow_md5_key": allow}
+	return c.postJSON(ctx, "/v1/workspace/signing", false, in, nil)
 }
 
 // KeyPair is a DWAY access key / secret key pair of a workspace.
@@ -781,7 +820,8 @@ type DatabaseInfo struct {
 	InstanceUUID  string `json:"uuid"`
 	DBUUID        string `json:"dbUUID"`
 	WorkspaceUUID string `json:"workspace_uuid"`
-	Token         string `json:"token"` // set when a workspace was created
+	Token         string `json:"token"`  // set when a workspace was created
+	Secret        string `json:"secret"` // likewise, and shown only then
 }
 
 // AddDB creates a database (/v1/influx/add_db).
@@ -1356,11 +1396,18 @@ func (c *Client) SearchDocuments(ctx context.Context, req documents.SearchReques
 }
 
 // SetLogPipeline routes the logging lines of a workspace's source through
-// a pipeline URL before they are stored; url "" removes it
-// (/v1/cache/logging/set).
+// a pipeline before they are stored: an absolute URL, or a path on the
+// gateway's function service (/v1/cache/logging/set).
 func (c *Client) SetLogPipeline(ctx context.Context, workspaceUUID, source, pipelineURL string) error {
 	return c.postJSON(ctx, "/v1/cache/logging/set", false,
 		map[string]string{"workspace_uuid": workspaceUUID, "source": source, "url": pipelineURL}, nil)
+}
+
+// DeleteLogPipeline removes the pipeline of a workspace's log source
+// (/v1/cache/logging/delete).
+func (c *Client) DeleteLogPipeline(ctx context.Context, workspaceUUID, source string) error {
+	return c.postJSON(ctx, "/v1/cache/logging/delete", false,
+		map[string]string{"workspace_uuid": workspaceUUID, "source": source}, nil)
 }
 
 // CreateTSDBKeyPair issues a Pandora TSDB v4 key pair, for tsdb.NewClient

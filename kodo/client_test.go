@@ -80,7 +80,7 @@ func TestClientRoundTrip(t *testing.T) {
 	assert.Equal(t, "autogen", ws.CQRP)
 	assert.Contains(t, ws.RPList, "rp3")
 
-	writer := clNew(t, url, kodo.ClientOptions{Token: ws.Token, BatchSize: 7})
+	writer := clNew(t, url, kodo.ClientOptions{Token: ws.Token, Secret: ws.Secret, BatchSize: 7})
 	base := time.Now().Add(-30 * time.Minute).Truncate(time.Minute)
 
 	t.Run("check token", func(t *testing.T) {
@@ -304,7 +304,9 @@ func TestClientRoundTrip(t *testing.T) {
 		assert.Equal(t, 400, ce.Status)
 		assert.Error(t, writer.WriteDocuments(ctx, "nope", "", nil, lineproto.Nanosecond))
 
-		require.NoError(t, admin.SetLogPipeline(ctx, ws.WorkspaceUUID, "nginx", ""))
+		err = admin.SetLogPipeline(ctx, ws.WorkspaceUUID, "nginx", "")
+		assert.True(t, kodo.IsErrorCode(err, kodo.ErrBadRequest), "a pipeline needs a url: %v", err)
+		require.NoError(t, admin.DeleteLogPipeline(ctx, ws.WorkspaceUUID, "nginx"))
 		err = admin.SetLogPipeline(ctx, ws.WorkspaceUUID, "nginx", "ftp://x")
 		assert.True(t, kodo.IsErrorCode(err, kodo.ErrBadRequest), "%v", err)
 	})
@@ -359,7 +361,7 @@ func TestClientRoundTrip(t *testing.T) {
 		assert.Equal(t, 1, we.Failed)
 		assert.True(t, kodo.IsErrorCode(err, kodo.ErrTokenNotFound), "%v", err)
 
-		rpc := clNew(t, url, kodo.ClientOptions{Token: ws.Token, RP: "rp_nope"})
+		rpc := clNew(t, url, kodo.ClientOptions{Token: ws.Token, Secret: ws.Secret, RP: "rp_nope"})
 		err = rpc.Write(ctx, kodo.Point{Measurement: "m", Fields: map[string]any{"v": 1}})
 		assert.True(t, kodo.IsErrorCode(err, kodo.ErrRPNotFound), "%v", err)
 

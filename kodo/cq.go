@@ -12,6 +12,7 @@ import (
 
 	iql "github.com/influxdata/influxql"
 
+	"github.com/kodo-project/kodo/influxql"
 	"github.com/kodo-project/kodo/storage/meta"
 	"github.com/kodo-project/kodo/storage/tsengine"
 )
@@ -84,6 +85,72 @@ func parseCQDuration(field, v string) (time.Duration, error) {
 	return d, nil
 }
 
+// minCQInterval is the shortest GROUP BY time of a continuous query, as
+// aggr_period's minimum on /v1/cq/create.
+const minCQInterval = time.Second
+
+// cqRun is what one run of a continuous query does, as InfluxDB's
+// continuous querier derives it from the statement.
+type cqRun struct {
+	interval time.Duration // GROUP BY time
+	every    time.Duration // how often it runs
+	span     time.Duration // the time range one run reads
+}
+
+func cqRunOf(st *iql.CreateContinuousQueryStatement) (cqRun, error) {
+	if st.Source == nil {
+		return cqRun{}, Errorf(ErrBadRequest, "the continuous query has no SELECT")
+	}
+	interval, err := st.Source.GroupByInterval()
+	if err != nil || interval <= 0 {
+		return cqRun{}, Errorf(ErrBadRequest, "a continuous query needs GROUP BY time(interval)")
+	}
+	// As services/continuous_querier computes them (InfluxDB 1.8).
+	r := cqRun{interval: interval, every: interval, span: interval}
+	if st.ResampleEvery > 0 {
+		r.every = st.ResampleEvery
+	}
+	switch {
+	case st.ResampleFor > 0:
+		r.span = st.ResampleFor
+	case interval < r.every:
+		r.span = r.every
+	}
+	return r, nil
+}
+
+// checkCQ applies the rules of a continuous query to its statement, so a
+// CQ obeys them whichever path made it (/v1/cq/create, /query,
+// /v1/manage/metrics) and after a restart: a GROUP BY time of at least
+// 1s, runs no more often than MinCQEvery, a run reads at most
+// MaxCQResampleFor and makes at most MaxSelectBuckets buckets. Each run
+// is then also bounded by the engine's query timeout and select limits.
+func (s *service) checkCQ(st *iql.CreateContinuousQueryStatement) error {
+	r, err := cqRunOf(st)
+	if err != nil {
+		return err
+	}
+	l := s.opts.Limits
+	name := iql.QuoteIdent(st.Name)
+	if r.interval < minCQInterval {
+		return Errorf(ErrBadRequest, "continuous query %s: GROUP BY time(%s) is shorter than the %s minimum of a continuous query",
+			name, iql.FormatDuration(r.interval), minCQInterval)
+	}
+	if r.every < l.MinCQEvery {
+		return Errorf(ErrBadRequest, "continuous query %s runs every %s, more often than the %s minimum (flag -min-cq-every): use RESAMPLE EVERY %s or longer",
+			name, iql.FormatDuration(r.every), l.MinCQEvery, iql.FormatDuration(l.MinCQEvery))
+	}
+	if r.span > l.MaxCQResampleFor {
+		return Errorf(ErrQueryLimit, "continuous query %s reads %s per run; the limit is %s (flag -max-cq-resample-for): use a shorter RESAMPLE FOR",
+			name, iql.FormatDuration(r.span), l.MaxCQResampleFor)
+	}
+	if n := r.span/r.interval + 1; n > time.Duration(l.MaxSelectBuckets) {
+		return Errorf(ErrQueryLimit, "continuous query %s makes %d GROUP BY time(%s) buckets per run over %s; the limit (max-select-buckets, flag -max-select-buckets) is %d: use a coarser interval or a shorter RESAMPLE FOR",
+			name, int64(n), iql.FormatDuration(r.interval), iql.FormatDuration(r.span), l.MaxSelectBuckets)
+	}
+	return nil
+}
+
 // cqSourceRP is the RP a measurement's points are written to.
 func (s *service) cqSourceRP(ctx context.Context, db meta.Database, measurement string) (string, error) {
 	rps, err := s.meta.MeasurementRPs(ctx, db.UUID)
@@ -113,7 +180,7 @@ func cqStatement(db meta.Database, c meta.ContinuousQuery, srcRP string) (*iql.Q
 	text := fmt.Sprintf("CREATE CONTINUOUS QUERY %s ON %s RESAMPLE EVERY %s FOR %s BEGIN SELECT %s(*) INTO %s.%s.%s FROM %s.%s.%s GROUP BY time(%s), * END",
 		q(c.UUID), q(db.Name), iql.FormatDuration(every), iql.FormatDuration(max(every, period)),
 		c.AggrFunc, q(db.Name), q(db.CQRP), q(c.Measurement), q(db.Name), q(srcRP), q(c.Measurement), iql.FormatDuration(period))
-	parsed, err := iql.ParseQuery(text)
+	parsed, err := influxql.Parse(text)
 	if err != nil {
 		return nil, wrapErr(ErrBadRequest, err, "cannot build the continuous query: %v", err)
 	}
@@ -142,6 +209,10 @@ func (s *service) planCQ(ctx context.Context, db meta.Database, c meta.Continuou
 	}
 	q, err := cqStatement(db, c, src)
 	if err != nil {
+		return cqPlan{}, err
+	}
+	// Stored CQs too: one made under looser limits is not re-created.
+	if err := s.checkCQ(q.Statements[0].(*iql.CreateContinuousQueryStatement)); err != nil {
 		return cqPlan{}, err
 	}
 	return cqPlan{c, src, q}, nil
@@ -223,9 +294,24 @@ func (s *service) handleCQCreate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	// One creator at a time in this gateway, so two requests cannot both
+	// pass the duplicate check below. (Replicas sharing PostgreSQL can
+	// still race; the metadata store has no unique key for it.)
+	s.cqMu.Lock()
+	defer s.cqMu.Unlock()
+	existing, err := s.dbCQs(ctx, db)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	// Plan every entry before creating any, so a bad entry creates nothing.
 	plans := make([]cqPlan, 0, len(req.Measurements))
 	for i, m := range req.Measurements {
+		key := cqKey{m.Measurement, strings.ToLower(m.AggrFunc)}
+		if other, dup := existing[key]; dup {
+			s.fail(w, r, cqExists(fmt.Sprintf("measurements[%d]", i), key, other))
+			return
+		}
 		c := meta.ContinuousQuery{UUID: newID("cq_"), WorkspaceUUID: db.WorkspaceUUID, DBUUID: db.UUID,
 			Measurement: m.Measurement, AggrFunc: strings.ToLower(m.AggrFunc), AggrPeriod: m.AggrPeriod, AggrEvery: m.AggrEvery,
 			CreatedAt: s.now().UTC()}
@@ -237,6 +323,7 @@ func (s *service) handleCQCreate(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		plans = append(plans, p)
+		existing[key] = c.UUID
 	}
 	out := make([]cqRecord, 0, len(plans))
 	for _, p := range plans {
@@ -252,6 +339,31 @@ func (s *service) handleCQCreate(w http.ResponseWriter, r *http.Request) {
 		out = append(out, s.cqRecordOf(db, p.cq, p.srcRP))
 	}
 	respond(w, out)
+}
+
+// cqKey is what a CQ of /v1/cq/create writes: func(*) of a measurement
+// into the CQ RP under the same name. Two CQs with one key write the same
+// series, so only one may exist per database.
+type cqKey struct{ measurement, fn string }
+
+// dbCQs maps the recorded CQs of db by key to their uuid.
+func (s *service) dbCQs(ctx context.Context, db meta.Database) (map[cqKey]string, error) {
+	cqs, err := s.meta.CQsByWorkspace(ctx, db.WorkspaceUUID)
+	if err != nil {
+		return nil, metaError(err, "listing CQs")
+	}
+	out := map[cqKey]string{}
+	for _, c := range cqs {
+		if c.DBUUID == db.UUID {
+			out[cqKey{c.Measurement, c.AggrFunc}] = c.UUID
+		}
+	}
+	return out, nil
+}
+
+func cqExists(where string, k cqKey, other string) error {
+	return Errorf(ErrCQExists, "%s: continuous query %s already computes %s of measurement %q in this database; change it with /v1/cq/modify or delete it first",
+		where, other, k.fn, k.measurement)
 }
 
 type cqModifyRequest struct {
@@ -283,6 +395,8 @@ func (s *service) handleCQModify(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.cqMu.Lock()
+	defer s.cqMu.Unlock()
 	c, db, err := s.loadCQ(ctx, req.CQUUID, req.WorkspaceUUID)
 	if err != nil {
 		s.fail(w, r, err)
@@ -290,6 +404,16 @@ func (s *service) handleCQModify(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.AggrFunc != "" {
 		c.AggrFunc = strings.ToLower(req.AggrFunc)
+		existing, err := s.dbCQs(ctx, db)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		key := cqKey{c.Measurement, c.AggrFunc}
+		if other, dup := existing[key]; dup && other != c.UUID {
+			s.fail(w, r, cqExists("aggr_func", key, other))
+			return
+		}
 	}
 	if req.AggrPeriod != "" {
 		c.AggrPeriod = req.AggrPeriod
@@ -351,6 +475,14 @@ type cqSyncReport struct {
 	Updated   []string `json:"updated"`
 	Deleted   []string `json:"deleted"`
 	Unchanged []string `json:"unchanged"`
+	// Refused lists recorded CQs that today's rules refuse (a limit
+	// tightened since they were made); the engine no longer runs them.
+	Refused []cqRefusal `json:"refused,omitempty"`
+}
+
+type cqRefusal struct {
+	CQUUID string `json:"cq_uuid"`
+	Reason string `json:"reason"`
 }
 
 // handleCQSync makes each engine hold exactly the workspace's recorded CQs:
@@ -389,13 +521,22 @@ func (s *service) handleCQSync(w http.ResponseWriter, r *http.Request) {
 				continue
 			}
 			p, err := s.planCQ(ctx, db, c, true)
-			if err != nil {
+			have, ok := existing[c.UUID]
+			delete(existing, c.UUID)
+			if e := asError(err); err != nil && e.Code.Status() < 500 {
+				if ok {
+					if err := s.runStatement(ctx, db, dropCQStatement(db, c.UUID)); err != nil && !isCQMissing(err) {
+						s.fail(w, r, err)
+						return
+					}
+				}
+				rep.Refused = append(rep.Refused, cqRefusal{CQUUID: c.UUID, Reason: e.Message})
+				continue
+			} else if err != nil {
 				s.fail(w, r, err)
 				return
 			}
 			want := p.q
-			have, ok := existing[c.UUID]
-			delete(existing, c.UUID)
 			switch {
 			case ok && sameStatement(have, want.String()):
 				rep.Unchanged = append(rep.Unchanged, c.UUID)
@@ -464,10 +605,57 @@ func (s *service) engineCQs(ctx context.Context, db meta.Database) (map[string]s
 // sameStatement compares two CQ statements after parsing both, so quoting
 // and spacing differences between engines do not count.
 func sameStatement(a, b string) bool {
-	pa, err1 := iql.ParseStatement(a)
-	pb, err2 := iql.ParseStatement(b)
+	pa, err1 := influxql.ParseStatement(a)
+	pb, err2 := influxql.ParseStatement(b)
 	if err1 != nil || err2 != nil {
 		return a == b
 	}
 	return pa.String() == pb.String()
+}
+
+// disableBadCQs drops, from every engine, the continuous queries that
+// today's rules refuse (made before the rules, or under looser limits),
+// so a restart does not bring back a CQ that takes the engine down. The
+// statement is logged for the operator; cq_ records stay and
+// /v1/cq/syncupdate lists them as refused. An engine that cannot be
+// asked is skipped: its CQs are still bounded by its own limits.
+func (s *service) disableBadCQs(ctx context.Context) {
+	for id, eng := range s.engines {
+		// Short: a remote instance that is down must not hold up the start.
+		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		show := &iql.Query{Statements: iql.Statements{&iql.ShowContinuousQueriesStatement{}}}
+		res, err := eng.Query(ctx, "", show, tsengine.QueryOptions{})
+		if err != nil {
+			cancel()
+			s.log.Warn("cannot list continuous queries to check them", "instance", id, "err", err)
+			continue
+		}
+		for _, r := range res {
+			for _, row := range r.Series {
+				for _, v := range row.Values {
+					if len(v) < 2 {
+						continue
+					}
+					name, _ := v[0].(string)
+					text, _ := v[1].(string)
+					st, err := influxql.ParseStatement(text)
+					cq, ok := st.(*iql.CreateContinuousQueryStatement)
+					if err == nil && ok {
+						err = s.checkCQ(cq)
+					}
+					if err == nil {
+						continue
+					}
+					drop := &iql.Query{Statements: iql.Statements{&iql.DropContinuousQueryStatement{Name: name, Database: row.Name}}}
+					if _, derr := eng.Query(ctx, row.Name, drop, tsengine.QueryOptions{}); derr != nil {
+						s.log.Error("cannot disable a continuous query that breaks the limits", "instance", id, "db", row.Name, "cq", name, "err", derr)
+						continue
+					}
+					s.log.Warn("disabled a continuous query that breaks the limits; fix it and create it again",
+						"instance", id, "db", row.Name, "cq", name, "query", text, "reason", asError(err).Message)
+				}
+			}
+		}
+		cancel()
+	}
 }

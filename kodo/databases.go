@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kodo-project/kodo/storage/meta"
+	"github.com/kodo-project/kodo/storage/queue"
 	"github.com/kodo-project/kodo/storage/tsengine"
 )
 
@@ -20,12 +21,14 @@ type workspaceCreateRequest struct {
 	DefaultRP string   `json:"default_rp"`
 	CQRP      *string  `json:"cqrp"`
 	RPList    []string `json:"rp_list"`
+	CardinalityLimits
 }
 
-// dbPlan is a validated database RP layout.
+// dbPlan is a validated database RP layout (and write limits).
 type dbPlan struct {
 	defaultRP, cqrp string
 	rps             []string
+	limits          meta.DatabaseLimits
 }
 
 // planRPs validates an RP layout against the configured RP table; missing
@@ -92,6 +95,7 @@ func (s *service) createDatabase(ctx context.Context, wsUUID string, p dbPlan) (
 	db := meta.Database{
 		UUID: id, WorkspaceUUID: wsUUID, Name: "db_" + strings.TrimPrefix(id, "ifdb_"),
 		InstanceUUID: inst, DefaultRP: p.defaultRP, CQRP: p.cqrp, RPs: p.rps, CreatedAt: s.now().UTC(),
+		Limits: p.limits,
 	}
 	eng, err := s.engineFor(db)
 	if err != nil {
@@ -105,7 +109,9 @@ func (s *service) createDatabase(ctx context.Context, wsUUID string, p dbPlan) (
 
 // createWorkspace makes a workspace with a new token and its database.
 func (s *service) createWorkspace(ctx context.Context, name string, p dbPlan) (meta.Workspace, meta.Database, error) {
-	ws := meta.Workspace{UUID: newID("wksp_"), Name: name, Token: newID("tkn_"), CreatedAt: s.now().UTC()}
+	// New workspaces refuse MD5-keyed signatures: their agents sign with
+	// the secret, which only the create answer shows.
+	ws := meta.Workspace{UUID: newID("wksp_"), Name: name, Token: newID("tkn_"), Secret: newSecret(), CreatedAt: s.now().UTC()}
 	db, err := s.createDatabase(ctx, ws.UUID, p)
 	if err != nil {
 		return ws, db, err
@@ -127,14 +133,19 @@ func (s *service) handleWorkspaceCreate(w http.ResponseWriter, r *http.Request) 
 		s.fail(w, r, err)
 		return
 	}
+	if plan.limits, err = req.apply(plan.limits); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	ws, db, err := s.createWorkspace(r.Context(), req.Name, plan)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	respond(w, map[string]any{
-		"workspace_uuid": ws.UUID, "token": ws.Token, "db_uuid": db.UUID,
+		"workspace_uuid": ws.UUID, "token": ws.Token, "secret": ws.Secret, "db_uuid": db.UUID,
 		"db": db.Name, "rp": db.DefaultRP, "cqrp": db.CQRP, "rp_list": db.RPs, "uuid": db.InstanceUUID,
+		"limits": s.limitsAnswer(db),
 	})
 }
 
@@ -167,7 +178,7 @@ func (s *service) handleAddDB(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		respond(w, map[string]any{"db": db.Name, "rp": db.DefaultRP, "uuid": db.InstanceUUID, "dbUUID": db.UUID,
-			"workspace_uuid": ws.UUID, "token": ws.Token})
+			"workspace_uuid": ws.UUID, "token": ws.Token, "secret": ws.Secret})
 		return
 	}
 	if _, err := s.meta.Workspace(ctx, wsUUID); err != nil {
@@ -337,8 +348,14 @@ func (s *service) handleDropMetrics(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	// Recorded first: a restart resumes the drop, and /v1/droppingmetrics
-	// shows it until the engine is done.
+	// The sinks drop their copy too (ClickHouse: the measurement's table);
+	// a retry after a failure here or below repeats nothing harmful.
+	if err := s.publish(r.Context(), queue.Message{Op: queue.OpDropMeasurement, DB: db.Name, Measurement: req.Measurement}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// Recorded before the drop starts: a restart resumes it, and
+	// /v1/droppingmetrics shows it until the engine is done.
 	if err := s.meta.AddDropping(r.Context(), db.UUID, req.Measurement); err != nil {
 		s.fail(w, r, metaError(err, "recording the drop"))
 		return
@@ -536,6 +553,10 @@ func engineError(err error, doing string) error {
 		return wrapErr(ErrDBNotFound, err, "%s: database not found on its engine", doing)
 	case errors.Is(err, context.DeadlineExceeded):
 		return wrapErr(ErrQueryTimeout, err, "%s: timed out", doing)
+	}
+	var le *tsengine.LimitError
+	if errors.As(err, &le) {
+		return wrapErr(ErrQueryLimit, err, "%s: %v", doing, err)
 	}
 	return wrapErr(ErrInternal, err, "%s failed", doing)
 }

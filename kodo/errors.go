@@ -30,6 +30,8 @@ const (
 	ErrBodyTooLarge      ErrorCode = "bodyTooLarge"
 	ErrUnsupportedMedia  ErrorCode = "unsupportedMediaType"
 	ErrQueryTimeout      ErrorCode = "queryTimeout"
+	ErrQueryLimit        ErrorCode = "queryLimit"
+	ErrCQExists          ErrorCode = "cqExists"
 	ErrTooManyRequests   ErrorCode = "tooManyRequests"
 	ErrInternal          ErrorCode = "internal"
 	ErrUnavailable       ErrorCode = "unavailable"
@@ -55,6 +57,8 @@ var statusOf = map[ErrorCode]int{
 	ErrBodyTooLarge:      http.StatusRequestEntityTooLarge,
 	ErrUnsupportedMedia:  http.StatusUnsupportedMediaType,
 	ErrQueryTimeout:      http.StatusBadRequest,
+	ErrQueryLimit:        http.StatusBadRequest,
+	ErrCQExists:          http.StatusConflict,
 	ErrTooManyRequests:   http.StatusTooManyRequests,
 	ErrInternal:          http.StatusInternalServerError,
 	ErrUnavailable:       http.StatusServiceUnavailable,

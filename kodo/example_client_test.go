@@ -47,7 +47,7 @@ func ExampleClient() {
 		return
 	}
 
-	c, _ := kodo.NewClient(url, kodo.ClientOptions{Token: ws.Token})
+	c, _ := kodo.NewClient(url, kodo.ClientOptions{Token: ws.Token, Secret: ws.Secret})
 	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	err = c.Write(ctx,
 		kodo.Point{Measurement: "cpu", Tags: map[string]string{"host": "web01"}, Fields: map[string]any{"usage": 12.5}, Time: t0},
@@ -89,7 +89,7 @@ func ExampleWriter() {
 		fmt.Println(err)
 		return
 	}
-	c, _ := kodo.NewClient(url, kodo.ClientOptions{Token: ws.Token})
+	c, _ := kodo.NewClient(url, kodo.ClientOptions{Token: ws.Token, Secret: ws.Secret})
 	w, err := c.NewWriter(kodo.WriterOptions{BatchSize: 100, FlushInterval: 100 * time.Millisecond})
 	if err != nil {
 		fmt.Println(err)

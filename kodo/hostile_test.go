@@ -51,6 +51,7 @@ func TestHostileCorpus(t *testing.T) {
 		o.Limits.MaxBodyBytes = 8 << 20
 		o.Limits.MaxDecompressedBytes = 16 << 20
 		o.TSDBAccessKey, o.TSDBSecretKey = "AK_HOSTILE", "SK_HOSTILE"
+		o.Limits.AuthFailRate = -1 // every refusal here is on purpose; the limiter has its own tests
 	})
 	ws := h.createWorkspace()
 	pc, err := tsdb.NewClient(h.ts.URL, "AK_HOSTILE", "SK_HOSTILE", nil)
@@ -104,7 +105,7 @@ func TestHostileCorpus(t *testing.T) {
 					// The transport sets X-Token to its own token; send the case's.
 					base = overrideHeader{base, "X-Token", xt}
 				}
-				tr := signer.NewDatafluxTransport(base, token, "", signer.AlgoSHA256)
+				tr := signer.NewDatafluxTransport(base, token, h.secret(token), signer.AlgoSHA256)
 				tr.Now = signClock(t, c.SignAge)
 				client = &http.Client{Transport: tr}
 			}

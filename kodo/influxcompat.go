@@ -29,6 +29,7 @@ func setInfluxHeaders(w http.ResponseWriter) {
 // influxError answers as InfluxDB does: {"error": "..."} with the status.
 func (s *service) influxError(w http.ResponseWriter, r *http.Request, err error) {
 	e := asError(err)
+	noteAuthFailure(r, e.Code)
 	status := e.Code.Status()
 	if status >= 500 {
 		s.log.Error("request failed", "path", r.URL.Path, "err", err)

@@ -300,7 +300,7 @@ func TestDatawayShortRP(t *testing.T) {
 			strings.NewReader("sdk,host=a v=1 "+itoa64(time.Now().Add(-time.Minute).UnixNano())))
 		require.NoError(t, err)
 		req.Header.Set("Content-Type", "text/plain")
-		client := &http.Client{Transport: signer.NewDatafluxTransport(h.ts.Client().Transport, ws.Token, "", signer.AlgoSHA256)}
+		client := &http.Client{Transport: signer.NewDatafluxTransport(h.ts.Client().Transport, ws.Token, ws.Secret, signer.AlgoSHA256)}
 		return h.do(client, req)
 	}
 	code, env := send("rp1")

@@ -23,7 +23,8 @@ var fuzzToken = sync.OnceValues(func() ([2]string, error) {
 		return [2]string{}, err
 	}
 	req := httptest.NewRequest(http.MethodPost, "/v1/workspace/create", strings.NewReader(`{"name":"fuzz"}`))
-	req.RemoteAddr = "127.0.0.1:1234"
+	req.RemoteAddr = "127.0.0.1:1234" // management answers loopback
+	req.Host = "127.0.0.1"
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	var env struct {

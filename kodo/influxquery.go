@@ -86,7 +86,7 @@ func influxEpoch(epoch string) string {
 // selects[i] reports whether statement i is a SELECT (chunked answers
 // split only those).
 func (s *service) runInfluxQL(ctx context.Context, db meta.Database, req influxQuery) (results []tsengine.Result, selects []bool, err error) {
-	parsed, err := influxql.Parse(req.text, req.params)
+	parsed, err := influxql.ParseParams(req.text, req.params)
 	if err != nil {
 		return nil, nil, wrapErr(ErrInvalidSQL, err, "%s", influxql.InfluxMessage(err))
 	}
@@ -116,6 +116,11 @@ func (s *service) runInfluxQL(ctx context.Context, db meta.Database, req influxQ
 		if err := s.checkRPStatement(&rpView, st); err != nil {
 			return nil, nil, err
 		}
+	}
+	// Costs known from the text (buckets, CQ rules) refuse the whole
+	// request before any statement runs.
+	if err := s.checkQueryCost(parsed); err != nil {
+		return nil, nil, err
 	}
 	out := make([]tsengine.Result, 0, len(parsed.Statements))
 	rpChanged := false

@@ -97,7 +97,7 @@ func TestDocumentsThroughServer(t *testing.T) {
 	ws := h.createWorkspace()
 	signed := func(path, body string) (int, envelope) {
 		req, _ := http.NewRequest(http.MethodPost, h.ts.URL+path, strings.NewReader(body))
-		return h.do(&http.Client{Transport: signer.NewDatafluxTransport(h.ts.Client().Transport, ws.Token, "", signer.AlgoSHA256)}, req)
+		return h.do(&http.Client{Transport: signer.NewDatafluxTransport(h.ts.Client().Transport, ws.Token, ws.Secret, signer.AlgoSHA256)}, req)
 	}
 	now := time.Now()
 	code, env := signed("/v1/write/object", `[{"__name":"web-01","__tags":{"__class":"host","os":"linux"},"__content":"nginx frontend"}]`)
@@ -162,7 +162,7 @@ func TestPipelineEndpointsFollowTheText(t *testing.T) {
 	assert.Contains(t, env.Message, "url is required")
 	write := func() {
 		req, _ := http.NewRequest(http.MethodPost, h.ts.URL+"/v1/write/logging?source=xxx", strings.NewReader("xxx message=\"m\"\n"))
-		code, env := h.do(&http.Client{Transport: signer.NewDatafluxTransport(h.ts.Client().Transport, ws.Token, "", signer.AlgoSHA256)}, req)
+		code, env := h.do(&http.Client{Transport: signer.NewDatafluxTransport(h.ts.Client().Transport, ws.Token, ws.Secret, signer.AlgoSHA256)}, req)
 		require.Equal(t, 200, code, env.Message)
 	}
 	write()

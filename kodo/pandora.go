@@ -16,8 +16,11 @@ func (s *service) openTSDB(ctx context.Context) error {
 		return fmt.Errorf("kodo: no engine for the TSDB service")
 	}
 	svc, err := tsdb.NewService(tsdb.Config{
-		Store: s.meta, Engine: s.engines[s.placeable[0]], Logger: s.log.With("service", "tsdb"), Now: s.now,
+		Store: s.meta, Engine: sinkEngine{s.engines[s.placeable[0]], s}, Logger: s.log.With("service", "tsdb"), Now: s.now,
 		Limits: s.limit, LineLimits: s.lineLimits(), QueryTimeout: s.opts.Limits.QueryTimeout,
+		SeenBefore:       s.pandoraSeenBefore(),
+		MaxSelectBuckets: s.opts.Limits.MaxSelectBuckets, MaxAnswerBytes: s.opts.Limits.MaxQueryAnswerBytes,
+		MaxFuture: positive(s.opts.Limits.MaxFuture),
 	})
 	if err != nil {
 		return fmt.Errorf("kodo: tsdb service: %w", err)

@@ -218,7 +218,7 @@ func (s *service) promQuery(ctx context.Context, db meta.Database, rp string, q 
 	}
 	conds = append(conds, fmt.Sprintf("time >= %dms AND time <= %dms", q.StartTimestampMs, q.EndTimestampMs))
 	text := fmt.Sprintf(`SELECT "value" FROM %s WHERE %s GROUP BY *`, from, strings.Join(conds, " AND "))
-	parsed, err := influxql.Parse(text, nil)
+	parsed, err := influxql.Parse(text)
 	if err != nil {
 		return nil, wrapErr(ErrBadRequest, err, "the read request's matchers make no valid query: %v", err)
 	}

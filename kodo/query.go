@@ -3,6 +3,7 @@ package kodo
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -136,12 +137,19 @@ func (s *service) execQueryOpts(ctx context.Context, dbName, instance string, q 
 	if !ok {
 		return nil, Errorf(ErrUnavailable, "the database's instance %s is not configured on this gateway", instance)
 	}
+	if err := s.checkQueryCost(q); err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, s.opts.Limits.QueryTimeout)
 	defer cancel()
 	start := time.Now()
+	opt.MaxAnswerBytes = s.opts.Limits.MaxQueryAnswerBytes
 	results, err := eng.Query(ctx, dbName, q, opt)
 	s.metrics.querySeconds.Observe(time.Since(start).Seconds())
 	if err != nil {
+		if le := s.limitError(err); le != nil {
+			return nil, le
+		}
 		if errors.Is(err, context.DeadlineExceeded) {
 			return nil, wrapErr(ErrQueryTimeout, err,
 				"the query ran longer than the %s limit; narrow its time range or use GROUP BY time with a coarser interval", s.opts.Limits.QueryTimeout)
@@ -163,4 +171,55 @@ func allFailed(rs []queryResult) bool {
 		}
 	}
 	return len(rs) > 0
+}
+
+// checkQueryCost refuses, before any engine runs it, a query whose cost
+// is known from its text to pass a limit: too many GROUP BY time buckets,
+// or a continuous query outside the CQ rules.
+func (s *service) checkQueryCost(q *iql.Query) error {
+	if err := influxql.CheckBuckets(q, s.now(), s.opts.Limits.MaxSelectBuckets); err != nil {
+		return wrapErr(ErrQueryLimit, err, "%v (flag -max-select-buckets)", err)
+	}
+	for i, st := range q.Statements {
+		if cq, ok := st.(*iql.CreateContinuousQueryStatement); ok {
+			if err := s.checkCQ(cq); err != nil {
+				e := asError(err)
+				return &Error{Code: e.Code, Message: fmt.Sprintf("statement %d: %s", i+1, e.Message), cause: err}
+			}
+		}
+	}
+	return nil
+}
+
+// limitFlags names the flag that sets each engine limit, for messages.
+var limitFlags = map[string]string{
+	tsengine.LimitSelectPoints:  "-max-select-points",
+	tsengine.LimitSelectSeries:  "-max-select-series",
+	tsengine.LimitSelectBuckets: "-max-select-buckets",
+	tsengine.LimitAnswerBytes:   "-max-query-answer-bytes",
+}
+
+// limitError turns an engine's *tsengine.LimitError into a 400 that names
+// the limit and what to do; nil for other errors.
+func (s *service) limitError(err error) *Error {
+	var le *tsengine.LimitError
+	if !errors.As(err, &le) {
+		return nil
+	}
+	l := s.opts.Limits
+	var what string
+	switch le.Limit {
+	case tsengine.LimitSelectPoints:
+		what = fmt.Sprintf("the query read more than %d points, the limit of one SELECT", l.MaxSelectPoints)
+	case tsengine.LimitSelectSeries:
+		what = fmt.Sprintf("the query reads more than %d series, the limit of one SELECT", l.MaxSelectSeries)
+	case tsengine.LimitSelectBuckets:
+		what = fmt.Sprintf("the query makes more than %d GROUP BY time buckets, the limit of one SELECT", l.MaxSelectBuckets)
+	case tsengine.LimitAnswerBytes:
+		what = fmt.Sprintf("the answer grew past %d bytes, the limit of one query", l.MaxQueryAnswerBytes)
+	default:
+		what = "the query passed an engine limit"
+	}
+	return wrapErr(ErrQueryLimit, err, "%s (%s, flag %s): narrow the time range, filter on tags, aggregate with a coarser GROUP BY time or add LIMIT",
+		what, le.Limit, limitFlags[le.Limit])
 }

@@ -25,6 +25,7 @@ func respond(w http.ResponseWriter, content any) {
 // respondError writes err as an envelope; the one error path of /v1.
 func respondError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	e := asError(err)
+	noteAuthFailure(r, e.Code)
 	status := e.Code.Status()
 	if status >= 500 {
 		log.Error("request failed", "trace_id", httpx.TraceID(r.Context()), "path", r.URL.Path, "err", err)

@@ -36,6 +36,16 @@ type Options struct {
 	// ReplicatedMergeTree.
 	ClickHouseCluster string
 	ElasticURL        string
+	// NSQDAddress is the nsqd (TCP host:port) that carries metrics to the
+	// external sinks. Empty with an external sink: an nsqd runs in this
+	// process with its queue under <DataDir>/nsq.
+	NSQDAddress string
+	// NSQLookupdAddresses (HTTP host:port) let consumers find every nsqd
+	// that gateways publish to; empty: consume from NSQDAddress.
+	NSQLookupdAddresses []string
+	// Role is RoleAll (default), RoleGateway (API and publishing, no
+	// consumers) or RoleIndexer (consumers of the sink queue).
+	Role string
 	// FunctionURL is the function service's base URL: a log pipeline's
 	// url that is a path (/v1/cache/logging/set) is resolved against it.
 	FunctionURL string
@@ -55,6 +65,24 @@ type Options struct {
 	Limits     Limits
 	Logger     *slog.Logger     // nil: discard
 	Now        func() time.Time // clock for signatures; nil: time.Now
+
+	// Trust (browsers, workspace secrets, replay, failed authentications).
+	// AllowedOrigins: browser origins (scheme://host[:port]) that may call
+	// management while no admin key is set; others are refused.
+	AllowedOrigins []string
+	// AllowedHosts: Host names management answers under loopback trust,
+	// besides loopback and the listen host (DNS-rebinding guard).
+	AllowedHosts []string
+	// InsecureNoAdminKey lets New accept a non-loopback Listen without an
+	// admin key; management then still answers loopback clients only.
+	InsecureNoAdminKey bool
+	// SecretOverlap is how long a rotated-out workspace secret still
+	// verifies when the rotate call names no overlap (default 24h).
+	SecretOverlap time.Duration
+	// ReplayWindow > 0 refuses a signature seen before within the window
+	// (remembered in the metadata store, so replicas share it). 0: off.
+	// 30m covers the whole ±15-minute Date window of a signature.
+	ReplayWindow time.Duration
 }
 
 // Limits bound the cost of one request.
@@ -71,7 +99,55 @@ type Limits struct {
 	MaxConcurrentQueries int           // default 32
 	MaxInflightBytes     int64         // body bytes of admitted writes; default 512 MiB
 	QueueWait            time.Duration // default 2s
+
+	// Trust: failed authentications and /v1/check/token calls per client
+	// address: AuthFailRate per second refill a bucket of AuthFailBurst;
+	// an empty bucket answers 429 with Retry-After before authenticating.
+	AuthFailRate  float64 // default 1; negative: no limit
+	AuthFailBurst int     // default 30
+
+	// Query and CQ cost (h-query). The select limits are InfluxDB's, set
+	// on the embedded engine (CQ runs included); the buckets are also
+	// checked up front for every engine. Defaults: DefaultQueryLimits.
+	MaxSelectBuckets int // GROUP BY time buckets per SELECT
+	MaxSelectPoints  int // points one SELECT may read
+	MaxSelectSeries  int // series one SELECT may read
+	// MaxQueryAnswerBytes bounds the answer one query holds in the
+	// gateway (an estimate of its memory); the query gate reserves it
+	// from MaxInflightBytes for each query it admits.
+	MaxQueryAnswerBytes int64
+	// MaxCQResampleFor bounds the time range one CQ run reads (RESAMPLE
+	// FOR, or the GROUP BY interval without it).
+	MaxCQResampleFor time.Duration
+	// Write path (future points, shards, cardinality). Negative disables.
+	MaxFuture            time.Duration // how far ahead of the clock a point may be; default 48h
+	MaxShardsPerDatabase int           // live shard groups of one database (embedded engine); default 1000
+	MaxSeriesPerDatabase int           // default 1,000,000; a workspace may override it
+	MaxValuesPerTag      int           // per measurement and tag key; default 100,000; overridable
 }
+
+// Defaults of the query and CQ cost limits, and why:
+//   - 100,000 buckets: a day at 1s, two months at 1m, a year at 10m; each
+//     bucket is a row per series in the answer, and fill() makes it even
+//     without data.
+//   - 50,000,000 points read: a few seconds of one core's scan; what a
+//     SELECT reads streams through aggregates, so this bounds work, not
+//     memory (the answer bound does that).
+//   - 10,000 series: InfluxDB holds iterator state per series read,
+//     measured at 2 KB (count over all) to 4 KB (GROUP BY *) a series on
+//     the embedded engine: 40 MB for one query, 1.3 GB for the 32 that
+//     may run at once. Pandora caps a repo at the same 10,000 series.
+//   - 16 MiB of answer: about 100k rows; 32 concurrent queries (the
+//     default) then reserve 512 MiB, the default gate budget.
+//   - 31 days of RESAMPLE FOR: a monthly rollup, re-read at most every
+//     MinCQEvery.
+const (
+	DefaultMaxSelectBuckets    = 100_000
+	DefaultMaxSelectPoints     = 50_000_000
+	DefaultMaxSelectSeries     = 10_000
+	DefaultMaxQueryAnswerBytes = 16 << 20
+	DefaultMaxCQResampleFor    = 31 * 24 * time.Hour
+)
 
 // DefaultRetentionPolicies is the RP table used when Options names none.
 func DefaultRetentionPolicies() map[string]time.Duration {
@@ -106,6 +182,9 @@ func (o *Options) applyDefaults() {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.Role == "" {
+		o.Role = RoleAll
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -142,7 +221,58 @@ func (o *Options) applyDefaults() {
 	if l.QueueWait <= 0 {
 		l.QueueWait = 2 * time.Second
 	}
+	if l.AuthFailRate == 0 {
+		l.AuthFailRate = 1
+	}
+	if l.AuthFailBurst <= 0 {
+		l.AuthFailBurst = 30
+	}
+	if o.SecretOverlap <= 0 {
+		o.SecretOverlap = 24 * time.Hour
+	}
+	if l.MaxSelectBuckets <= 0 {
+		l.MaxSelectBuckets = DefaultMaxSelectBuckets
+	}
+	if l.MaxSelectPoints <= 0 {
+		l.MaxSelectPoints = DefaultMaxSelectPoints
+	}
+	if l.MaxSelectSeries <= 0 {
+		l.MaxSelectSeries = DefaultMaxSelectSeries
+	}
+	if l.MaxQueryAnswerBytes <= 0 {
+		l.MaxQueryAnswerBytes = DefaultMaxQueryAnswerBytes
+	}
+	if l.MaxCQResampleFor <= 0 {
+		l.MaxCQResampleFor = DefaultMaxCQResampleFor
+	}
+	// Write path: 0 takes the default, a negative value means no bound.
+	if l.MaxFuture == 0 {
+		l.MaxFuture = DefaultMaxFuture
+	}
+	if l.MaxShardsPerDatabase == 0 {
+		l.MaxShardsPerDatabase = DefaultMaxShardsPerDatabase
+	}
+	if l.MaxSeriesPerDatabase == 0 {
+		l.MaxSeriesPerDatabase = DefaultMaxSeriesPerDatabase
+	}
+	if l.MaxValuesPerTag == 0 {
+		l.MaxValuesPerTag = DefaultMaxValuesPerTag
+	}
 }
+
+// Defaults of the write-path limits. MaxFuture follows VictoriaMetrics
+// (two days ahead); the cardinality limits are InfluxDB 1.x's; 1000 shard
+// groups hold decades of weekly groups or a year of daily ones per policy.
+const (
+	DefaultMaxFuture            = 48 * time.Hour
+	DefaultMaxShardsPerDatabase = 1000
+	DefaultMaxSeriesPerDatabase = 1_000_000
+	DefaultMaxValuesPerTag      = 100_000
+)
+
+// positive maps the "negative disables" convention of Limits onto the
+// engines' "0 = unlimited".
+func positive[T int | time.Duration](v T) T { return max(v, 0) }
 
 // Server is an embeddable Kodo gateway: New opens its stores and engines,
 // Handler serves it on any listener, Start serves it on Options.Listen.
@@ -163,10 +293,29 @@ type Server struct {
 // listens until Start.
 func New(opts Options) (*Server, error) {
 	opts.applyDefaults()
+	switch opts.Role {
+	case RoleAll, RoleGateway:
+	case RoleIndexer:
+		if opts.ClickHouseDSN == "" {
+			return nil, errors.New("kodo: -role indexer consumes for a sink: give -clickhouse-dsn")
+		}
+		if opts.NSQDAddress == "" && len(opts.NSQLookupdAddresses) == 0 {
+			return nil, errors.New("kodo: -role indexer consumes the gateways' queue: give -nsqd-address or -nsqlookupd-address")
+		}
+	default:
+		return nil, fmt.Errorf("kodo: role %q: want %s, %s or %s", opts.Role, RoleAll, RoleGateway, RoleIndexer)
+	}
 	if opts.DefaultRP != "" {
 		if _, ok := opts.RetentionPolicies[opts.DefaultRP]; !ok {
 			return nil, fmt.Errorf("kodo: default RP %q is not among the configured retention policies", opts.DefaultRP)
 		}
+	}
+	if opts.AdminKey == "" && !opts.InsecureNoAdminKey && !loopbackListen(opts.Listen) {
+		return nil, fmt.Errorf("kodo: refusing to listen on %s without an admin key: management (creating workspaces, reading every database) would be guarded by the client address alone; set -admin-key, listen on a loopback address, or pass -insecure-no-admin-key to accept this", opts.Listen)
+	}
+	browsers, err := newBrowserPolicy(&opts)
+	if err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(opts.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("kodo: data dir: %w", err)
@@ -184,7 +333,7 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.svc = svc
-	s.handler = httpx.Wrap(svc.routes(), s.log, func(w http.ResponseWriter, r *http.Request) {
+	s.handler = httpx.Wrap(browsers.wrap(svc.fail, svc.authLimit(svc.replayRelease(svc.routes()))), s.log, func(w http.ResponseWriter, r *http.Request) {
 		respondError(w, r, s.log, Errorf(ErrInternal, "internal error; the trace id identifies it in the server log"))
 	})
 	return s, nil

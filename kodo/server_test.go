@@ -27,6 +27,20 @@ type harness struct {
 	t   *testing.T
 	srv *kodo.Server
 	ts  *httptest.Server
+	// loopbackTrust: no admin key, so management answers carry no CORS.
+	loopbackTrust bool
+	// secrets of the workspaces createWorkspace made, by token: the write
+	// helpers sign with them (new workspaces refuse the MD5 body key).
+	mu      sync.Mutex
+	secrets map[string]string
+}
+
+// secret is the secret of a token made by createWorkspace; "" (sign with
+// the body key) for any other token.
+func (h *harness) secret(token string) string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.secrets[token]
 }
 
 func newHarness(t *testing.T, mod ...func(*kodo.Options)) *harness {
@@ -44,7 +58,7 @@ func newHarness(t *testing.T, mod ...func(*kodo.Options)) *harness {
 		defer cancel()
 		require.NoError(t, srv.Shutdown(ctx))
 	})
-	return &harness{t: t, srv: srv, ts: ts}
+	return &harness{t: t, srv: srv, ts: ts, loopbackTrust: o.AdminKey == "", secrets: map[string]string{}}
 }
 
 // envelope is the Kodo answer shape.
@@ -66,7 +80,11 @@ func (h *harness) do(client *http.Client, req *http.Request) (int, envelope) {
 	raw, err := io.ReadAll(resp.Body)
 	require.NoError(h.t, err)
 	require.NotEmpty(h.t, resp.Header.Get("X-Trace-Id"), "every answer carries X-Trace-Id")
-	require.Equal(h.t, "*", resp.Header.Get("Access-Control-Allow-Origin"))
+	if h.loopbackTrust && isManagement(req.URL.Path) {
+		require.Empty(h.t, resp.Header.Get("Access-Control-Allow-Origin"), "management under loopback trust: no CORS")
+	} else {
+		require.Equal(h.t, "*", resp.Header.Get("Access-Control-Allow-Origin"))
+	}
 	var env envelope
 	require.NoError(h.t, json.Unmarshal(raw, &env), "body: %s", raw)
 	require.Equal(h.t, resp.StatusCode, env.Code, "envelope code equals HTTP status; body %s", raw)
@@ -94,6 +112,7 @@ func (h *harness) post(path string, body any) (int, envelope) {
 type workspace struct {
 	WorkspaceUUID string `json:"workspace_uuid"`
 	Token         string `json:"token"`
+	Secret        string `json:"secret"`
 	DBUUID        string `json:"db_uuid"`
 	DB            string `json:"db"`
 	RP            string `json:"rp"`
@@ -110,6 +129,10 @@ func (h *harness) createWorkspace() workspace {
 	require.Regexp(h.t, `^tkn_[0-9a-f]{32}$`, ws.Token)
 	require.Regexp(h.t, `^ifdb_[0-9a-f]{32}$`, ws.DBUUID)
 	require.Regexp(h.t, `^iflx_[0-9a-f]{32}$`, ws.UUID)
+	require.Regexp(h.t, `^wsec_[0-9a-f]{64}$`, ws.Secret)
+	h.mu.Lock()
+	h.secrets[ws.Token] = ws.Secret
+	h.mu.Unlock()
 	return ws
 }
 
@@ -132,7 +155,7 @@ func (h *harness) write(token string, lines string, hdr map[string]string) (int,
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
-	client := &http.Client{Transport: signer.NewDatafluxTransport(h.ts.Client().Transport, token, "", signer.AlgoSHA256)}
+	client := &http.Client{Transport: signer.NewDatafluxTransport(h.ts.Client().Transport, token, h.secret(token), signer.AlgoSHA256)}
 	return h.do(client, req)
 }
 
@@ -301,7 +324,7 @@ func (h *harness) rawWrite(token string, body []byte, gzipped bool) (int, envelo
 	if gzipped {
 		req.Header.Set("Content-Encoding", "gzip")
 	}
-	client := &http.Client{Transport: signer.NewDatafluxTransport(h.ts.Client().Transport, token, "", signer.AlgoSHA1)}
+	client := &http.Client{Transport: signer.NewDatafluxTransport(h.ts.Client().Transport, token, h.secret(token), signer.AlgoSHA1)}
 	return h.do(client, req)
 }
 
@@ -547,7 +570,7 @@ func TestBackpressure429(t *testing.T) {
 			}
 			req, _ := http.NewRequest(http.MethodPost, h.ts.URL+"/v1/write/metrics", bytes.NewReader(gz(t, []byte(lines.String()))))
 			req.Header.Set("Content-Encoding", "gzip")
-			client := &http.Client{Transport: signer.NewDatafluxTransport(h.ts.Client().Transport, ws.Token, "", signer.AlgoSHA256)}
+			client := &http.Client{Transport: signer.NewDatafluxTransport(h.ts.Client().Transport, ws.Token, ws.Secret, signer.AlgoSHA256)}
 			resp, err := client.Do(req)
 			if err != nil {
 				t.Error(err)

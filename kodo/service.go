@@ -12,6 +12,7 @@ import (
 
 	"github.com/kodo-project/kodo/documents"
 	"github.com/kodo-project/kodo/internal/httpx"
+	"github.com/kodo-project/kodo/signer"
 	"github.com/kodo-project/kodo/storage/clickhouse"
 	"github.com/kodo-project/kodo/storage/docs"
 	"github.com/kodo-project/kodo/storage/meta"
@@ -36,14 +37,21 @@ type service struct {
 	writes  *gate
 	queries *gate
 	tokens  *tokenCache
-	mrp     *measurementRPCache
-	series  *seriesCounter
-	batches sync.Pool
+
+	// Trust: nil when -auth-fail-rate is negative / -replay-cache is 0.
+	authFails *authLimiter
+	replay    *replayGuard
+	mrp       *measurementRPCache
+	series    *seriesCounter
+	batches   sync.Pool
 
 	ck       *clickhouse.Store
+	sinks    *sinkQueue // nil without an external sink
 	tsdb     *tsdb.Service
 	docs     *documents.Service
 	docStore docs.Store
+
+	cqMu sync.Mutex // serialises CQ create/modify for the duplicate check
 
 	// InfluxDB compatibility: rate limit of RP re-reads (influxrp.go).
 	rpRefresh rpRefresh
@@ -68,11 +76,23 @@ func newService(ctx context.Context, opts *Options, store meta.Store) (*service,
 		mrp:     newMeasurementRPCache(store),
 		series:  newSeriesCounter(5*time.Minute, opts.Now),
 	}
+	if opts.ReplayWindow > 0 {
+		s.replay = newReplayGuard(store, opts.ReplayWindow, opts.Now)
+		if opts.ReplayWindow < 2*signer.DefaultMaxSkew {
+			s.log.Warn("replay cache window is shorter than the time a signature stays valid; a replay after the window but within the Date skew still passes",
+				"replay_cache", opts.ReplayWindow, "signature_valid_for", 2*signer.DefaultMaxSkew)
+		}
+	}
 	if err := s.openEngines(ctx); err != nil {
 		s.closeEngines()
 		return nil, err
 	}
+	s.disableBadCQs(ctx)
 	if err := s.openClickHouse(ctx); err != nil {
+		s.closeServices()
+		return nil, err
+	}
+	if err := s.openSinks(); err != nil {
 		s.closeServices()
 		return nil, err
 	}
@@ -115,7 +135,20 @@ func (s *service) openEngines(ctx context.Context) error {
 		return id, nil
 	}
 
-	emb, err := embedded.Open(filepath.Join(s.opts.DataDir, "influxdb"), embedded.Options{Logger: s.log.With("engine", "embedded")})
+	l := s.opts.Limits
+	emb, err := embedded.Open(filepath.Join(s.opts.DataDir, "influxdb"), embedded.Options{
+		Logger: s.log.With("engine", "embedded"),
+		// The engine's own bounds hold for what Kodo does not run itself:
+		// continuous query runs get the query time and select limits.
+		SelectTimeout:     l.QueryTimeout,
+		MaxSelectPointN:   l.MaxSelectPoints,
+		MaxSelectSeriesN:  l.MaxSelectSeries,
+		MaxSelectBucketsN: l.MaxSelectBuckets,
+		// Write-path bounds (future points are refused before the engine).
+		MaxShardsPerDatabase: positive(l.MaxShardsPerDatabase),
+		MaxSeriesPerDatabase: positive(l.MaxSeriesPerDatabase),
+		MaxValuesPerTag:      positive(l.MaxValuesPerTag),
+	})
 	if err != nil {
 		return fmt.Errorf("kodo: open embedded engine: %w", err)
 	}
@@ -173,6 +206,7 @@ func (s *service) closeServices() error {
 	if s.tsdb != nil {
 		errs = append(errs, s.tsdb.Close())
 	}
+	errs = append(errs, s.sinks.close())
 	if s.ck != nil {
 		errs = append(errs, s.ck.Close())
 	}
@@ -245,6 +279,14 @@ const (
 func (s *service) routes() http.Handler {
 	mux := http.NewServeMux()
 	s.route(mux, "/v1/ping", s.handlePing, get, post)
+	if s.opts.Role == RoleIndexer {
+		// An indexer only consumes the sink queue: health and metrics.
+		mux.Handle("GET /metrics", s.metrics.handler())
+		mux.HandleFunc("/", s.metrics.instrument("other", func(w http.ResponseWriter, r *http.Request) {
+			s.fail(w, r, Errorf(ErrNotFound, "this process is an indexer (-role indexer): it consumes the sink queue and serves no API; send %s %s to a gateway", r.Method, r.URL.Path))
+		}))
+		return mux
+	}
 
 	// Signed writes (workspace token + signature).
 	write := s.admit(s.writes, s.handleWriteMetrics, s.fail)
@@ -260,13 +302,16 @@ func (s *service) routes() http.Handler {
 	m := func(path string, h http.HandlerFunc, methods ...string) { s.route(mux, path, s.admin(h), methods...) }
 	m("/v1/workspace/create", s.handleWorkspaceCreate, post)
 	m("/v1/workspace/keypair/create", s.handleCreateKeyPair, post)
-	m("/v1/read/metrics", s.admit(s.queries, s.handleReadMetrics, s.fail), post)
+	m("/v1/workspace/limits", s.handleWorkspaceLimits, post) // write limits (series, tag values)
+	m("/v1/workspace/secret/rotate", s.handleRotateSecret, post)
+	m("/v1/workspace/signing", s.handleSigning, post)
+	m("/v1/read/metrics", s.admitQuery(s.handleReadMetrics, s.fail), post)
 	m("/v1/rewrite", s.handleRewrite, post)
 	m("/v1/cq/create", s.handleCQCreate, post)
 	m("/v1/cq/modify", s.handleCQModify, post)
 	m("/v1/cq/delete", s.handleCQDelete, post)
 	m("/v1/cq/syncupdate", s.handleCQSync, post)
-	m("/v1/manage/metrics", s.admit(s.queries, s.handleManageMetrics, s.fail), post)
+	m("/v1/manage/metrics", s.admitQuery(s.handleManageMetrics, s.fail), post)
 	m("/v1/influx/add_db", s.handleAddDB, post)
 	m("/v1/modify/dbrp", s.handleModifyDBRP, post)
 	m("/v1/measurement/get_rp", s.handleGetRP, post)
@@ -291,15 +336,15 @@ func (s *service) routes() http.Handler {
 	// InfluxDB 1.x compatible API.
 	s.route(mux, "/ping", s.handleInfluxPing, get)
 	s.route(mux, "/write", s.admit(s.writes, s.handleInfluxWrite, s.influxError), post)
-	s.route(mux, "/query", s.admit(s.queries, s.handleInfluxQuery, s.influxError), get, post)
+	s.route(mux, "/query", s.admitQuery(s.handleInfluxQuery, s.influxError), get, post)
 	// InfluxDB 1.8's v2 compatibility API (influxv2.go).
 	s.route(mux, "/api/v2/write", s.admit(s.writes, s.handleInfluxV2Write, s.influxError), post)
-	s.route(mux, "/api/v2/buckets", s.admit(s.queries, s.handleInfluxV2Buckets, s.influxError), get)
+	s.route(mux, "/api/v2/buckets", s.admitQuery(s.handleInfluxV2Buckets, s.influxError), get)
 	s.route(mux, "/api/v2/query", s.handleInfluxV2Query, post)
 	s.route(mux, "/health", s.handleInfluxHealth, get)
 	// Prometheus remote storage, as InfluxDB 1.8 (promremote.go).
 	s.route(mux, "/api/v1/prom/write", s.admit(s.writes, s.handlePromWrite, s.influxError), post)
-	s.route(mux, "/api/v1/prom/read", s.admit(s.queries, s.handlePromRead, s.influxError), post)
+	s.route(mux, "/api/v1/prom/read", s.admitQuery(s.handlePromRead, s.influxError), post)
 
 	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.HandleFunc("/", s.metrics.instrument("other", func(w http.ResponseWriter, r *http.Request) {

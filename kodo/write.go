@@ -23,15 +23,15 @@ func (s *service) authenticateWrite(r *http.Request, raw []byte) (meta.Workspace
 		var ws meta.Workspace
 		var db meta.Database
 		v := signer.DatafluxVerifier{Now: s.now}
-		_, err := v.Verify(req, func(token string) (string, error) {
+		_, err := v.VerifyKeys(req, func(token string) (signer.DatafluxKeys, error) {
 			var err error
 			ws, db, err = s.tokens.lookup(ctx, token)
-			return ws.Secret, err
+			return s.datafluxKeys(ws), err
 		})
 		if err != nil {
 			return ws, db, signatureError(err)
 		}
-		return ws, db, nil
+		return ws, db, s.checkReplay(r)
 	case signer.SchemeDway:
 		var kp meta.KeyPair
 		v := signer.DwayVerifier{Now: s.now, DenySecretAsID: s.opts.StrictDway}
@@ -45,6 +45,9 @@ func (s *service) authenticateWrite(r *http.Request, raw []byte) (meta.Workspace
 		})
 		if err != nil {
 			return meta.Workspace{}, meta.Database{}, signatureError(err)
+		}
+		if err := s.checkReplay(r); err != nil {
+			return meta.Workspace{}, meta.Database{}, err
 		}
 		ws, err := s.meta.Workspace(ctx, kp.WorkspaceUUID)
 		if err != nil {
@@ -140,7 +143,7 @@ func (s *service) writeLines(ctx context.Context, db meta.Database, rp string, p
 	batch := s.getBatch()
 	defer s.putBatch(batch)
 	perr := lineproto.Parse(data, lineproto.ParseOptions{
-		Precision: prec, Now: s.now(), Limits: s.lineLimits(),
+		Precision: prec, Now: s.now(), Limits: s.lineLimits(), MaxFuture: positive(s.opts.Limits.MaxFuture),
 	}, batch)
 	var partial *lineproto.PartialError
 	switch {
@@ -185,22 +188,24 @@ func (s *service) storePoints(ctx context.Context, db meta.Database, rp string, 
 		return err
 	}
 	start := time.Now()
-	werr := eng.WritePoints(ctx, db.Name, rp, batch)
+	werr := eng.WritePoints(withWriteLimits(ctx, db), db.Name, rp, batch)
 	s.metrics.writeSeconds.Observe(time.Since(start).Seconds())
 	var pw *tsengine.PartialWriteError
 	if werr != nil && !errors.As(werr, &pw) {
 		s.metrics.engineErrors.WithLabelValues("write").Inc()
 		return engineError(werr, "writing points")
 	}
-	if s.ck != nil {
-		// Mirrored before the answer: a 200 means both stores have it.
-		if err := s.ck.WritePoints(ctx, db.Name, batch); err != nil {
-			return s.ckError(err)
-		}
+	stored, effective := batch.Len(), rp
+	if effective == "" {
+		effective = db.DefaultRP
 	}
-	stored := batch.Len()
 	if pw != nil {
 		stored -= pw.Dropped
+	}
+	// The sinks get what the engine accepted, through the queue; the
+	// answer waits for nsqd to have it, never for a sink.
+	if err := s.publishAccepted(ctx, db.Name, s.opts.RetentionPolicies[effective], batch, pw); err != nil {
+		return err
 	}
 	s.metrics.points.WithLabelValues(api).Add(float64(max(stored, 0)))
 	measurements := make(map[string]struct{}, 4)
@@ -225,10 +230,6 @@ func (s *service) storePoints(ctx context.Context, db meta.Database, rp string, 
 		}
 	}
 	s.series.observe(db.UUID, hashes[:n])
-	effective := rp
-	if effective == "" {
-		effective = db.DefaultRP
-	}
 	if err := s.mrp.record(ctx, db.UUID, effective, measurements); err != nil {
 		// The points are stored; only get_rp's answer may lag.
 		s.log.Warn("recording measurement RPs", "db_uuid", db.UUID, "err", err)
@@ -239,7 +240,7 @@ func (s *service) storePoints(ctx context.Context, db meta.Database, rp string, 
 			rest = "; no point was stored"
 		}
 		return &Error{Code: ErrPartialWrite, cause: werr,
-			Message: "the engine refused " + itoa(pw.Dropped) + " point(s): " + pw.Reason + rest,
+			Message: "the engine refused " + itoa(pw.Dropped) + " point(s): " + pw.Reason + rest + refusalHint(pw.Reason),
 			Content: lineErrors{Accepted: batch.Len() - pw.Dropped, Rejected: pw.Dropped, Errors: []string{pw.Reason}}}
 	}
 	return nil

@@ -39,6 +39,10 @@ type ParseOptions struct {
 	// rejects them unless built with uint support, so they are refused by
 	// default.
 	AllowUnsigned bool
+	// MaxFuture, when > 0, rejects a line whose timestamp is more than
+	// MaxFuture after Now. A server sets it because every distinct future
+	// shard-group window opens files that stay open; 0 means no bound.
+	MaxFuture time.Duration
 }
 
 func (l Limits) withDefaults() Limits {
@@ -92,12 +96,16 @@ func Parse(body []byte, opt ParseOptions, dst *Batch) error {
 		mult:   opt.Precision.multiplier(),
 		uint:   opt.AllowUnsigned,
 		utf8ok: utf8.Valid(body),
+		latest: MaxTime,
 	}
 	now := opt.Now
 	if now.IsZero() {
 		now = time.Now()
 	}
 	p.now = now.UnixNano()
+	if opt.MaxFuture > 0 && p.now <= MaxTime-int64(opt.MaxFuture) {
+		p.latest, p.maxFuture = p.now+int64(opt.MaxFuture), opt.MaxFuture
+	}
 	if r := p.now % p.mult; r != 0 {
 		p.now -= r
 		if r < 0 {
@@ -177,6 +185,8 @@ type parser struct {
 	prec      Precision
 	mult      int64
 	now       int64
+	latest    int64         // the latest timestamp accepted (MaxFuture)
+	maxFuture time.Duration // for the message; 0 when unbounded
 	uint      bool
 	utf8ok    bool // the whole body is valid UTF-8, so tokens need no check
 	lineStart int  // offset of the first byte of the current line
@@ -239,6 +249,11 @@ func (p *parser) parseLine(i int) (int, *DecodeError) {
 	next := from + k + 1
 	p.nl = bytes.Count(p.buf[p.lineStart:next], []byte{'\n'})
 	return next, e
+}
+
+func (p *parser) tooFarAhead(ts []byte, ns int64) string {
+	return fmt.Sprintf("timestamp %s (%s) is more than %s ahead of the server clock (limit MaxFuture): fix the writer's clock or precision",
+		ts, time.Unix(0, ns).UTC().Format(time.RFC3339), p.maxFuture)
 }
 
 func (p *parser) lineTooLong(n int) string {
@@ -454,6 +469,9 @@ func (p *parser) scanPoint(i int) (end, errPos int, msg, limit string) {
 			ns, ok2 := p.prec.toNanos(n)
 			if !ok || !ok2 {
 				return 0, tpos, fmt.Sprintf("timestamp %s (%s) is out of range (InfluxDB accepts 1677-09-21 to 2262-04-11)", ts, p.prec), ""
+			}
+			if ns > p.latest {
+				return 0, tpos, p.tooFarAhead(ts, ns), ""
 			}
 			rec.time = ns
 		}

@@ -210,3 +210,44 @@ func TestUnterminatedStringSwallowsRest(t *testing.T) {
 	assert.Equal(t, DecodeError{Line: 2, Column: 5, Msg: `unterminated string value for field "s" (missing closing '"'; the rest of the body is part of this line)`}, pe.Errors[0])
 	assert.Equal(t, 1, b.Len())
 }
+
+func TestParseMaxFuture(t *testing.T) {
+	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	ahead := func(d time.Duration) string { return fmt.Sprint(now.Add(d).UnixNano()) }
+	cases := []struct {
+		name      string
+		max       time.Duration
+		body      string
+		prec      Precision
+		accepted  int
+		rejectedL []int // line numbers refused
+	}{
+		{"unbounded", 0, "m v=1 " + ahead(1000*24*time.Hour) + "\n", Nanosecond, 1, nil},
+		{"at the bound", 48 * time.Hour, "m v=1 " + ahead(48*time.Hour) + "\n", Nanosecond, 1, nil},
+		{"past the bound", 48 * time.Hour, "m v=1 " + ahead(48*time.Hour+1) + "\n", Nanosecond, 0, []int{1}},
+		{"mixed keeps the good lines", time.Hour, "a v=1\nb v=1 " + ahead(2*time.Hour) + "\nc v=1 " + ahead(-1000*time.Hour) + "\n", Nanosecond, 2, []int{2}},
+		{"seconds precision", time.Hour, fmt.Sprintf("m v=1 %d\n", now.Add(90*time.Minute).Unix()), Second, 0, []int{1}},
+		{"no timestamp is now", time.Nanosecond, "m v=1\n", Nanosecond, 1, nil},
+		{"max time with a bound near it", 290 * 365 * 24 * time.Hour, "m v=1 9223372036854775806\n", Nanosecond, 1, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var b Batch
+			err := Parse([]byte(c.body), ParseOptions{Now: now, MaxFuture: c.max, Precision: c.prec}, &b)
+			assert.Equal(t, c.accepted, b.Len())
+			if c.rejectedL == nil {
+				require.NoError(t, err)
+				return
+			}
+			var pe *PartialError
+			require.ErrorAs(t, err, &pe)
+			var lines []int
+			for _, e := range pe.Errors {
+				lines = append(lines, e.Line)
+				assert.Contains(t, e.Msg, "ahead of the server clock (limit MaxFuture)")
+				assert.Contains(t, e.Msg, c.max.String())
+			}
+			assert.Equal(t, c.rejectedL, lines)
+		})
+	}
+}

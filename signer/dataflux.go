@@ -104,6 +104,33 @@ type DatafluxVerifier struct {
 // key the server derives the key from the body it received, so a wrong
 // header would otherwise be signed verbatim and go unnoticed.
 func (v *DatafluxVerifier) Verify(r Request, secretFor func(token string) (string, error)) (string, error) {
+	return v.VerifyKeys(r, func(token string) (DatafluxKeys, error) {
+		secret, err := secretFor(token)
+		if secret == "" {
+			return DatafluxKeys{AllowBodyKey: true, RequireContentMD5: false}, err
+		}
+		return DatafluxKeys{Secrets: []string{secret}, RequireContentMD5: v.RequireContentMD5}, err
+	})
+}
+
+// DatafluxKeys are the keys a token's signatures may be made with.
+type DatafluxKeys struct {
+	// Secrets are the token's secrets: the current one, then any still in
+	// their rotation overlap. Each is tried (constant-time comparison).
+	Secrets []string
+	// AllowBodyKey also accepts the compatibility key, the hex MD5 of the
+	// body, which anyone who has seen the token can compute.
+	AllowBodyKey bool
+	// RequireContentMD5 refuses secret-keyed requests without Content-MD5:
+	// the string-to-sign covers the body only through that header.
+	RequireContentMD5 bool
+}
+
+// VerifyKeys is Verify with the full key set of a token: several secrets
+// (rotation) and whether the MD5-of-body key is accepted. A signature made
+// with the body key where it is refused says so in its error, so an agent
+// that lacks the secret learns what to configure.
+func (v *DatafluxVerifier) VerifyKeys(r Request, keysFor func(token string) (DatafluxKeys, error)) (string, error) {
 	const s = SchemeDataflux
 	auth := r.header("Authorization")
 	if auth == "" {
@@ -134,28 +161,37 @@ func (v *DatafluxVerifier) Verify(r Request, secretFor func(token string) (strin
 	if err := (clock{v.Now, v.MaxSkew}).checkDate(s, r); err != nil {
 		return "", err
 	}
-	secret, err := secretFor(token)
+	keys, err := keysFor(token)
 	if err != nil {
 		return "", &Error{Code: ErrUnknownKey, Scheme: s, Header: "X-Token", Msg: "token " + quote(token), Err: err}
 	}
 	sum := md5.Sum(r.Body)
 	contentMD5 := r.header("Content-MD5")
-	if contentMD5 == "" && secret != "" && v.RequireContentMD5 {
-		return "", newErr(ErrMissingHeader, s, "Content-MD5", "required with a token secret: send the hex MD5 of the body")
-	}
 	if contentMD5 != "" && !contentMD5Matches(contentMD5, &sum) {
 		return "", newErr(ErrDigestMismatch, s, "Content-MD5",
 			"header %s does not match the body received (md5 %x, %d bytes)", quote(contentMD5), sum, len(r.Body))
 	}
-	key := secret
-	if key == "" {
-		var buf [2 * md5.Size]byte
-		hex.Encode(buf[:], sum[:])
-		key = string(buf[:])
+	if len(keys.Secrets) == 0 && !keys.AllowBodyKey {
+		return "", newErr(ErrUnknownKey, s, "Authorization", "the workspace has no secret and refuses MD5-keyed signatures; rotate its secret and sign with it")
 	}
-	want := macOf(h, key, DatafluxStringToSign(r.Method, contentMD5, r.header("Content-Type"), r.header("Date")))
-	if !hmac.Equal(sig, want) {
-		return "", newErr(ErrSignatureMismatch, s, "Authorization", "%s over method, Content-MD5, Content-Type and Date does not match", algo)
+	sts := DatafluxStringToSign(r.Method, contentMD5, r.header("Content-Type"), r.header("Date"))
+	var bodyKey [2 * md5.Size]byte
+	hex.Encode(bodyKey[:], sum[:])
+	bodyKeyed := hmac.Equal(sig, macOf(h, string(bodyKey[:]), sts))
+	if bodyKeyed && keys.AllowBodyKey {
+		return token, nil
 	}
-	return token, nil
+	if contentMD5 == "" && keys.RequireContentMD5 && len(keys.Secrets) > 0 {
+		return "", newErr(ErrMissingHeader, s, "Content-MD5", "required with a token secret: send the hex MD5 of the body, which the signature then covers")
+	}
+	for _, secret := range keys.Secrets {
+		if secret != "" && hmac.Equal(sig, macOf(h, secret, sts)) {
+			return token, nil
+		}
+	}
+	if bodyKeyed {
+		return "", newErr(ErrSignatureMismatch, s, "Authorization",
+			"the signature is keyed by the body's MD5, which this workspace refuses; sign with the workspace secret (shown when the workspace was created or its secret rotated)")
+	}
+	return "", newErr(ErrSignatureMismatch, s, "Authorization", "%s over method, Content-MD5, Content-Type and Date does not match", algo)
 }

@@ -4,6 +4,9 @@
 //     base64 of HMAC-SHA1 (28 chars) or HMAC-SHA256 (44 chars) over
 //     METHOD\nContent-MD5\nContent-Type\nDate, keyed by the token's secret
 //     or, for the agents that have none, by the hex MD5 of the body as sent.
+//     [DatafluxVerifier.VerifyKeys] checks against a token's key set: the
+//     secrets still valid (rotation overlap) and whether the body key, which
+//     anyone who saw the token can compute, is accepted at all.
 //   - DWAY: "Authorization: DWAY <id>:<sig>", HMAC-SHA1 over
 //     METHOD\nbase64(MD5(body))\nContent-Type\nDate. The id is the access
 //     key (JS SDK, keyed by the secret) or the secret key (Go SDK, keyed by
@@ -28,6 +31,8 @@
 // the real clients do), sign a clone of the request and leave the caller's
 // request untouched, plus [MakePandoraToken] for pre-signed tokens.
 //
-// The request vectors captured from the real clients live in the shared
-// vectors directory of the project and are replayed by the tests.
+// The request vectors captured from the real clients live in
+// testdata/vectors (a copy of the shared directory) and are replayed by the
+// tests; testdata/vectors/dataflux-secret.json beside them holds generated
+// secret-keyed DATAFLUX vectors (TestSecretVectors, -update regenerates).
 package signer

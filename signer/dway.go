@@ -87,6 +87,16 @@ func (v *DwayVerifier) Verify(r Request, lookup func(id string) (KeyPair, error)
 	if key == "" {
 		return KeyPair{}, newErr(ErrUnknownKey, s, "Authorization", "the key pair has an empty signing key")
 	}
+	// The HMAC covers the body through its own MD5; a Content-MD5 header
+	// the client sends must agree too, as with every scheme, so no
+	// component downstream can trust a header that names another body.
+	if cm := r.header("Content-MD5"); cm != "" {
+		sum := md5.Sum(r.Body)
+		if !contentMD5Matches(cm, &sum) {
+			return KeyPair{}, newErr(ErrDigestMismatch, s, "Content-MD5",
+				"header %s does not match the body received (%d bytes)", quote(cm), len(r.Body))
+		}
+	}
 	want := macOf(sha1.New, key, DwayStringToSign(r.Method, r.Body, r.header("Content-Type"), r.header("Date")))
 	if !hmac.Equal(sig, want) {
 		return KeyPair{}, newErr(ErrSignatureMismatch, s, "Authorization",

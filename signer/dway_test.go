@@ -47,6 +47,9 @@ func TestDwayVerifyFailures(t *testing.T) {
 		code ErrorCode
 	}{
 		{name: "ok js orientation", r: js, now: t0},
+		{name: "ok matching Content-MD5 hex", r: with(js, "Content-MD5", DatafluxBodyKey(body)), now: t0},
+		{name: "Content-MD5 of another body", r: with(js, "Content-MD5", DatafluxBodyKey([]byte("x"))), now: t0, code: ErrDigestMismatch},
+		{name: "Content-MD5 garbage", r: with(js, "Content-MD5", "nope"), now: t0, code: ErrDigestMismatch},
 		{name: "ok go sdk orientation", r: goSDK, now: t0},
 		{name: "ok js orientation with deny", r: js, now: t0, deny: true},
 		{name: "go sdk orientation denied", r: goSDK, now: t0, deny: true, code: ErrUnknownKey},

@@ -84,6 +84,10 @@ func FuzzVerify(f *testing.F) {
 		}
 		_, err := df.Verify(r, func(string) (string, error) { return "", nil })
 		check(err)
+		for _, k := range []DatafluxKeys{{Secrets: []string{"s1", "s0"}, RequireContentMD5: true}, {Secrets: []string{"s1"}, AllowBodyKey: true}, {}} {
+			_, err = df.VerifyKeys(r, func(string) (DatafluxKeys, error) { return k, nil })
+			check(err)
+		}
 		_, err = dw.Verify(r, func(id string) (KeyPair, error) { return KeyPair{AccessKey: id, SecretKey: "sk"}, nil })
 		check(err)
 		_, err = pv.Verify(r, func(string) (string, error) { return "SK", nil })

@@ -39,9 +39,15 @@
 //   - A points body is all or nothing for syntax and unknown series: a
 //     line that does not parse, or a measurement that is not a series of
 //     the repo (E6303, naming it), rejects the body and nothing is written.
-//     Points older than their series' retention are dropped by the engine;
-//     the write still answers 200, with {"dropped":n,"reason":...}.
-//     A field type conflict is 400 E6000.
+//     Points the engine refuses are 400 E6000 naming the cause, the other
+//     points being stored (InfluxDB's partial write): a point older than
+//     its series' retention (it would expire at once), a field type other
+//     than the one stored in any shard, a series or tag-value limit, the
+//     shard limit. The spec has no code for these; E6000 ("data format not
+//     supplied as expected") is its generic 400, and the official SDK
+//     reports any non-2xx as an error, where the 200 {"dropped":n}
+//     answered before read as success. A point more than Config.MaxFuture
+//     ahead of the clock is a bad line (E6000, nothing written).
 //   - Views (not in the spec; the official SDK has them) are stored SELECTs
 //     over the repo's series, read as a subquery when a query names them.
 //     Their codes are the SDK's: E6400 bad name, E6403 bad SQL, E6410 not

@@ -142,7 +142,7 @@ func (m *memStore) DeletePandoraRepo(_ context.Context, ak, name string) error {
 	return nil
 }
 
-func (m *memStore) CreatePandoraSeries(_ context.Context, s Series) error {
+func (m *memStore) CreatePandoraSeries(_ context.Context, s Series, maxPerRepo int) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.fail != nil {
@@ -153,6 +153,17 @@ func (m *memStore) CreatePandoraSeries(_ context.Context, s Series) error {
 	}
 	if _, ok := m.series[sk(s.AccessKey, s.Repo, s.Name)]; ok {
 		return conflict("series")
+	}
+	if maxPerRepo > 0 {
+		n := 0
+		for _, o := range m.series {
+			if o.AccessKey == s.AccessKey && o.Repo == s.Repo {
+				n++
+			}
+		}
+		if n >= maxPerRepo {
+			return fmt.Errorf("repo full: %w", ErrLimit)
+		}
 	}
 	s.Metadata = cloneMD(s.Metadata)
 	m.series[sk(s.AccessKey, s.Repo, s.Name)] = s

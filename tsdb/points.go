@@ -12,10 +12,11 @@ import (
 	"github.com/kodo-project/kodo/storage/tsengine"
 )
 
-// WriteResult is the answer to a points write. Dropped counts points the
-// engine discarded because they are older than their series' retention:
-// they would have expired at once, so the write still succeeds, but the
-// caller is told. It is empty ({}) when every point was stored.
+// WriteResult is the answer to a points write: {} when every point was
+// stored. Earlier versions answered points older than their series'
+// retention with 200 and Dropped set, which the official SDK reads as
+// success; they are now refused with 400 E6000, so Dropped and Reason
+// stay empty (kept so that clients built against them still decode).
 type WriteResult struct {
 	Dropped int    `json:"dropped,omitempty"`
 	Reason  string `json:"reason,omitempty"`
@@ -37,7 +38,7 @@ func (s *Service) writePoints(q *request, repo string) *Error {
 	b := batchPool.Get().(*lineproto.Batch)
 	b.Reset()
 	defer batchPool.Put(b)
-	err := lineproto.Parse(q.body, lineproto.ParseOptions{Now: s.now(), Limits: s.cfg.LineLimits}, b)
+	err := lineproto.Parse(q.body, lineproto.ParseOptions{Now: s.now(), Limits: s.cfg.LineLimits, MaxFuture: s.cfg.MaxFuture}, b)
 	if err != nil {
 		var pe *lineproto.PartialError
 		var de *lineproto.DecodeError
@@ -90,7 +91,7 @@ func (s *Service) writePoints(q *request, repo string) *Error {
 		return apiError(CodeSeriesDeleting, "%s; nothing was written", nameList(deleting))
 	}
 	db := DatabaseName(q.ak, repo)
-	var res WriteResult
+	var res struct{ Dropped int }
 	var reasons []string
 	write := func(rp string, part *lineproto.Batch) *Error {
 		err := s.cfg.Engine.WritePoints(q.ctx, db, rp, part)
@@ -140,26 +141,15 @@ func (s *Service) writePoints(q *request, repo string) *Error {
 		}
 	}
 	if res.Dropped > 0 {
-		reason := strings.Join(reasons, "; ")
-		if !onlyRetention(reasons) {
-			// Refused for something the writer must fix (a field type
-			// conflict): an error, though the other points are stored.
-			return apiError(CodeBadRequest, "%d points refused: %s (the other points were stored)", res.Dropped, reason)
-		}
-		res.Reason = "older than the series retention: " + reason
+		// Refused by the engine: older than the series' retention (it
+		// would expire at once), a field type other than the stored one,
+		// a cardinality or shard limit. Each is the writer's to fix, so an
+		// error, though the other points are stored (as InfluxDB does).
+		reason := strings.ReplaceAll(strings.Join(reasons, "; "), retentionReason,
+			"older than the series' retention")
+		return apiError(CodeBadRequest, "%d point(s) refused: %s (the other points were stored)", res.Dropped, reason)
 	}
-	return ok(q, res)
-}
-
-func onlyRetention(reasons []string) bool {
-	for _, r := range reasons {
-		for _, part := range strings.Split(r, "; ") {
-			if part != retentionReason {
-				return false
-			}
-		}
-	}
-	return true
+	return ok(q, WriteResult{})
 }
 
 func appendOnce(list []string, s string) []string {

@@ -98,14 +98,20 @@ func (s *Service) query(q *request, repo string) *Error {
 			return apiError(CodeInvalidTimezone, "%v", err)
 		}
 	}
+	if err := kql.CheckBuckets(parsed, s.now(), s.cfg.MaxSelectBuckets); err != nil {
+		return apiError(CodeInvalidSQL, "%v", err)
+	}
 	ctx := q.ctx
 	if s.cfg.QueryTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, s.cfg.QueryTimeout)
 		defer cancel()
 	}
-	results, err := s.cfg.Engine.Query(ctx, db, parsed, tsengine.QueryOptions{})
+	results, err := s.cfg.Engine.Query(ctx, db, parsed, tsengine.QueryOptions{MaxAnswerBytes: s.cfg.MaxAnswerBytes})
+	var limit *tsengine.LimitError
 	switch {
+	case errors.As(err, &limit):
+		return apiError(CodeExecuteSQL, "%v: narrow the time range, filter on tags, aggregate with a coarser GROUP BY time or add LIMIT", err)
 	case errors.Is(err, context.DeadlineExceeded) || (err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded)):
 		return apiError(CodeQueryTimeout, "the limit is %s", s.cfg.QueryTimeout)
 	case errors.Is(err, tsengine.ErrDatabaseNotFound):
@@ -221,7 +227,7 @@ func (r *resolver) selectStmt(st *iql.SelectStatement, depth int) error {
 					if depth >= maxViewDepth {
 						return errors.New("views nest too deeply")
 					}
-					vst, err := iql.ParseStatement(v.SQL)
+					vst, err := kql.ParseStatement(v.SQL)
 					if err != nil {
 						return errors.New("view " + strconv.Quote(v.Name) + " no longer parses: " + err.Error())
 					}

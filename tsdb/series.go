@@ -152,6 +152,7 @@ func (s *Service) createSeries(q *request, repo, name string) *Error {
 		return apiError(CodeSeriesExists, "a view of repo %q is named %q", repo, name)
 	}
 	if len(list) >= s.cfg.MaxSeriesPerRepo {
+		// Cheap early answer; the store checks again atomically below.
 		return apiError(CodeSeriesLimit, "repo %q has %d series, the most allowed", repo, len(list))
 	}
 	// The RP first, so a series on record can always be written.
@@ -163,8 +164,11 @@ func (s *Service) createSeries(q *request, repo, name string) *Error {
 		md = map[string]string{}
 	}
 	se := Series{AccessKey: q.ak, Repo: repo, Name: name, Retention: b.Retention, Metadata: md, Type: 1, CreatedAt: s.now().UTC()}
-	if err := s.cfg.Store.CreatePandoraSeries(q.ctx, se); err != nil {
+	if err := s.cfg.Store.CreatePandoraSeries(q.ctx, se, s.cfg.MaxSeriesPerRepo); err != nil {
 		switch {
+		case errors.Is(err, ErrLimit):
+			// Another creation took the last place since the list above.
+			return apiError(CodeSeriesLimit, "repo %q has %d series, the most allowed", repo, s.cfg.MaxSeriesPerRepo)
 		case errors.Is(err, ErrConflict):
 			return apiError(CodeSeriesExists, "series %q in repo %q", name, repo)
 		case errors.Is(err, ErrNotFound):

@@ -48,6 +48,21 @@ type Config struct {
 	QueryTimeout time.Duration
 	// MaxSeriesPerRepo answers E6308 past it (0 = DefaultMaxSeriesPerRepo).
 	MaxSeriesPerRepo int
+	// SeenBefore, when set, is called with the Authorization header of
+	// every request whose signature verified; true refuses it as a replay
+	// (401 bad token). nil: no replay cache.
+	SeenBefore func(ctx context.Context, authorization string) (bool, error)
+
+	// MaxSelectBuckets refuses (E7200) a SELECT whose GROUP BY time makes
+	// more buckets over its time range, before the engine runs it
+	// (0 = no check).
+	MaxSelectBuckets int
+	// MaxAnswerBytes bounds the answer one query holds
+	// (tsengine.QueryOptions.MaxAnswerBytes; 0 = none); past it E7212.
+	MaxAnswerBytes int64
+	// MaxFuture refuses (E6000) a body holding a point dated more than
+	// this ahead of Now: each future time window opens a shard (0 = no bound).
+	MaxFuture time.Duration
 }
 
 // Service is the Pandora TSDB v4 API over a Store and an Engine.
@@ -184,6 +199,19 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) {
 		s.log.Debug("tsdb: signature rejected", "path", r.URL.Path, "err", err)
 		writeError(w, &Error{Status: http.StatusUnauthorized, Message: BadToken})
 		return
+	}
+	if s.cfg.SeenBefore != nil {
+		replayed, err := s.cfg.SeenBefore(r.Context(), r.Header.Get("Authorization"))
+		if err != nil {
+			s.log.Error("tsdb: replay cache", "err", err)
+			writeError(w, apiError(CodeInternal, ""))
+			return
+		}
+		if replayed {
+			s.log.Debug("tsdb: signature replayed", "path", r.URL.Path)
+			writeError(w, &Error{Status: http.StatusUnauthorized, Message: BadToken})
+			return
+		}
 	}
 	req := &request{w: w, r: r, ctx: r.Context(), ak: ak, body: body.Data, segs: splitPath(r.URL.Path)}
 	if e := s.route(req); e != nil {

@@ -132,13 +132,12 @@ func TestWriteAndQuery(t *testing.T) {
 	assert.Equal(t, "hot", ret.Results[0].Series[0].Name)
 	assert.Equal(t, float64(3), ret.Results[0].Series[0].Values[0][1])
 
-	// a point older than its series' retention is dropped and reported
-	a = f.call("POST", "/v4/repos/app/points", []byte("cpu,host=a v=1"+ts(3*24*time.Hour)+"\ncpu,host=a v=2"+ts(time.Second)+"\n"))
-	mustOK(t, a)
-	var wr WriteResult
-	require.NoError(t, json.Unmarshal(a.Body, &wr))
-	assert.Equal(t, 1, wr.Dropped)
-	assert.Contains(t, wr.Reason, "retention")
+	// a point older than its series' retention is refused; the other is stored
+	a = f.call("POST", "/v4/repos/app/points", []byte("cpu,host=a v=1"+ts(3*24*time.Hour)+"\ncpu,host=a v=7"+ts(time.Second)+"\n"))
+	mustErr(t, a, CodeBadRequest)
+	assert.Contains(t, a.errText(t), "1 point(s) refused: older than the series' retention (the other points were stored)")
+	ret = queryRet(t, f.call("GET", "/v4/repos/app/query?q="+url.QueryEscape(`SELECT max(v) FROM cpu`), nil))
+	assert.Equal(t, float64(7), ret.Results[0].Series[0].Values[0][1])
 
 	// deleting a series drops its points; recreating it starts empty
 	mustOK(t, f.call("DELETE", "/v4/repos/app/series/cpu", nil))

@@ -2,7 +2,9 @@ package tsdb
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -53,4 +55,43 @@ func TestSQLiteStoreAndResume(t *testing.T) {
 	mustOK(t, a)
 	require.NoError(t, jsonUnmarshal(a.Body, &info))
 	assert.Equal(t, map[string]string{"a": "b"}, info.Metadata)
+}
+
+// TestSeriesLimitUnderConcurrentCreation: racing creations of distinct
+// series never take a repo past MaxSeriesPerRepo (E6308 for the rest).
+func TestSeriesLimitUnderConcurrentCreation(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "meta.db"), nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	eng := openEngine(t)
+	const limit, n = 10, 24
+	svc, err := NewService(Config{Store: st, Engine: eng, Logger: testLogger(t), MaxSeriesPerRepo: limit})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = svc.Close() })
+	require.NoError(t, svc.EnsureKeyPair(ctx, testAK, testSK))
+	f := &fixture{svc: svc, eng: eng, clock: &clock{}, h: svc.Handler()}
+	mustOK(t, f.call("POST", "/v4/repos/r", `{"region":"nb"}`))
+	answers := make([]answer, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			answers[i] = f.call("POST", fmt.Sprintf("/v4/repos/r/series/s%d", i), `{"retention":"1d"}`)
+		}()
+	}
+	wg.Wait()
+	created := 0
+	for _, a := range answers {
+		if a.Status == 200 {
+			created++
+			continue
+		}
+		mustErr(t, a, CodeSeriesLimit)
+	}
+	assert.Equal(t, limit, created)
+	list, err := st.PandoraSeriesList(ctx, testAK, "r")
+	require.NoError(t, err)
+	assert.Len(t, list, limit)
 }

@@ -11,6 +11,7 @@ import (
 var (
 	ErrNotFound = meta.ErrNotFound
 	ErrConflict = meta.ErrConflict
+	ErrLimit    = meta.ErrLimit
 )
 
 // The records are storage/meta's, so every meta.Store is a Store.
@@ -44,9 +45,11 @@ type Store interface {
 	// DeletePandoraRepo removes a repo with its series and views.
 	DeletePandoraRepo(ctx context.Context, ak, name string) error
 
-	// CreatePandoraSeries gives ErrNotFound when the repo is missing and
-	// ErrConflict when the series exists.
-	CreatePandoraSeries(ctx context.Context, s Series) error
+	// CreatePandoraSeries gives ErrNotFound when the repo is missing,
+	// ErrConflict when the series exists and ErrLimit, storing nothing,
+	// when maxPerRepo > 0 and the repo already has that many series; the
+	// check and the insert are atomic.
+	CreatePandoraSeries(ctx context.Context, s Series, maxPerRepo int) error
 	PandoraSeries(ctx context.Context, ak, repo, name string) (Series, error)
 	PandoraSeriesList(ctx context.Context, ak, repo string) ([]Series, error)
 	// UpdatePandoraSeries rewrites Metadata and Deleting of an existing series.

@@ -40,6 +40,10 @@ func main() {
 	fs.StringVar(&o.ClickHouseDSN, "clickhouse-dsn", "", "ClickHouse DSN (native protocol)")
 	fs.StringVar(&o.ClickHouseCluster, "clickhouse-cluster", "", "ClickHouse cluster: tables ON CLUSTER, ReplicatedMergeTree")
 	fs.StringVar(&o.ElasticURL, "elastic-url", "", "Elasticsearch URL for documents")
+	var lookupd urls
+	fs.StringVar(&o.NSQDAddress, "nsqd-address", "", "nsqd (TCP host:port) carrying metrics to the sinks (default with -clickhouse-dsn: an nsqd in this process under <data>/nsq)")
+	fs.Var(&lookupd, "nsqlookupd-address", "nsqlookupd HTTP host:port for consumers (repeatable)")
+	fs.StringVar(&o.Role, "role", "all", "all (API and sink consumers), gateway (API only) or indexer (sink consumers only)")
 	fs.StringVar(&o.FunctionURL, "func-url", "", "function service base URL: log pipeline urls that are paths resolve against it")
 	fs.StringVar(&o.MetaDSN, "meta-dsn", "", "metadata store: sqlite:PATH or postgres://... (default sqlite:<data>/meta.db)")
 	fs.StringVar(&o.TSDBAccessKey, "tsdb-ak", "", "first Pandora TSDB access key")
@@ -50,7 +54,28 @@ func main() {
 	fs.Int64Var(&o.Limits.MaxDecompressedBytes, "max-decompressed-bytes", 128<<20, "largest gzip body after decompression")
 	fs.IntVar(&o.Limits.MaxConcurrentWrites, "max-concurrent-writes", 32, "writes served at once; more wait, then get 429")
 	fs.IntVar(&o.Limits.MaxConcurrentQueries, "max-concurrent-queries", 32, "queries served at once; more wait, then get 429")
+	// Query and CQ cost (h-query); reasons at kodo.DefaultMaxSelectBuckets.
+	fs.IntVar(&o.Limits.MaxSelectBuckets, "max-select-buckets", kodo.DefaultMaxSelectBuckets, "GROUP BY time buckets one SELECT may make; refused up front when the time range shows it")
+	fs.IntVar(&o.Limits.MaxSelectPoints, "max-select-points", kodo.DefaultMaxSelectPoints, "points one SELECT may read (embedded engine)")
+	fs.IntVar(&o.Limits.MaxSelectSeries, "max-select-series", kodo.DefaultMaxSelectSeries, "series one SELECT may read (embedded engine)")
+	fs.Int64Var(&o.Limits.MaxQueryAnswerBytes, "max-query-answer-bytes", kodo.DefaultMaxQueryAnswerBytes, "answer one query may hold in memory; the query gate reserves it per query")
+	fs.DurationVar(&o.Limits.MinCQEvery, "min-cq-every", time.Minute, "shortest interval between two runs of a continuous query")
+	fs.DurationVar(&o.Limits.MaxCQResampleFor, "max-cq-resample-for", kodo.DefaultMaxCQResampleFor, "longest time range one continuous query run reads (RESAMPLE FOR)")
+	// Write path: future points, shards and cardinality (negative = no bound).
+	fs.DurationVar(&o.Limits.MaxFuture, "max-future", kodo.DefaultMaxFuture, "refuse points dated more than this ahead of the server clock")
+	fs.IntVar(&o.Limits.MaxShardsPerDatabase, "max-shards-per-db", kodo.DefaultMaxShardsPerDatabase, "live shard groups per database (embedded engine); points needing another are refused")
+	fs.IntVar(&o.Limits.MaxSeriesPerDatabase, "max-series-per-db", kodo.DefaultMaxSeriesPerDatabase, "series per database; a workspace may override it")
+	fs.IntVar(&o.Limits.MaxValuesPerTag, "max-values-per-tag", kodo.DefaultMaxValuesPerTag, "values of one tag key per measurement; a workspace may override it")
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
+	// Trust: browsers, workspace secrets, replay, failed authentications.
+	var origins, hosts urls
+	fs.Var(&origins, "allowed-origins", "browser origins (scheme://host[:port]) that may call management without an admin key (repeatable)")
+	fs.Var(&hosts, "allowed-hosts", "Host names management answers without an admin key, besides loopback and the listen host (repeatable)")
+	fs.BoolVar(&o.InsecureNoAdminKey, "insecure-no-admin-key", false, "allow a non-loopback -listen without -admin-key")
+	fs.DurationVar(&o.ReplayWindow, "replay-cache", 0, "refuse a signature seen before within this window, shared through the metadata store (0: off; 30m covers the Date skew)")
+	fs.DurationVar(&o.SecretOverlap, "secret-overlap", 24*time.Hour, "how long a rotated-out workspace secret still verifies, unless the rotate call says")
+	fs.Float64Var(&o.Limits.AuthFailRate, "auth-fail-rate", 1, "failed authentications and token checks per second per client address (negative: no limit)")
+	fs.IntVar(&o.Limits.AuthFailBurst, "auth-fail-burst", 30, "failed authentications per client address before -auth-fail-rate applies")
 	fs.VisitAll(func(f *flag.Flag) { // KODO_* twins; flags on the command line win
 		env := "KODO_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		if v, ok := os.LookupEnv(env); ok {
@@ -64,6 +89,8 @@ func main() {
 		os.Exit(2)
 	}
 	o.InfluxURLs = influx
+	o.AllowedOrigins, o.AllowedHosts = origins, hosts
+	o.NSQLookupdAddresses = lookupd
 
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
@@ -71,6 +98,7 @@ func main() {
 		os.Exit(2)
 	}
 	o.Logger = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lv}))
+	raiseFileLimit(o.Logger)
 
 	srv, err := kodo.New(o)
 	if err != nil {

@@ -108,12 +108,16 @@ func TestSIGKILLKeepsAcknowledgedPoints(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts and kills the server binary several times")
 	}
+	// The check of every acknowledged token below would otherwise run
+	// into the per-address limit of /v1/check/token (-auth-fail-burst).
+	t.Setenv("KODO_AUTH_FAIL_RATE", "-1")
 	data := t.TempDir()
 	addr := freeAddr(t)
 	cmd := startKodo(t, addr, data)
 	base := "http://" + addr
 	var ws struct {
 		Token  string `json:"token"`
+		Secret string `json:"secret"`
 		DBUUID string `json:"db_uuid"`
 	}
 	require.Equal(t, 200, postJSON(t, base+"/v1/workspace/create", map[string]any{"name": "crash"}, &ws))
@@ -134,7 +138,7 @@ func TestSIGKILLKeepsAcknowledgedPoints(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				client := &http.Client{Timeout: 10 * time.Second,
-					Transport: signer.NewDatafluxTransport(nil, ws.Token, "", signer.AlgoSHA256)}
+					Transport: signer.NewDatafluxTransport(nil, ws.Token, ws.Secret, signer.AlgoSHA256)}
 				for b := 0; ; b++ {
 					select {
 					case <-stop:
@@ -199,7 +203,7 @@ func TestSIGKILLKeepsAcknowledgedPoints(t *testing.T) {
 		go func() { // logs go to the document store
 			defer wg.Done()
 			client := &http.Client{Timeout: 10 * time.Second,
-				Transport: signer.NewDatafluxTransport(nil, ws.Token, "", signer.AlgoSHA256)}
+				Transport: signer.NewDatafluxTransport(nil, ws.Token, ws.Secret, signer.AlgoSHA256)}
 			for b := 0; ; b++ {
 				select {
 				case <-stop:
@@ -284,6 +288,7 @@ func TestSIGTERMFinishesInFlightWrites(t *testing.T) {
 	base := "http://" + addr
 	var ws struct {
 		Token  string `json:"token"`
+		Secret string `json:"secret"`
 		DBUUID string `json:"db_uuid"`
 	}
 	require.Equal(t, 200, postJSON(t, base+"/v1/workspace/create", map[string]any{}, &ws))
@@ -304,7 +309,7 @@ func TestSIGTERMFinishesInFlightWrites(t *testing.T) {
 		captured = r.Header.Clone()
 		return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader("")), Request: r}, nil
 	})
-	_, err := (&http.Client{Transport: signer.NewDatafluxTransport(capture, ws.Token, "", signer.AlgoSHA256)}).Do(signed)
+	_, err := (&http.Client{Transport: signer.NewDatafluxTransport(capture, ws.Token, ws.Secret, signer.AlgoSHA256)}).Do(signed)
 	require.NoError(t, err)
 	req.Header = captured
 

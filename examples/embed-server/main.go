@@ -124,7 +124,7 @@ func selfCheck(ctx context.Context, base, ak, sk string) error {
 	if err != nil {
 		return fmt.Errorf("workspace: %w", err)
 	}
-	w, err := kodo.NewClient(base, kodo.ClientOptions{Token: ws.Token})
+	w, err := kodo.NewClient(base, kodo.ClientOptions{Token: ws.Token, Secret: ws.Secret})
 	if err != nil {
 		return err
 	}

@@ -50,7 +50,7 @@ func run(ctx context.Context, url, adminKey string, maxPoint int) error {
 	if err != nil {
 		return fmt.Errorf("creating a workspace: %w", err)
 	}
-	c, err := kodo.NewClient(url, kodo.ClientOptions{Token: ws.Token, AdminKey: adminKey})
+	c, err := kodo.NewClient(url, kodo.ClientOptions{Token: ws.Token, Secret: ws.Secret, AdminKey: adminKey})
 	if err != nil {
 		return err
 	}

@@ -1,5 +1,5 @@
 // Command write-metrics shows the Kodo Go client's write path: it creates a
-// workspace (or uses -token/-db), streams points through a kodo.Writer
+// workspace (or uses -token/-secret/-db), streams points through a kodo.Writer
 // (signed DATAFLUX, gzip, batched by size and interval, retried on
 // 429/5xx), closes it so every point is either stored or returned as an
 // error, and checks with a count query that the gateway holds them all.
@@ -26,6 +26,7 @@ func main() {
 	url := flag.String("url", "http://127.0.0.1:9527", "Kodo gateway")
 	adminKey := flag.String("admin-key", os.Getenv("KODO_ADMIN_KEY"), "admin key (management calls)")
 	token := flag.String("token", "", "workspace token (default: create a workspace)")
+	secret := flag.String("secret", os.Getenv("KODO_SECRET"), "the token's workspace secret (with -token; empty: sign with the body MD5, for workspaces that still allow it)")
 	db := flag.String("db", "", "db_uuid of the token's database (with -token)")
 	points := flag.Int("points", 10000, "points to write")
 	hosts := flag.Int("hosts", 10, "distinct host tags (series)")
@@ -33,7 +34,7 @@ func main() {
 	flag.Parse()
 
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
-	err := run(ctx, *url, *adminKey, *token, *db, *points, *hosts)
+	err := run(ctx, *url, *adminKey, *token, *secret, *db, *points, *hosts)
 	cancel()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "write-metrics:", err)
@@ -41,7 +42,7 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, url, adminKey, token, db string, n, hosts int) error {
+func run(ctx context.Context, url, adminKey, token, secret, db string, n, hosts int) error {
 	if n <= 0 || hosts <= 0 {
 		return errors.New("-points and -hosts must be positive")
 	}
@@ -55,13 +56,13 @@ func run(ctx context.Context, url, adminKey, token, db string, n, hosts int) err
 		if err != nil {
 			return fmt.Errorf("creating a workspace: %w", err)
 		}
-		token, db = ws.Token, ws.DBUUID
+		token, secret, db = ws.Token, ws.Secret, ws.DBUUID
 		fmt.Printf("workspace %s, database %s\n", ws.WorkspaceUUID, db)
 	} else if db == "" {
 		return errors.New("-token needs -db (the database to check the count in)")
 	}
 
-	c, err := kodo.NewClient(url, kodo.ClientOptions{Token: token, AdminKey: adminKey, Logger: log,
+	c, err := kodo.NewClient(url, kodo.ClientOptions{Token: token, Secret: secret, AdminKey: adminKey, Logger: log,
 		BatchSize: 5000, FlushInterval: 200 * time.Millisecond})
 	if err != nil {
 		return err

@@ -69,23 +69,29 @@ func (r *Recorder) Write(p []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (r *Recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-// Wrap adds, outermost first: trace id, CORS + OPTIONS preflight, an access
-// log line per request, and panic recovery (a 500 and a logged stack rather
-// than a dropped connection). onPanic writes the error answer.
+// SetCORS sets the CORS headers the Kodo API shows on its answers. origin
+// is "*" for answers any page may read, or one allowed origin, which then
+// varies the answer by Origin.
+func SetCORS(h http.Header, origin string) {
+	h.Set("Access-Control-Allow-Origin", origin)
+	if origin != "*" {
+		h.Add("Vary", "Origin")
+	}
+	h.Set("Access-Control-Allow-Credentials", "true")
+	h.Set("Access-Control-Allow-Headers", corsHeaders)
+	h.Set("Access-Control-Allow-Methods", corsMethods)
+}
+
+// Wrap adds, outermost first: trace id, an access log line per request,
+// and panic recovery (a 500 and a logged stack rather than a dropped
+// connection). onPanic writes the error answer. CORS is the caller's
+// policy (SetCORS): which answers a browser page may read depends on the
+// endpoint and on how the server is protected.
 func Wrap(h http.Handler, log *slog.Logger, onPanic func(http.ResponseWriter, *http.Request)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := NewTraceID()
-		hdr := w.Header()
-		hdr.Set("X-Trace-Id", id)
-		hdr.Set("Access-Control-Allow-Origin", "*")
-		hdr.Set("Access-Control-Allow-Credentials", "true")
-		hdr.Set("Access-Control-Allow-Headers", corsHeaders)
-		hdr.Set("Access-Control-Allow-Methods", corsMethods)
-		if r.Method == http.MethodOptions {
-			w.WriteHeader(http.StatusOK)
-			return
-		}
+		w.Header().Set("X-Trace-Id", id)
 		rec := &Recorder{ResponseWriter: w}
 		r = r.WithContext(context.WithValue(r.Context(), traceKey{}, id))
 		defer func() {

@@ -137,6 +137,7 @@ func (t *KodoTarget) Setup(ctx context.Context, n int) ([]Workspace, error) {
 		}
 		var c struct {
 			Token  string `json:"token"`
+			Secret string `json:"secret"`
 			DBUUID string `json:"db_uuid"`
 			DB     string `json:"db"`
 		}
@@ -144,7 +145,7 @@ func (t *KodoTarget) Setup(ctx context.Context, n int) ([]Workspace, error) {
 			return nil, &SetupError{Target: "kodo", Step: "POST /v1/workspace/create",
 				Err: fmt.Errorf("answer without token/db_uuid: %s", shorten(string(env.Content), 200))}
 		}
-		tr := signer.NewDatafluxTransport(t.rt, c.Token, "", signer.AlgoSHA256)
+		tr := signer.NewDatafluxTransport(t.rt, c.Token, c.Secret, signer.AlgoSHA256)
 		out = append(out, Workspace{
 			Name: c.DB, DB: c.DBUUID, Token: c.Token,
 			client: &http.Client{Transport: tr, Timeout: t.timeout, CheckRedirect: noRedirect},

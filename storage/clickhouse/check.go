@@ -33,6 +33,7 @@ type token struct {
 	kind tokKind
 	text string // identifier text (unescaped for tokQuoted), or the raw token
 	pos  int
+	end  int // offset after the token in the command
 }
 
 func (t token) isWord(w string) bool  { return t.kind == tokWord && strings.EqualFold(t.text, w) }
@@ -48,6 +49,9 @@ func lex(s string) ([]token, error) {
 	var out []token
 	i := 0
 	for i < len(s) {
+		if n := len(out); n > 0 && out[n-1].end == 0 {
+			out[n-1].end = i
+		}
 		c := s[i]
 		switch {
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
@@ -117,6 +121,9 @@ func lex(s string) ([]token, error) {
 		default:
 			return nil, &CommandError{Pos: i, Msg: fmt.Sprintf("unexpected character %q", rune(c))}
 		}
+	}
+	if n := len(out); n > 0 && out[n-1].end == 0 {
+		out[n-1].end = i
 	}
 	return out, nil
 }
@@ -238,21 +245,28 @@ func forbiddenFunc(name string) bool {
 // the query also runs with readonly=1 and db as the connection's default
 // database.
 func CheckReadCommand(command, db string) error {
+	_, err := checkRead(command, db, nil)
+	return err
+}
+
+// checkRead is CheckReadCommand, reporting each table read in FROM or
+// JOIN position (not IN) to ref when it is non-nil.
+func checkRead(command, db string, ref func(tableRef)) ([]token, error) {
 	toks, err := lex(command)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// One statement, optionally ended by ';'.
 	for i, t := range toks {
 		if t.isPunct(";") {
 			if i != len(toks)-1 {
-				return &CommandError{Pos: t.pos, Msg: "only one statement is allowed"}
+				return nil, &CommandError{Pos: t.pos, Msg: "only one statement is allowed"}
 			}
 			toks = toks[:i]
 		}
 	}
 	if len(toks) == 0 {
-		return &CommandError{Pos: 0, Msg: "command is empty"}
+		return nil, &CommandError{Pos: 0, Msg: "command is empty"}
 	}
 	first := 0
 	for first < len(toks) && toks[first].isPunct("(") {
@@ -263,26 +277,37 @@ func CheckReadCommand(command, db string) error {
 		if first < len(toks) {
 			p = toks[first].pos
 		}
-		return &CommandError{Pos: p, Msg: "only SELECT statements can be run here"}
+		return nil, &CommandError{Pos: p, Msg: "only SELECT statements can be run here"}
 	}
 
 	// Pass 1 collects the names the command introduces (tables, aliases);
 	// pass 2 checks every dotted name against them.
 	intro := map[string]bool{db: true}
-	if err := walk(toks, db, func(name string) { intro[name] = true }, nil); err != nil {
-		return err
+	if err := walk(toks, db, func(name string) { intro[name] = true }, nil, nil); err != nil {
+		return nil, err
 	}
-	return walk(toks, db, func(string) {}, intro)
+	return toks, walk(toks, db, func(string) {}, intro, ref)
+}
+
+// tableRef is a table read in FROM or JOIN position: tokens first..last
+// name it (db.table or table), alias is the token index of its alias or
+// -1, and join is true for a JOIN's table or one after a comma in a FROM
+// list (the right side of a join).
+type tableRef struct {
+	first, last, alias int
+	table              string
+	join               bool
 }
 
 // walk runs over the tokens tracking table positions: the operand after
 // FROM, JOIN and IN, after a comma in a FROM list, and every element of
 // a parenthesised list after IN. It reports every name it introduces to
 // introduce; with intro non-nil it also checks dotted names.
-func walk(toks []token, db string, introduce func(string), intro map[string]bool) error {
+func walk(toks []token, db string, introduce func(string), intro map[string]bool, ref func(tableRef)) error {
 	type level struct {
 		inFrom   bool // commas here separate tables
 		subquery bool // opened in table position: an alias may follow ')'
+		inList   bool // opened after IN: its elements are IN's tables
 	}
 	stack := []level{{}}
 	tablePos := false  // the next operand is a table
@@ -306,6 +331,7 @@ func walk(toks []token, db string, introduce func(string), intro map[string]bool
 				return &CommandError{Pos: t.pos, Msg: "INTO is not allowed in a read"}
 			case "FROM":
 				top.inFrom = true
+				top.inList = false // IN (SELECT ... FROM t): a subquery, not a list
 				tablePos = true
 				continue
 			case "JOIN":
@@ -331,7 +357,8 @@ func walk(toks []token, db string, introduce func(string), intro map[string]bool
 		case t.isPunct("("):
 			// In table position: a subquery, or IN's list whose elements
 			// are all treated as tables (IN (t) and IN ((t)) read table t).
-			stack = append(stack, level{subquery: wasTablePos, inFrom: wasTablePos})
+			viaIn := wasTablePos && (top.inList || (i > 0 && toks[i-1].isWord("IN")))
+			stack = append(stack, level{subquery: wasTablePos, inFrom: wasTablePos, inList: viaIn})
 			tablePos = wasTablePos
 			continue
 		case t.isPunct(")"):
@@ -378,6 +405,20 @@ func walk(toks []token, db string, introduce func(string), intro map[string]bool
 				introduce(chain[1].text)
 			default:
 				return &CommandError{Pos: t.pos, Msg: "a table name has at most two parts (database.table)"}
+			}
+			viaIn := head > 0 && toks[head-1].isWord("IN") || top.inList && !afterJoin
+			if ref != nil && (top.inFrom || afterJoin) && !viaIn {
+				r := tableRef{first: head, last: i, alias: -1, table: chain[len(chain)-1].text,
+					join: afterJoin || (head > 0 && toks[head-1].isPunct(","))}
+				a := i + 1
+				if a < len(toks) && toks[a].isWord("AS") {
+					a++
+				}
+				if a < len(toks) && toks[a].isIdent() && !(toks[a].kind == tokWord && isKeyword(toks[a].text)) &&
+					!(a+1 < len(toks) && (toks[a+1].isPunct(".") || toks[a+1].isPunct("("))) {
+					r.alias = a
+				}
+				ref(r)
 			}
 			aliasNext = top.inFrom || afterJoin
 			continue

@@ -17,17 +17,25 @@
 // Columns are `time` Int64 (nanoseconds), one LowCardinality(String)
 // column per tag (empty where a point lacks the tag) and one Nullable column
 // per field, typed from the line protocol: Float64, Int64, UInt64, UInt8
-// (booleans: 18.16 has no Bool) or String. Tables are created on first
-// sight with MergeTree, ORDER BY (tags at creation..., time) and
+// (booleans: 18.16 has no Bool) or String, plus `__series` UInt64, a
+// hash of the point's series key. Tables are created on first sight with
+// ReplacingMergeTree, ORDER BY (tags at creation..., __series, time) and
 // PARTITION BY intDiv(time, 86400000000000) (days since the epoch), and
 // extended with ALTER TABLE ... ADD COLUMN. With Options.Cluster every
-// DDL runs ON CLUSTER and tables are ReplicatedMergeTree.
+// DDL runs ON CLUSTER and tables are ReplicatedReplacingMergeTree.
+//
+// A point written twice (a client's retry, a redelivered message) is one
+// row: ReplacingMergeTree collapses rows of one series and time when it
+// merges parts, and every read adds FINAL (ReadCommandFinal) so it sees
+// one row before that. Tables made by earlier versions (plain MergeTree,
+// no __series) are still written and read, without deduplication.
 //
 // Reads (Read) accept one SELECT, checked by CheckReadCommand before it
 // is sent: no other statement, no INTO, no table functions, no table of
 // another database. The query then runs with readonly=1 on a connection
 // whose default database is the workspace's, under a row limit and a
-// time limit (server max_execution_time and a client deadline).
+// time limit (server max_execution_time and a client deadline). Results
+// leave out the __series column.
 //
 // Errors are *Error values whose Kind is ErrNotFound, ErrInvalid,
 // ErrUnavailable or ErrTimeout (match with errors.Is); see Error.

@@ -140,7 +140,7 @@ func TestWriteColumnTypes(t *testing.T) {
 cpu,host=b f=2,b=false 2000
 `)
 	assert.Equal(t, map[string]string{
-		"time": "Int64", "host": f.tagType(), "region": f.tagType(),
+		"time": "Int64", "__series": "UInt64", "host": f.tagType(), "region": f.tagType(),
 		"f": "Nullable(Float64)", "i": "Nullable(Int64)", "u": "Nullable(UInt64)",
 		"b": "Nullable(UInt8)", "s": "Nullable(String)",
 	}, f.types(t, "cpu"))
@@ -158,7 +158,7 @@ func TestWriteAddsColumns(t *testing.T) {
 	f := newFixture(t, Options{})
 	f.write(t, "mem,host=a used=1i 1\n")
 	f.write(t, "mem,host=a,dc=x used=2i,free=3.5 2\nother v=1 3\n")
-	assert.Equal(t, map[string]string{"time": "Int64", "host": f.tagType(), "dc": f.tagType(),
+	assert.Equal(t, map[string]string{"time": "Int64", "__series": "UInt64", "host": f.tagType(), "dc": f.tagType(),
 		"used": "Nullable(Int64)", "free": "Nullable(Float64)"}, f.types(t, "mem"))
 
 	// A second Store (another gateway process) learns the schema from
@@ -241,7 +241,7 @@ func TestWriteCreatesDatabase(t *testing.T) {
 	require.NoError(t, f.s.WritePoints(context.Background(), db, batchOf(t, "cpu v=1 1\n")))
 	tables, err := f.s.Tables(context.Background(), db, "all")
 	require.NoError(t, err)
-	assert.Equal(t, []Table{{"cpu", "MergeTree"}}, tables)
+	assert.Equal(t, []Table{{"cpu", "ReplacingMergeTree"}}, tables)
 }
 
 func TestWriteAfterExternalDrop(t *testing.T) {
@@ -269,9 +269,9 @@ func TestTablesAndViews(t *testing.T) {
 		typ  string
 		want []Table
 	}{
-		{"all", []Table{{"mem", "Memory"}, {"test", "MergeTree"}, {"test_view", "View"}, {"view_m", "MaterializedView"}}},
-		{"", []Table{{"mem", "Memory"}, {"test", "MergeTree"}, {"test_view", "View"}, {"view_m", "MaterializedView"}}},
-		{"table", []Table{{"test", "MergeTree"}}},
+		{"all", []Table{{"mem", "Memory"}, {"test", "ReplacingMergeTree"}, {"test_view", "View"}, {"view_m", "MaterializedView"}}},
+		{"", []Table{{"mem", "Memory"}, {"test", "ReplacingMergeTree"}, {"test_view", "View"}, {"view_m", "MaterializedView"}}},
+		{"table", []Table{{"test", "ReplacingMergeTree"}}},
 		{"view", []Table{{"test_view", "View"}, {"view_m", "MaterializedView"}}},
 	}
 	for _, tt := range tests {
@@ -297,6 +297,7 @@ func TestTableInfo(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []Column{
 		{Name: "time", Type: "Int64"},
+		{Name: "__series", Type: "UInt64"},
 		{Name: "tag", Type: f.tagType()},
 		{Name: "v", Type: "Nullable(Float64)"},
 	}, cols)
@@ -469,7 +470,7 @@ func TestDropTable(t *testing.T) {
 	require.NoError(t, f.s.DropTable(ctx, f.db, "b"))
 	tables, err := f.s.Tables(ctx, f.db, "all")
 	require.NoError(t, err)
-	assert.Equal(t, []Table{{"a", "MergeTree"}, {"c", "MergeTree"}, {"mv", "MaterializedView"}}, tables)
+	assert.Equal(t, []Table{{"a", "ReplacingMergeTree"}, {"c", "ReplacingMergeTree"}, {"mv", "MaterializedView"}}, tables)
 
 	err = f.s.DropTable(ctx, f.db, "b")
 	assert.True(t, errors.Is(err, ErrNotFound), "%v", err)
@@ -478,7 +479,7 @@ func TestDropTable(t *testing.T) {
 
 	// Writing to a dropped table recreates it with the new batch's columns.
 	f.write(t, "b w=1i 2\n")
-	assert.Equal(t, map[string]string{"time": "Int64", "w": "Nullable(Int64)"}, f.types(t, "b"))
+	assert.Equal(t, map[string]string{"time": "Int64", "__series": "UInt64", "w": "Nullable(Int64)"}, f.types(t, "b"))
 
 	require.NoError(t, f.s.DropTable(ctx, f.db, ""))
 	tables, err = f.s.Tables(ctx, f.db, "all")
@@ -515,4 +516,47 @@ func TestConcurrentWriters(t *testing.T) {
 	var n uint64
 	require.NoError(t, f.conn.QueryRow(ctx, "SELECT count() FROM "+qualified(f.db, "cpu")).Scan(&n))
 	assert.Equal(t, uint64(20), n)
+}
+
+// TestRewritesCountOnce: agents retry, and a redelivered message is
+// written again; every read through Read counts each point (series and
+// time) once, before and after ClickHouse merges the parts. Series that
+// differ only by a tag added after the table was made stay apart.
+func TestRewritesCountOnce(t *testing.T) {
+	f := newFixture(t, Options{})
+	ctx := context.Background()
+	body := "cpu,host=a v=1 1000\ncpu,host=b v=2 1000\n"
+	for range 4 {
+		f.write(t, body)
+	}
+	f.write(t, "cpu,host=a,dc=x v=3 1000\n") // a new tag: another series
+	count := func(cmd string) any {
+		t.Helper()
+		res, err := f.s.Read(ctx, f.db, ReadRequest{Command: cmd})
+		require.NoError(t, err, cmd)
+		return res.Series[0].Values[0][0]
+	}
+	for _, cmd := range []string{
+		"SELECT count() FROM cpu",
+		"SELECT count() FROM " + QuoteIdent(f.db) + ".cpu AS c WHERE c.v > 0",
+		"SELECT count() FROM (SELECT * FROM cpu)",
+		"SELECT count() FROM cpu AS a ALL INNER JOIN cpu AS b USING (host, dc, time)",
+	} {
+		assert.EqualValues(t, 3, count(cmd), cmd)
+	}
+	res, err := f.s.Read(ctx, f.db, ReadRequest{Table: "cpu"})
+	require.NoError(t, err)
+	assert.Len(t, res.Series[0].Values, 3)
+	assert.NotContains(t, res.Series[0].Columns, seriesColumn, "the series hash is not data")
+	require.NoError(t, f.conn.Exec(ctx, "OPTIMIZE TABLE "+qualified(f.db, "cpu")+" FINAL"))
+	var raw uint64
+	require.NoError(t, f.conn.QueryRow(ctx, "SELECT count() FROM "+qualified(f.db, "cpu")).Scan(&raw))
+	assert.EqualValues(t, 3, raw, "merged parts hold one row per series and time")
+
+	// A table made by an earlier Kodo (plain MergeTree, no series hash)
+	// is still written and read, without FINAL, which it refuses.
+	require.NoError(t, f.conn.Exec(ctx, "CREATE TABLE "+qualified(f.db, "legacy")+
+		" (time Int64, host String, v Nullable(Float64)) ENGINE = MergeTree ORDER BY (host, time)"))
+	f.write(t, "legacy,host=a v=1 1\n")
+	assert.EqualValues(t, 1, count("SELECT count() FROM legacy"))
 }

@@ -141,7 +141,8 @@ func (s *Store) Read(ctx context.Context, db string, req ReadRequest) (Result, e
 			return Result{}, err
 		}
 		query = "SELECT * FROM " + qualified(db, req.Table)
-	} else if err := CheckReadCommand(query, db); err != nil {
+	}
+	if err := CheckReadCommand(query, db); err != nil {
 		return Result{}, &Error{Kind: ErrInvalid, Op: op, Database: db, Err: err}
 	}
 	for i, g := range req.GroupBy {
@@ -154,13 +155,41 @@ func (s *Store) Read(ctx context.Context, db string, req ReadRequest) (Result, e
 	if err != nil {
 		return Result{}, classify(err, op, db, req.Table, true)
 	}
-	res, err := s.read(ctx, pool.conn, query, req)
+	// Every read sees one row per series and time (see createTableSQL).
+	replacing, err := s.replacingTables(ctx, pool.conn, db)
+	if err == nil {
+		query, err = ReadCommandFinal(query, db, func(t string) bool { return replacing[t] })
+	}
+	var res Result
+	if err == nil {
+		res, err = s.read(ctx, pool.conn, query, req)
+	}
 	broken := err != nil && (ServerCode(err) == codeUnknownDatabase || isUnavailable(err))
 	s.release(db, pool, broken)
 	if err != nil {
 		return Result{}, classify(err, op, db, req.Table, true)
 	}
 	return res, nil
+}
+
+// replacingTables names the ReplacingMergeTree tables of db: the ones
+// reads must see through FINAL. Tables made before Kodo wrote them so are
+// plain MergeTree, which refuses FINAL.
+func (s *Store) replacingTables(ctx context.Context, conn driver.Conn, db string) (map[string]bool, error) {
+	rows, err := conn.Query(ctx, "SELECT name FROM system.tables WHERE database = "+QuoteString(db)+" AND engine LIKE '%ReplacingMergeTree'")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		out[name] = true
+	}
+	return out, rows.Err()
 }
 
 func (s *Store) read(ctx context.Context, conn driver.Conn, query string, req ReadRequest) (Result, error) {
@@ -189,7 +218,9 @@ func (s *Store) read(ctx context.Context, conn driver.Conn, query string, req Re
 	}
 	var keep []int // result columns that stay columns
 	for i := range cols {
-		if !slices.Contains(groupIdx, i) {
+		// The series hash is bookkeeping for deduplication, not data:
+		// SELECT * answers the measurement's tags and fields only.
+		if !slices.Contains(groupIdx, i) && cols[i] != seriesColumn {
 			keep = append(keep, i)
 		}
 	}

@@ -97,7 +97,16 @@ const (
 	kindUint
 	kindBool
 	kindString
+	// kindSeries is the seriesColumn: a hash of the point's series key
+	// (measurement and every tag), part of the sorting key so that rows of
+	// one series and time collapse into one (ReplacingMergeTree), even for
+	// tags added after the table was created.
+	kindSeries
 )
+
+// seriesColumn names the series-key hash column. Writes refuse a tag or
+// field of this name.
+const seriesColumn = "__series"
 
 // fieldKind maps a line-protocol value kind to the column kind it needs.
 func fieldKind(k lineprotocol.ValueKind) colKind {
@@ -131,6 +140,8 @@ func (k colKind) String() string {
 		return "boolean"
 	case kindString:
 		return "string"
+	case kindSeries:
+		return "series key"
 	}
 	return "unknown"
 }
@@ -156,6 +167,8 @@ func columnType(k colKind, lowCardinality bool) string {
 		return "Nullable(UInt64)"
 	case kindBool:
 		return "Nullable(UInt8)"
+	case kindSeries:
+		return "UInt64"
 	default:
 		return "Nullable(String)"
 	}
@@ -169,6 +182,10 @@ func kindOfType(name, typ string) (colKind, bool) {
 	case "Int64":
 		if name == "time" {
 			return kindTime, true
+		}
+	case "UInt64":
+		if name == seriesColumn {
+			return kindSeries, true
 		}
 	case "LowCardinality(String)", "String":
 		return kindTag, true
@@ -209,11 +226,16 @@ type column struct {
 }
 
 // createTableSQL builds the CREATE TABLE for a new measurement. The
-// sorting key is the tags known at creation, then time: ClickHouse 18.16
-// cannot change a sorting key later, so tags added afterwards are plain
-// columns. Partitions are days since the epoch (intDiv keeps it free of
-// time zones and valid for times before 1970). With a cluster the engine
-// is ReplicatedMergeTree under the usual {shard}/{replica} macros.
+// sorting key is the tags known at creation, the series hash, then time:
+// ClickHouse 18.16 cannot change a sorting key later, so tags added
+// afterwards are plain columns, and the series hash keeps their series
+// apart. The engine is ReplacingMergeTree, so a point written twice (a
+// client's retry, a redelivered message) is one row once merged, and
+// reads through Kodo add FINAL (ReadCommandFinal) to see one version
+// before that. Partitions are days since the epoch (intDiv keeps it free
+// of time zones and valid for times before 1970). With a cluster the
+// engine is ReplicatedReplacingMergeTree under the usual {shard}/{replica}
+// macros.
 func createTableSQL(db, table, cluster string, cols []column, lowCardinality bool) string {
 	var b strings.Builder
 	b.WriteString("CREATE TABLE IF NOT EXISTS ")
@@ -221,6 +243,7 @@ func createTableSQL(db, table, cluster string, cols []column, lowCardinality boo
 	b.WriteString(onCluster(cluster))
 	b.WriteString(" (")
 	var order []string
+	series := false
 	for i, c := range cols {
 		if i > 0 {
 			b.WriteString(", ")
@@ -228,16 +251,26 @@ func createTableSQL(db, table, cluster string, cols []column, lowCardinality boo
 		b.WriteString(QuoteIdent(c.name))
 		b.WriteByte(' ')
 		b.WriteString(columnType(c.kind, lowCardinality))
-		if c.kind == kindTag {
+		switch c.kind {
+		case kindTag:
 			order = append(order, QuoteIdent(c.name))
+		case kindSeries:
+			series = true
 		}
+	}
+	if series {
+		order = append(order, QuoteIdent(seriesColumn))
 	}
 	order = append(order, "`time`")
 	b.WriteString(") ENGINE = ")
+	engine := "MergeTree"
+	if series {
+		engine = "ReplacingMergeTree"
+	}
 	if cluster == "" {
-		b.WriteString("MergeTree")
+		b.WriteString(engine)
 	} else {
-		b.WriteString("ReplicatedMergeTree(")
+		b.WriteString("Replicated" + engine + "(")
 		b.WriteString(QuoteString("/clickhouse/tables/{shard}/" + db + "/" + table))
 		b.WriteString(", '{replica}')")
 	}

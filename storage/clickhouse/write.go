@@ -126,7 +126,11 @@ func groupPoints(db string, b *lineproto.Batch) ([]*measurement, error) {
 		}
 	}
 	for _, m := range out {
-		m.cols = append(m.cols, column{name: "time", kind: kindTime})
+		if _, ok := m.kinds[seriesColumn]; ok {
+			return nil, &Error{Kind: ErrInvalid, Op: "write", Database: db, Table: m.name, Column: seriesColumn,
+				Msg: seriesColumn + " is the name of the column that keeps one row per series and time; rename the tag or field"}
+		}
+		m.cols = append(m.cols, column{name: "time", kind: kindTime}, column{name: seriesColumn, kind: kindSeries})
 		names := make([]string, 0, len(m.kinds))
 		for n := range m.kinds {
 			if n != "time" {
@@ -190,6 +194,11 @@ func (s *Store) ensure(ctx context.Context, db string, m *measurement) error {
 			}
 			st.loaded = false
 			continue
+		}
+		if _, ok := st.cols[seriesColumn]; !ok {
+			// A table made before the series column (plain MergeTree):
+			// written as before, without deduplication.
+			m.cols = slices.DeleteFunc(m.cols, func(c column) bool { return c.kind == kindSeries })
 		}
 		var missing []column
 		for _, c := range m.cols {
@@ -340,17 +349,27 @@ func driverSafeName(name string) bool {
 func columnData(b *lineproto.Batch, m *measurement) map[string]any {
 	n := len(m.points)
 	times := make([]int64, n)
+	var series []uint64
 	data := make(map[string]any, len(m.cols))
 	for _, c := range m.cols {
-		if c.kind == kindTime {
+		switch c.kind {
+		case kindTime:
 			data[c.name] = times
-		} else {
+		case kindSeries:
+			series = make([]uint64, n)
+			data[c.name] = series
+		default:
 			data[c.name] = newColumn(c.kind, n)
 		}
 	}
+	var key []byte
 	for row, pi := range m.points {
 		p := b.At(pi)
 		times[row] = p.Time
+		if series != nil {
+			key = p.AppendSeriesKey(key[:0])
+			series[row] = seriesHash(key)
+		}
 		for _, t := range p.Tags {
 			data[string(t.Key)].([]string)[row] = string(t.Value)
 		}
@@ -419,3 +438,18 @@ func (c *nullable[T]) set(i int, v T) {
 }
 
 func (c *nullable[T]) ptrs() any { return c.p }
+
+// seriesHash is the 64-bit FNV-1a hash of a series key: stable across
+// processes and versions, which the deduplication relies on (a point
+// written by two gateways must hash the same).
+func seriesHash(key []byte) uint64 {
+	const (
+		offset = 14695981039346656037
+		prime  = 1099511628211
+	)
+	h := uint64(offset)
+	for _, c := range key {
+		h = (h ^ uint64(c)) * prime
+	}
+	return h
+}

@@ -3,6 +3,7 @@ package meta
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -83,7 +84,20 @@ func (d Database) Validate(op string) error {
 	case d.InstanceUUID == "":
 		return invalid(op, key, "empty instance UUID")
 	}
+	if err := d.Limits.Validate(op, key); err != nil {
+		return err
+	}
 	return validateRPs(op, key, d.RPs)
+}
+
+// Validate refuses limits below -1 (none) or past the int32 columns.
+func (l DatabaseLimits) Validate(op, key string) error {
+	for _, v := range []int{l.MaxSeries, l.MaxValuesPerTag} {
+		if v < -1 || v > math.MaxInt32 {
+			return invalid(op, key, "limit %d is outside -1 (none), 0 (default) .. %d", v, math.MaxInt32)
+		}
+	}
+	return nil
 }
 
 // ValidateUpdate checks what UpdateDatabase uses: the UUID and the RP list.

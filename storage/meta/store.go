@@ -12,6 +12,10 @@ var ErrNotFound = errors.New("not found")
 // ErrConflict is returned when a unique name, token or key is already taken.
 var ErrConflict = errors.New("already exists")
 
+// ErrLimit is returned when a record would exceed a count limit the
+// caller set (CreatePandoraSeries' maxPerRepo).
+var ErrLimit = errors.New("limit reached")
+
 // ErrInvalid is returned when a record is rejected before it reaches the
 // backend (an empty UUID, a database that names another workspace, ...).
 var ErrInvalid = errors.New("invalid record")
@@ -23,6 +27,15 @@ type Workspace struct {
 	Token     string // tkn_ + 32 hex
 	Secret    string // optional DATAFLUX signing secret; "" = key on the body's MD5
 	CreatedAt time.Time
+	// PrevSecret is the secret a rotation replaced; it still verifies
+	// until PrevSecretUntil, so agents can switch.
+	PrevSecret      string
+	PrevSecretUntil time.Time
+	// AllowBodyKey accepts DATAFLUX signatures keyed by the MD5 of the
+	// body, which anyone who saw the token can make. False (refused) for
+	// workspaces created by the gateway; the schema migration sets it for
+	// workspaces that existed before secrets, until an operator turns it off.
+	AllowBodyKey bool
 }
 
 // Database is a workspace's InfluxDB database, placed on one instance.
@@ -35,6 +48,14 @@ type Database struct {
 	CQRP          string
 	RPs           []string
 	CreatedAt     time.Time
+	Limits        DatabaseLimits
+}
+
+// DatabaseLimits override the gateway's write limits for one database:
+// 0 takes the gateway's default, -1 lifts the limit, n > 0 sets it.
+type DatabaseLimits struct {
+	MaxSeries       int // series in the database
+	MaxValuesPerTag int // values of one tag key of a measurement
 }
 
 // Instance is a time-series engine instance. URL is empty for the embedded engine.
@@ -117,6 +138,24 @@ type Store interface {
 	// WorkspaceByToken is on every write request. Errors never quote the token.
 	WorkspaceByToken(ctx context.Context, token string) (Workspace, error)
 	Workspace(ctx context.Context, uuid string) (Workspace, error)
+	// RotateWorkspaceSecret makes secret the workspace's secret in one
+	// step; the one it replaces (if any) keeps verifying until prevUntil.
+	// Returns the updated workspace; ErrNotFound for an unknown uuid.
+	RotateWorkspaceSecret(ctx context.Context, uuid, secret string, prevUntil time.Time) (Workspace, error)
+	// SetWorkspaceBodyKey sets AllowBodyKey; ErrNotFound for an unknown uuid.
+	SetWorkspaceBodyKey(ctx context.Context, uuid string, allow bool) error
+
+	// RememberSignature records a signature key until expires (the replay
+	// cache). It returns false, recording nothing, when the key is already
+	// recorded with an expiry after now: the signature was seen before.
+	// Concurrent calls with one key from any number of gateways sharing
+	// the store: exactly one gets true.
+	RememberSignature(ctx context.Context, key string, now, expires time.Time) (bool, error)
+	// ForgetSignatures deletes the records that expired at or before now.
+	ForgetSignatures(ctx context.Context, now time.Time) error
+	// ForgetSignature deletes one record (a request refused for capacity
+	// had no effect, so its client may send it again); absent is no error.
+	ForgetSignature(ctx context.Context, key string) error
 
 	// CreateDatabase: ErrNotFound when the workspace does not exist.
 	CreateDatabase(ctx context.Context, db Database) error
@@ -125,6 +164,8 @@ type Store interface {
 	DatabasesByWorkspace(ctx context.Context, workspaceUUID string) ([]Database, error)
 	// UpdateDatabase rewrites DefaultRP, CQRP and RPs of an existing database.
 	UpdateDatabase(ctx context.Context, db Database) error
+	// SetDatabaseLimits rewrites the Limits of an existing database.
+	SetDatabaseLimits(ctx context.Context, uuid string, l DatabaseLimits) error
 	DeleteDatabase(ctx context.Context, uuid string) error
 
 	// UpsertInstance records an engine instance or changes its URL
@@ -191,7 +232,12 @@ type Store interface {
 	// UpdatePandoraRepo rewrites Metadata and Deleting of an existing repo.
 	UpdatePandoraRepo(ctx context.Context, r PandoraRepo) error
 	DeletePandoraRepo(ctx context.Context, ak, name string) error
-	CreatePandoraSeries(ctx context.Context, s PandoraSeries) error
+	// CreatePandoraSeries stores a series. When maxPerRepo > 0 and the
+	// repo already holds that many series it stores nothing and returns
+	// ErrLimit; the count and the insert are one atomic step, so
+	// concurrent creations (from any gateway sharing the store) cannot
+	// overshoot the limit.
+	CreatePandoraSeries(ctx context.Context, s PandoraSeries, maxPerRepo int) error
 	PandoraSeries(ctx context.Context, ak, repo, name string) (PandoraSeries, error)
 	PandoraSeriesList(ctx context.Context, ak, repo string) ([]PandoraSeries, error)
 	// UpdatePandoraSeries rewrites Metadata and Deleting of an existing series.

@@ -28,7 +28,9 @@ type Engine interface {
 	// are reported by a *PartialWriteError; the rest are stored.
 	WritePoints(ctx context.Context, db, rp string, b *lineproto.Batch) error
 	// Query runs q inside db. Scope checks are the caller's job: the engine
-	// runs whatever it is given. ctx bounds the query time.
+	// runs whatever it is given. ctx bounds the query time. A statement
+	// stopped by a select limit (points, series, buckets) or an answer past
+	// opt.MaxAnswerBytes fails the query with a *LimitError.
 	Query(ctx context.Context, db string, q *influxql.Query, opt QueryOptions) ([]Result, error)
 	// DropMeasurement removes a measurement and its series from db.
 	DropMeasurement(ctx context.Context, db, measurement string) error
@@ -59,6 +61,12 @@ type QueryOptions struct {
 	// types (MessagePack, CSV). The remote engine reads InfluxDB's
 	// MessagePack answer for it.
 	Typed bool
+	// MaxAnswerBytes bounds the answer the engine holds for the caller
+	// (0 = no bound): past it the query stops with a *LimitError for
+	// LimitAnswerBytes. The embedded engine counts an estimate of the
+	// answer's memory as rows arrive; the remote one counts the JSON it
+	// reads from InfluxDB.
+	MaxAnswerBytes int64
 }
 
 // Result is the answer to one statement, shaped like InfluxDB's /query.
@@ -91,6 +99,10 @@ type Message struct {
 type PartialWriteError struct {
 	Dropped int
 	Reason  string
+	// Refused holds the batch indices of the refused points, ascending,
+	// when the engine can tell them all (so the accepted points can be
+	// handed on, e.g. to sinks); nil when it cannot.
+	Refused []int
 }
 
 func (e *PartialWriteError) Error() string {
@@ -103,3 +115,27 @@ var ErrDatabaseNotFound = errors.New("database not found")
 // ErrUnavailable wraps errors of an engine that cannot be reached; callers
 // answer 503 with Retry-After.
 var ErrUnavailable = errors.New("engine unavailable")
+
+// WriteLimits are per-database write bounds, carried by a write's context
+// (WithWriteLimits) so a caller can apply a database's own override. A
+// zero field leaves the engine's default; a negative one lifts the bound.
+// The embedded engine enforces them; a remote InfluxDB applies its own
+// configuration (max-series-per-database, max-values-per-tag), whose
+// refusals come back as a *PartialWriteError all the same.
+type WriteLimits struct {
+	MaxSeriesPerDatabase int
+	MaxValuesPerTag      int
+}
+
+type writeLimitsKey struct{}
+
+// WithWriteLimits returns ctx carrying l for the writes made with it.
+func WithWriteLimits(ctx context.Context, l WriteLimits) context.Context {
+	return context.WithValue(ctx, writeLimitsKey{}, l)
+}
+
+// WriteLimitsFrom returns the limits set by WithWriteLimits, if any.
+func WriteLimitsFrom(ctx context.Context) (WriteLimits, bool) {
+	l, ok := ctx.Value(writeLimitsKey{}).(WriteLimits)
+	return l, ok
+}

@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) meta.Store, opts ...Option) {
 		{"WorkspaceValidation", testWorkspaceValidation},
 		{"Database", testDatabase},
 		{"UpdateDeleteDatabase", testUpdateDeleteDatabase},
+		{"DatabaseLimits", testDatabaseLimits},
 		{"Instances", testInstances},
 		{"InstanceLoad", testInstanceLoad},
 		{"MeasurementRPs", testMeasurementRPs},
@@ -53,6 +54,8 @@ func Run(t *testing.T, open func(t *testing.T) meta.Store, opts ...Option) {
 		{"Datakits", testDatakits},
 		{"Dropping", testDropping},
 		{"LogPipelines", testLogPipelines},
+		{"WorkspaceSecrets", testWorkspaceSecrets},
+		{"ReplayCache", testReplayCache},
 		{"ContinuousQueries", testCQ},
 		{"CascadeOnDeleteDatabase", testCascade},
 		{"ConcurrentWriters", testConcurrentWriters},
@@ -61,6 +64,7 @@ func Run(t *testing.T, open func(t *testing.T) meta.Store, opts ...Option) {
 		{"PandoraRepos", testPandoraRepos},
 		{"PandoraSeriesViews", testPandoraSeriesViews},
 		{"PandoraConcurrentCreate", testPandoraConcurrentCreate},
+		{"PandoraSeriesLimit", testPandoraSeriesLimit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
@@ -238,7 +242,8 @@ func testDatabase(t *testing.T, s meta.Store) {
 	other, _ := mustWorkspace(t, s, "beta")
 
 	d1 := meta.Database{UUID: id("ifdb_"), WorkspaceUUID: w.UUID, Name: "second", InstanceUUID: "iflx_b",
-		DefaultRP: "z", CQRP: "", RPs: []string{"z", "a", "m"}, CreatedAt: stamp(time.Hour)}
+		DefaultRP: "z", CQRP: "", RPs: []string{"z", "a", "m"}, CreatedAt: stamp(time.Hour),
+		Limits: meta.DatabaseLimits{MaxSeries: 5000, MaxValuesPerTag: -1}}
 	d2 := meta.Database{UUID: id("ifdb_"), WorkspaceUUID: w.UUID, Name: "third", InstanceUUID: "iflx_b",
 		DefaultRP: "autogen", CreatedAt: stamp(2 * time.Hour)} // nil RPs read back empty
 	require.NoError(t, s.CreateDatabase(ctx, d2))
@@ -839,4 +844,27 @@ func testLogPipelines(t *testing.T, s meta.Store) {
 
 	assert.ErrorIs(t, s.SetLogPipeline(ctx, id("wksp_"), "nginx", "http://x"), meta.ErrNotFound, "unknown workspace")
 	assert.ErrorIs(t, s.SetLogPipeline(ctx, w.UUID, "", "http://x"), meta.ErrInvalid)
+}
+
+// testDatabaseLimits: a database's write limits are stored, rewritten
+// alone and validated.
+func testDatabaseLimits(t *testing.T, s meta.Store) {
+	ctx := context.Background()
+	_, d := mustWorkspace(t, s, "limits")
+	assert.Equal(t, meta.DatabaseLimits{}, d.Limits)
+	want := meta.DatabaseLimits{MaxSeries: 123, MaxValuesPerTag: -1}
+	require.NoError(t, s.SetDatabaseLimits(ctx, d.UUID, want))
+	got, err := s.Database(ctx, d.UUID)
+	require.NoError(t, err)
+	assert.Equal(t, want, got.Limits)
+	assert.Equal(t, d.RPs, got.RPs, "only the limits change")
+	// UpdateDatabase keeps them.
+	got.DefaultRP = got.RPs[0]
+	require.NoError(t, s.UpdateDatabase(ctx, got))
+	again, err := s.Database(ctx, d.UUID)
+	require.NoError(t, err)
+	assert.Equal(t, want, again.Limits)
+
+	assertKind(t, s.SetDatabaseLimits(ctx, id("ifdb_"), want), meta.ErrNotFound, "SetDatabaseLimits")
+	assertKind(t, s.SetDatabaseLimits(ctx, d.UUID, meta.DatabaseLimits{MaxSeries: -2}), meta.ErrInvalid, "SetDatabaseLimits")
 }

@@ -2,6 +2,7 @@ package metatest
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -92,16 +93,16 @@ func testPandoraSeriesViews(t *testing.T, s meta.Store) {
 	require.NoError(t, s.CreatePandoraRepo(ctx, meta.PandoraRepo{AccessKey: ak, Name: "r", Region: "nb", CreatedAt: stamp(0)}))
 
 	se := meta.PandoraSeries{AccessKey: ak, Repo: "r", Name: "cpu", Retention: "7d", Metadata: map[string]string{"unit": "%"}, Type: 1, CreatedAt: stamp(1 * time.Second)}
-	require.NoError(t, s.CreatePandoraSeries(ctx, se))
+	require.NoError(t, s.CreatePandoraSeries(ctx, se, 0))
 	got, err := s.PandoraSeries(ctx, ak, "r", "cpu")
 	require.NoError(t, err)
 	assert.Equal(t, se, got)
-	assertKind(t, s.CreatePandoraSeries(ctx, se), meta.ErrConflict, "CreatePandoraSeries")
+	assertKind(t, s.CreatePandoraSeries(ctx, se, 0), meta.ErrConflict, "CreatePandoraSeries")
 	missing := se
 	missing.Repo = "nope"
-	assertKind(t, s.CreatePandoraSeries(ctx, missing), meta.ErrNotFound, "CreatePandoraSeries")
-	assertKind(t, s.CreatePandoraSeries(ctx, meta.PandoraSeries{AccessKey: ak, Repo: "r", Name: "x"}), meta.ErrInvalid, "CreatePandoraSeries")
-	require.NoError(t, s.CreatePandoraSeries(ctx, meta.PandoraSeries{AccessKey: ak, Repo: "r", Name: "aa", Retention: "1d", Type: 1, CreatedAt: stamp(2 * time.Second)}))
+	assertKind(t, s.CreatePandoraSeries(ctx, missing, 0), meta.ErrNotFound, "CreatePandoraSeries")
+	assertKind(t, s.CreatePandoraSeries(ctx, meta.PandoraSeries{AccessKey: ak, Repo: "r", Name: "x"}, 0), meta.ErrInvalid, "CreatePandoraSeries")
+	require.NoError(t, s.CreatePandoraSeries(ctx, meta.PandoraSeries{AccessKey: ak, Repo: "r", Name: "aa", Retention: "1d", Type: 1, CreatedAt: stamp(2 * time.Second)}, 0))
 
 	list, err := s.PandoraSeriesList(ctx, ak, "r")
 	require.NoError(t, err)
@@ -164,7 +165,7 @@ func testPandoraConcurrentCreate(t *testing.T, s meta.Store) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = s.CreatePandoraSeries(ctx, meta.PandoraSeries{AccessKey: ak, Repo: "r", Name: "s", Retention: "1d", Type: 1})
+			errs[i] = s.CreatePandoraSeries(ctx, meta.PandoraSeries{AccessKey: ak, Repo: "r", Name: "s", Retention: "1d", Type: 1}, 0)
 		}()
 	}
 	wg.Wait()
@@ -177,4 +178,37 @@ func testPandoraConcurrentCreate(t *testing.T, s meta.Store) {
 		assertKind(t, err, meta.ErrConflict, "CreatePandoraSeries")
 	}
 	assert.Equal(t, 1, wins)
+}
+
+// testPandoraSeriesLimit: racing creations of distinct series never take
+// a repo past maxPerRepo; the losers get ErrLimit and store nothing.
+func testPandoraSeriesLimit(t *testing.T, s meta.Store) {
+	ctx := context.Background()
+	ak := pandoraPair(t, s)
+	require.NoError(t, s.CreatePandoraRepo(ctx, meta.PandoraRepo{AccessKey: ak, Name: "r", Region: "nb"}))
+	const limit, n = 5, 16
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.CreatePandoraSeries(ctx, meta.PandoraSeries{AccessKey: ak, Repo: "r", Name: fmt.Sprintf("s%d", i), Retention: "1d", Type: 1}, limit)
+		}()
+	}
+	wg.Wait()
+	wins := 0
+	for _, err := range errs {
+		if err == nil {
+			wins++
+			continue
+		}
+		assertKind(t, err, meta.ErrLimit, "CreatePandoraSeries")
+	}
+	assert.Equal(t, limit, wins)
+	list, err := s.PandoraSeriesList(ctx, ak, "r")
+	require.NoError(t, err)
+	assert.Len(t, list, limit)
+	// A missing repo is still ErrNotFound with a limit set.
+	assertKind(t, s.CreatePandoraSeries(ctx, meta.PandoraSeries{AccessKey: ak, Repo: "nope", Name: "x", Retention: "1d", Type: 1}, limit), meta.ErrNotFound, "CreatePandoraSeries")
 }

@@ -124,15 +124,42 @@ func scanPandoraSeries(r pgx.Row) (meta.PandoraSeries, error) {
 	return p, nil
 }
 
-// CreatePandoraSeries stores a series; a missing repo is ErrNotFound.
-func (s *Store) CreatePandoraSeries(ctx context.Context, p meta.PandoraSeries) error {
+// CreatePandoraSeries stores a series; a missing repo is ErrNotFound, a
+// full one (maxPerRepo > 0) ErrLimit. With a limit, the repo's row is
+// locked (FOR UPDATE) for the count and the insert, so concurrent
+// creations from any number of gateways take turns and cannot overshoot.
+func (s *Store) CreatePandoraSeries(ctx context.Context, p meta.PandoraSeries, maxPerRepo int) error {
 	const op = "CreatePandoraSeries"
 	if err := p.Validate(op); err != nil {
 		return err
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO pandora_series (`+pandoraSeriesCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		p.AccessKey, p.Repo, p.Name, p.Retention, encodeMetadata(p.Metadata), int32(p.Type), createdAt(p.CreatedAt), p.Deleting)
-	return wrap(op, meta.PandoraSeriesKey(p.AccessKey, p.Repo, p.Name), err, meta.PandoraRepoKey(p.AccessKey, p.Repo))
+	key, repoKey := meta.PandoraSeriesKey(p.AccessKey, p.Repo, p.Name), meta.PandoraRepoKey(p.AccessKey, p.Repo)
+	insert := `INSERT INTO pandora_series (` + pandoraSeriesCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
+	args := []any{p.AccessKey, p.Repo, p.Name, p.Retention, encodeMetadata(p.Metadata), int32(p.Type), createdAt(p.CreatedAt), p.Deleting}
+	if maxPerRepo <= 0 {
+		_, err := s.pool.Exec(ctx, insert, args...)
+		return wrap(op, key, err, repoKey)
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return wrap(op, key, err, "")
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	var one int
+	if err := tx.QueryRow(ctx, `SELECT 1 FROM pandora_repos WHERE access_key = $1 AND name = $2 FOR UPDATE`, p.AccessKey, p.Repo).Scan(&one); err != nil {
+		return wrap(op, repoKey, err, "")
+	}
+	var n int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM pandora_series WHERE access_key = $1 AND repo = $2`, p.AccessKey, p.Repo).Scan(&n); err != nil {
+		return wrap(op, key, err, "")
+	}
+	if n >= maxPerRepo {
+		return &meta.Error{Op: op, Key: repoKey, Kind: meta.ErrLimit, Err: fmt.Errorf("the repo holds %d series, the most allowed", n)}
+	}
+	if _, err := tx.Exec(ctx, insert, args...); err != nil {
+		return wrap(op, key, err, repoKey)
+	}
+	return wrap(op, key, tx.Commit(ctx), "")
 }
 
 // PandoraSeries finds a series.

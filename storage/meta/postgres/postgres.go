@@ -179,28 +179,35 @@ var (
 
 func cqKey(uuid string) string { return fmt.Sprintf("continuous query %q", uuid) }
 
-const workspaceCols = `uuid, name, token, secret, created_at`
+const workspaceCols = `uuid, name, token, secret, created_at, prev_secret, prev_secret_until, allow_body_key`
 
 func scanWorkspace(r pgx.Row) (meta.Workspace, error) {
 	var w meta.Workspace
-	if err := r.Scan(&w.UUID, &w.Name, &w.Token, &w.Secret, &w.CreatedAt); err != nil {
+	if err := r.Scan(&w.UUID, &w.Name, &w.Token, &w.Secret, &w.CreatedAt, &w.PrevSecret, &w.PrevSecretUntil, &w.AllowBodyKey); err != nil {
 		return meta.Workspace{}, err
 	}
 	w.CreatedAt = w.CreatedAt.UTC()
+	if !w.PrevSecretUntil.After(time.Unix(0, 0)) { // the column's 'epoch' default: unset
+		w.PrevSecretUntil = time.Time{}
+	} else {
+		w.PrevSecretUntil = w.PrevSecretUntil.UTC()
+	}
 	return w, nil
 }
 
-const databaseCols = `uuid, workspace_uuid, name, instance_uuid, default_rp, cq_rp, rps, created_at`
+const databaseCols = `uuid, workspace_uuid, name, instance_uuid, default_rp, cq_rp, rps, created_at, max_series, max_values_per_tag`
 
 func scanDatabase(r pgx.Row) (meta.Database, error) {
 	var d meta.Database
-	if err := r.Scan(&d.UUID, &d.WorkspaceUUID, &d.Name, &d.InstanceUUID, &d.DefaultRP, &d.CQRP, &d.RPs, &d.CreatedAt); err != nil {
+	var maxSeries, maxValues int32
+	if err := r.Scan(&d.UUID, &d.WorkspaceUUID, &d.Name, &d.InstanceUUID, &d.DefaultRP, &d.CQRP, &d.RPs, &d.CreatedAt, &maxSeries, &maxValues); err != nil {
 		return meta.Database{}, err
 	}
 	if d.RPs == nil {
 		d.RPs = []string{}
 	}
 	d.CreatedAt = d.CreatedAt.UTC()
+	d.Limits = meta.DatabaseLimits{MaxSeries: int(maxSeries), MaxValuesPerTag: int(maxValues)}
 	return d, nil
 }
 
@@ -234,8 +241,8 @@ func (s *Store) CreateWorkspace(ctx context.Context, w meta.Workspace, db meta.D
 	}
 	var opErr error // keeps the mapped error; BeginFunc returns fn's error as is
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO workspaces (`+workspaceCols+`) VALUES ($1, $2, $3, $4, $5)`,
-			w.UUID, w.Name, w.Token, w.Secret, w.CreatedAt); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO workspaces (`+workspaceCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			w.UUID, w.Name, w.Token, w.Secret, w.CreatedAt, w.PrevSecret, optTime(w.PrevSecretUntil), w.AllowBodyKey); err != nil {
 			opErr = wrap(op, wsKey(w.UUID), err, "")
 			return opErr
 		}
@@ -249,8 +256,9 @@ func (s *Store) CreateWorkspace(ctx context.Context, w meta.Workspace, db meta.D
 }
 
 func insertDatabase(ctx context.Context, tx pgx.Tx, op string, db meta.Database) error {
-	_, err := tx.Exec(ctx, `INSERT INTO databases (`+databaseCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		db.UUID, db.WorkspaceUUID, db.Name, db.InstanceUUID, db.DefaultRP, db.CQRP, rps(db.RPs), db.CreatedAt)
+	_, err := tx.Exec(ctx, `INSERT INTO databases (`+databaseCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		db.UUID, db.WorkspaceUUID, db.Name, db.InstanceUUID, db.DefaultRP, db.CQRP, rps(db.RPs), db.CreatedAt,
+		int32(db.Limits.MaxSeries), int32(db.Limits.MaxValuesPerTag))
 	return wrap(op, dbKey(db.UUID), err, wsKey(db.WorkspaceUUID))
 }
 
@@ -268,6 +276,57 @@ func (s *Store) Workspace(ctx context.Context, uuid string) (meta.Workspace, err
 	return w, wrap("Workspace", wsKey(uuid), err, "")
 }
 
+// optTime stores an unset time as the epoch, the column's default.
+func optTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Unix(0, 0).UTC()
+	}
+	return t
+}
+
+// RotateWorkspaceSecret installs secret and keeps the one it replaces
+// until prevUntil, in one statement (atomic against other replicas).
+func (s *Store) RotateWorkspaceSecret(ctx context.Context, uuid, secret string, prevUntil time.Time) (meta.Workspace, error) {
+	const op = "RotateWorkspaceSecret"
+	if secret == "" {
+		return meta.Workspace{}, meta.Invalid(op, wsKey(uuid), "the new secret is empty")
+	}
+	w, err := scanWorkspace(s.pool.QueryRow(ctx, `UPDATE workspaces
+		SET prev_secret = secret, prev_secret_until = $1, secret = $2 WHERE uuid = $3
+		RETURNING `+workspaceCols, optTime(prevUntil), secret, uuid))
+	return w, wrap(op, wsKey(uuid), err, "")
+}
+
+// SetWorkspaceBodyKey turns MD5-keyed DATAFLUX signatures on or off.
+func (s *Store) SetWorkspaceBodyKey(ctx context.Context, uuid string, allow bool) error {
+	return s.exec(ctx, "SetWorkspaceBodyKey", wsKey(uuid), `UPDATE workspaces SET allow_body_key = $1 WHERE uuid = $2`, allow, uuid)
+}
+
+// RememberSignature inserts key, or takes over an expired record of it.
+// A live record makes the conditional update touch no row: a replay. The
+// unique key serialises concurrent inserts from several replicas.
+func (s *Store) RememberSignature(ctx context.Context, key string, now, expires time.Time) (bool, error) {
+	tag, err := s.pool.Exec(ctx, `INSERT INTO seen_signatures (key, expires) VALUES ($1, $2)
+		ON CONFLICT (key) DO UPDATE SET expires = excluded.expires WHERE seen_signatures.expires <= $3`,
+		key, expires, now)
+	if err != nil {
+		return false, wrap("RememberSignature", "a signature", err, "")
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// ForgetSignatures deletes expired replay-cache records.
+func (s *Store) ForgetSignatures(ctx context.Context, now time.Time) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM seen_signatures WHERE expires <= $1`, now)
+	return wrap("ForgetSignatures", "expired signatures", err, "")
+}
+
+// ForgetSignature deletes one replay-cache record.
+func (s *Store) ForgetSignature(ctx context.Context, key string) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM seen_signatures WHERE key = $1`, key)
+	return wrap("ForgetSignature", "a signature", err, "")
+}
+
 // CreateDatabase adds a database to an existing workspace.
 func (s *Store) CreateDatabase(ctx context.Context, db meta.Database) error {
 	const op = "CreateDatabase"
@@ -275,8 +334,9 @@ func (s *Store) CreateDatabase(ctx context.Context, db meta.Database) error {
 		return err
 	}
 	db.CreatedAt = createdAt(db.CreatedAt)
-	_, err := s.pool.Exec(ctx, `INSERT INTO databases (`+databaseCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		db.UUID, db.WorkspaceUUID, db.Name, db.InstanceUUID, db.DefaultRP, db.CQRP, rps(db.RPs), db.CreatedAt)
+	_, err := s.pool.Exec(ctx, `INSERT INTO databases (`+databaseCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		db.UUID, db.WorkspaceUUID, db.Name, db.InstanceUUID, db.DefaultRP, db.CQRP, rps(db.RPs), db.CreatedAt,
+		int32(db.Limits.MaxSeries), int32(db.Limits.MaxValuesPerTag))
 	return wrap(op, dbKey(db.UUID), err, wsKey(db.WorkspaceUUID))
 }
 
@@ -324,6 +384,16 @@ func (s *Store) UpdateDatabase(ctx context.Context, db meta.Database) error {
 	}
 	return s.exec(ctx, op, dbKey(db.UUID), `UPDATE databases SET default_rp = $1, cq_rp = $2, rps = $3 WHERE uuid = $4`,
 		db.DefaultRP, db.CQRP, rps(db.RPs), db.UUID)
+}
+
+// SetDatabaseLimits rewrites the write limits of database uuid.
+func (s *Store) SetDatabaseLimits(ctx context.Context, uuid string, l meta.DatabaseLimits) error {
+	const op = "SetDatabaseLimits"
+	if err := l.Validate(op, dbKey(uuid)); err != nil {
+		return err
+	}
+	return s.exec(ctx, op, dbKey(uuid), `UPDATE databases SET max_series = $1, max_values_per_tag = $2 WHERE uuid = $3`,
+		int32(l.MaxSeries), int32(l.MaxValuesPerTag), uuid)
 }
 
 // DeleteDatabase removes a database with its measurement RPs, dropping

@@ -176,3 +176,32 @@ func Example() {
 	}
 	fmt.Println(w.UUID, err)
 }
+
+// TestSecretsMigrationKeepsOldWorkspaces: a workspace stored before
+// migration 0005 keeps accepting MD5-keyed signatures.
+func TestSecretsMigrationKeepsOldWorkspaces(t *testing.T) {
+	dsn := freshSchema(t)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	require.NoError(t, err)
+	_, err = conn.Exec(ctx, `CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`)
+	require.NoError(t, err)
+	ms, err := migrate.Load(migrationFS, "migrations")
+	require.NoError(t, err)
+	require.Greater(t, len(ms), 3)
+	for _, m := range ms[:3] {
+		_, err := conn.Exec(ctx, m.SQL)
+		require.NoError(t, err, m.Name)
+		_, err = conn.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name)
+		require.NoError(t, err)
+	}
+	_, err = conn.Exec(ctx, `INSERT INTO workspaces (uuid, name, token, secret, created_at) VALUES ('wksp_old', 'old', 'tkn_old', '', now())`)
+	require.NoError(t, err)
+	require.NoError(t, conn.Close(ctx))
+
+	s := openDSN(t, dsn)
+	w, err := s.WorkspaceByToken(ctx, "tkn_old")
+	require.NoError(t, err)
+	assert.True(t, w.AllowBodyKey, "existing workspaces keep MD5-keyed signatures")
+	assert.True(t, w.PrevSecretUntil.IsZero())
+}

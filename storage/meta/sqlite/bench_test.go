@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/kodo-project/kodo/storage/meta"
 )
@@ -65,4 +66,25 @@ func BenchmarkWorkspaceByTokenParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkRememberSignature measures what -replay-cache adds to every
+// signed request on SQLite: one durable (fsynced) insert.
+func BenchmarkRememberSignature(b *testing.B) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(b.TempDir(), "meta.db"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	now := time.Now()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		fresh, err := s.RememberSignature(ctx, fmt.Sprintf("sig_%032x", i), now, now.Add(30*time.Minute))
+		if err != nil || !fresh {
+			b.Fatal(fresh, err)
+		}
+		i++
+	}
 }

@@ -149,15 +149,32 @@ func scanPandoraSeries(r scanner) (meta.PandoraSeries, error) {
 	return p, nil
 }
 
-// CreatePandoraSeries stores a series; a missing repo is ErrNotFound.
-func (s *Store) CreatePandoraSeries(ctx context.Context, p meta.PandoraSeries) error {
+// CreatePandoraSeries stores a series; a missing repo is ErrNotFound, a
+// full one (maxPerRepo > 0) ErrLimit. The count is a condition of the
+// INSERT itself, and SQLite runs one write at a time, so it is atomic.
+func (s *Store) CreatePandoraSeries(ctx context.Context, p meta.PandoraSeries, maxPerRepo int) error {
 	const op = "CreatePandoraSeries"
 	if err := p.Validate(op); err != nil {
 		return err
 	}
-	_, err := s.wdb.ExecContext(ctx, `INSERT INTO pandora_series (`+pandoraSeriesCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		p.AccessKey, p.Repo, p.Name, p.Retention, encodeMetadata(p.Metadata), p.Type, nanos(createdAt(p.CreatedAt)), boolInt(p.Deleting))
-	return wrap(op, meta.PandoraSeriesKey(p.AccessKey, p.Repo, p.Name), err, meta.PandoraRepoKey(p.AccessKey, p.Repo))
+	key := meta.PandoraSeriesKey(p.AccessKey, p.Repo, p.Name)
+	if maxPerRepo <= 0 {
+		maxPerRepo = -1
+	}
+	res, err := s.wdb.ExecContext(ctx, `INSERT INTO pandora_series (`+pandoraSeriesCols+`) SELECT ?, ?, ?, ?, ?, ?, ?, ?
+		WHERE ? < 0 OR (SELECT count(*) FROM pandora_series WHERE access_key = ? AND repo = ?) < ?`,
+		p.AccessKey, p.Repo, p.Name, p.Retention, encodeMetadata(p.Metadata), p.Type, nanos(createdAt(p.CreatedAt)), boolInt(p.Deleting),
+		maxPerRepo, p.AccessKey, p.Repo, maxPerRepo)
+	if err != nil {
+		return wrap(op, key, err, meta.PandoraRepoKey(p.AccessKey, p.Repo))
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return wrap(op, key, err, "")
+	} else if n == 0 {
+		return &meta.Error{Op: op, Key: meta.PandoraRepoKey(p.AccessKey, p.Repo), Kind: meta.ErrLimit,
+			Err: fmt.Errorf("the repo holds %d series, the most allowed", maxPerRepo)}
+	}
+	return nil
 }
 
 // PandoraSeries finds a series.

@@ -272,6 +272,14 @@ func nanos(t time.Time) int64 { return t.UnixNano() }
 
 func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
 
+// optNanos stores an unset time as 0 (UnixNano of the zero time overflows).
+func optNanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
 // createdAt stamps records the caller did not date.
 func createdAt(t time.Time) time.Time {
 	if t.IsZero() {
@@ -287,27 +295,30 @@ var (
 
 func cqKey(uuid string) string { return fmt.Sprintf("continuous query %q", uuid) }
 
-const workspaceCols = `uuid, name, token, secret, created_at`
+const workspaceCols = `uuid, name, token, secret, created_at, prev_secret, prev_secret_until, allow_body_key`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanWorkspace(r scanner) (meta.Workspace, error) {
 	var w meta.Workspace
-	var at int64
-	if err := r.Scan(&w.UUID, &w.Name, &w.Token, &w.Secret, &at); err != nil {
+	var at, prevUntil int64
+	if err := r.Scan(&w.UUID, &w.Name, &w.Token, &w.Secret, &at, &w.PrevSecret, &prevUntil, &w.AllowBodyKey); err != nil {
 		return meta.Workspace{}, err
 	}
 	w.CreatedAt = fromNanos(at)
+	if prevUntil != 0 {
+		w.PrevSecretUntil = fromNanos(prevUntil)
+	}
 	return w, nil
 }
 
-const databaseCols = `uuid, workspace_uuid, name, instance_uuid, default_rp, cq_rp, rps, created_at`
+const databaseCols = `uuid, workspace_uuid, name, instance_uuid, default_rp, cq_rp, rps, created_at, max_series, max_values_per_tag`
 
 func scanDatabase(r scanner) (meta.Database, error) {
 	var d meta.Database
 	var rps string
 	var at int64
-	if err := r.Scan(&d.UUID, &d.WorkspaceUUID, &d.Name, &d.InstanceUUID, &d.DefaultRP, &d.CQRP, &rps, &at); err != nil {
+	if err := r.Scan(&d.UUID, &d.WorkspaceUUID, &d.Name, &d.InstanceUUID, &d.DefaultRP, &d.CQRP, &rps, &at, &d.Limits.MaxSeries, &d.Limits.MaxValuesPerTag); err != nil {
 		return meta.Database{}, err
 	}
 	if err := json.Unmarshal([]byte(rps), &d.RPs); err != nil {
@@ -349,8 +360,8 @@ func (s *Store) CreateWorkspace(ctx context.Context, w meta.Workspace, db meta.D
 		db.CreatedAt = w.CreatedAt
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO workspaces (`+workspaceCols+`) VALUES (?, ?, ?, ?, ?)`,
-			w.UUID, w.Name, w.Token, w.Secret, nanos(w.CreatedAt)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO workspaces (`+workspaceCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			w.UUID, w.Name, w.Token, w.Secret, nanos(w.CreatedAt), w.PrevSecret, optNanos(w.PrevSecretUntil), w.AllowBodyKey); err != nil {
 			return wrap(op, wsKey(w.UUID), err, "")
 		}
 		return insertDatabase(ctx, tx, op, db)
@@ -358,8 +369,9 @@ func (s *Store) CreateWorkspace(ctx context.Context, w meta.Workspace, db meta.D
 }
 
 func insertDatabase(ctx context.Context, tx *sql.Tx, op string, db meta.Database) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO databases (`+databaseCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		db.UUID, db.WorkspaceUUID, db.Name, db.InstanceUUID, db.DefaultRP, db.CQRP, encodeRPs(db.RPs), nanos(db.CreatedAt))
+	_, err := tx.ExecContext(ctx, `INSERT INTO databases (`+databaseCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		db.UUID, db.WorkspaceUUID, db.Name, db.InstanceUUID, db.DefaultRP, db.CQRP, encodeRPs(db.RPs), nanos(db.CreatedAt),
+		db.Limits.MaxSeries, db.Limits.MaxValuesPerTag)
 	return wrap(op, dbKey(db.UUID), err, wsKey(db.WorkspaceUUID))
 }
 
@@ -374,6 +386,74 @@ func (s *Store) WorkspaceByToken(ctx context.Context, token string) (meta.Worksp
 func (s *Store) Workspace(ctx context.Context, uuid string) (meta.Workspace, error) {
 	w, err := scanWorkspace(s.wsByUUID.QueryRowContext(ctx, uuid))
 	return w, wrap("Workspace", wsKey(uuid), err, "")
+}
+
+// RotateWorkspaceSecret installs secret and keeps the one it replaces
+// until prevUntil, in one statement.
+func (s *Store) RotateWorkspaceSecret(ctx context.Context, uuid, secret string, prevUntil time.Time) (meta.Workspace, error) {
+	const op = "RotateWorkspaceSecret"
+	if secret == "" {
+		return meta.Workspace{}, meta.Invalid(op, wsKey(uuid), "the new secret is empty")
+	}
+	var w meta.Workspace
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		w, err = scanWorkspace(tx.QueryRowContext(ctx, `UPDATE workspaces
+			SET prev_secret = secret, prev_secret_until = ?, secret = ? WHERE uuid = ?
+			RETURNING `+workspaceCols, optNanos(prevUntil), secret, uuid))
+		return wrap(op, wsKey(uuid), err, "")
+	})
+	return w, err
+}
+
+// SetWorkspaceBodyKey turns MD5-keyed DATAFLUX signatures on or off.
+func (s *Store) SetWorkspaceBodyKey(ctx context.Context, uuid string, allow bool) error {
+	const op = "SetWorkspaceBodyKey"
+	return s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE workspaces SET allow_body_key = ? WHERE uuid = ?`, allow, uuid)
+		if err != nil {
+			return wrap(op, wsKey(uuid), err, "")
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return &meta.Error{Op: op, Key: wsKey(uuid), Kind: meta.ErrNotFound}
+		}
+		return nil
+	})
+}
+
+// RememberSignature inserts key, or takes over an expired record of it;
+// a live record leaves the row untouched and reports a replay.
+func (s *Store) RememberSignature(ctx context.Context, key string, now, expires time.Time) (bool, error) {
+	const op = "RememberSignature"
+	var fresh bool
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO seen_signatures (key, expires) VALUES (?, ?)
+			ON CONFLICT (key) DO UPDATE SET expires = excluded.expires WHERE seen_signatures.expires <= ?`,
+			key, nanos(expires), nanos(now))
+		if err != nil {
+			return wrap(op, "a signature", err, "")
+		}
+		n, err := res.RowsAffected()
+		fresh = n == 1
+		return wrap(op, "a signature", err, "")
+	})
+	return fresh, err
+}
+
+// ForgetSignatures deletes expired replay-cache records.
+func (s *Store) ForgetSignatures(ctx context.Context, now time.Time) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM seen_signatures WHERE expires <= ?`, nanos(now))
+		return wrap("ForgetSignatures", "expired signatures", err, "")
+	})
+}
+
+// ForgetSignature deletes one replay-cache record.
+func (s *Store) ForgetSignature(ctx context.Context, key string) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM seen_signatures WHERE key = ?`, key)
+		return wrap("ForgetSignature", "a signature", err, "")
+	})
 }
 
 // CreateDatabase adds a database to an existing workspace.
@@ -421,6 +501,16 @@ func (s *Store) UpdateDatabase(ctx context.Context, db meta.Database) error {
 	return s.exec(ctx, op, dbKey(db.UUID), "",
 		`UPDATE databases SET default_rp = ?, cq_rp = ?, rps = ? WHERE uuid = ?`,
 		db.DefaultRP, db.CQRP, encodeRPs(db.RPs), db.UUID)
+}
+
+// SetDatabaseLimits rewrites the write limits of database uuid.
+func (s *Store) SetDatabaseLimits(ctx context.Context, uuid string, l meta.DatabaseLimits) error {
+	const op = "SetDatabaseLimits"
+	if err := l.Validate(op, dbKey(uuid)); err != nil {
+		return err
+	}
+	return s.exec(ctx, op, dbKey(uuid), "",
+		`UPDATE databases SET max_series = ?, max_values_per_tag = ? WHERE uuid = ?`, l.MaxSeries, l.MaxValuesPerTag, uuid)
 }
 
 // DeleteDatabase removes a database with its measurement RPs, dropping

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"testing"
@@ -98,4 +99,34 @@ func TestNewerSchemaRefused(t *testing.T) {
 	require.NoError(t, s.Close())
 	_, err = Open(context.Background(), path, nil)
 	require.ErrorContains(t, err, "newer than this binary")
+}
+
+// TestSecretsMigrationKeepsOldWorkspaces: a workspace stored before
+// migration 0005 keeps accepting MD5-keyed signatures, so upgrading the
+// gateway does not lock out its agents.
+func TestSecretsMigrationKeepsOldWorkspaces(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "meta.db")
+	db, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	_, err = db.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`)
+	require.NoError(t, err)
+	ms, err := migrate.Load(migrationFS, "migrations")
+	require.NoError(t, err)
+	require.Greater(t, len(ms), 3)
+	for _, m := range ms[:3] {
+		_, err := db.Exec(m.SQL)
+		require.NoError(t, err, m.Name)
+		_, err = db.Exec(`INSERT INTO schema_migrations VALUES (?, ?, 0)`, m.Version, m.Name)
+		require.NoError(t, err)
+	}
+	_, err = db.Exec(`INSERT INTO workspaces (uuid, name, token, secret, created_at) VALUES ('wksp_old', 'old', 'tkn_old', '', 1)`)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+
+	s := openAt(t, path)
+	w, err := s.WorkspaceByToken(context.Background(), "tkn_old")
+	require.NoError(t, err)
+	assert.True(t, w.AllowBodyKey, "existing workspaces keep MD5-keyed signatures")
+	assert.Empty(t, w.PrevSecret)
+	assert.True(t, w.PrevSecretUntil.IsZero())
 }

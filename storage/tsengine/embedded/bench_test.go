@@ -40,7 +40,21 @@ func batchBytes(b *lineproto.Batch) int64 {
 }
 
 func BenchmarkWritePoints(b *testing.B) {
-	e, err := Open(b.TempDir(), Options{})
+	// "cardinality" adds the series and tag-value limits (InfluxDB's
+	// defaults) to the field type check every write has.
+	for _, c := range []struct {
+		name string
+		opts Options
+	}{
+		{"fieldcheck", Options{}},
+		{"cardinality", Options{MaxSeriesPerDatabase: 1_000_000, MaxValuesPerTag: 100_000}},
+	} {
+		b.Run(c.name, func(b *testing.B) { benchWritePoints(b, c.opts) })
+	}
+}
+
+func benchWritePoints(b *testing.B, opts Options) {
+	e, err := Open(b.TempDir(), opts)
 	require.NoError(b, err)
 	defer e.Close()
 	ctx := context.Background()
@@ -82,7 +96,8 @@ func BenchmarkConvert(b *testing.B) {
 	}
 	run("Binary", func() int {
 		var d dropTally
-		return len(toModelPoints(batch, &d))
+		pts, _ := toModelPoints(batch, &d)
+		return len(pts)
 	})
 	run("PrintAndParse", func() int {
 		pts, _ := parseModelPoints(batch)
@@ -106,11 +121,11 @@ func BenchmarkMapShards(b *testing.B) {
 	require.NoError(b, e.CreateDatabase(context.Background(), "bench", []tsengine.RetentionPolicy{{Name: "week", Duration: 7 * 24 * time.Hour, Default: true}}))
 	const n = 5000
 	var d dropTally
-	pts := toModelPoints(benchBatch(b, n, time.Now().Add(-time.Hour).Truncate(time.Hour)), &d)
+	pts, _ := toModelPoints(benchBatch(b, n, time.Now().Add(-time.Hour).Truncate(time.Hour)), &d)
 	b.Run("mapShards", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			if _, _, err := e.mapShards("bench", "week", pts); err != nil {
+			if _, _, err := e.mapShards("bench", "week", pts, &d); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -157,4 +172,33 @@ func newPointConvert(b *lineproto.Batch) ([]models.Point, error) {
 		pts = append(pts, pt)
 	}
 	return pts, nil
+}
+
+// BenchmarkGuard is the CPU cost of the write guards alone on a batch of
+// known series (the steady state): the field type check and the
+// cardinality check, without the shard write and its fsync.
+func BenchmarkGuard(b *testing.B) {
+	e, err := Open(b.TempDir(), Options{MaxSeriesPerDatabase: 1_000_000, MaxValuesPerTag: 100_000})
+	require.NoError(b, err)
+	defer e.Close()
+	ctx := context.Background()
+	require.NoError(b, e.CreateDatabase(ctx, "bench", []tsengine.RetentionPolicy{{Name: "week", Duration: 7 * 24 * time.Hour, Default: true}}))
+	const n = 5000
+	batch := benchBatch(b, n, time.Now().Add(-time.Hour))
+	require.NoError(b, e.WritePoints(ctx, "bench", "", batch))
+	var d dropTally
+	pts, _ := toModelPoints(batch, &d)
+	dbi := e.meta.Database("bench")
+	g := e.guard("bench")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if refused, locked := e.checkCardinality(g, dbi, pts, 1_000_000, 100_000, &d); locked || len(refused) > 0 {
+			b.Fatal("known series took the series lock")
+		}
+		if refused := e.checkFields(g, dbi, pts, &d); len(refused) > 0 {
+			b.Fatal("refused")
+		}
+	}
+	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "points/s")
 }

@@ -43,8 +43,12 @@ func parseModelPoints(b *lineproto.Batch) (pts []models.Point, dropped int) {
 func requireSameConversion(t testing.TB, b *lineproto.Batch) {
 	want, wantDropped := parseModelPoints(b)
 	var d dropTally
-	got := toModelPoints(b, &d)
+	got, org := toModelPoints(b, &d)
 	require.Equal(t, wantDropped, d.n, "dropped points (%v)", d.reasons)
+	require.Len(t, d.refused, d.n, "every refused point is named")
+	for k := range got {
+		require.NotContains(t, d.refused, org.at(k), "a converted point is not refused")
+	}
 	require.Len(t, got, len(want))
 	for i := range want {
 		wb, err := want[i].MarshalBinary()

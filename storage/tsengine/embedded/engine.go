@@ -49,14 +49,30 @@ type Options struct {
 	// RetentionCheckInterval is how often expired shards are dropped
 	// (default 30m).
 	RetentionCheckInterval time.Duration
-	// QueryTimeout bounds every query on top of its context (0 = none).
+	// QueryTimeout bounds every query on top of its context (0 = none),
+	// DROP and DELETE included, which InfluxDB does not stop when killed.
 	QueryTimeout time.Duration
+	// SelectTimeout bounds every SELECT the engine runs, the continuous
+	// querier's runs included, which no caller's context covers
+	// (0 = none). It is checked once a second.
+	SelectTimeout time.Duration
 	// MaxConcurrentQueries, MaxSelectPointN, MaxSelectSeriesN and
 	// MaxSelectBucketsN are InfluxDB's query limits (0 = unlimited).
 	MaxConcurrentQueries int
 	MaxSelectPointN      int
 	MaxSelectSeriesN     int
 	MaxSelectBucketsN    int
+
+	// Write-path bounds (0 = unlimited). MaxShardsPerDatabase caps the
+	// live shard groups of one database, over all its policies: each keeps
+	// files open, so points spread over many time windows would exhaust
+	// descriptors. MaxSeriesPerDatabase and MaxValuesPerTag are InfluxDB's
+	// cardinality limits (its tsi1 index does not enforce them, so the
+	// engine does); a write may lower or raise them for its database with
+	// tsengine.WithWriteLimits.
+	MaxShardsPerDatabase int
+	MaxSeriesPerDatabase int
+	MaxValuesPerTag      int
 }
 
 // Engine is InfluxDB 1.8 running in-process. It implements tsengine.Engine.
@@ -71,6 +87,15 @@ type Engine struct {
 	executor *query.Executor
 	monitor  *monitor.Monitor
 	services []service
+	stopDog  chan struct{}
+	dogDone  chan struct{}
+
+	maxShards int
+	shardMu   sync.Mutex // serialises shard group creation under maxShards
+
+	maxSeries, maxValues int // defaults of tsengine.WriteLimits
+	guardMu              sync.Mutex
+	guards               map[string]*dbGuard // by database
 
 	// mu is read-held by every call, so Close (which takes it for writing)
 	// waits for calls in flight and later calls see closed.
@@ -126,7 +151,8 @@ func Open(dir string, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded: %s is in use by another engine: %w", dir, err)
 	}
-	e := &Engine{dir: dir, log: log, lock: lock}
+	e := &Engine{dir: dir, log: log, lock: lock, maxShards: opts.MaxShardsPerDatabase,
+		maxSeries: opts.MaxSeriesPerDatabase, maxValues: opts.MaxValuesPerTag}
 	zl := newZapLogger(log)
 	if err := e.open(opts, metaDir, dataDir, walDir, zl); err != nil {
 		e.shutdown()
@@ -223,12 +249,23 @@ func (e *Engine) open(opts Options, metaDir, dataDir, walDir string, zlog *zap.L
 			return fmt.Errorf("embedded: open service: %w", err)
 		}
 	}
+	if opts.SelectTimeout > 0 {
+		e.stopDog, e.dogDone = make(chan struct{}), make(chan struct{})
+		go func() { defer close(e.dogDone); e.selectWatchdog(opts.SelectTimeout, time.Second, e.stopDog) }()
+	}
 	return nil
 }
 
 // Close stops the engine after the calls in flight: services first, then
 // the points writer, the query executor, the data store and the meta store.
 func (e *Engine) Close() error {
+	// Kill the running queries first (continuous query runs included,
+	// which hold up the continuous querier's Close, and the calls in
+	// flight that Lock waits for), so Close is not held up by a long
+	// query. Later queries fail as the engine shutting down.
+	if e.executor != nil {
+		_ = e.executor.TaskManager.Close()
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
@@ -242,6 +279,10 @@ func (e *Engine) Close() error {
 
 func (e *Engine) shutdown() error {
 	var errs []error
+	if e.stopDog != nil {
+		close(e.stopDog)
+		<-e.dogDone
+	}
 	for i := len(e.services) - 1; i >= 0; i-- {
 		errs = append(errs, e.services[i].Close())
 	}

@@ -29,6 +29,11 @@ func (e *Engine) Query(ctx context.Context, db string, q *influxql.Query, opt ts
 	return e.run(ctx, db, q, opt)
 }
 
+// answerChunk is the most values one row carries out of the executor.
+// Without it InfluxDB's emitter gathers a series' whole answer in one row
+// before handing it over, out of reach of MaxAnswerBytes.
+const answerChunk = 10000
+
 func (e *Engine) run(ctx context.Context, db string, q *influxql.Query, opt tsengine.QueryOptions) ([]tsengine.Result, error) {
 	unit, err := tsengine.EpochUnit(opt.Epoch)
 	if err != nil {
@@ -41,21 +46,39 @@ func (e *Engine) run(ctx context.Context, db string, q *influxql.Query, opt tsen
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("embedded: query not started: %w", err)
 	}
+	dropped := e.cqTargets(db, q)
+	defer e.stopCQRuns(dropped)
+	if deletes(q) {
+		// Field types and tag values the write guards learnt may be gone.
+		defer e.forgetGuards()
+	}
 
 	// Closing `closing` makes the task manager kill the query; AbortCh
-	// stops the executor from blocking on results nobody reads.
+	// stops the executor from blocking on results nobody reads. stopQuery
+	// does both, for a done ctx or an answer past its bound.
+	qctx, stopQuery := context.WithCancel(ctx)
+	defer stopQuery()
 	closing := make(chan struct{})
-	stop := context.AfterFunc(ctx, func() { close(closing) })
+	stop := context.AfterFunc(qctx, func() { close(closing) })
 	defer stop()
 	ch := e.executor.ExecuteQuery(q, query.ExecutionOptions{
 		Database:         db,
 		RetentionPolicy:  opt.RetentionPolicy,
 		Authorizer:       query.OpenAuthorizer,
 		CoarseAuthorizer: query.OpenCoarseAuthorizer,
-		AbortCh:          ctx.Done(),
+		AbortCh:          qctx.Done(),
+		ChunkSize:        answerChunk,
 	}, closing)
+	abandon := func() {
+		stopQuery()
+		go func() {
+			for range ch { // let the executor finish its sends and exit
+			}
+		}()
+	}
 
 	var out []tsengine.Result
+	var held int64
 	for {
 		select {
 		case r, ok := <-ch:
@@ -66,6 +89,9 @@ func (e *Engine) run(ctx context.Context, db string, q *influxql.Query, opt tsen
 				if err := dbNotFound(out); err != nil {
 					return nil, err
 				}
+				if err := tsengine.LimitFromResults(out); err != nil {
+					return nil, err
+				}
 				// SHOW MEASUREMENTS and the like answer nothing, not an
 				// error, on a missing database: make it one, so callers
 				// (and both engines) treat every statement alike.
@@ -74,12 +100,15 @@ func (e *Engine) run(ctx context.Context, db string, q *influxql.Query, opt tsen
 				}
 				return out, nil
 			}
-			out = merge(out, r, unit, opt.Typed)
+			var n int64
+			out, n = merge(out, r, unit, opt.Typed)
+			held += n
+			if opt.MaxAnswerBytes > 0 && held > opt.MaxAnswerBytes {
+				abandon()
+				return nil, tsengine.AnswerTooLarge(opt.MaxAnswerBytes)
+			}
 		case <-ctx.Done():
-			go func() {
-				for range ch { // let the executor finish its sends and exit
-				}
-			}()
+			abandon()
 			return nil, fmt.Errorf("embedded: query interrupted: %w", ctx.Err())
 		}
 	}
@@ -96,15 +125,27 @@ func dbNotFound(res []tsengine.Result) error {
 	return nil
 }
 
-// merge appends r to out; InfluxDB sends one Result per series of a
-// statement, the API answers one Result per statement.
-func merge(out []tsengine.Result, r *query.Result, unit time.Duration, typed bool) []tsengine.Result {
+// merge appends r to out and returns the estimated bytes it added;
+// InfluxDB sends one Result per series of a statement (or per chunk of a
+// series, marked Partial), the API answers one Result per statement with
+// one row per series.
+func merge(out []tsengine.Result, r *query.Result, unit time.Duration, typed bool) ([]tsengine.Result, int64) {
 	if len(out) == 0 || out[len(out)-1].StatementID != r.StatementID {
 		out = append(out, tsengine.Result{StatementID: r.StatementID})
 	}
 	cur := &out[len(out)-1]
+	var n int64
 	for _, row := range r.Series {
-		cur.Series = append(cur.Series, convertRow(row, unit, typed))
+		conv := convertRow(row, unit, typed)
+		if k := len(cur.Series) - 1; k >= 0 && cur.Series[k].Partial && sameSeries(cur.Series[k], conv) {
+			last := &cur.Series[k]
+			last.Values = append(last.Values, conv.Values...)
+			last.Partial = conv.Partial
+			n += valuesBytes(conv.Values)
+			continue
+		}
+		cur.Series = append(cur.Series, conv)
+		n += rowBytes(conv)
 	}
 	for _, m := range r.Messages {
 		cur.Messages = append(cur.Messages, tsengine.Message{Level: m.Level, Text: m.Text})
@@ -112,7 +153,52 @@ func merge(out []tsengine.Result, r *query.Result, unit time.Duration, typed boo
 	if r.Err != nil && cur.Err == "" {
 		cur.Err = r.Err.Error()
 	}
-	return out
+	return out, n
+}
+
+func sameSeries(a, b tsengine.Row) bool {
+	if a.Name != b.Name || len(a.Tags) != len(b.Tags) {
+		return false
+	}
+	for k, v := range a.Tags {
+		if w, ok := b.Tags[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+// rowBytes estimates the memory a converted row holds: headers, strings
+// and one interface per value. An estimate, so MaxAnswerBytes is a bound
+// on the order of the answer's size, not to the byte.
+func rowBytes(r tsengine.Row) int64 {
+	n := int64(96 + len(r.Name))
+	for k, v := range r.Tags {
+		n += int64(48 + len(k) + len(v))
+	}
+	for _, c := range r.Columns {
+		n += int64(16 + len(c))
+	}
+	return n + valuesBytes(r.Values)
+}
+
+func valuesBytes(vals [][]any) int64 {
+	var n int64
+	for _, vs := range vals {
+		n += 24 + 16*int64(len(vs))
+		for _, v := range vs {
+			switch v := v.(type) {
+			case string:
+				n += int64(len(v))
+			case json.Number:
+				n += int64(len(v))
+			case nil, bool:
+			default:
+				n += 8
+			}
+		}
+	}
+	return n
 }
 
 func convertRow(row *models.Row, unit time.Duration, typed bool) tsengine.Row {
@@ -201,4 +287,17 @@ func convertValue(v any, unit time.Duration) any {
 	default:
 		return v
 	}
+}
+
+// deletes reports whether q may remove series, fields or shards.
+func deletes(q *influxql.Query) bool {
+	for _, st := range q.Statements {
+		switch st.(type) {
+		case *influxql.DropDatabaseStatement, *influxql.DropMeasurementStatement, *influxql.DropSeriesStatement,
+			*influxql.DeleteSeriesStatement, *influxql.DeleteStatement, *influxql.DropShardStatement,
+			*influxql.DropRetentionPolicyStatement:
+			return true
+		}
+	}
+	return false
 }

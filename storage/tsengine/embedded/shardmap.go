@@ -2,6 +2,7 @@ package embedded
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"sort"
 	"time"
@@ -100,37 +101,45 @@ func unixNano(t time.Time) int64 {
 // shard groups the points need, set aside points older than the policy)
 // without its per-point allocations, and keeps the whole slice when every
 // point goes to one shard, the usual case. It returns the shards' points
-// and the number of points dropped.
-func (e *Engine) mapShards(db, rp string, pts []models.Point) ([]shardPoints, int, error) {
+// and tallies the points set aside: older than the policy, or needing a
+// shard group past MaxShardsPerDatabase.
+func (e *Engine) mapShards(db, rp string, pts []models.Point, drops *dropTally) (out []shardPoints, unmapped []int, err error) {
 	rpi, err := e.meta.RetentionPolicy(db, rp)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
 	if rpi == nil {
-		return nil, 0, influxdb.ErrRetentionPolicyNotFound(rp)
+		return nil, nil, influxdb.ErrRetentionPolicyNotFound(rp)
 	}
 	min := int64(models.MinNanoTime)
 	if rpi.Duration > 0 {
 		min = time.Now().Add(-rpi.Duration).UnixNano()
 	}
 	var list groupList
+	var limit *shardLimitError // set once a new group was refused
 	for _, p := range pts {
 		t := p.UnixNano()
 		if t < min || list.at(t) >= 0 {
 			continue
 		}
-		sg, err := e.meta.CreateShardGroup(db, rp, time.Unix(0, t))
+		sg, err := e.shardGroupAt(db, rp, time.Unix(0, t), limit != nil)
+		var sle *shardLimitError
+		if errors.As(err, &sle) {
+			if limit == nil {
+				limit = sle
+			}
+			continue
+		}
 		if err != nil {
-			return nil, 0, err
+			return nil, nil, err
 		}
 		if sg == nil {
-			return nil, 0, errors.New("nil shard group")
+			return nil, nil, errors.New("nil shard group")
 		}
 		list.add(*sg)
 	}
 
-	var out []shardPoints
-	dropped := 0
+	expired, refused := 0, 0
 	// single: every point so far went to out[0]; its points are then
 	// pts[:i] and need no copy.
 	single := true
@@ -141,12 +150,18 @@ func (e *Engine) mapShards(db, rp string, pts []models.Point) ([]shardPoints, in
 		}
 	}
 	for i, p := range pts {
-		g := list.at(p.UnixNano())
+		t := p.UnixNano()
+		g := list.at(t)
 		if g < 0 {
 			if single {
 				split(i)
 			}
-			dropped++
+			if t < min {
+				expired++
+			} else {
+				refused++
+			}
+			unmapped = append(unmapped, i)
 			continue
 		}
 		sh := list.items[g].ShardFor(p)
@@ -172,5 +187,65 @@ func (e *Engine) mapShards(db, rp string, pts []models.Point) ([]shardPoints, in
 	if single && len(out) == 1 {
 		out[0].points = pts
 	}
-	return out, dropped, nil
+	drops.add(expired, "points beyond retention policy")
+	if limit != nil {
+		drops.add(refused, limit.Error())
+	}
+	return out, unmapped, nil
+}
+
+// shardLimitError refuses a new shard group past MaxShardsPerDatabase.
+type shardLimitError struct {
+	db     string
+	n, max int
+	at     time.Time
+}
+
+func (e *shardLimitError) Error() string {
+	return fmt.Sprintf("max-shards-per-database limit exceeded: (%d/%d): points at %s would open another shard group of database %q; write into the time ranges it already holds or ask the operator to raise the limit",
+		e.n, e.max, e.at.UTC().Format(time.RFC3339), e.db)
+}
+
+// shardGroupAt returns the group of db.rp holding t, creating it if the
+// database is under MaxShardsPerDatabase. Every shard group keeps files
+// open for as long as it lives, so points spread over many time windows
+// (far past or future) are what exhausts descriptors. Creation is
+// serialised so concurrent writes cannot overshoot the bound; it is rare
+// (once per window), so the lock costs nothing on the usual path. full
+// says an earlier point of the batch was refused: the count cannot have
+// dropped since, so no recount.
+func (e *Engine) shardGroupAt(db, rp string, t time.Time, full bool) (*meta.ShardGroupInfo, error) {
+	if e.maxShards <= 0 {
+		return e.meta.CreateShardGroup(db, rp, t)
+	}
+	e.shardMu.Lock()
+	defer e.shardMu.Unlock()
+	dbi := e.meta.Database(db)
+	if dbi == nil {
+		return nil, influxdb.ErrDatabaseNotFound(db)
+	}
+	if rpi := dbi.RetentionPolicy(rp); rpi != nil {
+		if sg := rpi.ShardGroupByTimestamp(t); sg != nil {
+			return sg, nil
+		}
+	}
+	n := liveShardGroups(dbi)
+	if full || n >= e.maxShards {
+		return nil, &shardLimitError{db: db, n: n, max: e.maxShards, at: t}
+	}
+	return e.meta.CreateShardGroup(db, rp, t)
+}
+
+// liveShardGroups counts the shard groups of a database not yet deleted
+// by retention, over all its policies.
+func liveShardGroups(dbi *meta.DatabaseInfo) int {
+	n := 0
+	for i := range dbi.RetentionPolicies {
+		for j := range dbi.RetentionPolicies[i].ShardGroups {
+			if !dbi.RetentionPolicies[i].ShardGroups[j].Deleted() {
+				n++
+			}
+		}
+	}
+	return n
 }

@@ -3,6 +3,7 @@ package embedded
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/influxdata/influxdb/models"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/storage/tsengine"
 )
 
@@ -47,8 +49,10 @@ func TestMapShardsMatchesCoordinator(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, dropped, err := e.mapShards("db", "short", tc.pts)
+			var drops dropTally
+			got, _, err := e.mapShards("db", "short", tc.pts, &drops)
 			require.NoError(t, err)
+			dropped := drops.n
 			want, err := e.writer.MapShards(&coordinator.WritePointsRequest{Database: "db", RetentionPolicy: "short", Points: tc.pts})
 			require.NoError(t, err)
 			require.Equal(t, len(want.Dropped), dropped, "dropped")
@@ -63,7 +67,7 @@ func TestMapShardsMatchesCoordinator(t *testing.T) {
 		})
 	}
 	t.Run("unknown policy", func(t *testing.T) {
-		_, _, err := e.mapShards("db", "nope", at(-time.Minute))
+		_, _, err := e.mapShards("db", "nope", at(-time.Minute), new(dropTally))
 		require.Error(t, err)
 		require.ErrorIs(t, e.writeError("db", "nope", err), tsengine.ErrRetentionPolicyNotFound)
 	})
@@ -75,4 +79,46 @@ func TestGroupListClampsExtremeTimes(t *testing.T) {
 	require.Equal(t, int64(42), unixNano(time.Unix(0, 42)))
 	var l groupList
 	require.Equal(t, -1, l.at(0))
+}
+
+func TestMaxShardsPerDatabase(t *testing.T) {
+	e, err := Open(t.TempDir(), Options{MaxShardsPerDatabase: 3})
+	require.NoError(t, err)
+	defer e.Close()
+	ctx := context.Background()
+	require.NoError(t, e.CreateDatabase(ctx, "db", []tsengine.RetentionPolicy{{Name: "forever", Default: true}}))
+	week := 7 * 24 * time.Hour
+	base := time.Now().Add(-100 * week)
+	batch := func(weeks ...int) *lineproto.Batch {
+		var b lineproto.Batch
+		for _, w := range weeks {
+			require.NoError(t, b.AddPoint("m", nil, map[string]any{"v": w}, base.Add(time.Duration(w)*week)))
+		}
+		return &b
+	}
+	// Five windows in one batch: three open, two are refused.
+	err = e.WritePoints(ctx, "db", "", batch(0, 1, 2, 3, 4, 0))
+	var pwe *tsengine.PartialWriteError
+	require.ErrorAs(t, err, &pwe)
+	require.Equal(t, 2, pwe.Dropped)
+	require.Equal(t, []int{3, 4}, pwe.Refused)
+	require.Contains(t, pwe.Reason, "max-shards-per-database limit exceeded: (3/3)")
+	require.Equal(t, 3, liveShardGroups(e.meta.Database("db")))
+	// Existing windows still take points; a new one, even alone, does not.
+	require.NoError(t, e.WritePoints(ctx, "db", "", batch(1, 2)))
+	require.ErrorAs(t, e.WritePoints(ctx, "db", "", batch(50)), &pwe)
+	require.Equal(t, 1, pwe.Dropped)
+
+	// Concurrent writers opening distinct windows never overshoot.
+	require.NoError(t, e.CreateDatabase(ctx, "db2", []tsengine.RetentionPolicy{{Name: "forever", Default: true}}))
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			_ = e.WritePoints(ctx, "db2", "", batch(10+i))
+		}(i)
+	}
+	wg.Wait()
+	require.Equal(t, 3, liveShardGroups(e.meta.Database("db2")))
 }

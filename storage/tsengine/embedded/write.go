@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -22,26 +23,56 @@ import (
 type dropTally struct {
 	n       int
 	reasons []string
+	more    int   // distinct reasons past maxDropReasons
+	refused []int // batch indices of the refused points
+	unknown bool  // some refused points cannot be told (a shard refused them)
 }
 
+// refuse counts batch point i as refused.
+func (d *dropTally) refuse(i int, reason string) {
+	d.add(1, reason)
+	d.refused = append(d.refused, i)
+}
+
+// maxDropReasons bounds the distinct reasons kept (each names a point's
+// field or tag value, so a hostile batch could hold thousands).
+const maxDropReasons = 5
+
+// add counts n refused points; an empty reason counts them only.
 func (d *dropTally) add(n int, reason string) {
 	if n <= 0 {
 		return
 	}
 	d.n += n
+	if reason == "" {
+		return
+	}
 	for _, r := range d.reasons {
 		if r == reason {
 			return
 		}
 	}
-	d.reasons = append(d.reasons, reason)
+	if len(d.reasons) < maxDropReasons {
+		d.reasons = append(d.reasons, reason)
+	} else {
+		d.more++
+	}
 }
 
 func (d *dropTally) err() error {
 	if d.n == 0 {
 		return nil
 	}
-	return &tsengine.PartialWriteError{Dropped: d.n, Reason: strings.Join(d.reasons, "; ")}
+	reason := strings.Join(d.reasons, "; ")
+	if d.more > 0 {
+		reason += fmt.Sprintf("; and %d other reasons", d.more)
+	}
+	pwe := &tsengine.PartialWriteError{Dropped: d.n, Reason: reason}
+	if !d.unknown && len(d.refused) == d.n {
+		pwe.Refused = slices.Clone(d.refused)
+		slices.Sort(pwe.Refused)
+	}
+	return pwe
 }
 
 // toModelPoints converts a batch into InfluxDB points without printing
@@ -57,35 +88,78 @@ func (d *dropTally) err() error {
 //
 // The points alias the buffer, which is never reused: InfluxDB's index
 // keeps slices of new measurement names and tag keys.
-func toModelPoints(b *lineproto.Batch, drops *dropTally) []models.Point {
+func toModelPoints(b *lineproto.Batch, drops *dropTally) ([]models.Point, origin) {
 	n := b.Len()
 	if n == 0 {
-		return nil
+		return nil, nil
 	}
 	pts := make([]models.Point, 0, n)
+	var org origin // nil while pts[k] is point k of b
 	var buf []byte
 	for i := 0; i < n; i++ {
 		p := b.At(i)
 		start := len(buf)
 		pt, out, err := fastPoint(buf, p)
 		buf = out
+		if err == nil && pt == nil {
+			buf = buf[:start]
+			pt, err = parsePoint(p)
+		}
 		if err != nil {
-			drops.add(1, err.Error())
+			drops.refuse(i, err.Error())
+			if org == nil {
+				org = make(origin, len(pts), n)
+				for k := range org {
+					org[k] = k
+				}
+			}
 			continue
 		}
-		if pt == nil {
-			buf = buf[:start]
-			parsePoint(p, &pts, drops)
+		if org != nil {
+			org = append(org, i)
+		}
+		if pt != nil && len(pts) > 0 {
+			pts = append(pts, pt)
 			continue
 		}
 		pts = append(pts, pt)
-		if len(pts) == 1 {
-			// Size the buffer once from the first point instead of
-			// growing it; earlier points keep the old (small) array.
-			buf = make([]byte, 0, (len(buf)-start)*(n+n/8)+64)
-		}
+		// Size the buffer once from the first point instead of growing
+		// it; earlier points keep the old (small) array.
+		buf = make([]byte, 0, (len(buf)-start)*(n+n/8)+64)
 	}
-	return pts
+	return pts, org
+}
+
+// origin maps the points being written back to their batch indices; nil
+// means the identity.
+type origin []int
+
+func (o origin) at(k int) int {
+	if o == nil {
+		return k
+	}
+	return o[k]
+}
+
+// compact removes the points at the ascending positions refused from pts
+// and their origin, recording the refused batch indices in drops.
+func compact(pts []models.Point, o origin, refused []int, drops *dropTally) ([]models.Point, origin) {
+	if len(refused) == 0 {
+		return pts, o
+	}
+	out := make([]models.Point, 0, len(pts)-len(refused))
+	outOrg := make(origin, 0, len(pts)-len(refused))
+	r := 0
+	for k, p := range pts {
+		if r < len(refused) && refused[r] == k {
+			drops.refused = append(drops.refused, o.at(k))
+			r++
+			continue
+		}
+		out = append(out, p)
+		outOrg = append(outOrg, o.at(k))
+	}
+	return out, outOrg
 }
 
 // fastPoint appends p to buf in the binary form of a models.Point and
@@ -127,17 +201,19 @@ func fastPoint(buf []byte, p lineproto.Point) (models.Point, []byte, error) {
 
 // parsePoint converts p the slow, authoritative way: print its line and
 // let InfluxDB's parser read it (refusing, e.g., a key over 64 KiB).
-func parsePoint(p lineproto.Point, pts *[]models.Point, drops *dropTally) {
+func parsePoint(p lineproto.Point) (models.Point, error) {
 	line, err := influxlp.AppendPoint(nil, p)
 	if err != nil {
-		drops.add(1, err.Error())
-		return
+		return nil, err
 	}
 	got, err := models.ParsePointsWithPrecision(line, time.Now().UTC(), "n")
 	if err != nil {
-		drops.add(1-len(got), strings.TrimPrefix(err.Error(), "unable to parse "))
+		return nil, errors.New(strings.TrimPrefix(err.Error(), "unable to parse "))
 	}
-	*pts = append(*pts, got...)
+	if len(got) != 1 {
+		return nil, fmt.Errorf("the line of the point reads as %d points", len(got))
+	}
+	return got[0], nil
 }
 
 // WritePoints stores b into db.rp (rp "" = the default policy) and returns
@@ -166,24 +242,58 @@ func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 		return nil
 	}
 	var drops dropTally
-	pts := toModelPoints(b, &drops)
+	pts, org := toModelPoints(b, &drops)
 	if len(pts) == 0 {
 		return drops.err()
 	}
+	// Points older than the policy go first, so the guards below neither
+	// reserve their field types nor count their series.
+	pts, org = compact(pts, org, dropExpired(dbi.RetentionPolicy(rp), pts, &drops), &drops)
+	if len(pts) == 0 {
+		return drops.err()
+	}
+	// Cardinality, then field types across shards: refused points never
+	// reach a shard (nor create a shard group). In this order a point
+	// refused for a limit reserves no field type; only a later refusal
+	// (the shard limit, a failed shard) makes the reservations suspect.
+	g := e.guard(db)
+	maxSeries, maxValues := e.writeLimits(tsengine.WriteLimitsFrom(ctx))
+	refused, locked := e.checkCardinality(g, dbi, pts, maxSeries, maxValues, &drops)
+	if locked {
+		defer g.series.Unlock()
+	}
+	if pts, org = compact(pts, org, refused, &drops); len(pts) == 0 {
+		return drops.err()
+	}
+	if pts, org = compact(pts, org, e.checkFields(g, dbi, pts, &drops), &drops); len(pts) == 0 {
+		return drops.err()
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			// Some reserved field may not exist after all: reload.
+			g.forgetFields()
+		}
+	}()
 	// mapShards creates the shard groups and sets aside points older than
 	// the policy. The shard writes are done here rather than through
 	// PointsWriter.WritePointsPrivileged, which returns at the first shard
 	// error (the other shards may not be fsynced yet), keeps only one
 	// PartialWriteError and gives up after its own 10s timeout while the
 	// write goes on.
-	shards, dropped, err := e.mapShards(db, rp, pts)
+	before := drops.n
+	shards, unmapped, err := e.mapShards(db, rp, pts, &drops)
 	if err != nil {
 		return e.writeError(db, rp, err)
 	}
-	drops.add(dropped, "points beyond retention policy")
+	for _, k := range unmapped {
+		drops.refused = append(drops.refused, org.at(k))
+	}
+	trusted := drops.n == before // no point refused for the shard limit
 
 	var errs []error
 	var mu sync.Mutex
+	shardRefused := false // the guard's reservations may be wrong: reload them
 	write := func(sh *meta.ShardInfo, pts []models.Point) {
 		err := e.writeShard(db, rp, sh, pts)
 		mu.Lock()
@@ -193,12 +303,17 @@ func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 		case err == nil:
 		case errors.As(err, &pwe):
 			drops.add(pwe.Dropped, pwe.Reason)
+			drops.unknown = true
+			shardRefused = true
 		case errors.Is(err, tsdb.ErrShardDeletion):
 			drops.add(len(pts), fmt.Sprintf("shard %d is being deleted", sh.ID))
+			drops.unknown = true
 		case errors.Is(err, tsdb.ErrFieldTypeConflict):
-			// Two points of this batch disagree on a new field's type:
-			// the shard refuses the batch before writing any of it.
+			// A type the guard did not know of (written meanwhile by a
+			// continuous query): the shard refuses the batch.
 			drops.add(len(pts), err.Error())
+			drops.unknown = true
+			shardRefused = true
 		default:
 			errs = append(errs, fmt.Errorf("shard %d: %w", sh.ID, err))
 		}
@@ -219,6 +334,7 @@ func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 	if len(errs) > 0 {
 		return e.writeError(db, rp, errors.Join(errs...))
 	}
+	ok = trusted && !shardRefused
 	return drops.err()
 }
 
@@ -249,4 +365,20 @@ func (e *Engine) writeError(db, rp string, err error) error {
 		return fmt.Errorf("embedded: %w: write cache full, retry shortly: %v", tsengine.ErrUnavailable, err)
 	}
 	return fmt.Errorf("embedded: write to %q.%q: %w", db, rp, err)
+}
+
+// dropExpired returns the positions of the points older than the
+// policy's duration, as the shard mapping would set them aside.
+func dropExpired(rpi *meta.RetentionPolicyInfo, pts []models.Point, drops *dropTally) (refused []int) {
+	if rpi == nil || rpi.Duration <= 0 {
+		return nil
+	}
+	min := time.Now().Add(-rpi.Duration).UnixNano()
+	for k, p := range pts {
+		if p.UnixNano() < min {
+			drops.add(1, "points beyond retention policy")
+			refused = append(refused, k)
+		}
+	}
+	return refused
 }

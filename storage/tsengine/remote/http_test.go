@@ -4,10 +4,12 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	kql "github.com/kodo-project/kodo/influxql"
 	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/storage/tsengine"
 )
@@ -23,7 +26,20 @@ import (
 // the HTTP mapping without a real server (the conformance suite covers
 // the behaviour against one).
 func fakeInflux(t *testing.T, h http.HandlerFunc) *Engine {
-	srv := httptest.NewServer(h)
+	return fakeInfluxFields(t, `{"results":[{"statement_id":0}]}`, h)
+}
+
+// fakeInfluxFields is fakeInflux whose SHOW FIELD KEYS (asked before each
+// write) answers fieldKeys.
+func fakeInfluxFields(t *testing.T, fieldKeys string, h http.HandlerFunc) *Engine {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/query" && strings.HasPrefix(r.FormValue("q"), "SHOW FIELD KEYS") {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, fieldKeys)
+			return
+		}
+		h(w, r)
+	}))
 	t.Cleanup(srv.Close)
 	e, err := New(srv.URL, Options{Username: "u", Password: "p", Timeout: 5 * time.Second})
 	require.NoError(t, err)
@@ -73,6 +89,22 @@ func TestWriteErrors(t *testing.T) {
 				require.ErrorAs(t, err, &pwe)
 				assert.Equal(t, 3, pwe.Dropped)
 				assert.Equal(t, `field type conflict: input field "v" on measurement "cpu" is type string, already exists as type float`, pwe.Reason)
+			}},
+		// influxd's cardinality refusals (inmem index) keep their text, so
+		// the gateway names the limit whichever engine holds the database.
+		{"max series", 400, `{"error":"partial write: max-series-per-database limit exceeded: (1000) dropped=2"}`,
+			func(t *testing.T, err error) {
+				var pwe *tsengine.PartialWriteError
+				require.ErrorAs(t, err, &pwe)
+				assert.Equal(t, 2, pwe.Dropped)
+				assert.Equal(t, "max-series-per-database limit exceeded: (1000)", pwe.Reason)
+			}},
+		{"max values per tag", 400, `{"error":"partial write: max-values-per-tag limit exceeded (100000/100000): measurement=\"cpu\" tag=\"host\" value=\"h9\" dropped=1"}`,
+			func(t *testing.T, err error) {
+				var pwe *tsengine.PartialWriteError
+				require.ErrorAs(t, err, &pwe)
+				assert.Equal(t, 1, pwe.Dropped)
+				assert.Equal(t, `max-values-per-tag limit exceeded (100000/100000): measurement="cpu" tag="host" value="h9"`, pwe.Reason)
 			}},
 		{"db not found", 404, `{"error":"database not found: \"db1\""}`,
 			func(t *testing.T, err error) { assert.ErrorIs(t, err, tsengine.ErrDatabaseNotFound) }},
@@ -192,4 +224,63 @@ func TestOwnTimeoutIsUnavailable(t *testing.T) {
 	err = e.Ping(context.Background())
 	assert.ErrorIs(t, err, tsengine.ErrUnavailable)
 	assert.ErrorContains(t, err, "no answer within 50ms")
+}
+
+// TestQueryLimits: InfluxDB's select-limit errors and an answer past
+// MaxAnswerBytes come back as *tsengine.LimitError, not as a statement
+// error to pass on or an unavailable engine.
+func TestQueryLimits(t *testing.T) {
+	big := `{"results":[{"statement_id":0,"series":[{"name":"m","columns":["time","v"],"values":[` +
+		strings.Repeat(`[1,1],`, 1000) + `[1,1]]}]}]}`
+	e := fakeInflux(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.FormValue("q") == "SELECT v FROM m" {
+			_, _ = io.WriteString(w, big)
+			return
+		}
+		_, _ = io.WriteString(w, `{"results":[{"statement_id":0,"error":"max-select-series limit exceeded: (3/2)"}]}`)
+	})
+	q := func(text string) *influxql.Query {
+		pq, err := kql.Parse(text)
+		require.NoError(t, err)
+		return pq
+	}
+	var le *tsengine.LimitError
+	_, err := e.Query(context.Background(), "d", q("SELECT v FROM m"), tsengine.QueryOptions{MaxAnswerBytes: 1000})
+	require.True(t, errors.As(err, &le), "%v", err)
+	assert.Equal(t, tsengine.LimitAnswerBytes, le.Limit)
+	res, err := e.Query(context.Background(), "d", q("SELECT v FROM m"), tsengine.QueryOptions{MaxAnswerBytes: int64(len(big))})
+	require.NoError(t, err, "an answer of exactly the bound is read")
+	assert.Len(t, res[0].Series[0].Values, 1001)
+
+	_, err = e.Query(context.Background(), "d", q("SELECT count(v) FROM m"), tsengine.QueryOptions{})
+	require.True(t, errors.As(err, &le), "%v", err)
+	assert.Equal(t, tsengine.LimitSelectSeries, le.Limit)
+}
+
+// TestWriteChecksFieldTypesAcrossShards: a point whose field type differs
+// from the one influxd reports (from any shard) is not sent; the others are.
+func TestWriteChecksFieldTypesAcrossShards(t *testing.T) {
+	var sent string
+	e := fakeInfluxFields(t, `{"results":[{"statement_id":0,"series":[{"name":"cpu","columns":["fieldKey","fieldType"],"values":[["v","float"],["n","integer"]]}]}]}`,
+		func(w http.ResponseWriter, r *http.Request) {
+			zr, err := gzip.NewReader(r.Body)
+			require.NoError(t, err)
+			body, _ := io.ReadAll(zr)
+			sent = string(body)
+			w.WriteHeader(http.StatusNoContent)
+		})
+	var b lineproto.Batch
+	require.NoError(t, b.AddPoint("cpu", nil, map[string]any{"v": 1.5}, time.Unix(1, 0)))
+	require.NoError(t, b.AddPoint("cpu", nil, map[string]any{"v": int64(2)}, time.Unix(2, 0)))
+	require.NoError(t, b.AddPoint("cpu", nil, map[string]any{"w": "new"}, time.Unix(3, 0)))
+	require.NoError(t, b.AddPoint("cpu", nil, map[string]any{"w": true}, time.Unix(4, 0)))
+	err := e.WritePoints(context.Background(), "db1", "", &b)
+	var pwe *tsengine.PartialWriteError
+	require.ErrorAs(t, err, &pwe)
+	assert.Equal(t, 2, pwe.Dropped)
+	assert.Equal(t, []int{1, 3}, pwe.Refused)
+	assert.Contains(t, pwe.Reason, `field type conflict: input field "v" on measurement "cpu" is type integer, already exists as type float`)
+	assert.Contains(t, pwe.Reason, `input field "w" on measurement "cpu" is type boolean, already exists as type string`)
+	assert.Equal(t, "cpu v=1.5 1000000000\ncpu w=\"new\" 3000000000\n", sent)
 }

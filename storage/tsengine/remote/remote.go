@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,6 +48,7 @@ type Engine struct {
 	log     *slog.Logger
 	timeout time.Duration
 	owned   bool // client was made here, so Close may drop its connections
+	fields  fieldCache
 
 	mu     sync.RWMutex
 	closed bool
@@ -112,6 +114,12 @@ func (a *apiError) Error() string { return fmt.Sprintf("influxdb answered %d: %s
 // errors and 5xx answers wrap tsengine.ErrUnavailable; other answers are
 // an *apiError; a done ctx wins over both.
 func (e *Engine) do(parent context.Context, method, path string, params url.Values, body io.Reader, hdr http.Header) ([]byte, error) {
+	return e.doMax(parent, method, path, params, body, hdr, 0)
+}
+
+// doMax is do reading at most max bytes of a 2xx answer (0 = no bound);
+// past it the answer is a *tsengine.LimitError.
+func (e *Engine) doMax(parent context.Context, method, path string, params url.Values, body io.Reader, hdr http.Header, max int64) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(parent, e.timeout)
 	defer cancel()
 	u := *e.base
@@ -141,7 +149,14 @@ func (e *Engine) do(parent context.Context, method, path string, params url.Valu
 		return nil, fmt.Errorf("%w: %s %s: %v", tsengine.ErrUnavailable, method, path, err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
+	rd := io.Reader(resp.Body)
+	if max > 0 && resp.StatusCode/100 == 2 {
+		rd = io.LimitReader(resp.Body, max+1)
+	}
+	data, err := io.ReadAll(rd)
+	if max > 0 && int64(len(data)) > max {
+		return nil, tsengine.AnswerTooLarge(max)
+	}
 	if err != nil {
 		if ctxErr := parent.Err(); ctxErr != nil {
 			return nil, fmt.Errorf("remote: %s %s: %w", method, path, ctxErr)
@@ -192,8 +207,15 @@ func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 	if db == "" {
 		return fmt.Errorf("remote: %w: empty database name", tsengine.ErrDatabaseNotFound)
 	}
-	var drops []string
-	dropped := 0
+	// Field types are checked against every shard (influxd checks only
+	// the one a point lands in).
+	refused, dropped, drops := e.checkFields(ctx, db, b)
+	var idx []int // batch indices of the points not sent
+	for i, r := range refused {
+		if r {
+			idx = append(idx, i)
+		}
+	}
 	var body bytes.Buffer
 	zw := gzipPool.Get().(*gzip.Writer)
 	defer gzipPool.Put(zw)
@@ -201,11 +223,15 @@ func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 	var line []byte
 	sent := 0
 	for i := 0; b != nil && i < b.Len(); i++ {
+		if refused != nil && refused[i] {
+			continue
+		}
 		var err error
 		line, err = influxlp.AppendPoint(line[:0], b.At(i))
 		if err != nil {
 			dropped++
 			drops = appendReason(drops, err.Error())
+			idx = append(idx, i)
 			continue
 		}
 		_, _ = zw.Write(line) // writes to a bytes.Buffer cannot fail
@@ -220,7 +246,7 @@ func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 		if err := e.checkTarget(ctx, db, rp); err != nil {
 			return err
 		}
-		return partialErr(dropped, drops)
+		return partialErr(dropped, drops, idx)
 	}
 	params := url.Values{"db": {db}, "precision": {"n"}}
 	if rp != "" {
@@ -228,6 +254,10 @@ func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 	}
 	hdr := http.Header{"Content-Encoding": {"gzip"}, "Content-Type": {"text/plain; charset=utf-8"}}
 	_, err := e.do(ctx, http.MethodPost, "/write", params, &body, hdr)
+	if err != nil {
+		// What this write reserved may not be stored: read the types again.
+		e.forgetFields(db)
+	}
 	var ae *apiError
 	if errors.As(err, &ae) {
 		// influxd answers 404 for a missing database but 500 for a missing
@@ -242,14 +272,15 @@ func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 	if ae != nil && ae.Status < 500 {
 		if m := partialRe.FindStringSubmatch(ae.Msg); m != nil {
 			n, _ := strconv.Atoi(m[2])
-			return partialErr(dropped+n, appendReason(drops, m[1]))
+			// influxd does not say which points it refused.
+			return partialErr(dropped+n, appendReason(drops, m[1]), nil)
 		}
 		return fmt.Errorf("remote: write to %q: %w", db, err)
 	}
 	if err != nil {
 		return err
 	}
-	return partialErr(dropped, drops)
+	return partialErr(dropped, drops, idx)
 }
 
 func appendReason(rs []string, r string) []string {
@@ -261,16 +292,22 @@ func appendReason(rs []string, r string) []string {
 	return append(rs, r)
 }
 
-func partialErr(n int, reasons []string) error {
+// partialErr reports n refused points; refused names them (ascending
+// batch indices) when it holds them all.
+func partialErr(n int, reasons []string, refused []int) error {
 	if n == 0 {
 		return nil
 	}
-	return &tsengine.PartialWriteError{Dropped: n, Reason: strings.Join(reasons, "; ")}
+	pwe := &tsengine.PartialWriteError{Dropped: n, Reason: strings.Join(reasons, "; ")}
+	if len(refused) == n {
+		pwe.Refused = slices.Sorted(slices.Values(refused))
+	}
+	return pwe
 }
 
 // checkTarget fails when db or rp does not exist.
 func (e *Engine) checkTarget(ctx context.Context, db, rp string) error {
-	res, err := e.query(ctx, "", fmt.Sprintf("SHOW RETENTION POLICIES ON %s", influxql.QuoteIdent(db)), "")
+	res, err := e.query(ctx, "", fmt.Sprintf("SHOW RETENTION POLICIES ON %s", influxql.QuoteIdent(db)), "", 0)
 	if err != nil {
 		return err
 	}
@@ -303,13 +340,16 @@ func (e *Engine) Query(ctx context.Context, db string, q *influxql.Query, opt ts
 		return nil, err
 	}
 	defer e.leave()
-	res, err := e.queryRP(ctx, db, q.String(), opt.Epoch, opt.RetentionPolicy, opt.Typed)
+	if deletes(q) {
+		defer e.forgetFields("") // field types may have gone with the data
+	}
+	res, err := e.queryRP(ctx, db, q.String(), opt.Epoch, opt.RetentionPolicy, opt.Typed, opt.MaxAnswerBytes)
 	if err != nil || db == "" || !tsengine.HasEmptyResult(res) {
 		return res, err
 	}
 	// SHOW MEASUREMENTS and the like answer nothing, not an error, on a
 	// missing database; tell the two apart like the embedded engine does.
-	dbs, err := e.query(ctx, "", "SHOW DATABASES", "")
+	dbs, err := e.query(ctx, "", "SHOW DATABASES", "", 0)
 	if err != nil {
 		return nil, err
 	}
@@ -325,13 +365,13 @@ func (e *Engine) Query(ctx context.Context, db string, q *influxql.Query, opt ts
 	return nil, fmt.Errorf("remote: %w: %s", tsengine.ErrDatabaseNotFound, db)
 }
 
-func (e *Engine) query(ctx context.Context, db, q, epoch string) ([]tsengine.Result, error) {
-	return e.queryRP(ctx, db, q, epoch, "", false)
+func (e *Engine) query(ctx context.Context, db, q, epoch string, maxAnswer int64) ([]tsengine.Result, error) {
+	return e.queryRP(ctx, db, q, epoch, "", false, maxAnswer)
 }
 
 // queryRP is query with rp= set (the RP of statements that name none),
 // reading the MessagePack answer when typed (see msgpack.go).
-func (e *Engine) queryRP(ctx context.Context, db, q, epoch, rp string, typed bool) ([]tsengine.Result, error) {
+func (e *Engine) queryRP(ctx context.Context, db, q, epoch, rp string, typed bool, maxAnswer int64) ([]tsengine.Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("remote: query not started: %w", err)
 	}
@@ -349,7 +389,7 @@ func (e *Engine) queryRP(ctx context.Context, db, q, epoch, rp string, typed boo
 	if typed {
 		hdr.Set("Accept", msgpackType)
 	}
-	data, err := e.do(ctx, http.MethodPost, "/query", nil, strings.NewReader(form.Encode()), hdr)
+	data, err := e.doMax(ctx, http.MethodPost, "/query", nil, strings.NewReader(form.Encode()), hdr, maxAnswer)
 	var ae *apiError
 	if typed && errors.As(err, &ae) {
 		ae.Msg = msgpackError(ae.Msg)
@@ -387,12 +427,15 @@ func (e *Engine) queryRP(ctx context.Context, db, q, epoch, rp string, typed boo
 			return nil, fmt.Errorf("remote: %w: %s", tsengine.ErrDatabaseNotFound, name)
 		}
 	}
+	if err := tsengine.LimitFromResults(resp.Results); err != nil {
+		return nil, err
+	}
 	return resp.Results, nil
 }
 
 // exec runs statements that must all succeed.
 func (e *Engine) exec(ctx context.Context, db string, stmts ...influxql.Statement) ([]tsengine.Result, error) {
-	res, err := e.query(ctx, db, (&influxql.Query{Statements: stmts}).String(), "")
+	res, err := e.query(ctx, db, (&influxql.Query{Statements: stmts}).String(), "", 0)
 	if err != nil {
 		return nil, err
 	}
@@ -456,7 +499,7 @@ func (e *Engine) CreateDatabase(ctx context.Context, db string, rps []tsengine.R
 	if len(stmts) == 0 {
 		return nil
 	}
-	res, err = e.query(ctx, "", (&influxql.Query{Statements: stmts}).String(), "")
+	res, err = e.query(ctx, "", (&influxql.Query{Statements: stmts}).String(), "", 0)
 	if err != nil {
 		return err
 	}
@@ -484,6 +527,7 @@ func (e *Engine) DropDatabase(ctx context.Context, db string) error {
 		return err
 	}
 	defer e.leave()
+	defer e.forgetFields(db)
 	_, err := e.exec(ctx, "", &influxql.DropDatabaseStatement{Name: db})
 	return err
 }
@@ -498,7 +542,8 @@ func (e *Engine) DropMeasurement(ctx context.Context, db, measurement string) er
 		return err
 	}
 	defer e.leave()
-	res, err := e.query(ctx, db, (&influxql.DropMeasurementStatement{Name: measurement}).String(), "")
+	defer e.forgetFields(db)
+	res, err := e.query(ctx, db, (&influxql.DropMeasurementStatement{Name: measurement}).String(), "", 0)
 	if err != nil {
 		return err
 	}
@@ -508,4 +553,17 @@ func (e *Engine) DropMeasurement(ctx context.Context, db, measurement string) er
 		}
 	}
 	return nil
+}
+
+// deletes reports whether q may remove series, fields or shards.
+func deletes(q *influxql.Query) bool {
+	for _, st := range q.Statements {
+		switch st.(type) {
+		case *influxql.DropDatabaseStatement, *influxql.DropMeasurementStatement, *influxql.DropSeriesStatement,
+			*influxql.DeleteSeriesStatement, *influxql.DeleteStatement, *influxql.DropShardStatement,
+			*influxql.DropRetentionPolicyStatement:
+			return true
+		}
+	}
+	return false
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	kql "github.com/kodo-project/kodo/influxql"
 	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/storage/tsengine"
 )
@@ -40,6 +41,7 @@ func Run(t *testing.T, newEngine func(t *testing.T) tsengine.Engine) {
 		{"UnknownDatabase", testUnknownDatabase},
 		{"PartialWriteRetention", testPartialWriteRetention},
 		{"FieldTypeConflict", testFieldTypeConflict},
+		{"FieldTypeAcrossShards", testFieldTypeAcrossShards},
 		{"QueryContext", testQueryContext},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"ContinuousQuery", testContinuousQuery},
@@ -94,7 +96,7 @@ func write(t *testing.T, e tsengine.Engine, db, rp string, pts ...pt) {
 
 func parse(t testing.TB, q string) *influxql.Query {
 	t.Helper()
-	pq, err := influxql.ParseQuery(q)
+	pq, err := kql.Parse(q)
 	require.NoError(t, err, q)
 	return pq
 }
@@ -498,6 +500,36 @@ func testFieldTypeConflict(t *testing.T, e tsengine.Engine) {
 	rows := one(t, e, db, "SELECT v FROM m", "")
 	require.Len(t, rows, 1)
 	assert.Equal(t, []any{num("1"), num("2")}, column(t, rows[0], "v"))
+}
+
+// testFieldTypeAcrossShards: float yesterday, integer now, string three
+// days ago land in three daily shards; InfluxDB alone accepts all three
+// (it checks only the point's shard) and the field becomes unreadable.
+// Both engines refuse the later types, also after a measurement drop has
+// been seen (the check forgets what was dropped).
+func testFieldTypeAcrossShards(t *testing.T, e tsengine.Engine) {
+	ctx := context.Background()
+	db := newDB(t, e, tsengine.RetentionPolicy{Name: "month", Duration: 30 * 24 * time.Hour, Default: true})
+	now := time.Now()
+	day := 24 * time.Hour
+	write(t, e, db, "", pt{"m", nil, map[string]any{"v": 1.5}, now.Add(-day)})
+	for _, c := range []struct {
+		v   any
+		at  time.Time
+		typ string
+	}{{int64(2), now, "integer"}, {"s", now.Add(-3 * day), "string"}} {
+		err := e.WritePoints(ctx, db, "", batch(t, pt{"m", nil, map[string]any{"v": c.v}, c.at}))
+		var pwe *tsengine.PartialWriteError
+		require.ErrorAs(t, err, &pwe, "a %s into a float field", c.typ)
+		assert.Equal(t, 1, pwe.Dropped)
+		assert.Equal(t, `field type conflict: input field "v" on measurement "m" is type `+c.typ+`, already exists as type float`, pwe.Reason)
+	}
+	rows := one(t, e, db, "SELECT v FROM m", "")
+	require.Len(t, rows, 1)
+	assert.Equal(t, []any{num("1.5")}, column(t, rows[0], "v"))
+
+	require.NoError(t, e.DropMeasurement(ctx, db, "m"))
+	write(t, e, db, "", pt{"m", nil, map[string]any{"v": "free again"}, now.Add(-2 * day)})
 }
 
 func testQueryContext(t *testing.T, e tsengine.Engine) {

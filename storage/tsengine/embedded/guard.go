@@ -1,0 +1,349 @@
+package embedded
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/influxdata/influxdb/models"
+	"github.com/influxdata/influxdb/services/meta"
+	"github.com/influxdata/influxdb/tsdb"
+	"github.com/influxdata/influxql"
+
+	"github.com/kodo-project/kodo/storage/tsengine"
+)
+
+// maxCachedTagValues bounds the tag values one database's guard keeps to
+// check MaxValuesPerTag; past it the cache is dropped and reloaded from
+// the index as needed.
+const maxCachedTagValues = 1 << 18 // ~20 MB of short values
+
+// dbGuard checks a database's writes before they reach the shards:
+// cardinality limits (InfluxDB's tsi1 index has none) and field types
+// across shards (a shard only knows its own fields, so float yesterday and
+// integer today were both accepted, and the field became unreadable).
+type dbGuard struct {
+	// series is held by a write that creates series, from the count to
+	// the end of the write, so concurrent writes cannot overshoot
+	// MaxSeriesPerDatabase. Writes of known series never take it.
+	series sync.Mutex
+
+	mu sync.Mutex // guards what follows
+	// fields: measurement -> field -> type, loaded from every live shard's
+	// field set on first use and extended as writes create fields.
+	fields map[string]map[string]influxql.DataType
+	// shards is the number of live shard groups when fields was last
+	// valid: when retention deletes one, its fields no longer bind.
+	shards int
+	// values: measurement \x00 tag key -> values, loaded from the shards'
+	// indexes, for MaxValuesPerTag.
+	values  map[string]map[string]struct{}
+	nvalues int
+}
+
+func (e *Engine) guard(db string) *dbGuard {
+	e.guardMu.Lock()
+	defer e.guardMu.Unlock()
+	g := e.guards[db]
+	if g == nil {
+		if e.guards == nil {
+			e.guards = map[string]*dbGuard{}
+		}
+		g = &dbGuard{}
+		e.guards[db] = g
+	}
+	return g
+}
+
+// forgetGuards drops what the guards learnt from the shards, after a
+// statement that may delete data (DROP, DELETE) or a dropped database.
+func (e *Engine) forgetGuards() {
+	e.guardMu.Lock()
+	defer e.guardMu.Unlock()
+	for _, g := range e.guards {
+		g.mu.Lock()
+		g.fields, g.values, g.nvalues = nil, nil, 0
+		g.mu.Unlock()
+	}
+}
+
+// liveShards returns the shards of db present in the store.
+func (e *Engine) liveShards(dbi *meta.DatabaseInfo) []*tsdb.Shard {
+	var out []*tsdb.Shard
+	for i := range dbi.RetentionPolicies {
+		for _, sg := range dbi.RetentionPolicies[i].ShardGroups {
+			if sg.Deleted() {
+				continue
+			}
+			for _, si := range sg.Shards {
+				if sh := e.store.Shard(si.ID); sh != nil {
+					out = append(out, sh)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// seriesFile returns the database's series file (one for all its shards),
+// or nil while it has no shard.
+func (e *Engine) seriesFile(dbi *meta.DatabaseInfo) *tsdb.SeriesFile {
+	for i := range dbi.RetentionPolicies {
+		for _, sg := range dbi.RetentionPolicies[i].ShardGroups {
+			for _, si := range sg.Shards {
+				if sh := e.store.Shard(si.ID); sh != nil && !sg.Deleted() {
+					if sfile, err := sh.SeriesFile(); err == nil {
+						return sfile
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// writeLimits resolves the limits of a write: the engine's, overridden by
+// the context's.
+func (e *Engine) writeLimits(l tsengine.WriteLimits, ok bool) (series, values int) {
+	series, values = e.maxSeries, e.maxValues
+	if ok {
+		if l.MaxSeriesPerDatabase != 0 {
+			series = max(l.MaxSeriesPerDatabase, 0)
+		}
+		if l.MaxValuesPerTag != 0 {
+			values = max(l.MaxValuesPerTag, 0)
+		}
+	}
+	return series, values
+}
+
+// checkFields refuses the points whose field types differ from those the
+// database's measurement already has in any shard (or from an earlier
+// point of the batch), as InfluxDB refuses them within one shard. The
+// accepted points' new fields are reserved at once, so a concurrent write
+// of another type to another shard is refused too.
+func (e *Engine) checkFields(g *dbGuard, dbi *meta.DatabaseInfo, pts []models.Point, drops *dropTally) (refused []int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if n := liveShardGroups(dbi); g.fields == nil || n < g.shards {
+		g.fields = map[string]map[string]influxql.DataType{}
+		g.shards = n
+	} else {
+		g.shards = n
+	}
+	var shards []*tsdb.Shard // loaded on the first miss
+	lookup := func(name []byte, field []byte) influxql.DataType {
+		if shards == nil {
+			shards = e.liveShards(dbi)
+		}
+		for _, sh := range shards {
+			if mf := sh.MeasurementFields(name); mf != nil {
+				if f := mf.FieldBytes(field); f != nil {
+					return f.Type
+				}
+			}
+		}
+		return influxql.Unknown
+	}
+	type newField struct {
+		key []byte
+		typ influxql.DataType
+	}
+	var added []newField
+	for i, p := range pts {
+		name := p.Name()
+		mf := g.fields[string(name)]
+		if mf == nil {
+			mf = map[string]influxql.DataType{}
+			g.fields[string(name)] = mf
+		}
+		added = added[:0]
+		conflict := ""
+		it := p.FieldIterator()
+		for it.Next() {
+			key := it.FieldKey()
+			typ := dataType(it.Type())
+			have, ok := mf[string(key)]
+			if !ok {
+				if have = lookup(name, key); have != influxql.Unknown {
+					mf[string(key)] = have
+					ok = true
+				}
+			}
+			if ok && have != typ {
+				conflict = fmt.Sprintf("%s: input field %q on measurement %q is type %s, already exists as type %s",
+					tsdb.ErrFieldTypeConflict, key, name, typ, have)
+				break
+			}
+			if !ok {
+				added = append(added, newField{key, typ})
+			}
+		}
+		if conflict != "" {
+			drops.add(1, conflict)
+			refused = append(refused, i)
+			continue
+		}
+		for _, f := range added {
+			mf[string(f.key)] = f.typ
+		}
+	}
+	return refused
+}
+
+// forgetFields drops what checkFields reserved when a write failed: the
+// next write reloads the truth from the shards.
+func (g *dbGuard) forgetFields() {
+	g.mu.Lock()
+	g.fields = nil
+	g.mu.Unlock()
+}
+
+func dataType(t models.FieldType) influxql.DataType {
+	switch t {
+	case models.Float:
+		return influxql.Float
+	case models.Integer:
+		return influxql.Integer
+	case models.Unsigned:
+		return influxql.Unsigned
+	case models.String:
+		return influxql.String
+	case models.Boolean:
+		return influxql.Boolean
+	}
+	return influxql.Unknown
+}
+
+// checkCardinality refuses the points that would take the database past
+// maxSeries series or a measurement's tag key past maxValues values, with
+// InfluxDB's texts. When the batch creates series it returns with
+// g.series held (the caller releases it after the write) so the count
+// stays true until the new series exist.
+func (e *Engine) checkCardinality(g *dbGuard, dbi *meta.DatabaseInfo, pts []models.Point, maxSeries, maxValues int, drops *dropTally) (refused []int, locked bool) {
+	if maxSeries <= 0 && maxValues <= 0 {
+		return nil, false
+	}
+	sfile := e.seriesFile(dbi)
+	var tags models.Tags
+	buf := make([]byte, 0, 512) // series keys are built in it, not allocated per point
+	exists := func(p models.Point) bool {
+		if sfile == nil {
+			return false
+		}
+		var name []byte
+		name, tags = models.ParseKeyBytesWithTags(p.Key(), tags[:0])
+		return sfile.HasSeries(name, tags, buf)
+	}
+	first := -1
+	for i, p := range pts {
+		if !exists(p) {
+			first = i
+			break
+		}
+	}
+	if first < 0 {
+		return nil, false // the usual case: no new series, no lock
+	}
+	g.series.Lock()
+	if sfile == nil { // a shard may have been created meanwhile
+		sfile = e.seriesFile(dbi)
+	}
+	var shards []*tsdb.Shard // read on the first tag key to count
+	count := 0
+	if sfile != nil {
+		count = int(sfile.SeriesCount())
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.values == nil || g.nvalues > maxCachedTagValues {
+		g.values, g.nvalues = map[string]map[string]struct{}{}, 0
+	}
+	admitted := map[string]bool{} // new series keys of this batch: true admitted, false refused
+	var vkey []byte
+	for i := first; i < len(pts); i++ {
+		p := pts[i]
+		key := p.Key()
+		if ok, seen := admitted[string(key)]; seen {
+			if !ok {
+				drops.add(1, "") // counted; the reason was given for its first point
+				refused = append(refused, i)
+			}
+			continue
+		}
+		if exists(p) {
+			continue
+		}
+		name, tags := models.ParseKeyBytesWithTags(key, tags[:0])
+		if maxSeries > 0 && count >= maxSeries {
+			admitted[string(key)] = false
+			// InfluxDB 1.8's own text (inmem index), so clients match one string.
+			drops.add(1, fmt.Sprintf("max-series-per-database limit exceeded: (%d)", maxSeries))
+			refused = append(refused, i)
+			continue
+		}
+		reason := ""
+		if maxValues > 0 {
+			for _, t := range tags {
+				vkey = append(append(append(vkey[:0], name...), 0), t.Key...)
+				set := g.values[string(vkey)]
+				if set == nil {
+					if shards == nil {
+						shards = e.liveShards(dbi)
+					}
+					set = e.loadTagValues(shards, name, t.Key)
+					g.values[string(vkey)] = set
+					g.nvalues += len(set)
+				}
+				if _, ok := set[string(t.Value)]; !ok && len(set) >= maxValues {
+					reason = fmt.Sprintf("max-values-per-tag limit exceeded (%d/%d): measurement=%q tag=%q value=%q",
+						len(set), maxValues, name, t.Key, t.Value)
+					break
+				}
+			}
+		}
+		if reason != "" {
+			admitted[string(key)] = false
+			drops.add(1, reason)
+			refused = append(refused, i)
+			continue
+		}
+		if maxValues > 0 {
+			for _, t := range tags {
+				vkey = append(append(append(vkey[:0], name...), 0), t.Key...)
+				set := g.values[string(vkey)]
+				if _, ok := set[string(t.Value)]; !ok {
+					set[string(t.Value)] = struct{}{}
+					g.nvalues++
+				}
+			}
+		}
+		admitted[string(key)] = true
+		count++
+	}
+	return refused, true
+}
+
+// loadTagValues reads the values of a measurement's tag key from the
+// index of every live shard.
+func (e *Engine) loadTagValues(shards []*tsdb.Shard, name, key []byte) map[string]struct{} {
+	set := map[string]struct{}{}
+	for _, sh := range shards {
+		idx, err := sh.Index()
+		if err != nil {
+			continue
+		}
+		itr, err := idx.TagValueIterator(name, key)
+		if err != nil || itr == nil {
+			continue
+		}
+		for {
+			v, err := itr.Next()
+			if err != nil || v == nil {
+				break
+			}
+			set[string(v)] = struct{}{}
+		}
+		itr.Close()
+	}
+	return set
+}
