@@ -94,13 +94,12 @@ func TestCompatClients(t *testing.T) {
 var intendedDifferences = map[string]string{
 	`SHOW DATABASES`:                    "Kodo lists the token's database only",
 	`SHOW DATABASES; SHOW MEASUREMENTS`: "Kodo lists the token's database only",
-	`SELECT "usage" FROM "cpu" WHERE time >= $fromms and time <= $toms GROUP BY "host" LIMIT 3; SHOW TAG KEYS`: csvType,
-	`SELECT * FROM "svc" WHERE time >= $fromms and time <= $toms LIMIT 4`:                                      csvType,
-	`SELECT mean("usage"), "usage" FROM "cpu"; SHOW MEASUREMENTS`:                                              "influxd 1.6.7 replaces a failed statement's error with \"not executed\" when more follow; Kodo names the error, then \"not executed\" for the rest, as influxd 1.8",
+	`SELECT mean("usage"), "usage" FROM "cpu"; SHOW MEASUREMENTS`: "influxd 1.6.7 replaces a failed statement's error with \"not executed\" when more follow; Kodo names the error, then \"not executed\" for the rest, as influxd 1.8",
 }
 
-// csvType: the body is the same; only the Content-Type differs.
-const csvType = "influxd 1.6.7 labels every CSV answer text/csv; influxd 1.8 and Kodo answer application/csv when it is asked for"
+// For Accept: application/csv the bodies must be identical, but influxd
+// 1.6.7 labels every CSV answer text/csv, where influxd 1.8 and Kodo
+// answer application/csv: that difference is intended, for every query.
 
 // TestCompatInfluxdDiff writes the same data to Kodo and to Debian's
 // influxd (KODO_TEST_INFLUX_URL, from .ci/influxd.sh start) and compares
@@ -204,6 +203,11 @@ func TestCompatInfluxdDiff(t *testing.T) {
 			same++
 			continue
 		}
+		if got.Status == want.Status && got.Body == want.Body && accept == "application/csv" &&
+			got.Header.Get("Content-Type") == "application/csv" && want.Header.Get("Content-Type") == "text/csv" {
+			intended++ // csvType
+			continue
+		}
 		if reason, ok := intendedDifferences[q.text]; ok {
 			intended++
 			t.Logf("intended difference (%s)\n  query:   %s\n  kodo:    %d %s  influxd: %d %s", reason, q.text, got.Status, got.Body, want.Status, want.Body)
@@ -285,6 +289,10 @@ func compatData(base time.Time) string {
 				n = int64((i - 100) * 500) // counter reset
 			}
 			fmt.Fprintf(&b, "net,iface=%s bytes=%di %d\n", iface, n, ts)
+		}
+		if i%36 == 0 {
+			// Tags that need escaping, for the CSV answer's tags column.
+			fmt.Fprintf(&b, "esc,site=eu\\,west,rack=r\\ 1,k\\=x=a\\=b,empty=y v=%d %d\n", i, ts)
 		}
 		if i%3 == 0 {
 			status := []string{"ok", "warn", "fail"}[(i/3)%3]
