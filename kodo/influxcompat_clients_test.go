@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	client "github.com/influxdata/influxdb1-client/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/tinylib/msgp/msgp"
@@ -423,4 +424,36 @@ func TestInfluxRPsAcrossReplicas(t *testing.T) {
 	code, body = cb.write(ws.DB, "shared", "m v=3")
 	assert.Equal(t, 400, code, body)
 	assert.Contains(t, body, "retention policy not found")
+}
+
+// TestInfluxGoClientRPAndParams: the Go influxdb1-client's
+// Query.RetentionPolicy and NewQueryWithParameters, as its users call them.
+func TestInfluxGoClientRPAndParams(t *testing.T) {
+	h := newHarness(t)
+	ws := h.createWorkspace()
+	c, err := client.NewHTTPClient(client.HTTPConfig{Addr: h.ts.URL, Username: "go", Password: ws.Token})
+	require.NoError(t, err)
+	defer c.Close()
+	bp, err := client.NewBatchPoints(client.BatchPointsConfig{Database: ws.DB, RetentionPolicy: "rp1", Precision: "s"})
+	require.NoError(t, err)
+	at := time.Now().Add(-time.Minute).Truncate(time.Second)
+	for i, host := range []string{"a", "b"} {
+		p, err := client.NewPoint("cpu", map[string]string{"host": host}, map[string]any{"v": float64(i) + 0.5}, at)
+		require.NoError(t, err)
+		bp.AddPoint(p)
+	}
+	require.NoError(t, c.Write(bp))
+
+	resp, err := c.Query(client.NewQueryWithRP("SELECT count(v) FROM cpu", ws.DB, "rp1", "s"))
+	require.NoError(t, err)
+	require.NoError(t, resp.Error())
+	require.Len(t, resp.Results[0].Series, 1, "rp= reads rp1")
+	assert.Equal(t, json.Number("2"), resp.Results[0].Series[0].Values[0][1])
+
+	q := client.NewQueryWithParameters("SELECT v FROM rp1.cpu WHERE host = $host", ws.DB, "s", map[string]any{"host": "b"})
+	resp, err = c.Query(q)
+	require.NoError(t, err)
+	require.NoError(t, resp.Error())
+	require.Len(t, resp.Results[0].Series, 1)
+	assert.Equal(t, json.Number("1.5"), resp.Results[0].Series[0].Values[0][1])
 }
