@@ -49,11 +49,19 @@ func ParseStatement(text string) (iql.Statement, error) {
 func ParseExpr(input, s string) (iql.Expr, error) { return parseExpr(input, s) }
 
 // parseQuery parses q within the limits above.
-func parseQuery(q string) (*iql.Query, error) {
+func parseQuery(q string) (*iql.Query, error) { return parseQueryParams(q, nil) }
+
+// parseQueryParams parses q within the limits above, binding $name
+// parameters from params (nil binds none).
+func parseQueryParams(q string, params map[string]any) (*iql.Query, error) {
 	if err := checkText("query", q); err != nil {
 		return nil, err
 	}
-	query, err := iql.NewParser(strings.NewReader(q)).ParseQuery()
+	p := iql.NewParser(strings.NewReader(q))
+	if params != nil {
+		p.SetParams(params)
+	}
+	query, err := p.ParseQuery()
 	if err != nil {
 		return nil, newParseError("query", err)
 	}

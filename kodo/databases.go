@@ -34,7 +34,9 @@ type dbPlan struct {
 // planRPs validates an RP layout against the configured RP table; missing
 // parts get the defaults (every configured RP, the configured default RP,
 // autogen as CQ RP).
-func (s *service) planRPs(defaultRP string, cqrp *string, rpList []string) (dbPlan, error) {
+// RPs listed in known (made with InfluxQL on an existing database) are
+// accepted though not configured.
+func (s *service) planRPs(defaultRP string, cqrp *string, rpList []string, known ...string) (dbPlan, error) {
 	p := dbPlan{defaultRP: defaultRP, rps: slices.Clone(rpList)}
 	if p.defaultRP == "" {
 		p.defaultRP = s.opts.DefaultRP
@@ -53,7 +55,7 @@ func (s *service) planRPs(defaultRP string, cqrp *string, rpList []string) (dbPl
 		}
 	}
 	for _, rp := range p.rps {
-		if _, ok := s.opts.RetentionPolicies[rp]; !ok {
+		if _, ok := s.opts.RetentionPolicies[rp]; !ok && !slices.Contains(known, rp) {
 			return dbPlan{}, Errorf(ErrRPNotFound, "retention policy %q is not configured; use one of %s", rp, strings.Join(s.configuredRPs(), ", "))
 		}
 	}
@@ -73,7 +75,11 @@ func (s *service) configuredRPs() []string {
 func (s *service) enginePolicies(db meta.Database) []tsengine.RetentionPolicy {
 	out := make([]tsengine.RetentionPolicy, 0, len(db.RPs))
 	for _, rp := range db.RPs {
-		out = append(out, tsengine.RetentionPolicy{Name: rp, Duration: s.opts.RetentionPolicies[rp], Default: rp == db.DefaultRP})
+		d, ok := s.opts.RetentionPolicies[rp]
+		if !ok {
+			continue // made with InfluxQL: the engine keeps its duration
+		}
+		out = append(out, tsengine.RetentionPolicy{Name: rp, Duration: d, Default: rp == db.DefaultRP})
 	}
 	return out
 }
@@ -244,7 +250,7 @@ func (s *service) handleModifyDBRP(w http.ResponseWriter, r *http.Request) {
 	if req.CQRP != nil {
 		cqrp = *req.CQRP
 	}
-	plan, err := s.planRPs(def, &cqrp, rps)
+	plan, err := s.planRPs(def, &cqrp, rps, db.RPs...)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -298,6 +304,7 @@ func (s *service) handleGetRP(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, metaError(err, "reading measurement RPs"))
 		return
 	}
+	durations := s.rpDurations(r.Context(), db)
 	out := make(map[string]rpInfo, len(req.Measurements))
 	for _, m := range req.Measurements {
 		// A measurement on the default RP (or not seen yet) answers rp ""
@@ -306,9 +313,9 @@ func (s *service) handleGetRP(w http.ResponseWriter, r *http.Request) {
 		if rp == db.DefaultRP {
 			rp = ""
 		}
-		dur := s.opts.RetentionPolicies[db.DefaultRP]
+		dur := durations[db.DefaultRP]
 		if rp != "" {
-			dur = s.opts.RetentionPolicies[rp]
+			dur = durations[rp]
 		}
 		out[m] = rpInfo{DB: db.Name, RP: rp, Duration: durationLiteral(dur)}
 	}
@@ -585,10 +592,10 @@ func engineError(err error, doing string) error {
 	case errors.Is(err, tsengine.ErrUnavailable):
 		return &Error{Code: ErrUnavailable, Message: doing + ": the time-series engine is unavailable; retry later", RetryAfter: 5, cause: err}
 	case errors.Is(err, tsengine.ErrRetentionPolicyNotFound):
-		// The tenant dropped a policy of its own database (DROP RETENTION
-		// POLICY through /query before that was refused): its mistake,
-		// and one it can repair.
-		return wrapErr(ErrRPNotFound, err, "%s: %v; recreate the database's retention policies with POST /v1/modify/dbrp", doing, err)
+		// The tenant dropped the policy with InfluxQL (maybe on another
+		// replica) after the request's RP check: its mistake, and one it
+		// can repair.
+		return wrapErr(ErrRPNotFound, err, "%s: retention policy not found; create it again (CREATE RETENTION POLICY) or write to another of the database's policies", doing)
 	case errors.Is(err, tsengine.ErrDatabaseNotFound):
 		return wrapErr(ErrDBNotFound, err, "%s: database not found on its engine", doing)
 	case errors.Is(err, context.DeadlineExceeded):

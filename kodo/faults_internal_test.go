@@ -20,7 +20,7 @@ func TestFaultErrorMapping(t *testing.T) {
 		retry  bool
 		say    string
 	}{
-		{fmt.Errorf("embedded: %w: \"rp3\" on database \"db\"", tsengine.ErrRetentionPolicyNotFound), http.StatusBadRequest, false, "/v1/modify/dbrp"},
+		{fmt.Errorf("embedded: %w: \"rp3\" on database \"db\"", tsengine.ErrRetentionPolicyNotFound), http.StatusBadRequest, false, "CREATE RETENTION POLICY"},
 		{fmt.Errorf("%w: write: no space left on device", tsengine.ErrDiskFull), http.StatusInsufficientStorage, true, "disk"},
 		{fmt.Errorf("%w: open shard: too many open files", tsengine.ErrTooManyOpenFiles), http.StatusServiceUnavailable, true, "open-file limit"},
 		{fmt.Errorf("sqlite: %w", syscall.ENOSPC), http.StatusInsufficientStorage, true, "disk is full"},
@@ -30,7 +30,7 @@ func TestFaultErrorMapping(t *testing.T) {
 	assert.Nil(t, faultAPIError(nil))
 	for _, c := range cases {
 		for _, e := range []*Error{asError(engineError(c.err, "writing points")), asError(metaError(c.err, "writing points"))} {
-			if c.say == "/v1/modify/dbrp" && e.Code != ErrRPNotFound { // only engines report RPs
+			if c.say == "CREATE RETENTION POLICY" && e.Code != ErrRPNotFound { // only engines report RPs
 				continue
 			}
 			assert.Equal(t, c.status, e.Code.Status(), "%v", c.err)

@@ -146,13 +146,16 @@ func TestDropConfiguredRPRefused(t *testing.T) {
 		raw, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(raw)
 	}
+	// The default RP and the CQ RP are what writes and CQs land in: the
+	// tenant must pick others first (influxd would drop them and leave
+	// every later write failing).
 	for _, rp := range []string{ws.RP, "autogen"} {
 		code, body := influxQuery("DROP RETENTION POLICY " + rp + " ON " + ws.DB)
-		assert.Equal(t, http.StatusForbidden, code, body)
-		assert.Contains(t, body, "cannot be dropped")
+		assert.Equal(t, http.StatusBadRequest, code, body)
+		assert.Contains(t, body, "retention policy "+rp)
 	}
 	code, env := h.post("/v1/manage/metrics", map[string]any{"db": ws.DBUUID, "command": "DROP RETENTION POLICY " + ws.RP + " ON " + ws.DB})
-	assert.Equal(t, http.StatusForbidden, code, env.Message)
+	assert.Equal(t, http.StatusBadRequest, code, env.Message)
 
 	code, body := influxQuery("CREATE RETENTION POLICY mine ON " + ws.DB + " DURATION 2h REPLICATION 1")
 	require.Equal(t, 200, code, body)

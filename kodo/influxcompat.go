@@ -1,17 +1,12 @@
 package kodo
 
 import (
-	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"mime"
 	"net/http"
 	"strings"
 
-	iql "github.com/influxdata/influxql"
-
-	"github.com/kodo-project/kodo/influxql"
 	"github.com/kodo-project/kodo/internal/httpx"
 	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/storage/meta"
@@ -65,7 +60,12 @@ func influxCredential(r *http.Request) string {
 		scheme, rest, _ := strings.Cut(auth, " ")
 		switch strings.ToLower(scheme) {
 		case "token":
-			return strings.TrimSpace(rest)
+			// InfluxDB 1.8's v2 API sends "Token <user>:<password>".
+			rest = strings.TrimSpace(rest)
+			if _, pass, ok := strings.Cut(rest, ":"); ok {
+				return pass
+			}
+			return rest
 		case "basic":
 			raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(rest))
 			if err == nil {
@@ -169,13 +169,13 @@ func (s *service) handleInfluxWrite(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	rp := q.Get("rp")
-	if rp != "" && rp != db.DefaultRP && !containsString(db.RPs, rp) {
+	if rp != "" && rp != db.DefaultRP && !s.hasRP(r.Context(), &db, rp) {
 		s.influxError(w, r, Errorf(ErrRPNotFound, "retention policy not found: %s", rp))
 		return
 	}
 	prec, err := lineproto.ParsePrecision(q.Get("precision"))
 	if err != nil {
-		s.influxError(w, r, wrapErr(ErrBadRequest, err, "%v", err))
+		s.influxError(w, r, wrapErr(ErrBadRequest, err, "invalid precision %q (use n, u, ms, s, m or h)", q.Get("precision")))
 		return
 	}
 	body, err := s.readBody(r)
@@ -187,14 +187,7 @@ func (s *service) handleInfluxWrite(w http.ResponseWriter, r *http.Request) {
 	s.metrics.bytes.WithLabelValues("wire").Add(float64(len(body.Raw)))
 	s.metrics.bytes.WithLabelValues("data").Add(float64(len(body.Data)))
 	if err := s.writeLines(r.Context(), db, rp, prec, body.Data, "influx"); err != nil {
-		e := asError(err)
-		switch e.Code {
-		case ErrInvalidLine:
-			e = &Error{Code: e.Code, Message: "unable to parse points: " + e.Message, cause: e}
-		case ErrPartialWrite:
-			e = &Error{Code: e.Code, Message: "partial write: " + e.Message, cause: e}
-		}
-		s.influxError(w, r, e)
+		s.influxError(w, r, influxWriteError(err))
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -233,78 +226,5 @@ func (s *service) handleInfluxQuery(w http.ResponseWriter, r *http.Request) {
 		s.influxError(w, r, err)
 		return
 	}
-	text := formValue(r, "q")
-	if strings.TrimSpace(text) == "" {
-		s.influxError(w, r, Errorf(ErrBadRequest, `missing required parameter "q"`))
-		return
-	}
-	epoch := formValue(r, "epoch")
-	// GET runs reads only, as InfluxDB 1.x does; POST may also manage.
-	allow := influxql.AllowRead
-	if r.Method == http.MethodPost {
-		allow = influxql.AllowManage
-	}
-	results, err := s.influxStatements(r.Context(), db, text, allow, epoch)
-	if err != nil {
-		s.influxError(w, r, err)
-		return
-	}
-	out := make([]influxResult, len(results))
-	for i, res := range results {
-		out[i] = influxResult{StatementID: res.StatementID, Series: res.Series, Messages: res.Messages, Err: res.Err}
-	}
-	if formValue(r, "chunked") == "true" {
-		// One JSON document per result, as InfluxDB streams chunks.
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusOK)
-		enc := json.NewEncoder(w)
-		for _, res := range out {
-			_ = enc.Encode(map[string]any{"results": []influxResult{res}})
-		}
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"results": out})
-}
-
-// influxStatements answers SHOW DATABASES with the token's database only
-// (clients such as the influx CLI's "use" ask it) and runs everything else
-// through the scope guard.
-func (s *service) influxStatements(ctx context.Context, db meta.Database, text string, allow influxql.Allow, epoch string) ([]tsengine.Result, error) {
-	// The bounded parser first: the text is the client's, and influxql's
-	// own parser recurses once per '('.
-	parsed, err := influxql.Parse(text)
-	if err != nil {
-		return nil, wrapErr(ErrInvalidSQL, err, "error parsing query: %v", err)
-	}
-	only := true
-	for _, st := range parsed.Statements {
-		if _, ok := st.(*iql.ShowDatabasesStatement); !ok {
-			only = false
-		}
-	}
-	if only {
-		res := make([]tsengine.Result, len(parsed.Statements))
-		for i := range res {
-			res[i] = tsengine.Result{StatementID: i, Series: []tsengine.Row{{Name: "databases", Columns: []string{"name"}, Values: [][]any{{db.Name}}}}}
-		}
-		return res, nil
-	}
-	if err := influxql.GuardQuery(parsed, db.Name, allow); err != nil {
-		return nil, wrapErr(ErrInvalidSQL, err, "error parsing query: %v", err)
-	}
-	if n := len(parsed.Statements); n > s.opts.Limits.MaxQueryStatements {
-		return nil, Errorf(ErrInvalidSQL, "%d statements in one request; the limit is %d", n, s.opts.Limits.MaxQueryStatements)
-	}
-	if err := protectRPs(db, parsed); err != nil {
-		return nil, err
-	}
-	if res, _, ok, err := s.trackedDrops(ctx, db, parsed); ok {
-		return res, err // a drop still running is said in its result's message
-	}
-	res, err := s.execQuery(ctx, db.Name, db.InstanceUUID, parsed, epoch)
-	var running *stillRunningError
-	if errors.As(err, &running) {
-		return asStillRunning(parsed, running), nil
-	}
-	return res, err
+	s.serveInfluxQuery(w, r, db)
 }

@@ -81,9 +81,14 @@ func (s *service) serveQuery(w http.ResponseWriter, r *http.Request, allow influ
 		s.fail(w, r, Errorf(ErrInvalidSQL, "%d statements in one request; the limit is %d", n, s.opts.Limits.MaxQueryStatements))
 		return
 	}
-	if err := protectRPs(db, q); err != nil {
-		s.fail(w, r, err)
-		return
+	rpChange := false
+	rpView := db
+	for _, st := range q.Statements {
+		if err := s.checkRPStatement(&rpView, st); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		rpChange = rpChange || isRPStatement(st)
 	}
 	if res, pending, ok, err := s.trackedDrops(r.Context(), db, q); ok {
 		if err != nil {
@@ -106,6 +111,9 @@ func (s *service) serveQuery(w http.ResponseWriter, r *http.Request, allow influ
 		epoch = "ms"
 	}
 	content, err := s.runQuery(r.Context(), db.Name, db.InstanceUUID, q, epoch)
+	if rpChange {
+		s.syncRPs(r.Context(), db)
+	}
 	var running *stillRunningError
 	if errors.As(err, &running) {
 		writeJSON(w, http.StatusAccepted, envelope{Code: http.StatusAccepted, Message: running.Error()})
@@ -142,6 +150,10 @@ func (s *service) runQuery(ctx context.Context, dbName, instance string, q *iql.
 // execQuery runs a guarded query on the database's engine under the
 // configured query-time limit.
 func (s *service) execQuery(ctx context.Context, dbName, instance string, q *iql.Query, epoch string) ([]tsengine.Result, error) {
+	return s.execQueryOpts(ctx, dbName, instance, q, tsengine.QueryOptions{Epoch: epoch})
+}
+
+func (s *service) execQueryOpts(ctx context.Context, dbName, instance string, q *iql.Query, opt tsengine.QueryOptions) ([]tsengine.Result, error) {
 	eng, ok := s.engines[instance]
 	if !ok {
 		return nil, Errorf(ErrUnavailable, "the database's instance %s is not configured on this gateway", instance)
@@ -152,7 +164,8 @@ func (s *service) execQuery(ctx context.Context, dbName, instance string, q *iql
 	ctx, cancel := context.WithTimeout(ctx, s.opts.Limits.QueryTimeout)
 	defer cancel()
 	start := time.Now()
-	results, err := eng.Query(ctx, dbName, q, tsengine.QueryOptions{Epoch: epoch, MaxAnswerBytes: s.opts.Limits.MaxQueryAnswerBytes})
+	opt.MaxAnswerBytes = s.opts.Limits.MaxQueryAnswerBytes
+	results, err := eng.Query(ctx, dbName, q, opt)
 	s.metrics.querySeconds.Observe(time.Since(start).Seconds())
 	if err != nil {
 		if le := s.limitError(err); le != nil {

@@ -53,6 +53,9 @@ type service struct {
 
 	cqMu sync.Mutex // serialises CQ create/modify for the duplicate check
 
+	// InfluxDB compatibility: rate limit of RP re-reads (influxrp.go).
+	rpRefresh rpRefresh
+
 	dropWG   sync.WaitGroup
 	dropCtx  context.Context
 	dropStop context.CancelFunc
@@ -333,6 +336,14 @@ func (s *service) routes() http.Handler {
 	s.route(mux, "/ping", s.handleInfluxPing, get)
 	s.route(mux, "/write", s.admit(s.writes, s.influxAuthHeaders, s.handleInfluxWrite, s.influxError), post)
 	s.route(mux, "/query", s.admitQuery(s.influxAuthHeaders, s.handleInfluxQuery, s.influxError), get, post)
+	// InfluxDB 1.8's v2 compatibility API (influxv2.go).
+	s.route(mux, "/api/v2/write", s.admit(s.writes, s.influxAuthHeaders, s.handleInfluxV2Write, s.influxError), post)
+	s.route(mux, "/api/v2/buckets", s.admitQuery(s.influxAuthHeaders, s.handleInfluxV2Buckets, s.influxError), get)
+	s.route(mux, "/api/v2/query", s.handleInfluxV2Query, post)
+	s.route(mux, "/health", s.handleInfluxHealth, get)
+	// Prometheus remote storage, as InfluxDB 1.8 (promremote.go).
+	s.route(mux, "/api/v1/prom/write", s.admit(s.writes, s.influxAuthHeaders, s.handlePromWrite, s.influxError), post)
+	s.route(mux, "/api/v1/prom/read", s.admitQuery(s.influxAuthHeaders, s.handlePromRead, s.influxError), post)
 
 	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.HandleFunc("/", s.metrics.instrument("other", func(w http.ResponseWriter, r *http.Request) {

@@ -57,12 +57,16 @@ func TestCapturedAgentVectorsThroughServer(t *testing.T) {
 	// Two workspaces made through the API (so their engine databases
 	// exist), then given the vectors' tokens and keys as an operator's
 	// existing data would have them.
-	first, err := kodo.New(kodo.Options{DataDir: dir})
+	// The DataWay vectors name shortrp=rp7: an RP of the workspace's
+	// database, kept forever as the vectors' points are old.
+	rps := kodo.DefaultRetentionPolicies()
+	rps["rp7"] = 0
+	first, err := kodo.New(kodo.Options{DataDir: dir, RetentionPolicies: rps})
 	require.NoError(t, err)
 	ts := httptest.NewServer(first.Handler())
 	h0 := &harness{t: t, srv: first, ts: ts, loopbackTrust: true, secrets: map[string]string{}}
 	create := func() workspace { // autogen: the vectors' points are older than rp3 keeps
-		code, env := h0.post("/v1/workspace/create", map[string]any{"name": "vectors", "default_rp": "autogen"})
+		code, env := h0.post("/v1/workspace/create", map[string]any{"name": "vectors", "default_rp": "autogen", "rp_list": []string{"autogen", "rp7"}})
 		require.Equal(t, 200, code, env.Message)
 		var ws workspace
 		require.NoError(t, json.Unmarshal(env.Content, &ws))
@@ -86,6 +90,7 @@ func TestCapturedAgentVectorsThroughServer(t *testing.T) {
 	now := dataflux[0].Now
 	h := newHarness(t, func(o *kodo.Options) {
 		o.DataDir = dir
+		o.RetentionPolicies = rps
 		o.Now = func() time.Time { return now }
 	})
 	for _, v := range append(dataflux, dway...) {
@@ -113,4 +118,9 @@ func TestCapturedAgentVectorsThroughServer(t *testing.T) {
 			}
 		})
 	}
+	// shortrp=rp7 put the DataWay SDK's points into rp7.
+	code, env, qc := h.query(wsDW.DBUUID, "SELECT count(free) FROM rp7.mem")
+	require.Equal(t, 200, code, env.Message)
+	require.Len(t, qc.Results, 1)
+	require.NotEmpty(t, qc.Results[0].Series, "rp7 holds the shortrp=rp7 upload")
 }

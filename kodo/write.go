@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/kodo-project/kodo/lineproto"
@@ -121,7 +120,11 @@ func (s *service) writeOptions(r *http.Request, db meta.Database) (rp string, pr
 	if rp == "" {
 		rp = q.Get("rp")
 	}
-	if rp != "" && !slices.Contains(db.RPs, rp) {
+	if rp == "" {
+		// The DataWay SDK names the RP in shortrp= (empty: the default).
+		rp = q.Get("shortrp")
+	}
+	if rp != "" && !s.hasRP(r.Context(), &db, rp) {
 		return "", 0, Errorf(ErrRPNotFound, "retention policy %q is not one of this database's (%v)", rp, db.RPs)
 	}
 	p := r.Header.Get("X-Precision")

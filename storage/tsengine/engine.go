@@ -52,6 +52,15 @@ type QueryOptions struct {
 	// Epoch is the unit for time values: "ns", "u", "ms", "s", "m", "h";
 	// "" answers RFC3339 strings.
 	Epoch string
+	// RetentionPolicy is the RP of statements that name none ("" = the
+	// database's default), as InfluxDB's /query rp= parameter.
+	RetentionPolicy string
+	// Typed asks for Go-typed values instead of json.Number: int64,
+	// uint64 and float64 as stored (a float 2.0 stays a float), and
+	// time.Time for times when Epoch is "". It serves answers that keep
+	// types (MessagePack, CSV). The remote engine reads InfluxDB's
+	// MessagePack answer for it.
+	Typed bool
 	// MaxAnswerBytes bounds the answer the engine holds for the caller
 	// (0 = no bound): past it the query stops with a *LimitError for
 	// LimitAnswerBytes. The embedded engine counts an estimate of the

@@ -17,7 +17,8 @@ func TestConvertValue(t *testing.T) {
 		unit time.Duration
 		want any
 	}{
-		{"time rfc3339 in UTC", ts, 0, "2024-05-06T06:08:09.123456789Z"},
+		{"time rfc3339 keeps the tz() location", ts, 0, "2024-05-06T07:08:09.123456789+01:00"},
+		{"time rfc3339 in UTC", ts.UTC(), 0, "2024-05-06T06:08:09.123456789Z"},
 		{"time ns", ts, time.Nanosecond, json.Number("1714975689123456789")},
 		{"time ms truncates", ts, time.Millisecond, json.Number("1714975689123")},
 		{"time h", ts, time.Hour, json.Number("476382")},
@@ -37,6 +38,29 @@ func TestConvertValue(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			assert.Equal(t, tc.want, convertValue(tc.in, tc.unit))
+		})
+	}
+}
+
+func TestTypedValue(t *testing.T) {
+	ts := time.Date(2024, 5, 6, 7, 8, 9, 123456789, time.FixedZone("x", 3600))
+	cases := []struct {
+		name string
+		in   any
+		unit time.Duration
+		want any
+	}{
+		{"time keeps its location", ts, 0, ts},
+		{"time ms", ts, time.Millisecond, int64(1714975689123)},
+		{"whole float stays float", 2.0, 0, 2.0},
+		{"int", int64(2), 0, int64(2)},
+		{"uint", uint64(3), 0, uint64(3)},
+		{"nan", math.NaN(), 0, nil},
+		{"string", "s", 0, "s"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, typedValue(tc.in, tc.unit))
 		})
 	}
 }

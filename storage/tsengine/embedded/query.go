@@ -70,6 +70,7 @@ func (e *Engine) run(ctx context.Context, db string, q *influxql.Query, opt tsen
 	defer stop()
 	ch := e.executor.ExecuteQuery(q, query.ExecutionOptions{
 		Database:         db,
+		RetentionPolicy:  opt.RetentionPolicy,
 		Authorizer:       query.OpenAuthorizer,
 		CoarseAuthorizer: query.OpenCoarseAuthorizer,
 		AbortCh:          qctx.Done(),
@@ -107,7 +108,7 @@ func (e *Engine) run(ctx context.Context, db string, q *influxql.Query, opt tsen
 				return out, nil
 			}
 			var n int64
-			out, n = merge(out, r, unit)
+			out, n = merge(out, r, unit, opt.Typed)
 			held += n
 			if opt.MaxAnswerBytes > 0 && held > opt.MaxAnswerBytes {
 				abandon()
@@ -135,14 +136,14 @@ func dbNotFound(res []tsengine.Result) error {
 // InfluxDB sends one Result per series of a statement (or per chunk of a
 // series, marked Partial), the API answers one Result per statement with
 // one row per series.
-func merge(out []tsengine.Result, r *query.Result, unit time.Duration) ([]tsengine.Result, int64) {
+func merge(out []tsengine.Result, r *query.Result, unit time.Duration, typed bool) ([]tsengine.Result, int64) {
 	if len(out) == 0 || out[len(out)-1].StatementID != r.StatementID {
 		out = append(out, tsengine.Result{StatementID: r.StatementID})
 	}
 	cur := &out[len(out)-1]
 	var n int64
 	for _, row := range r.Series {
-		conv := convertRow(row, unit)
+		conv := convertRow(row, unit, typed)
 		if k := len(cur.Series) - 1; k >= 0 && cur.Series[k].Partial && sameSeries(cur.Series[k], conv) {
 			last := &cur.Series[k]
 			last.Values = append(last.Values, conv.Values...)
@@ -207,19 +208,54 @@ func valuesBytes(vals [][]any) int64 {
 	return n
 }
 
-func convertRow(row *models.Row, unit time.Duration) tsengine.Row {
+func convertRow(row *models.Row, unit time.Duration, typed bool) tsengine.Row {
 	out := tsengine.Row{Name: row.Name, Tags: row.Tags, Columns: row.Columns, Partial: row.Partial}
 	if len(row.Values) > 0 {
 		out.Values = make([][]any, len(row.Values))
 		for i, vals := range row.Values {
 			conv := make([]any, len(vals))
 			for j, v := range vals {
-				conv[j] = convertValue(v, unit)
+				if typed {
+					conv[j] = typedValue(v, unit)
+				} else {
+					conv[j] = convertValue(v, unit)
+				}
 			}
 			out.Values[i] = conv
 		}
 	}
 	return out
+}
+
+// typedValue gives v the representation of QueryOptions.Typed: Go's
+// numeric types as the engine has them, times as time.Time.
+func typedValue(v any, unit time.Duration) any {
+	switch v := v.(type) {
+	case time.Time:
+		if unit == 0 {
+			if v.Location() == time.Local {
+				v = v.UTC()
+			}
+			return v
+		}
+		return v.UnixNano() / int64(unit)
+	case float64:
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil
+		}
+		return v
+	case float32:
+		return typedValue(float64(v), unit)
+	case int:
+		return int64(v)
+	case int32:
+		return int64(v)
+	case uint32:
+		return uint64(v)
+	case time.Duration:
+		return v.String()
+	}
+	return v
 }
 
 // convertValue gives v the representation documented in package tsengine:
@@ -228,7 +264,12 @@ func convertValue(v any, unit time.Duration) any {
 	switch v := v.(type) {
 	case time.Time:
 		if unit == 0 {
-			return v.UTC().Format(time.RFC3339Nano)
+			// The engine gives times in the statement's tz() location;
+			// keep it, as influxd's answer does ("...T00:00:00-08:00").
+			if v.Location() == time.Local {
+				v = v.UTC()
+			}
+			return v.Format(time.RFC3339Nano)
 		}
 		return json.Number(strconv.FormatInt(v.UnixNano()/int64(unit), 10))
 	case float64:

@@ -343,7 +343,7 @@ func (e *Engine) Query(ctx context.Context, db string, q *influxql.Query, opt ts
 	if deletes(q) {
 		defer e.forgetFields("") // field types may have gone with the data
 	}
-	res, err := e.query(ctx, db, q.String(), opt.Epoch, opt.MaxAnswerBytes)
+	res, err := e.queryRP(ctx, db, q.String(), opt.Epoch, opt.RetentionPolicy, opt.Typed, opt.MaxAnswerBytes)
 	if err != nil || db == "" || !tsengine.HasEmptyResult(res) {
 		return res, err
 	}
@@ -366,6 +366,12 @@ func (e *Engine) Query(ctx context.Context, db string, q *influxql.Query, opt ts
 }
 
 func (e *Engine) query(ctx context.Context, db, q, epoch string, maxAnswer int64) ([]tsengine.Result, error) {
+	return e.queryRP(ctx, db, q, epoch, "", false, maxAnswer)
+}
+
+// queryRP is query with rp= set (the RP of statements that name none),
+// reading the MessagePack answer when typed (see msgpack.go).
+func (e *Engine) queryRP(ctx context.Context, db, q, epoch, rp string, typed bool, maxAnswer int64) ([]tsengine.Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("remote: query not started: %w", err)
 	}
@@ -376,9 +382,18 @@ func (e *Engine) query(ctx context.Context, db, q, epoch string, maxAnswer int64
 	if epoch != "" {
 		form.Set("epoch", epoch)
 	}
-	data, err := e.doMax(ctx, http.MethodPost, "/query", nil, strings.NewReader(form.Encode()),
-		http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, maxAnswer)
+	if rp != "" {
+		form.Set("rp", rp)
+	}
+	hdr := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+	if typed {
+		hdr.Set("Accept", msgpackType)
+	}
+	data, err := e.doMax(ctx, http.MethodPost, "/query", nil, strings.NewReader(form.Encode()), hdr, maxAnswer)
 	var ae *apiError
+	if typed && errors.As(err, &ae) {
+		ae.Msg = msgpackError(ae.Msg)
+	}
 	if errors.As(err, &ae) && ae.Status < 500 {
 		if name, ok := strings.CutPrefix(ae.Msg, "database not found: "); ok {
 			return nil, fmt.Errorf("remote: %w: %s", tsengine.ErrDatabaseNotFound, name)
@@ -392,10 +407,17 @@ func (e *Engine) query(ctx context.Context, db, q, epoch string, maxAnswer int64
 		Results []tsengine.Result `json:"results"`
 		Err     string            `json:"error"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber() // numbers stay json.Number, as the embedded engine gives them
-	if err := dec.Decode(&resp); err != nil {
-		return nil, fmt.Errorf("remote: decoding query answer: %w", err)
+	if typed {
+		resp.Results, resp.Err, err = decodeMsgpackResults(data)
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber() // numbers stay json.Number, as the embedded engine gives them
+		if err := dec.Decode(&resp); err != nil {
+			return nil, fmt.Errorf("remote: decoding query answer: %w", err)
+		}
 	}
 	if resp.Err != "" {
 		return nil, fmt.Errorf("remote: query: %s", resp.Err)
