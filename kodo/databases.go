@@ -612,6 +612,32 @@ func engineError(err error, doing string) error {
 	return wrapErr(ErrInternal, err, "%s failed", doing)
 }
 
+// workspaceOf resolves the workspace a management request names: 400 when
+// the request names none, 404-style when there is no such workspace.
+func (s *service) workspaceOf(ctx context.Context, uuid string) (meta.Workspace, error) {
+	if uuid == "" {
+		return meta.Workspace{}, Errorf(ErrBadRequest, "workspace_uuid is required")
+	}
+	ws, err := s.meta.Workspace(ctx, uuid)
+	if err != nil {
+		return ws, notFoundAs(err, ErrWorkspaceNotFound, "workspace %s not found", uuid)
+	}
+	return ws, nil
+}
+
+// workspaceDatabases is workspaceOf with the workspace's databases.
+func (s *service) workspaceDatabases(ctx context.Context, uuid string) (meta.Workspace, []meta.Database, error) {
+	ws, err := s.workspaceOf(ctx, uuid)
+	if err != nil {
+		return ws, nil, err
+	}
+	dbs, err := s.meta.DatabasesByWorkspace(ctx, ws.UUID)
+	if err != nil {
+		return ws, nil, metaError(err, "listing the workspace's databases")
+	}
+	return ws, dbs, nil
+}
+
 type keyPairRequest struct {
 	WorkspaceUUID string `json:"workspace_uuid"`
 }
@@ -624,12 +650,8 @@ func (s *service) handleCreateKeyPair(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if req.WorkspaceUUID == "" {
-		s.fail(w, r, Errorf(ErrBadRequest, "workspace_uuid is required"))
-		return
-	}
-	if _, err := s.meta.Workspace(r.Context(), req.WorkspaceUUID); err != nil {
-		s.fail(w, r, notFoundAs(err, ErrWorkspaceNotFound, "workspace %s not found", req.WorkspaceUUID))
+	if _, err := s.workspaceOf(r.Context(), req.WorkspaceUUID); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	kp := meta.KeyPair{AccessKey: newID("ak_"), SecretKey: newID("sk_"), WorkspaceUUID: req.WorkspaceUUID}

@@ -91,14 +91,14 @@ func (s *service) handleSigning(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if req.WorkspaceUUID == "" || req.AllowMD5Key == nil {
-		s.fail(w, r, Errorf(ErrBadRequest, "workspace_uuid and allow_md5_key (true or false) are required"))
+	if req.AllowMD5Key == nil {
+		s.fail(w, r, Errorf(ErrBadRequest, "allow_md5_key (true or false) is required"))
 		return
 	}
 	ctx := r.Context()
-	ws, err := s.meta.Workspace(ctx, req.WorkspaceUUID)
+	ws, err := s.workspaceOf(ctx, req.WorkspaceUUID)
 	if err != nil {
-		s.fail(w, r, notFoundAs(err, ErrWorkspaceNotFound, "workspace %s not found", req.WorkspaceUUID))
+		s.fail(w, r, err)
 		return
 	}
 	if !*req.AllowMD5Key && ws.Secret == "" {

@@ -25,19 +25,10 @@ func (s *service) handleWorkspaceDelete(w http.ResponseWriter, r *http.Request) 
 		s.fail(w, r, err)
 		return
 	}
-	if req.WorkspaceUUID == "" {
-		s.fail(w, r, Errorf(ErrBadRequest, "workspace_uuid is required"))
-		return
-	}
 	ctx := r.Context()
-	ws, err := s.meta.Workspace(ctx, req.WorkspaceUUID)
+	ws, dbs, err := s.workspaceDatabases(ctx, req.WorkspaceUUID)
 	if err != nil {
-		s.fail(w, r, notFoundAs(err, ErrWorkspaceNotFound, "workspace %s not found", req.WorkspaceUUID))
-		return
-	}
-	dbs, err := s.meta.DatabasesByWorkspace(ctx, ws.UUID)
-	if err != nil {
-		s.fail(w, r, metaError(err, "listing the workspace's databases"))
+		s.fail(w, r, err)
 		return
 	}
 	names := make([]string, 0, len(dbs))

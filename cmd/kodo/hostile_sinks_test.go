@@ -20,18 +20,7 @@ import (
 )
 
 // buildNSQD compiles cmd/kodo-nsqd once per test binary.
-var buildNSQD = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "kodo-nsqd-bin")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "kodo-nsqd")
-	out, err := exec.Command("go", "build", "-o", bin, "../kodo-nsqd").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build: %v\n%s", err, out)
-	}
-	return bin, nil
-})
+var buildNSQD = sync.OnceValues(func() (string, error) { return goBuild("../kodo-nsqd", "kodo-nsqd") })
 
 // startClickHouse runs a ClickHouse of this test's own (Debian's
 // clickhouse-server, through .ci/clickhouse.sh) so that stopping it

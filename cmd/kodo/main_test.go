@@ -25,18 +25,21 @@ import (
 )
 
 // buildKodo compiles this command once per test binary.
-var buildKodo = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "kodo-bin")
+var buildKodo = sync.OnceValues(func() (string, error) { return goBuild(".", "kodo") })
+
+// goBuild compiles the command in dir into a temporary file.
+func goBuild(dir, name string) (string, error) {
+	tmp, err := os.MkdirTemp("", name+"-bin")
 	if err != nil {
 		return "", err
 	}
-	bin := filepath.Join(dir, "kodo")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	bin := filepath.Join(tmp, name)
+	out, err := exec.Command("go", "build", "-o", bin, dir).CombinedOutput()
 	if err != nil {
-		return "", fmt.Errorf("go build: %v\n%s", err, out)
+		return "", fmt.Errorf("go build %s: %v\n%s", dir, err, out)
 	}
 	return bin, nil
-})
+}
 
 func freeAddr(t *testing.T) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

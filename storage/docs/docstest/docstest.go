@@ -196,40 +196,50 @@ func testFilters(t *testing.T, s docs.Store) {
 }
 
 func testFullText(t *testing.T, s docs.Store) {
-	ctx := context.Background()
-	ws := wsUUID(t)
-	lines := []string{
+	ws := checkSearches(t, s, []string{
 		"GET /index.html 200 served from cache",
 		"POST /login failed: invalid password for user alice",
 		"connection reset by peer while reading response",
 		"User ALICE logged in",
-	}
+	}, func(lines []string) []searchCase {
+		return []searchCase{
+			{"alice", []string{lines[3], lines[1]}},
+			{"Alice password", []string{lines[1]}},
+			{"reset peer", []string{lines[2]}},
+			{"index.html", []string{lines[0]}},
+			{"missing", []string{}},
+			{"  ", []string{lines[3], lines[2], lines[1], lines[0]}},
+		}
+	})
+	res := search(t, s, docs.SearchRequest{WorkspaceUUID: ws, Kind: docs.KindLogging, Query: "alice",
+		Filters: []docs.Filter{{Key: "level", Value: "warn"}}, TimeRange: docs.TimeRange{Start: base}})
+	assert.Equal(t, []string{"POST /login failed: invalid password for user alice"}, contents(res), "query, filter and time range combine")
+}
+
+// searchCase is a full-text query and the contents it must find, newest
+// first.
+type searchCase struct {
+	query string
+	want  []string
+}
+
+// checkSearches writes lines as logs of a new workspace and runs each case.
+func checkSearches(t *testing.T, s docs.Store, lines []string, cases func(lines []string) []searchCase) string {
+	ctx := context.Background()
+	ws := wsUUID(t)
 	var in []docs.Document
 	for i, l := range lines {
 		in = append(in, logDoc(i, l))
 	}
 	require.NoError(t, s.Write(ctx, ws, docs.KindLogging, in))
-	tests := []struct {
-		query string
-		want  []string
-	}{
-		{"alice", []string{lines[3], lines[1]}},
-		{"Alice password", []string{lines[1]}},
-		{"reset peer", []string{lines[2]}},
-		{"index.html", []string{lines[0]}},
-		{"missing", []string{}},
-		{"  ", []string{lines[3], lines[2], lines[1], lines[0]}},
-	}
-	for _, tc := range tests {
+	for _, tc := range cases(lines) {
 		t.Run(tc.query, func(t *testing.T) {
 			res := search(t, s, docs.SearchRequest{WorkspaceUUID: ws, Kind: docs.KindLogging, Query: tc.query})
 			assert.Equal(t, tc.want, contents(res))
 			assert.EqualValues(t, len(tc.want), res.Total)
 		})
 	}
-	res := search(t, s, docs.SearchRequest{WorkspaceUUID: ws, Kind: docs.KindLogging, Query: "alice",
-		Filters: []docs.Filter{{Key: "level", Value: "warn"}}, TimeRange: docs.TimeRange{Start: base}})
-	assert.Equal(t, []string{lines[1]}, contents(res), "query, filter and time range combine")
+	return ws
 }
 
 // testFullTextCJK: Chinese and Japanese are written without spaces, and
@@ -237,44 +247,28 @@ func testFullText(t *testing.T, s docs.Store) {
 // hiragana (katakana runs stay whole), so a part of a sentence finds it.
 // Both stores must find the same documents.
 func testFullTextCJK(t *testing.T, s docs.Store) {
-	ctx := context.Background()
-	ws := wsUUID(t)
-	lines := []string{
+	checkSearches(t, s, []string{
 		"数据库连接失败，请检查配置",
 		"MySQL连接超时 after 30s",
 		"サーバーが停止しました",
 		"ログのエラー: disk full",
 		"配置已更新",
-	}
-	var in []docs.Document
-	for i, l := range lines {
-		in = append(in, logDoc(i, l))
-	}
-	require.NoError(t, s.Write(ctx, ws, docs.KindLogging, in))
-	tests := []struct {
-		query string
-		want  []string
-	}{
-		{"数据库连接失败，请检查配置", []string{lines[0]}},
-		{"连接", []string{lines[1], lines[0]}},
-		{"数据库", []string{lines[0]}},
-		{"连接失败", []string{lines[0]}},
-		{"配置", []string{lines[4], lines[0]}},
-		{"mysql 超时", []string{lines[1]}},
-		{"MySQL连接", []string{lines[1]}},
-		{"サーバー", []string{lines[2]}},
-		{"停止", []string{lines[2]}},
-		{"エラー disk", []string{lines[3]}},
-		{"サーバ", []string{}}, // a katakana run is one word, as in Elasticsearch
-		{"连接成功", []string{}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.query, func(t *testing.T) {
-			res := search(t, s, docs.SearchRequest{WorkspaceUUID: ws, Kind: docs.KindLogging, Query: tc.query})
-			assert.Equal(t, tc.want, contents(res))
-			assert.EqualValues(t, len(tc.want), res.Total)
-		})
-	}
+	}, func(lines []string) []searchCase {
+		return []searchCase{
+			{"数据库连接失败，请检查配置", []string{lines[0]}},
+			{"连接", []string{lines[1], lines[0]}},
+			{"数据库", []string{lines[0]}},
+			{"连接失败", []string{lines[0]}},
+			{"配置", []string{lines[4], lines[0]}},
+			{"mysql 超时", []string{lines[1]}},
+			{"MySQL连接", []string{lines[1]}},
+			{"サーバー", []string{lines[2]}},
+			{"停止", []string{lines[2]}},
+			{"エラー disk", []string{lines[3]}},
+			{"サーバ", []string{}}, // a katakana run is one word, as in Elasticsearch
+			{"连接成功", []string{}},
+		}
+	})
 }
 
 func testIdempotentRetry(t *testing.T, s docs.Store) {
