@@ -126,14 +126,19 @@ func (s *Store) indexPattern(ws string, kind docs.Kind) string {
 
 // Mapping is the explicit mapping of every index: equality terms and
 // builtins are keywords, content is text split into words exactly as the
-// embedded store does (runs of letters and digits, lowercased), tags and
-// fields are kept in _source only so no value can cause a mapping
-// conflict.
+// embedded store does (docs.Words: runs of letters and digits, lowercased;
+// each Han ideograph and hiragana a word of its own and katakana runs
+// apart, which the kodo_cjk character filter marks with spaces, as the
+// standard analyzer would split them), tags and fields are kept in
+// _source only so no value can cause a mapping conflict. An index keeps
+// the analyzer it was created with: indices made before the CJK rule find
+// Chinese and Japanese only by whole runs until they are rebuilt.
 const Mapping = `{
   "settings": {
     "analysis": {
+      "char_filter": {"kodo_cjk": {"type": "pattern_replace", "pattern": "([\\p{IsHan}\\p{IsHiragana}]|[\\p{IsKatakana}\\u30FC\\uFF70]+)", "replacement": " $1 "}},
       "tokenizer": {"kodo_words": {"type": "pattern", "pattern": "[^\\p{L}\\p{N}]+"}},
-      "analyzer": {"kodo_words": {"type": "custom", "tokenizer": "kodo_words", "filter": ["lowercase"]}}
+      "analyzer": {"kodo_words": {"type": "custom", "char_filter": ["kodo_cjk"], "tokenizer": "kodo_words", "filter": ["lowercase"]}}
     }
   },
   "mappings": {

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -344,4 +345,42 @@ func TestConformance(t *testing.T) {
 		_, err = s.c.DeleteIndex(prefix + "*").Do(context.Background())
 		assert.NoError(t, err)
 	})
+}
+
+// TestMappingSplitsLikeWords: the analyzer of the content field (its
+// character filter, then its tokenizer, both Java regexps, translated here
+// to Go's syntax) splits text into exactly the words docs.Words gives the
+// embedded store, Chinese and Japanese included, so both stores find the
+// same documents.
+func TestMappingSplitsLikeWords(t *testing.T) {
+	var m struct {
+		Settings struct {
+			Analysis struct {
+				CharFilter map[string]struct{ Pattern, Replacement string } `json:"char_filter"`
+				Tokenizer  map[string]struct{ Pattern string }              `json:"tokenizer"`
+			} `json:"analysis"`
+		} `json:"settings"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(Mapping), &m))
+	java := strings.NewReplacer(`\p{Is`, `\p{`, `\u`, `\x{`)
+	goRE := func(p string) *regexp.Regexp {
+		p = java.Replace(p)
+		p = regexp.MustCompile(`\\x\{([0-9A-Fa-f]{4})`).ReplaceAllString(p, `\x{$1}`)
+		return regexp.MustCompile(p)
+	}
+	cf := m.Settings.Analysis.CharFilter["kodo_cjk"]
+	marks := goRE(cf.Pattern)
+	split := goRE(m.Settings.Analysis.Tokenizer["kodo_words"].Pattern)
+	for _, text := range []string{
+		"数据库连接失败，请检查配置", "MySQL连接超时 after 30s", "サーバーが停止しましたv2",
+		"ログのエラー: disk full", "한국어 로그 index.html", "User ALICE logged_in", "Ärger über Öl",
+	} {
+		var got []string
+		for _, tok := range split.Split(marks.ReplaceAllString(text, strings.ReplaceAll(cf.Replacement, "$1", "${1}")), -1) {
+			if tok != "" {
+				got = append(got, strings.ToLower(tok))
+			}
+		}
+		assert.Equal(t, docs.Words(text), got, text)
+	}
 }
