@@ -358,6 +358,21 @@ func TestWorkspaceDelete(t *testing.T) {
 	require.Equal(t, 200, code, env.Message)
 	code, env = h.post("/v1/workspace/keypair/create", map[string]any{"workspace_uuid": wss[0].WorkspaceUUID})
 	require.Equal(t, 200, code, env.Message)
+	logs := func(ws workspace) float64 {
+		code, env := h.post("/v1/read/docs", map[string]any{"workspace_uuid": ws.WorkspaceUUID, "kind": "logging"})
+		require.Equal(t, 200, code, env.Message)
+		var res struct {
+			Total float64 `json:"total"`
+		}
+		require.NoError(t, json.Unmarshal(env.Content, &res))
+		return res.Total
+	}
+	for _, ws := range []workspace{wss[0], keep} {
+		req, _ := http.NewRequest(http.MethodPost, h.ts.URL+"/v1/write/logging?source=app", strings.NewReader("app message=\"kept or gone\"\n"))
+		code, env := h.do(&http.Client{Transport: signer.NewDatafluxTransport(h.ts.Client().Transport, ws.Token, ws.Secret, signer.AlgoSHA256)}, req)
+		require.Equal(t, 200, code, env.Message)
+		require.EqualValues(t, 1, logs(ws))
+	}
 	grown := openFDs(t)
 	t.Logf("open fds: %d with one workspace, %d with %d more (%.1f each)", base, grown, n, float64(grown-base)/n)
 
@@ -370,6 +385,8 @@ func TestWorkspaceDelete(t *testing.T) {
 	assert.LessOrEqual(t, after, base+5, "the deleted workspaces' descriptors are closed")
 
 	gone := wss[0]
+	assert.EqualValues(t, 0, logs(gone), "its documents are deleted too")
+	assert.EqualValues(t, 1, logs(keep), "another workspace keeps its own")
 	code, env = h.write(gone.Token, "cpu,host=a v=2", nil)
 	assert.Equal(t, 403, code, env.Message)
 	code, env = h.post("/v1/read/metrics", map[string]any{"db": gone.DBUUID, "command": "SELECT * FROM cpu"})

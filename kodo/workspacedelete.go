@@ -55,6 +55,10 @@ func (s *service) handleWorkspaceDelete(w http.ResponseWriter, r *http.Request) 
 		}
 		names = append(names, db.Name)
 	}
+	if err := s.docStore.DeleteWorkspace(ctx, ws.UUID); err != nil {
+		s.fail(w, r, s.docsError(err))
+		return
+	}
 	if err := s.meta.DeleteWorkspace(ctx, ws.UUID); err != nil {
 		s.fail(w, r, notFoundAs(err, ErrWorkspaceNotFound, "workspace %s not found", ws.UUID))
 		return

@@ -66,6 +66,9 @@ type Store interface {
 	Write(ctx context.Context, workspaceUUID string, kind Kind, docs []Document) error
 	// Search answers a SearchRequest.
 	Search(ctx context.Context, req SearchRequest) (SearchResult, error)
+	// DeleteWorkspace removes every document of a workspace, durably;
+	// removing none is not an error.
+	DeleteWorkspace(ctx context.Context, workspaceUUID string) error
 	// Close releases the store.
 	Close() error
 }

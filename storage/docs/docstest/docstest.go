@@ -40,6 +40,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Filters", testFilters},
 		{"FullText", testFullText},
 		{"FullTextCJK", testFullTextCJK},
+		{"DeleteWorkspace", testDeleteWorkspace},
 		{"IdempotentRetry", testIdempotentRetry},
 		{"ObjectReplace", testObjectReplace},
 		{"Validation", testValidation},
@@ -347,4 +348,23 @@ func testDailyBoundary(t *testing.T, s docs.Store) {
 		TimeRange: docs.TimeRange{Start: base + day, End: base + 3*day + 1}})
 	assert.Equal(t, []string{"day 1", "day 2", "day 3"}, contents(res))
 	assert.EqualValues(t, 3, res.Total)
+}
+
+// testDeleteWorkspace: a deleted workspace has no document left, of any
+// kind; another workspace keeps its own; deleting again is not an error.
+func testDeleteWorkspace(t *testing.T, s docs.Store) {
+	ctx := context.Background()
+	gone, kept := wsUUID(t), wsUUID(t)+"_kept"
+	for _, ws := range []string{gone, kept} {
+		require.NoError(t, s.Write(ctx, ws, docs.KindLogging, []docs.Document{logDoc(0, "a log line"), logDoc(1, "another")}))
+		require.NoError(t, s.Write(ctx, ws, docs.KindKeyEvent, []docs.Document{{Kind: docs.KindKeyEvent, Name: "deploy", Time: base, Content: "rolled out"}}))
+	}
+	require.NoError(t, s.DeleteWorkspace(ctx, gone))
+	for _, kind := range []docs.Kind{docs.KindLogging, docs.KindKeyEvent} {
+		assert.EqualValues(t, 0, search(t, s, docs.SearchRequest{WorkspaceUUID: gone, Kind: kind}).Total, kind)
+	}
+	assert.EqualValues(t, 2, search(t, s, docs.SearchRequest{WorkspaceUUID: kept, Kind: docs.KindLogging}).Total)
+	assert.EqualValues(t, 1, search(t, s, docs.SearchRequest{WorkspaceUUID: kept, Kind: docs.KindKeyEvent}).Total)
+	require.NoError(t, s.DeleteWorkspace(ctx, gone), "deleting nothing is not an error")
+	assert.ErrorIs(t, s.DeleteWorkspace(ctx, ""), docs.ErrInvalid)
 }

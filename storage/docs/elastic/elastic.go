@@ -124,6 +124,21 @@ func (s *Store) indexPattern(ws string, kind docs.Kind) string {
 	return name
 }
 
+// DeleteWorkspace deletes the workspace's indices (one per kind, daily
+// ones for logs); indices that do not exist are not an error.
+func (s *Store) DeleteWorkspace(ctx context.Context, workspaceUUID string) error {
+	if workspaceUUID == "" {
+		return fmt.Errorf("%w: delete needs a workspace uuid", docs.ErrInvalid)
+	}
+	for _, kind := range []docs.Kind{docs.KindObject, docs.KindKeyEvent, docs.KindLogging} {
+		_, err := s.c.DeleteIndex(s.indexPattern(workspaceUUID, kind)).Do(ctx)
+		if err != nil && !es.IsNotFound(err) {
+			return s.classify("delete workspace", err)
+		}
+	}
+	return nil
+}
+
 // Mapping is the explicit mapping of every index: equality terms and
 // builtins are keywords, content is text split into words exactly as the
 // embedded store does (docs.Words: runs of letters and digits, lowercased;

@@ -384,3 +384,24 @@ func TestMappingSplitsLikeWords(t *testing.T) {
 		assert.Equal(t, docs.Words(text), got, text)
 	}
 }
+
+// TestDeleteWorkspaceRequests: a workspace's indices are deleted by name
+// (and by pattern for the daily log indices); a missing index is fine, a
+// cluster that cannot answer is unavailable.
+func TestDeleteWorkspaceRequests(t *testing.T) {
+	notFound := func(*testing.T, []byte) string {
+		return `{"error":{"type":"index_not_found_exception","reason":"no such index"},"status":404}`
+	}
+	ok := func(*testing.T, []byte) string { return `{"acknowledged":true}` }
+	f := newFake(t,
+		exchange{method: "DELETE", path: "/kodo-object-wksp_1", query: "-", status: 200, answer: ok},
+		exchange{method: "DELETE", path: "/kodo-keyevent-wksp_1", query: "-", status: 404, answer: notFound},
+		exchange{method: "DELETE", path: "/kodo-logging-wksp_1-*", query: "-", status: 200, answer: ok},
+		exchange{method: "DELETE", path: "/kodo-object-wksp_2", query: "-", status: 503, answer: func(*testing.T, []byte) string {
+			return `{"error":{"type":"cluster_block_exception","reason":"blocked"},"status":503}`
+		}},
+	)
+	s := newStore(t, f.srv.URL, Options{})
+	require.NoError(t, s.DeleteWorkspace(context.Background(), "wksp_1"))
+	assert.ErrorIs(t, s.DeleteWorkspace(context.Background(), "wksp_2"), docs.ErrUnavailable)
+}

@@ -61,6 +61,8 @@ type request struct {
 	// encoded; nil when all were encoded before the request was queued.
 	ready []chan struct{}
 	done  chan error // buffered: the committer never blocks on it
+	// del asks the committer to delete every document of ws instead.
+	del bool
 }
 
 // Write stores docs in one transaction; it returns after the commit that
@@ -101,6 +103,38 @@ func (s *Store) Write(ctx context.Context, workspaceUUID string, kind docs.Kind,
 			return fmt.Errorf("%w: %w", docs.ErrUnavailable, errClosed)
 		}
 	}
+}
+
+// DeleteWorkspace removes every document of a workspace in one durable
+// transaction, run by the committer like writes (the full-text rows go
+// with the documents, through the docs_ad trigger).
+func (s *Store) DeleteWorkspace(ctx context.Context, workspaceUUID string) error {
+	if workspaceUUID == "" {
+		return fmt.Errorf("%w: delete needs a workspace uuid", docs.ErrInvalid)
+	}
+	req := &request{ctx: ctx, ws: workspaceUUID, del: true, done: make(chan error, 1)}
+	select {
+	case s.reqs <- req:
+	case <-ctx.Done():
+		return s.unavailable("queue", ctx.Err())
+	case <-s.quit:
+		return fmt.Errorf("%w: %w", docs.ErrUnavailable, errClosed)
+	}
+	select {
+	case err := <-req.done:
+		return err
+	case <-ctx.Done():
+		return s.unavailable("wait for delete", ctx.Err())
+	case <-s.stopped:
+		return fmt.Errorf("%w: %w", docs.ErrUnavailable, errClosed)
+	}
+}
+
+func (s *Store) deleteWorkspace(ws string) error {
+	if _, err := s.wconn.ExecContext(context.Background(), "DELETE FROM docs WHERE ws = ?", ws); err != nil {
+		return s.unavailable("delete workspace", err)
+	}
+	return nil
 }
 
 // encodeChunk documents are encoded, and handed to the committer,
@@ -277,11 +311,24 @@ func (s *Store) run() {
 			}
 			live = append(live, r)
 		}
-		if len(live) > 0 {
-			err := s.commit(live)
-			for _, r := range live {
+		// Deletes (rare) run on their own after the group's writes.
+		var dels []*request
+		writes := live[:0]
+		for _, r := range live {
+			if r.del {
+				dels = append(dels, r)
+			} else {
+				writes = append(writes, r)
+			}
+		}
+		if len(writes) > 0 {
+			err := s.commit(writes)
+			for _, r := range writes {
 				r.done <- err
 			}
+		}
+		for _, r := range dels {
+			r.done <- s.deleteWorkspace(r.ws)
 		}
 		clear(group) // drop references to the documents
 	}
