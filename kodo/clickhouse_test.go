@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -218,4 +220,54 @@ func TestClickHouseGetsPandoraWrites(t *testing.T) {
 	eventually(t, "the /v4 points reach ClickHouse once", func() bool { return count() == 2 })
 	require.NoError(t, pc.DeleteSeries(ctx, repo, "cpu"))
 	eventually(t, "the series' table is dropped in ClickHouse", func() bool { return count() == -1 })
+}
+
+// BenchmarkClickHouseVisibility measures the delay from a write's
+// acknowledgement to its points being counted through
+// /v1/ck/read/metrics (the queue, the consumer and ClickHouse): each
+// iteration writes a 1,000-point batch and polls until it is visible.
+// Reports p50 and p99 of that delay.
+//
+//	KODO_TEST_CLICKHOUSE_DSN=… go test ./kodo -run '^$' -bench ClickHouseVisibility -benchtime 100x
+func BenchmarkClickHouseVisibility(b *testing.B) {
+	dsn := os.Getenv("KODO_TEST_CLICKHOUSE_DSN")
+	if dsn == "" {
+		b.Skip("KODO_TEST_CLICKHOUSE_DSN not set")
+	}
+	h := newHarness(b, func(o *kodo.Options) { o.ClickHouseDSN = dsn })
+	ws := h.createWorkspace()
+	start := time.Now().Add(-time.Hour)
+	delays := make([]time.Duration, 0, b.N)
+	const perBatch = 1000
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		var body strings.Builder
+		for j := 0; j < perBatch; j++ {
+			fmt.Fprintf(&body, "vis,host=h%d v=%d %d\n", j%10, i, start.Add(time.Duration(i*perBatch+j)*time.Millisecond).UnixNano())
+		}
+		code, env := h.write(ws.Token, body.String(), nil)
+		if code != 200 {
+			b.Fatalf("write: %d %s", code, env.Message)
+		}
+		acked := time.Now()
+		want := float64((i + 1) * perBatch)
+		for {
+			code, env := h.post("/v1/ck/read/metrics", []map[string]any{{"db_uuid": ws.DBUUID, "command": "SELECT count() FROM vis"}})
+			if code == 200 {
+				var rd ckSeries
+				if err := json.Unmarshal(env.Content, &rd); err == nil && rd.Series[0].Values[0][0] == want {
+					break
+				}
+			}
+			if time.Since(acked) > time.Minute {
+				b.Fatalf("batch %d not visible after a minute", i)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		delays = append(delays, time.Since(acked))
+	}
+	b.StopTimer()
+	slices.Sort(delays)
+	b.ReportMetric(float64(delays[len(delays)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(delays[len(delays)*99/100].Microseconds())/1000, "p99-ms")
 }

@@ -24,7 +24,7 @@ import (
 
 // harness is a gateway on the embedded engine behind an httptest server.
 type harness struct {
-	t   *testing.T
+	t   testing.TB
 	srv *kodo.Server
 	ts  *httptest.Server
 	// loopbackTrust: no admin key, so management answers carry no CORS.
@@ -43,7 +43,7 @@ func (h *harness) secret(token string) string {
 	return h.secrets[token]
 }
 
-func newHarness(t *testing.T, mod ...func(*kodo.Options)) *harness {
+func newHarness(t testing.TB, mod ...func(*kodo.Options)) *harness {
 	t.Helper()
 	o := kodo.Options{DataDir: t.TempDir()}
 	for _, m := range mod {
@@ -136,7 +136,7 @@ func (h *harness) createWorkspace() workspace {
 	return ws
 }
 
-func gz(t *testing.T, data []byte) []byte {
+func gz(t testing.TB, data []byte) []byte {
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
 	_, err := zw.Write(data)

@@ -141,7 +141,7 @@ type sent struct {
 // an nsqd outage, and maxReplayBytes bounds what is kept.
 const (
 	ReplayWindow   = time.Minute
-	maxReplayBytes = 256 << 20
+	maxReplayBytes = 64 << 20
 )
 
 // NewPublisher connects (lazily) to the nsqd at addr.
