@@ -39,11 +39,7 @@ type ckSeries struct {
 // adds a column; the /v1/ck endpoints answer in the spec's shapes. Writes
 // reach ClickHouse through the in-process nsqd, so the test waits for them.
 func TestClickHouseThroughServer(t *testing.T) {
-	dsn := os.Getenv("KODO_TEST_CLICKHOUSE_DSN")
-	if dsn == "" {
-		t.Skip("KODO_TEST_CLICKHOUSE_DSN not set; .ci/run starts Debian's clickhouse-server and sets it")
-	}
-	h := newHarness(t, func(o *kodo.Options) { o.ClickHouseDSN = dsn })
+	h, _ := clickHouseHarness(t)
 	ws := h.createWorkspace()
 	get := func(path string) (int, envelope) {
 		req, _ := http.NewRequest(http.MethodGet, h.ts.URL+path, nil)
@@ -130,11 +126,7 @@ func TestClickHouseThroughServer(t *testing.T) {
 // than its RP) is not copied, the good points of a partial write are, and
 // /v1/drop/metrics drops the table too.
 func TestClickHouseMatchesEngine(t *testing.T) {
-	dsn := os.Getenv("KODO_TEST_CLICKHOUSE_DSN")
-	if dsn == "" {
-		t.Skip("KODO_TEST_CLICKHOUSE_DSN not set; .ci/run starts Debian's clickhouse-server and sets it")
-	}
-	h := newHarness(t, func(o *kodo.Options) { o.ClickHouseDSN = dsn })
+	h, _ := clickHouseHarness(t)
 	ws := h.createWorkspace()
 	ckCount := func(table string) float64 {
 		code, env := h.post("/v1/ck/read/metrics", []map[string]any{{"db_uuid": ws.DBUUID, "command": "SELECT count() FROM " + table}})
@@ -186,14 +178,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // TestClickHouseGetsPandoraWrites: /v4 writes take the same path to the
 // sinks as /v1 writes, and a series delete drops its table there too.
 func TestClickHouseGetsPandoraWrites(t *testing.T) {
-	dsn := os.Getenv("KODO_TEST_CLICKHOUSE_DSN")
-	if dsn == "" {
-		t.Skip("KODO_TEST_CLICKHOUSE_DSN not set; .ci/run starts Debian's clickhouse-server and sets it")
-	}
-	h := newHarness(t, func(o *kodo.Options) {
-		o.ClickHouseDSN = dsn
-		o.TSDBAccessKey, o.TSDBSecretKey = "AK_CK", "SK_CK"
-	})
+	h, dsn := clickHouseHarness(t, func(o *kodo.Options) { o.TSDBAccessKey, o.TSDBSecretKey = "AK_CK", "SK_CK" })
 	ctx := t.Context()
 	pc, err := tsdb.NewClient(h.ts.URL, "AK_CK", "SK_CK", nil)
 	require.NoError(t, err)
@@ -230,11 +215,7 @@ func TestClickHouseGetsPandoraWrites(t *testing.T) {
 //
 //	KODO_TEST_CLICKHOUSE_DSN=… go test ./kodo -run '^$' -bench ClickHouseVisibility -benchtime 100x
 func BenchmarkClickHouseVisibility(b *testing.B) {
-	dsn := os.Getenv("KODO_TEST_CLICKHOUSE_DSN")
-	if dsn == "" {
-		b.Skip("KODO_TEST_CLICKHOUSE_DSN not set")
-	}
-	h := newHarness(b, func(o *kodo.Options) { o.ClickHouseDSN = dsn })
+	h, _ := clickHouseHarness(b)
 	ws := h.createWorkspace()
 	start := time.Now().Add(-time.Hour)
 	delays := make([]time.Duration, 0, b.N)
@@ -270,4 +251,15 @@ func BenchmarkClickHouseVisibility(b *testing.B) {
 	slices.Sort(delays)
 	b.ReportMetric(float64(delays[len(delays)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(delays[len(delays)*99/100].Microseconds())/1000, "p99-ms")
+}
+
+// clickHouseHarness is a gateway writing to the ClickHouse that .ci/run
+// starts (KODO_TEST_CLICKHOUSE_DSN); it skips without one.
+func clickHouseHarness(t testing.TB, mod ...func(*kodo.Options)) (*harness, string) {
+	t.Helper()
+	dsn := os.Getenv("KODO_TEST_CLICKHOUSE_DSN")
+	if dsn == "" {
+		t.Skip("KODO_TEST_CLICKHOUSE_DSN not set; .ci/run starts Debian's clickhouse-server and sets it")
+	}
+	return newHarness(t, append(mod, func(o *kodo.Options) { o.ClickHouseDSN = dsn })...), dsn
 }
