@@ -15,6 +15,8 @@
 #   KODO_CLICKHOUSE_TCP_PORT   native port (default 19000); the DSN uses it
 #   KODO_CLICKHOUSE_HTTP_PORT  HTTP port (default 18123); used only to wait for readiness
 #   KODO_CLICKHOUSE_STATE      file remembering the pid and dir (default /tmp/kodo-clickhouse.state)
+#   KODO_CLICKHOUSE_EXTRA      XML added to config.xml (.ci/clickhouse-cluster.sh puts
+#                              ZooKeeper, macros, remote_servers and the interserver port here)
 set -euo pipefail
 
 tcp_port="${KODO_CLICKHOUSE_TCP_PORT:-19000}"
@@ -108,6 +110,7 @@ start() {
     <max_session_timeout>3600</max_session_timeout>
     <default_session_timeout>60</default_session_timeout>
     <dictionaries_config>$dir/*_dictionary.xml</dictionaries_config>
+${KODO_CLICKHOUSE_EXTRA:-}
 </yandex>
 CONF
 	cat >"$dir/users.xml" <<'USERS'
