@@ -133,6 +133,29 @@ func (s *Service) Write(ctx context.Context, workspaceUUID string, kind docs.Kin
 	return s.opt.Store.Write(ctx, workspaceUUID, kind, ds)
 }
 
+// Prepare checks a write body as Write would (bad input is refused here,
+// where the client can be told) and returns what to hand to Write later,
+// on a consumer of the sink queue: line protocol with every timestamp
+// explicit in nanoseconds, so that applying it later, or twice, stores the
+// same documents; objects as they came (an object replaces the one of its
+// class and name, so a second apply changes nothing). Pipelines run in
+// Write, on the consumer.
+func (s *Service) Prepare(kind docs.Kind, source string, body []byte, precision lineproto.Precision) ([]byte, lineproto.Precision, error) {
+	opt := ParseOptions{Precision: precision, Now: s.opt.Now(), Limits: s.opt.Limits}
+	switch kind {
+	case docs.KindObject:
+		_, err := ParseObjects(body, opt)
+		return body, precision, err
+	case docs.KindKeyEvent, docs.KindLogging:
+		var batch lineproto.Batch
+		if _, err := parseLines(body, kind, source, opt, &batch); err != nil {
+			return nil, 0, err
+		}
+		return batch.AppendLineProtocol(nil, lineproto.Nanosecond), lineproto.Nanosecond, nil
+	}
+	return nil, 0, fmt.Errorf("%w: unknown kind %q", docs.ErrInvalid, kind)
+}
+
 // runPipelines replaces, per source with a pipeline, the documents of
 // that source by what the pipeline answers. Lines are sent as canonical
 // line protocol with nanosecond timestamps.

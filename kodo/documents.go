@@ -11,6 +11,7 @@ import (
 	"github.com/kodo-project/kodo/documents"
 	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/storage/docs"
+	"github.com/kodo-project/kodo/storage/queue"
 	"github.com/kodo-project/kodo/storage/docs/elastic"
 	"github.com/kodo-project/kodo/storage/docs/embedded"
 	"github.com/kodo-project/kodo/storage/meta"
@@ -136,8 +137,25 @@ func (s *service) writeDocs(kind docs.Kind) http.HandlerFunc {
 			return
 		}
 		s.metrics.bytes.WithLabelValues("wire").Add(float64(len(body.Raw)))
-		if err := s.docs.Write(r.Context(), ws.UUID, kind, r.URL.Query().Get("source"), body.Data, prec); err != nil {
+		source := r.URL.Query().Get("source")
+		if !s.queuesDocuments() {
+			if err := s.docs.Write(r.Context(), ws.UUID, kind, source, body.Data, prec); err != nil {
+				s.fail(w, r, s.docsError(err))
+				return
+			}
+			respond(w, nil)
+			return
+		}
+		// Checked here, applied by a consumer: the answer waits for nsqd,
+		// never for the document store.
+		lines, lprec, err := s.docs.Prepare(kind, source, body.Data, prec)
+		if err != nil {
 			s.fail(w, r, s.docsError(err))
+			return
+		}
+		if err := s.publish(r.Context(), queue.Message{Op: queue.OpWriteDocuments, DB: ws.UUID, Kind: string(kind),
+			Source: source, Precision: lprec.String(), Lines: lines}); err != nil {
+			s.fail(w, r, err)
 			return
 		}
 		respond(w, nil)

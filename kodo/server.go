@@ -43,6 +43,11 @@ type Options struct {
 	// NSQLookupdAddresses (HTTP host:port) let consumers find every nsqd
 	// that gateways publish to; empty: consume from NSQDAddress.
 	NSQLookupdAddresses []string
+	// DocumentsViaQueue sends document writes through the sink queue to
+	// the embedded document store too (with ElasticURL they always go
+	// through it): indexing leaves the write path, at the cost of a
+	// delay before the documents are searchable.
+	DocumentsViaQueue bool
 	// Role is RoleAll (default), RoleGateway (API and publishing, no
 	// consumers) or RoleIndexer (consumers of the sink queue).
 	Role string
@@ -321,8 +326,8 @@ func New(opts Options) (*Server, error) {
 	switch opts.Role {
 	case RoleAll, RoleGateway:
 	case RoleIndexer:
-		if opts.ClickHouseDSN == "" {
-			return nil, errors.New("kodo: -role indexer consumes for a sink: give -clickhouse-dsn")
+		if opts.ClickHouseDSN == "" && opts.ElasticURL == "" && !opts.DocumentsViaQueue {
+			return nil, errors.New("kodo: -role indexer consumes for a sink: give -clickhouse-dsn or -elastic-url")
 		}
 		if opts.NSQDAddress == "" && len(opts.NSQLookupdAddresses) == 0 {
 			return nil, errors.New("kodo: -role indexer consumes the gateways' queue: give -nsqd-address or -nsqlookupd-address")

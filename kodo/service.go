@@ -99,15 +99,16 @@ func newService(ctx context.Context, opts *Options, store meta.Store) (*service,
 		s.closeServices()
 		return nil, err
 	}
-	if err := s.openSinks(); err != nil {
-		s.closeServices()
-		return nil, err
-	}
 	if err := s.openTSDB(ctx); err != nil {
 		s.closeServices()
 		return nil, err
 	}
 	if err := s.openDocuments(); err != nil {
+		s.closeServices()
+		return nil, err
+	}
+	// After the stores, so a consumer's first message finds them.
+	if err := s.openSinks(); err != nil {
 		s.closeServices()
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/storage/clickhouse"
+	"github.com/kodo-project/kodo/storage/docs"
 	"github.com/kodo-project/kodo/storage/queue"
 	"github.com/kodo-project/kodo/storage/tsengine"
 	"github.com/kodo-project/kodo/tsdb"
@@ -22,8 +23,19 @@ import (
 // and never blocks or fails ingest.
 
 // metricsTopic is the NSQ topic of metric writes and deletes; each sink
-// consumes it on a channel of its own.
-const metricsTopic = "kodo_metrics"
+// consumes it on a channel of its own. documentsTopic carries document
+// writes to an external document store.
+const (
+	metricsTopic   = "kodo_metrics"
+	documentsTopic = "kodo_documents"
+)
+
+// queuesDocuments reports whether document writes go through the queue:
+// with an external document store (-elastic-url), or when asked
+// (-documents-via-queue) for the embedded one.
+func (s *service) queuesDocuments() bool {
+	return s.opts.ElasticURL != "" || s.opts.DocumentsViaQueue
+}
 
 // Roles of a process (Options.Role).
 const (
@@ -44,7 +56,7 @@ type sinkQueue struct {
 // in-process nsqd under <data>/nsq unless Options.NSQDAddress names one,
 // the publisher, and this process's consumers.
 func (s *service) openSinks() error {
-	if s.ck == nil {
+	if s.ck == nil && !s.queuesDocuments() {
 		return nil
 	}
 	q := &sinkQueue{}
@@ -64,17 +76,51 @@ func (s *service) openSinks() error {
 		}
 		q.pub = pub
 	}
-	if s.opts.Role != RoleGateway {
-		c, err := queue.NewConsumer(metricsTopic, "clickhouse", ckSink{s.ck, s}, queue.ConsumerOptions{
+	if s.opts.Role == RoleGateway {
+		return nil
+	}
+	consume := func(topic, channel string, apply queue.Apply) error {
+		c, err := queue.NewConsumer(topic, channel, apply, queue.ConsumerOptions{
 			NSQDAddrs: []string{addr}, LookupdAddrs: s.opts.NSQLookupdAddresses,
-			Logger: s.log.With("component", "clickhouse-consumer"),
+			Logger: s.log.With("component", channel+"-consumer"),
 		})
 		if err != nil {
 			return fmt.Errorf("kodo: %w", err)
 		}
 		q.consumers = append(q.consumers, c)
+		return nil
+	}
+	if s.ck != nil {
+		if err := consume(metricsTopic, "clickhouse", ckSink{s.ck, s}.apply); err != nil {
+			return err
+		}
+	}
+	if s.queuesDocuments() {
+		if err := consume(documentsTopic, "documents", s.applyDocuments); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// applyDocuments is the documents consumer: the whole write path of
+// documents.Service (pipelines included) on a prepared write.
+func (s *service) applyDocuments(ctx context.Context, m queue.Message) error {
+	if m.Op != queue.OpWriteDocuments {
+		s.log.Error("queue: not a document write on the documents topic; dropped", "op", m.Op)
+		return nil
+	}
+	prec, err := lineproto.ParsePrecision(m.Precision)
+	if err == nil {
+		err = s.docs.Write(ctx, m.DB, docs.Kind(m.Kind), m.Source, m.Lines, prec)
+	}
+	if err != nil && errors.Is(err, docs.ErrInvalid) {
+		// Checked at the gateway: only a store that changed could refuse
+		// it now, and no retry will help.
+		s.log.Error("queue: a document write was refused; dropped", "workspace", m.DB, "kind", m.Kind, "err", err)
+		return nil
+	}
+	return err
 }
 
 func (q *sinkQueue) close() error {
@@ -97,12 +143,16 @@ func (q *sinkQueue) close() error {
 // not take it: the engine has the points, and the sinks are idempotent,
 // so the client's retry is harmless.
 func (s *service) publish(ctx context.Context, m queue.Message) error {
-	if s.sinks == nil || s.sinks.pub == nil {
+	if s.sinks == nil || s.sinks.pub == nil || (s.ck == nil && m.Op != queue.OpWriteDocuments) {
 		return nil
+	}
+	topic := metricsTopic
+	if m.Op == queue.OpWriteDocuments {
+		topic = documentsTopic
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if err := s.sinks.pub.Publish(ctx, metricsTopic, m); err != nil {
+	if err := s.sinks.pub.Publish(ctx, topic, m); err != nil {
 		s.metrics.storeErrors.WithLabelValues("nsq").Inc()
 		return &Error{Code: ErrUnavailable, RetryAfter: 1, cause: err,
 			Message: "the queue to the sinks (nsqd) did not take the request; retry it: nothing is applied twice"}
@@ -118,7 +168,7 @@ func (s *service) publish(ctx context.Context, m queue.Message) error {
 // the batch is published (a sink must never hold a point the engine
 // refused) and the gap is logged.
 func (s *service) publishAccepted(ctx context.Context, db string, retention time.Duration, batch *lineproto.Batch, pw *tsengine.PartialWriteError) error {
-	if s.sinks == nil || s.sinks.pub == nil || batch.Len() == 0 {
+	if s.sinks == nil || s.sinks.pub == nil || s.ck == nil || batch.Len() == 0 {
 		return nil
 	}
 	if pw != nil && pw.Refused != nil {
@@ -212,6 +262,20 @@ type ckSink struct {
 	s  *service
 }
 
+// apply is the ClickHouse consumer.
+func (k ckSink) apply(ctx context.Context, m queue.Message) error {
+	switch m.Op {
+	case queue.OpWrite:
+		return k.WritePoints(ctx, m.DB, m.Lines)
+	case queue.OpDropMeasurement:
+		return k.DropMeasurement(ctx, m.DB, m.Measurement)
+	case queue.OpDropDatabase:
+		return k.DropMeasurement(ctx, m.DB, "")
+	}
+	k.s.log.Error("queue: not a metric operation on the metrics topic; dropped", "op", m.Op)
+	return nil
+}
+
 func (k ckSink) WritePoints(ctx context.Context, db string, lines []byte) error {
 	var b lineproto.Batch
 	if err := lineproto.Parse(lines, lineproto.ParseOptions{AllowUnsigned: true,
@@ -228,10 +292,6 @@ func (k ckSink) DropMeasurement(ctx context.Context, db, m string) error {
 		return nil // dropped already: deletes are idempotent
 	}
 	return k.permanent(err, "drop", db)
-}
-
-func (k ckSink) DropDatabase(ctx context.Context, db string) error {
-	return k.DropMeasurement(ctx, db, "")
 }
 
 // permanent turns an error no retry can fix (the table's schema refuses

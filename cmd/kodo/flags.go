@@ -48,6 +48,7 @@ func parseFlags(args []string, env func(string) (string, bool), stderr io.Writer
 	fs.StringVar(&o.ElasticURL, "elastic-url", "", "Elasticsearch URL for documents")
 	fs.StringVar(&o.NSQDAddress, "nsqd-address", "", "nsqd (TCP host:port) carrying metrics to the sinks (default with -clickhouse-dsn: an nsqd in this process under <data>/nsq)")
 	fs.Var(&lookupd, "nsqlookupd-address", "nsqlookupd HTTP host:port for consumers (repeatable)")
+	fs.BoolVar(&o.DocumentsViaQueue, "documents-via-queue", false, "send document writes through the sink queue to the embedded store too (with -elastic-url they always go through it)")
 	fs.StringVar(&o.Role, "role", "all", "all (API and sink consumers), gateway (API only) or indexer (sink consumers only)")
 	fs.StringVar(&o.FunctionURL, "func-url", "", "function service base URL: log pipeline urls that are paths resolve against it")
 	fs.StringVar(&o.MetaDSN, "meta-dsn", "", "metadata store: sqlite:PATH or postgres://... (default sqlite:<data>/meta.db)")

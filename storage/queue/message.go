@@ -17,6 +17,9 @@ const (
 	OpDropMeasurement Op = "drop_measurement"
 	// OpDropDatabase removes everything of a database.
 	OpDropDatabase Op = "drop_database"
+	// OpWriteDocuments carries a document write (documents.Service.Prepare's
+	// output); DB is then the workspace uuid.
+	OpWriteDocuments Op = "write_documents"
 )
 
 // Message is one unit of work for a sink.
@@ -24,6 +27,10 @@ type Message struct {
 	Op          Op     `json:"op"`
 	DB          string `json:"db"`
 	Measurement string `json:"measurement,omitempty"`
+	// Kind, Source and Precision describe a document write.
+	Kind      string `json:"kind,omitempty"`
+	Source    string `json:"source,omitempty"`
+	Precision string `json:"precision,omitempty"`
 	// Lines is line protocol with nanosecond timestamps (OpWrite).
 	Lines []byte `json:"-"`
 }
@@ -63,7 +70,7 @@ func Decode(b []byte) (Message, error) {
 		return m, fmt.Errorf("queue: message header: %w", err)
 	}
 	switch m.Op {
-	case OpWrite, OpDropMeasurement, OpDropDatabase:
+	case OpWrite, OpDropMeasurement, OpDropDatabase, OpWriteDocuments:
 	default:
 		return m, fmt.Errorf("queue: unknown operation %q", m.Op)
 	}

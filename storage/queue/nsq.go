@@ -296,13 +296,9 @@ func (p *Publisher) Close() {
 	p.p.Stop()
 }
 
-// Sink applies messages. Every method must be idempotent: a message may
-// arrive more than once.
-type Sink interface {
-	WritePoints(ctx context.Context, db string, lines []byte) error
-	DropMeasurement(ctx context.Context, db, measurement string) error
-	DropDatabase(ctx context.Context, db string) error
-}
+// Apply applies one message to a sink. It must be idempotent: a message
+// may arrive more than once. An error is retried, with back-off.
+type Apply func(ctx context.Context, m Message) error
 
 // ConsumerOptions configure NewConsumer.
 type ConsumerOptions struct {
@@ -318,18 +314,18 @@ type ConsumerOptions struct {
 	Logger       *slog.Logger
 }
 
-// Consumer applies the messages of one topic to a Sink.
+// Consumer applies the messages of one topic to a sink.
 type Consumer struct {
 	c   *gonsq.Consumer
 	log *slog.Logger
 }
 
 // NewConsumer starts consuming topic on channel (one channel per sink:
-// every sink gets every message) and applies each message to sink. A
+// every sink gets every message) and applies each message with apply. A
 // message the sink refuses for its content (it cannot be decoded) is
 // logged and dropped; any other failure is retried without limit, with
 // back-off, so an outage delays the sink and loses nothing.
-func NewConsumer(topic, channel string, sink Sink, opt ConsumerOptions) (*Consumer, error) {
+func NewConsumer(topic, channel string, apply Apply, opt ConsumerOptions) (*Consumer, error) {
 	if opt.Concurrency <= 0 {
 		opt.Concurrency = 2
 	}
@@ -354,7 +350,7 @@ func NewConsumer(topic, channel string, sink Sink, opt ConsumerOptions) (*Consum
 	c.SetLogger(slogOutput{log}, gonsq.LogLevelWarning)
 	cons := &Consumer{c: c, log: log}
 	c.AddConcurrentHandlers(gonsq.HandlerFunc(func(m *gonsq.Message) error {
-		return cons.apply(m, sink, opt.ApplyTimeout)
+		return cons.apply(m, apply, opt.ApplyTimeout)
 	}), opt.Concurrency)
 	if len(opt.LookupdAddrs) > 0 {
 		err = c.ConnectToNSQLookupds(opt.LookupdAddrs)
@@ -368,7 +364,7 @@ func NewConsumer(topic, channel string, sink Sink, opt ConsumerOptions) (*Consum
 	return cons, nil
 }
 
-func (c *Consumer) apply(m *gonsq.Message, sink Sink, timeout time.Duration) error {
+func (c *Consumer) apply(m *gonsq.Message, apply Apply, timeout time.Duration) error {
 	msg, err := Decode(m.Body)
 	if err != nil {
 		c.log.Error("queue: dropping a message that cannot be decoded", "id", string(m.ID[:]), "err", err)
@@ -376,18 +372,11 @@ func (c *Consumer) apply(m *gonsq.Message, sink Sink, timeout time.Duration) err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	switch msg.Op {
-	case OpWrite:
-		err = sink.WritePoints(ctx, msg.DB, msg.Lines)
-	case OpDropMeasurement:
-		err = sink.DropMeasurement(ctx, msg.DB, msg.Measurement)
-	case OpDropDatabase:
-		err = sink.DropDatabase(ctx, msg.DB)
-	}
-	if err != nil {
+	if err := apply(ctx, msg); err != nil {
 		c.log.Warn("queue: sink failed; the message will be retried", "op", msg.Op, "db", msg.DB, "attempt", m.Attempts, "err", err)
+		return err
 	}
-	return err
+	return nil
 }
 
 // Close stops consuming; messages in flight are requeued by nsqd.

@@ -54,8 +54,15 @@ func (f *fakeSink) DropMeasurement(_ context.Context, db, m string) error {
 	return nil
 }
 
-func (f *fakeSink) DropDatabase(_ context.Context, db string) error {
-	return f.DropMeasurement(context.Background(), db, "*")
+// apply is the fake sink's Apply.
+func (f *fakeSink) apply(ctx context.Context, m Message) error {
+	switch m.Op {
+	case OpWrite:
+		return f.WritePoints(ctx, m.DB, m.Lines)
+	case OpDropMeasurement:
+		return f.DropMeasurement(ctx, m.DB, m.Measurement)
+	}
+	return errors.New("unexpected op " + string(m.Op))
 }
 
 func (f *fakeSink) snapshot() ([]string, []string) {
@@ -94,7 +101,7 @@ func TestThroughNSQD(t *testing.T) {
 	defer d.Close()
 
 	sink := &fakeSink{down: true}
-	c, err := NewConsumer("metrics", "test", sink, ConsumerOptions{NSQDAddrs: []string{d.Addr()}, Concurrency: 1})
+	c, err := NewConsumer("metrics", "test", sink.apply, ConsumerOptions{NSQDAddrs: []string{d.Addr()}, Concurrency: 1})
 	require.NoError(t, err)
 	defer c.Close()
 	pub, err = NewPublisher(d.Addr(), nil)
