@@ -11,10 +11,10 @@ import (
 	"github.com/kodo-project/kodo/documents"
 	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/storage/docs"
-	"github.com/kodo-project/kodo/storage/queue"
 	"github.com/kodo-project/kodo/storage/docs/elastic"
 	"github.com/kodo-project/kodo/storage/docs/embedded"
 	"github.com/kodo-project/kodo/storage/meta"
+	"github.com/kodo-project/kodo/storage/queue"
 )
 
 // openDocuments opens the document store (embedded SQLite FTS5 under the
