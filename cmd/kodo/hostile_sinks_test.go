@@ -209,3 +209,53 @@ func TestHostileSinkOutages(t *testing.T) {
 	t.Logf("%d points acknowledged (%d while ClickHouse was frozen); ClickHouse count %d", want, ackedWhileFrozen.Load(), got)
 	assertBounded(t, w, 1<<30, 1000)
 }
+
+// TestIndexerProcess runs the sink consumer as a process of its own: a
+// gateway (-role gateway) publishes to an nsqd process, an indexer (-role
+// indexer) consumes and writes ClickHouse, and the copy ends equal to the
+// engine. The indexer serves no API.
+func TestIndexerProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts ClickHouse, nsqd, a gateway and an indexer")
+	}
+	dsn, _ := startClickHouse(t)
+	nsqd := startNSQD(t)
+	gw := startProc(t, t.TempDir(), "-role", "gateway", "-clickhouse-dsn", dsn, "-nsqd-address", nsqd.tcp)
+	ix := startProc(t, t.TempDir(), "-role", "indexer", "-clickhouse-dsn", dsn, "-nsqd-address", nsqd.tcp)
+	ws := gw.CreateWorkspace()
+	base := time.Now().Add(-time.Hour).UnixNano()
+	for b := 0; b < 20; b++ {
+		var lines strings.Builder
+		for i := 0; i < 100; i++ {
+			fmt.Fprintf(&lines, "idx,host=h%d v=%di %d\n", i%5, b, base+int64(b*100+i))
+		}
+		a := gw.WriteLines(ws, lines.String(), true)
+		require.Equal(t, 200, a.Status, a.String())
+	}
+	a := ix.Influx(ws, "POST", "/v1/write/metrics", nil, strings.NewReader("x v=1"), "text/plain")
+	assert.Equal(t, 404, a.Status, "an indexer serves no API: %s", a)
+
+	raw, _ := json.Marshal([]map[string]any{{"db_uuid": ws.DBUUID, "command": "SELECT count() FROM idx"}})
+	count := func() int64 {
+		a := gw.Influx(ws, "POST", "/v1/ck/read/metrics", nil, strings.NewReader(string(raw)), "application/json")
+		if a.Status != 200 {
+			return -1
+		}
+		var env struct {
+			Content struct {
+				Series []struct {
+					Values [][]any `json:"values"`
+				} `json:"Series"`
+			} `json:"content"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(a.Body), &env))
+		n, _ := env.Content.Series[0].Values[0][0].(float64)
+		return int64(n)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for count() != 2000 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	assert.EqualValues(t, 2000, count(), "the indexer wrote what the gateway published")
+	assert.EqualValues(t, 2000, gw.Count(ws, "idx", "v"))
+}
