@@ -23,6 +23,8 @@
 #   BENCH_ARGS   more kodo-bench flags, e.g. "-tags host,az -fields a,b"
 #   KODO_ARGS    more kodo flags, e.g. "-clickhouse-dsn clickhouse://127.0.0.1:19000/default"
 #   SKIP_INFLUX=1  run Kodo only
+#   KODO_PLAIN=1 also run the current Kodo without KODO_ARGS (e.g. the
+#                cost of -clickhouse-dsn, in the same run)
 #   KODO_BEFORE  a git revision: build its ./cmd/kodo too, run it right
 #                after the current one with the same load, and print the
 #                two side by side (the cost of a change, in one run)
@@ -136,6 +138,23 @@ log "kodo pid $kpid; running kodo-bench"
 echo "### Kodo"
 bench kodo -target kodo -url "http://127.0.0.1:$kport" -server-pid "$kpid" || { status=1; log "kodo run failed"; }
 stop_pid "$kpid"
+
+# --- Kodo without KODO_ARGS (KODO_PLAIN) ---------------------------------
+if [[ "${KODO_PLAIN:-0}" == 1 ]]; then
+	pport="$(free_port)"
+	"$tmp/kodo" -listen "127.0.0.1:$pport" -data "$tmp/kodo-plain-data" -log-level info \
+		>"$tmp/kodo-plain.log" 2>&1 </dev/null &
+	ppid=$!
+	pids+=("$ppid")
+	wait_http "$pport" /v1/ping "$ppid" "$tmp/kodo-plain.log"
+	echo
+	echo "### Kodo without KODO_ARGS"
+	bench kodo-plain -target kodo -url "http://127.0.0.1:$pport" -server-pid "$ppid" || { status=1; log "kodo-plain run failed"; }
+	stop_pid "$ppid"
+	echo
+	echo "### Kodo with KODO_ARGS vs without"
+	"$tmp/kodo-bench" compare -markdown "$OUT_DIR/kodo.json" "$OUT_DIR/kodo-plain.json" || status=1
+fi
 
 # --- Kodo at another revision (KODO_BEFORE) -----------------------------
 if [[ -n "${KODO_BEFORE:-}" ]]; then
