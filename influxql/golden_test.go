@@ -75,9 +75,9 @@ func TestRewriteGolden(t *testing.T) {
 	}
 }
 
-// TestGoldenMatchesShared checks the copy against the shared original when
+// TestSharedSpecCopyUnchanged checks the copy against the shared original when
 // the shared directory is beside the repository.
-func TestGoldenMatchesShared(t *testing.T) {
+func TestSharedSpecCopyUnchanged(t *testing.T) {
 	want, err := os.ReadFile(sharedGoldenPath)
 	if err != nil {
 		t.Skipf("no shared directory beside the repository (%v): nothing to compare the copy with", err)

@@ -55,17 +55,17 @@ type vectorFile struct {
 
 // vectorsDir holds the project's byte-for-byte copy of the shared
 // signed-request vectors (shared/vectors), so the contract runs from a
-// plain clone; TestVectorsMatchShared keeps the copy honest.
+// plain clone; TestSharedCopiesUnchanged keeps the copy honest.
 func vectorsDir(t testing.TB) string {
 	_, file, _, ok := runtime.Caller(0)
 	require.True(t, ok)
 	return filepath.Join(filepath.Dir(file), "testdata", "vectors")
 }
 
-// TestVectorsMatchShared checks the copies against shared/vectors when the
+// TestSharedCopiesUnchanged checks the copies against shared/vectors when the
 // shared directory is beside the repository (a plain clone has only the
 // copies, which the other tests use).
-func TestVectorsMatchShared(t *testing.T) {
+func TestSharedCopiesUnchanged(t *testing.T) {
 	shared := filepath.Join(vectorsDir(t), "..", "..", "..", "..", "shared", "vectors")
 	ents, err := os.ReadDir(shared)
 	if err != nil {
