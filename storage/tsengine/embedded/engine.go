@@ -244,6 +244,12 @@ func (e *Engine) open(opts Options, metaDir, dataDir, walDir string, zlog *zap.L
 	store.EngineOptions.Config = dc
 	store.EngineOptions.EngineVersion = dc.Engine
 	store.EngineOptions.IndexVersion = dc.Index
+	// InfluxDB's shard monitor (freeing idle shards' caches, logging
+	// cardinality warnings) is off: its goroutine outlives Store.Close
+	// (1.8.10 marks it done as it starts), so reopening the store after a
+	// full disk would race with it. Idle shards are closed by Kodo instead
+	// (Options.IdleShardTimeout), and the cardinality limits are Kodo's.
+	store.EngineOptions.MonitorDisabled = true
 	store.WithLogger(zlog)
 	if err := store.Open(); err != nil {
 		return fmt.Errorf("embedded: open data store: %w", err)
