@@ -182,23 +182,7 @@ func TestHostileSinkOutages(t *testing.T) {
 	assert.Positive(t, ackedWhileFrozen.Load(), "writes are acknowledged while ClickHouse is frozen")
 	assert.Equal(t, want, p.Count(ws, "sink", "v"), "the engine holds every acknowledged point")
 
-	ckCount := func() int64 {
-		raw, _ := json.Marshal([]map[string]any{{"db_uuid": ws.DBUUID, "command": "SELECT count() FROM sink"}})
-		a := p.Influx(ws, "POST", "/v1/ck/read/metrics", nil, strings.NewReader(string(raw)), "application/json")
-		if a.Status != 200 {
-			return -1
-		}
-		var env struct {
-			Content struct {
-				Series []struct {
-					Values [][]any `json:"values"`
-				} `json:"Series"`
-			} `json:"content"`
-		}
-		require.NoError(t, json.Unmarshal([]byte(a.Body), &env))
-		n, _ := env.Content.Series[0].Values[0][0].(float64)
-		return int64(n)
-	}
+	ckCount := func() int64 { return p.ClickHouseCount(ws, "sink") }
 	deadline := time.Now().Add(90 * time.Second)
 	got := ckCount()
 	for got != want && time.Now().Before(deadline) {
@@ -235,27 +219,33 @@ func TestIndexerProcess(t *testing.T) {
 	a := ix.Influx(ws, "POST", "/v1/write/metrics", nil, strings.NewReader("x v=1"), "text/plain")
 	assert.Equal(t, 404, a.Status, "an indexer serves no API: %s", a)
 
-	raw, _ := json.Marshal([]map[string]any{{"db_uuid": ws.DBUUID, "command": "SELECT count() FROM idx"}})
-	count := func() int64 {
-		a := gw.Influx(ws, "POST", "/v1/ck/read/metrics", nil, strings.NewReader(string(raw)), "application/json")
-		if a.Status != 200 {
-			return -1
-		}
-		var env struct {
-			Content struct {
-				Series []struct {
-					Values [][]any `json:"values"`
-				} `json:"Series"`
-			} `json:"content"`
-		}
-		require.NoError(t, json.Unmarshal([]byte(a.Body), &env))
-		n, _ := env.Content.Series[0].Values[0][0].(float64)
-		return int64(n)
-	}
+	count := func() int64 { return gw.ClickHouseCount(ws, "idx") }
 	deadline := time.Now().Add(60 * time.Second)
 	for count() != 2000 && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	assert.EqualValues(t, 2000, count(), "the indexer wrote what the gateway published")
 	assert.EqualValues(t, 2000, gw.Count(ws, "idx", "v"))
+}
+
+// ClickHouseCount answers SELECT count() FROM table in the workspace's
+// ClickHouse database through /v1/ck/read/metrics; -1 while the table is
+// not there.
+func (p *proc) ClickHouseCount(ws testWorkspace, table string) int64 {
+	p.t.Helper()
+	raw, _ := json.Marshal([]map[string]any{{"db_uuid": ws.DBUUID, "command": "SELECT count() FROM " + table}})
+	a := p.Influx(ws, "POST", "/v1/ck/read/metrics", nil, strings.NewReader(string(raw)), "application/json")
+	if a.Status != 200 {
+		return -1
+	}
+	var env struct {
+		Content struct {
+			Series []struct {
+				Values [][]any `json:"values"`
+			} `json:"Series"`
+		} `json:"content"`
+	}
+	require.NoError(p.t, json.Unmarshal([]byte(a.Body), &env))
+	n, _ := env.Content.Series[0].Values[0][0].(float64)
+	return int64(n)
 }
