@@ -45,6 +45,7 @@ type cqRec struct {
 func cqWalk(t *testing.T, h *harness) {
 	ws := h.createWorkspace()
 	stop := make(chan struct{})
+	firstWrite := make(chan struct{}) // closed once a point is stored
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { // an agent writing every 200ms
@@ -60,10 +61,17 @@ func cqWalk(t *testing.T, h *harness) {
 				t.Errorf("write: %d %s", code, env.Message)
 				return
 			}
+			if i == 0 {
+				close(firstWrite)
+			}
 		}
 	}()
 	defer func() { close(stop); wg.Wait() }()
-	time.Sleep(300 * time.Millisecond) // the first point records cpu's RP
+	select { // the first point records cpu's RP
+	case <-firstWrite:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the first write did not complete within 30s")
+	}
 
 	code, env := h.post("/v1/cq/create", map[string]any{
 		"db_uuid": ws.DBUUID, "workspace_uuid": ws.WorkspaceUUID,

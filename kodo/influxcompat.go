@@ -193,15 +193,6 @@ func (s *service) handleInfluxWrite(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
 // influxResult is a statement result shaped as InfluxDB's /query answers it.
 type influxResult struct {
 	StatementID int                `json:"statement_id"`

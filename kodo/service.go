@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -246,20 +247,10 @@ func (s *service) route(mux *http.ServeMux, path string, h http.HandlerFunc, met
 				return
 			}
 		}
-		w.Header().Set("Allow", joinMethods(methods))
-		s.fail(w, r, Errorf(ErrMethodNotAllowed, "%s %s is not supported; use %s", r.Method, r.URL.Path, joinMethods(methods)))
+		allow := strings.Join(methods, ", ")
+		w.Header().Set("Allow", allow)
+		s.fail(w, r, Errorf(ErrMethodNotAllowed, "%s %s is not supported; use %s", r.Method, r.URL.Path, allow))
 	}))
-}
-
-func joinMethods(ms []string) string {
-	out := ""
-	for i, m := range ms {
-		if i > 0 {
-			out += ", "
-		}
-		out += m
-	}
-	return out
 }
 
 func (s *service) fail(w http.ResponseWriter, r *http.Request, err error) {

@@ -3,6 +3,7 @@ package remote
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -66,7 +67,7 @@ func (e *Engine) checkFields(ctx context.Context, db string, b *lineproto.Batch)
 	for i := 0; i < b.Len(); i++ {
 		m := b.At(i).Measurement
 		if mf := meas[string(m)]; mf == nil || now.Sub(mf.loaded) > fieldTTL {
-			if !containsString(stale, string(m)) {
+			if !slices.Contains(stale, string(m)) {
 				stale = append(stale, string(m))
 			}
 		}
@@ -136,7 +137,7 @@ func (e *Engine) checkFields(ctx context.Context, db string, b *lineproto.Batch)
 			}
 			refused[i] = true
 			n++
-			if len(reasons) < 5 && !containsString(reasons, conflict) {
+			if len(reasons) < 5 && !slices.Contains(reasons, conflict) {
 				reasons = append(reasons, conflict)
 			}
 			continue
@@ -196,13 +197,4 @@ func (e *Engine) showFieldKeys(ctx context.Context, db string, measurements []st
 		}
 	}
 	return out, nil
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
