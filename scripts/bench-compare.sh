@@ -125,32 +125,33 @@ go build -o "$tmp/kodo-bench" ./cmd/kodo-bench
 
 status=0
 
-# --- Kodo -------------------------------------------------------------
-kport="$(free_port)"
-log "starting kodo on 127.0.0.1:$kport (data $tmp/kodo-data)"
+# run_kodo NAME TITLE BINARY [FLAGS...]: starts a Kodo binary on a free
+# port with its own data dir, runs kodo-bench against it (report NAME.json),
+# and stops it by its PID.
+run_kodo() {
+	local name="$1" title="$2" bin="$3"
+	shift 3
+	local port pid
+	port="$(free_port)"
+	log "starting $name on 127.0.0.1:$port (data $tmp/$name-data)"
+	"$bin" -listen "127.0.0.1:$port" -data "$tmp/$name-data" -log-level info "$@" \
+		>"$tmp/$name.log" 2>&1 </dev/null &
+	pid=$!
+	pids+=("$pid")
+	wait_http "$port" /v1/ping "$pid" "$tmp/$name.log"
+	log "$name pid $pid; running kodo-bench"
+	echo
+	echo "### $title"
+	bench "$name" -target kodo -url "http://127.0.0.1:$port" -server-pid "$pid" || { status=1; log "$name run failed"; }
+	stop_pid "$pid"
+}
+
 # shellcheck disable=SC2086 # KODO_ARGS is a list of flags
-"$tmp/kodo" -listen "127.0.0.1:$kport" -data "$tmp/kodo-data" -log-level info ${KODO_ARGS:-} \
-	>"$tmp/kodo.log" 2>&1 </dev/null &
-kpid=$!
-pids+=("$kpid")
-wait_http "$kport" /v1/ping "$kpid" "$tmp/kodo.log"
-log "kodo pid $kpid; running kodo-bench"
-echo "### Kodo"
-bench kodo -target kodo -url "http://127.0.0.1:$kport" -server-pid "$kpid" || { status=1; log "kodo run failed"; }
-stop_pid "$kpid"
+run_kodo kodo "Kodo" "$tmp/kodo" ${KODO_ARGS:-}
 
 # --- Kodo without KODO_ARGS (KODO_PLAIN) ---------------------------------
 if [[ "${KODO_PLAIN:-0}" == 1 ]]; then
-	pport="$(free_port)"
-	"$tmp/kodo" -listen "127.0.0.1:$pport" -data "$tmp/kodo-plain-data" -log-level info \
-		>"$tmp/kodo-plain.log" 2>&1 </dev/null &
-	ppid=$!
-	pids+=("$ppid")
-	wait_http "$pport" /v1/ping "$ppid" "$tmp/kodo-plain.log"
-	echo
-	echo "### Kodo without KODO_ARGS"
-	bench kodo-plain -target kodo -url "http://127.0.0.1:$pport" -server-pid "$ppid" || { status=1; log "kodo-plain run failed"; }
-	stop_pid "$ppid"
+	run_kodo kodo-plain "Kodo without KODO_ARGS" "$tmp/kodo"
 	echo
 	echo "### Kodo with KODO_ARGS vs without"
 	"$tmp/kodo-bench" compare -markdown "$OUT_DIR/kodo.json" "$OUT_DIR/kodo-plain.json" || status=1
@@ -162,17 +163,8 @@ if [[ -n "${KODO_BEFORE:-}" ]]; then
 	mkdir -p "$tmp/before-src"
 	git archive "$KODO_BEFORE" | tar -x -C "$tmp/before-src"
 	(cd "$tmp/before-src" && go build -o "$tmp/kodo-before" ./cmd/kodo)
-	bport="$(free_port)"
 	# shellcheck disable=SC2086 # KODO_ARGS is a list of flags
-	"$tmp/kodo-before" -listen "127.0.0.1:$bport" -data "$tmp/kodo-before-data" -log-level info ${KODO_ARGS:-} \
-		>"$tmp/kodo-before.log" 2>&1 </dev/null &
-	bpid=$!
-	pids+=("$bpid")
-	wait_http "$bport" /v1/ping "$bpid" "$tmp/kodo-before.log"
-	echo
-	echo "### Kodo at $KODO_BEFORE"
-	bench kodo-before -target kodo -url "http://127.0.0.1:$bport" -server-pid "$bpid" || { status=1; log "kodo-before run failed"; }
-	stop_pid "$bpid"
+	run_kodo kodo-before "Kodo at $KODO_BEFORE" "$tmp/kodo-before" ${KODO_ARGS:-}
 	echo
 	echo "### Kodo now vs Kodo at $KODO_BEFORE"
 	"$tmp/kodo-bench" compare -markdown "$OUT_DIR/kodo.json" "$OUT_DIR/kodo-before.json" || status=1
