@@ -12,7 +12,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -24,6 +23,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kodo-project/kodo/internal/tmpfs"
 	"github.com/kodo-project/kodo/kodo"
 	"github.com/kodo-project/kodo/signer"
 )
@@ -278,11 +278,7 @@ func TestShutdownWithinBound(t *testing.T) {
 // Retry-After naming the cause, nothing of them is readable, and writes
 // work again once space is freed, without a restart.
 func TestDiskFull507(t *testing.T) {
-	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs to fill (needs root): %v %s", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
+	dir := tmpfs.Mount(t, 64<<20)
 	h := newHarness(t, func(o *kodo.Options) {
 		o.DataDir = dir
 		o.Limits.MinFreeDiskBytes = 4 << 20

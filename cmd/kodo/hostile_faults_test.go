@@ -2,54 +2,23 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/kodo-project/kodo/internal/tmpfs"
 )
 
 // Faults: a full disk, SIGTERM during a large drop, restarts, and many
 // workspaces created and deleted, against the built binary.
-
-// tmpfsDir mounts a tmpfs of the given size (e.g. "96m"), or skips.
-func tmpfsDir(t *testing.T, size string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs to fill (needs root): %v %s", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
-	return dir
-}
-
-// fill writes a file until the filesystem of dir is full; it returns the
-// file's path.
-func fill(t *testing.T, dir string) string {
-	t.Helper()
-	path := filepath.Join(dir, "filler")
-	f, err := os.Create(path)
-	require.NoError(t, err)
-	defer f.Close()
-	chunk := make([]byte, 1<<20)
-	for _, n := range []int{1 << 20, 4 << 10, 1} {
-		for {
-			if _, err := f.Write(chunk[:n]); err != nil {
-				require.True(t, errors.Is(err, syscall.ENOSPC), "filling: %v", err)
-				break
-			}
-		}
-	}
-	return path
-}
 
 // noisyLines is n distinct points (one a millisecond, seed minutes back)
 // whose values do not compress, so their WAL entry needs fresh pages.
@@ -77,7 +46,7 @@ func TestHostileDiskFull(t *testing.T) {
 		{"engine ENOSPC", "-1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := tmpfsDir(t, "96m")
+			dir := tmpfs.Mount(t, 96<<20)
 			p := startProc(t, filepath.Join(dir, "data"), "-min-free-disk-bytes", tc.reserve)
 			ws := p.CreateWorkspace()
 			acked := int64(0)
@@ -85,7 +54,7 @@ func TestHostileDiskFull(t *testing.T) {
 			require.Equal(t, 200, a.Status, "%s", a)
 			acked += 1000
 
-			filler := fill(t, dir)
+			filler := tmpfs.Fill(t, dir)
 			for i := range 3 {
 				a = p.WriteLines(ws, noisyLines(20000, 2+i), true)
 				require.Equal(t, http.StatusInsufficientStorage, a.Status, "%s", a)

@@ -2,53 +2,20 @@ package embedded
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kodo-project/kodo/internal/tmpfs"
 	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/storage/tsengine"
 )
-
-// mountTmpfs mounts a tmpfs of size bytes on a temp dir, or skips.
-func mountTmpfs(t *testing.T, size int64) string {
-	t.Helper()
-	dir := t.TempDir()
-	out, err := exec.Command("mount", "-t", "tmpfs", "-o", fmt.Sprintf("size=%d", size), "tmpfs", dir).CombinedOutput()
-	if err != nil {
-		t.Skipf("cannot mount a tmpfs to fill (needs root): %v %s", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
-	return dir
-}
-
-// fillDisk writes a file until the filesystem of dir has no space left.
-func fillDisk(t *testing.T, dir string) string {
-	t.Helper()
-	path := filepath.Join(dir, "filler")
-	f, err := os.Create(path)
-	require.NoError(t, err)
-	defer f.Close()
-	chunk := make([]byte, 1<<20)
-	for _, n := range []int{1 << 20, 4 << 10, 512, 1} {
-		for {
-			if _, err := f.Write(chunk[:n]); err != nil {
-				require.True(t, errors.Is(err, syscall.ENOSPC), "filling: %v", err)
-				break
-			}
-		}
-	}
-	return path
-}
 
 // noisyBatch is n points whose values do not compress: a WAL entry of
 // several hundred KiB, more than any page left partly free.
@@ -67,7 +34,7 @@ func noisyBatch(t *testing.T, n int, start time.Time) *lineproto.Batch {
 // is freed (no restart), and a restart shows exactly the acknowledged
 // points.
 func TestDiskFullWriteNeverVisible(t *testing.T) {
-	dir := mountTmpfs(t, 48<<20)
+	dir := tmpfs.Mount(t, 48<<20)
 	ctx := context.Background()
 	e, err := Open(filepath.Join(dir, "engine"), Options{MinFreeBytes: -1})
 	require.NoError(t, err)
@@ -76,7 +43,7 @@ func TestDiskFullWriteNeverVisible(t *testing.T) {
 	t0 := time.Now().Add(-time.Hour).Truncate(time.Second)
 	require.NoError(t, e.WritePoints(ctx, "db", "", noisyBatch(t, 1000, t0)))
 
-	filler := fillDisk(t, dir)
+	filler := tmpfs.Fill(t, dir)
 	err = e.WritePoints(ctx, "db", "", noisyBatch(t, 20000, t0.Add(time.Minute)))
 	require.ErrorIs(t, err, tsengine.ErrDiskFull)
 	t.Logf("write on a full disk: %v", err)
