@@ -75,17 +75,7 @@ func TestReplayCacheRefusesSecondUse(t *testing.T) {
 		o.ReplayWindow = 30 * time.Minute
 		o.TSDBAccessKey, o.TSDBSecretKey = "AK_REPLAY", "SK_REPLAY"
 	})
-	ws := h.createWorkspace()
-	code, env := h.post("/v1/workspace/keypair/create", map[string]string{"workspace_uuid": ws.WorkspaceUUID})
-	require.Equal(t, 200, code, env.Message)
-	var kp struct {
-		AccessKey string `json:"access_key"`
-		SecretKey string `json:"secret_key"`
-	}
-	require.NoError(t, json.Unmarshal(env.Content, &kp))
-	pc, err := tsdb.NewClient(h.ts.URL, "AK_REPLAY", "SK_REPLAY", nil)
-	require.NoError(t, err)
-	require.NoError(t, pc.CreateRepo(t.Context(), "r_replay", tsdb.CreateRepoInput{Region: "nb"}))
+	ws, kp := everyScheme(t, h, "AK_REPLAY", "SK_REPLAY", "r_replay")
 
 	cases := map[string]func(n int) captured{
 		"DATAFLUX": func(n int) captured {
@@ -203,17 +193,7 @@ func TestReplayCacheForgetsRefusedRequests(t *testing.T) {
 // signature itself does not cover the header (DWAY) or the body (Pandora).
 func TestContentMD5CheckedForEveryScheme(t *testing.T) {
 	h := newHarness(t, func(o *kodo.Options) { o.TSDBAccessKey, o.TSDBSecretKey = "AK_MD5", "SK_MD5" })
-	ws := h.createWorkspace()
-	code, env := h.post("/v1/workspace/keypair/create", map[string]string{"workspace_uuid": ws.WorkspaceUUID})
-	require.Equal(t, 200, code, env.Message)
-	var kp struct {
-		AccessKey string `json:"access_key"`
-		SecretKey string `json:"secret_key"`
-	}
-	require.NoError(t, json.Unmarshal(env.Content, &kp))
-	pc, err := tsdb.NewClient(h.ts.URL, "AK_MD5", "SK_MD5", nil)
-	require.NoError(t, err)
-	require.NoError(t, pc.CreateRepo(t.Context(), "r_md5", tsdb.CreateRepoInput{Region: "nb"}))
+	ws, kp := everyScheme(t, h, "AK_MD5", "SK_MD5", "r_md5")
 
 	other := signer.DatafluxBodyKey([]byte("another body"))
 	body := "md5,scheme=x v=1\n"
@@ -255,4 +235,26 @@ func TestContentMD5CheckedForEveryScheme(t *testing.T) {
 			}
 		})
 	}
+}
+
+// schemeKeyPair is a DWAY key pair as /v1/workspace/keypair/create answers it.
+type schemeKeyPair struct {
+	AccessKey string `json:"access_key"`
+	SecretKey string `json:"secret_key"`
+}
+
+// everyScheme gives a test the credentials of each signature scheme: a
+// workspace (DATAFLUX), a DWAY key pair of it, and a Pandora client for the
+// gateway's key pair ak/sk, which gets the repo it signs for.
+func everyScheme(t *testing.T, h *harness, ak, sk, repo string) (workspace, schemeKeyPair) {
+	t.Helper()
+	ws := h.createWorkspace()
+	code, env := h.post("/v1/workspace/keypair/create", map[string]string{"workspace_uuid": ws.WorkspaceUUID})
+	require.Equal(t, 200, code, env.Message)
+	var kp schemeKeyPair
+	require.NoError(t, json.Unmarshal(env.Content, &kp))
+	pc, err := tsdb.NewClient(h.ts.URL, ak, sk, nil)
+	require.NoError(t, err)
+	require.NoError(t, pc.CreateRepo(t.Context(), repo, tsdb.CreateRepoInput{Region: "nb"}))
+	return ws, kp
 }
