@@ -243,9 +243,9 @@ type schemeKeyPair struct {
 	SecretKey string `json:"secret_key"`
 }
 
-// everyScheme gives a test the credentials of each signature scheme: a
-// workspace (DATAFLUX), a DWAY key pair of it, and a Pandora client for the
-// gateway's key pair ak/sk, which gets the repo it signs for.
+// everyScheme sets up each signature scheme for a test: a workspace
+// (DATAFLUX), a DWAY key pair of it, and repo under the gateway's Pandora
+// key pair ak/sk.
 func everyScheme(t *testing.T, h *harness, ak, sk, repo string) (workspace, schemeKeyPair) {
 	t.Helper()
 	ws := h.createWorkspace()
