@@ -171,43 +171,33 @@ func (s *service) publishAccepted(ctx context.Context, db string, retention time
 	if s.sinks == nil || s.sinks.pub == nil || s.ck == nil || batch.Len() == 0 {
 		return nil
 	}
-	if pw != nil && pw.Refused != nil {
-		lines := make([]byte, 0, batch.Len()*64)
-		r := 0
-		for i := 0; i < batch.Len(); i++ {
-			if r < len(pw.Refused) && pw.Refused[r] == i {
-				r++
-				continue
-			}
-			lines = batch.At(i).AppendLineProtocol(lines, lineproto.Nanosecond)
-		}
-		if len(lines) == 0 {
-			return nil
-		}
-		return s.publish(ctx, queue.Message{Op: queue.OpWrite, DB: db, Lines: lines})
-	}
-	dropped := 0
-	if pw != nil {
-		dropped = pw.Dropped
-	}
+	exact := pw != nil && pw.Refused != nil // the engine named the refused points
 	var oldest int64 = -1 << 63
 	if retention > 0 {
 		oldest = s.now().Add(-retention).UnixNano()
 	}
 	lines := make([]byte, 0, batch.Len()*64)
-	expired := 0
+	skipped, r := 0, 0
 	for i := 0; i < batch.Len(); i++ {
 		p := batch.At(i)
-		if p.Time < oldest {
-			expired++
+		var refused bool
+		if exact {
+			if refused = r < len(pw.Refused) && pw.Refused[r] == i; refused {
+				r++
+			}
+		} else {
+			refused = p.Time < oldest
+		}
+		if refused {
+			skipped++
 			continue
 		}
 		lines = p.AppendLineProtocol(lines, lineproto.Nanosecond)
 	}
-	if dropped > expired {
+	if !exact && pw != nil && pw.Dropped > skipped {
 		s.metrics.storeErrors.WithLabelValues("sink-skipped").Inc()
 		s.log.Warn("a partial write is not copied to the sinks: the engine did not say which points it refused",
-			"db", db, "points", batch.Len(), "dropped", dropped)
+			"db", db, "points", batch.Len(), "dropped", pw.Dropped)
 		return nil
 	}
 	if len(lines) == 0 {
