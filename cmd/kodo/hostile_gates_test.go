@@ -162,10 +162,13 @@ type rawConn struct {
 
 func dialRaw(t *testing.T, addr, head string) *rawConn {
 	t.Helper()
+	// Taken before the dial: the server's read timers start at accept,
+	// which can come before Dial returns here.
+	opened := time.Now()
 	c, err := net.Dial("tcp", addr)
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
-	rc := &rawConn{Conn: c, opened: time.Now()}
+	rc := &rawConn{Conn: c, opened: opened}
 	_, err = io.WriteString(c, head)
 	require.NoError(t, err)
 	return rc
