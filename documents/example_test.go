@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kodo-project/kodo/documents"
+	"github.com/kodo-project/kodo/kodo/kodoapi"
 	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/storage/docs"
 	"github.com/kodo-project/kodo/storage/docs/embedded"
@@ -53,7 +54,7 @@ func ExampleService_SetPipeline() {
 	ctx := context.Background()
 	_ = svc.SetPipeline(ctx, "wksp_1", "nginx", fn.URL)
 	err := svc.Write(ctx, "wksp_1", docs.KindLogging, "nginx", []byte("nginx message=\"GET / 200\" 1\n"), lineproto.Nanosecond)
-	res, _ := svc.Search(ctx, documents.SearchRequest{WorkspaceUUID: "wksp_1", Kind: "logging", Filters: map[string]string{"parsed": "yes"}})
+	res, _ := svc.Search(ctx, kodoapi.SearchRequest{WorkspaceUUID: "wksp_1", Kind: "logging", Filters: map[string]string{"parsed": "yes"}})
 	fmt.Println(err, res.Total, svc.PipelineStats())
 	// Output: <nil> 1 {1 1 0 0}
 }

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/kodo-project/kodo/kodo/kodoapi"
 	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/storage/docs"
 )
@@ -349,26 +350,9 @@ func (s *Service) pipelineURL(raw string) (string, error) {
 	return base.ResolveReference(&rel).String(), nil
 }
 
-// SearchRequest is the JSON body of a document read. Exactly one of
-// DBUUID and WorkspaceUUID names the workspace. TimeRange is
-// [start, end) in milliseconds since the epoch (either may be 0 for
-// open). Filters are tag, field or builtin (__name, __class, __source)
-// equalities. Sort is "time_desc" (default) or "time_asc".
-type SearchRequest struct {
-	DBUUID        string            `json:"db_uuid,omitempty"`
-	WorkspaceUUID string            `json:"workspace_uuid,omitempty"`
-	Kind          string            `json:"kind"`
-	Query         string            `json:"query,omitempty"`
-	Filters       map[string]string `json:"filters,omitempty"`
-	TimeRange     []int64           `json:"time_range,omitempty"`
-	Limit         int               `json:"limit,omitempty"`
-	Offset        int               `json:"offset,omitempty"`
-	Sort          string            `json:"sort,omitempty"`
-}
-
-// DecodeSearchRequest reads a SearchRequest, refusing unknown keys.
-func DecodeSearchRequest(body []byte) (SearchRequest, error) {
-	var r SearchRequest
+// DecodeSearchRequest reads a search request, refusing unknown keys.
+func DecodeSearchRequest(body []byte) (kodoapi.SearchRequest, error) {
+	var r kodoapi.SearchRequest
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&r); err != nil {
@@ -377,48 +361,30 @@ func DecodeSearchRequest(body []byte) (SearchRequest, error) {
 	return r, nil
 }
 
-// SearchResponse is what Search answers.
-type SearchResponse struct {
-	Total int64      `json:"total"`
-	Docs  []Document `json:"docs"`
-}
-
-// Document is the JSON form of a docs.Document: the field names of the
-// object write API, time in nanoseconds.
-type Document struct {
-	Name    string            `json:"__name"`
-	Class   string            `json:"__class,omitempty"`
-	Source  string            `json:"__source,omitempty"`
-	Time    int64             `json:"time"`
-	Tags    map[string]string `json:"__tags,omitempty"`
-	Fields  map[string]any    `json:"fields,omitempty"`
-	Content string            `json:"__content"`
-}
-
 // Search resolves the request's workspace and runs it on the store.
-func (s *Service) Search(ctx context.Context, r SearchRequest) (SearchResponse, error) {
+func (s *Service) Search(ctx context.Context, r kodoapi.SearchRequest) (kodoapi.SearchResult, error) {
 	ws := r.WorkspaceUUID
 	switch {
 	case ws != "" && r.DBUUID != "":
-		return SearchResponse{}, fmt.Errorf("%w: give db_uuid or workspace_uuid, not both", docs.ErrInvalid)
+		return kodoapi.SearchResult{}, fmt.Errorf("%w: give db_uuid or workspace_uuid, not both", docs.ErrInvalid)
 	case ws == "" && r.DBUUID == "":
-		return SearchResponse{}, fmt.Errorf("%w: db_uuid or workspace_uuid is required", docs.ErrInvalid)
+		return kodoapi.SearchResult{}, fmt.Errorf("%w: db_uuid or workspace_uuid is required", docs.ErrInvalid)
 	case ws == "":
 		if s.opt.ResolveDB == nil {
-			return SearchResponse{}, fmt.Errorf("%w: searching by db_uuid is not configured; use workspace_uuid", docs.ErrInvalid)
+			return kodoapi.SearchResult{}, fmt.Errorf("%w: searching by db_uuid is not configured; use workspace_uuid", docs.ErrInvalid)
 		}
 		var err error
 		if ws, err = s.opt.ResolveDB(ctx, r.DBUUID); err != nil {
-			return SearchResponse{}, err
+			return kodoapi.SearchResult{}, err
 		}
 	}
 	kind, err := docs.ParseKind(r.Kind)
 	if err != nil {
-		return SearchResponse{}, fmt.Errorf("%w: %v", docs.ErrInvalid, err)
+		return kodoapi.SearchResult{}, fmt.Errorf("%w: %v", docs.ErrInvalid, err)
 	}
 	sort, err := docs.ParseSort(r.Sort)
 	if err != nil {
-		return SearchResponse{}, err
+		return kodoapi.SearchResult{}, err
 	}
 	req := docs.SearchRequest{WorkspaceUUID: ws, Kind: kind, Query: r.Query, Limit: r.Limit, Offset: r.Offset, Sort: sort}
 	switch len(r.TimeRange) {
@@ -427,18 +393,18 @@ func (s *Service) Search(ctx context.Context, r SearchRequest) (SearchResponse, 
 		const ms = int64(time.Millisecond)
 		req.TimeRange = docs.TimeRange{Start: r.TimeRange[0] * ms, End: r.TimeRange[1] * ms}
 	default:
-		return SearchResponse{}, fmt.Errorf("%w: time_range must be [start_ms, end_ms]", docs.ErrInvalid)
+		return kodoapi.SearchResult{}, fmt.Errorf("%w: time_range must be [start_ms, end_ms]", docs.ErrInvalid)
 	}
 	for k, v := range r.Filters {
 		req.Filters = append(req.Filters, docs.Filter{Key: k, Value: v})
 	}
 	res, err := s.opt.Store.Search(ctx, req)
 	if err != nil {
-		return SearchResponse{}, err
+		return kodoapi.SearchResult{}, err
 	}
-	out := SearchResponse{Total: res.Total, Docs: make([]Document, len(res.Docs))}
+	out := kodoapi.SearchResult{Total: res.Total, Docs: make([]kodoapi.Document, len(res.Docs))}
 	for i, d := range res.Docs {
-		out.Docs[i] = Document{Name: d.Name, Class: d.Class, Source: d.Source, Time: d.Time, Tags: d.Tags, Fields: d.Fields, Content: d.Content}
+		out.Docs[i] = kodoapi.Document{Name: d.Name, Class: d.Class, Source: d.Source, Time: d.Time, Tags: d.Tags, Fields: d.Fields, Content: d.Content}
 	}
 	return out, nil
 }

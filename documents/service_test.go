@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kodo-project/kodo/kodo/kodoapi"
 	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/storage/docs"
 	"github.com/kodo-project/kodo/storage/docs/embedded"
@@ -42,14 +43,14 @@ func newFixture(t *testing.T, opt Options) fixture {
 	return fixture{svc: svc, store: st}
 }
 
-func (f fixture) logs(t *testing.T, ws string) []Document {
+func (f fixture) logs(t *testing.T, ws string) []kodoapi.Document {
 	t.Helper()
-	res, err := f.svc.Search(context.Background(), SearchRequest{WorkspaceUUID: ws, Kind: "logging", Sort: "time_asc"})
+	res, err := f.svc.Search(context.Background(), kodoapi.SearchRequest{WorkspaceUUID: ws, Kind: "logging", Sort: "time_asc"})
 	require.NoError(t, err)
 	return res.Docs
 }
 
-func contentsOf(ds []Document) []string {
+func contentsOf(ds []kodoapi.Document) []string {
 	out := []string{}
 	for _, d := range ds {
 		out = append(out, d.Content)
@@ -193,15 +194,15 @@ func TestWriteAndSearchEveryKind(t *testing.T) {
 	require.NoError(t, f.svc.Write(ctx, "wksp_1", docs.KindObject, "", []byte(`[{"__name":"web-1","__tags":{"__class":"host","zone":"z1"},"__content":"ubuntu"}]`), 0))
 	require.NoError(t, f.svc.Write(ctx, "wksp_1", docs.KindKeyEvent, "", []byte("deploy,env=prod __content=\"v2 rolled out\" 1700000000\n"), lineproto.Second))
 
-	res, err := f.svc.Search(ctx, SearchRequest{DBUUID: "ifdb_1", Kind: "object", Filters: map[string]string{"__class": "host", "zone": "z1"}})
+	res, err := f.svc.Search(ctx, kodoapi.SearchRequest{DBUUID: "ifdb_1", Kind: "object", Filters: map[string]string{"__class": "host", "zone": "z1"}})
 	require.NoError(t, err)
-	assert.Equal(t, SearchResponse{Total: 1, Docs: []Document{{Name: "web-1", Class: "host", Time: now.UnixNano(), Tags: map[string]string{"zone": "z1"}, Content: "ubuntu"}}}, res)
+	assert.Equal(t, kodoapi.SearchResult{Total: 1, Docs: []kodoapi.Document{{Name: "web-1", Class: "host", Time: now.UnixNano(), Tags: map[string]string{"zone": "z1"}, Content: "ubuntu"}}}, res)
 
-	res, err = f.svc.Search(ctx, SearchRequest{WorkspaceUUID: "wksp_1", Kind: "keyevent", Query: "ROLLED", TimeRange: []int64{1700000000000, 1700000000001}})
+	res, err = f.svc.Search(ctx, kodoapi.SearchRequest{WorkspaceUUID: "wksp_1", Kind: "keyevent", Query: "ROLLED", TimeRange: []int64{1700000000000, 1700000000001}})
 	require.NoError(t, err)
 	assert.EqualValues(t, 1, res.Total)
 
-	bad := []SearchRequest{
+	bad := []kodoapi.SearchRequest{
 		{Kind: "logging"},
 		{DBUUID: "ifdb_1", WorkspaceUUID: "wksp_1", Kind: "logging"},
 		{DBUUID: "ifdb_9", Kind: "logging"},
@@ -217,7 +218,7 @@ func TestWriteAndSearchEveryKind(t *testing.T) {
 	assert.ErrorIs(t, err, docs.ErrInvalid)
 	r, err := DecodeSearchRequest([]byte(`{"workspace_uuid":"w","kind":"logging","filters":{"host":"a"},"time_range":[1,2],"limit":5}`))
 	require.NoError(t, err)
-	assert.Equal(t, SearchRequest{WorkspaceUUID: "w", Kind: "logging", Filters: map[string]string{"host": "a"}, TimeRange: []int64{1, 2}, Limit: 5}, r)
+	assert.Equal(t, kodoapi.SearchRequest{WorkspaceUUID: "w", Kind: "logging", Filters: map[string]string{"host": "a"}, TimeRange: []int64{1, 2}, Limit: 5}, r)
 }
 
 func TestWriteRejectsBadBodiesAndStoresNothing(t *testing.T) {

@@ -9,43 +9,16 @@ import (
 	"time"
 
 	iql "github.com/influxdata/influxql"
+	"github.com/kodo-project/kodo/kodo/kodoapi"
 )
 
-// Item is one entry of the sqls array of a /v1/rewrite request.
-type Item struct {
-	// SQL holds one or more statements separated by ';'; comments allowed.
-	SQL string `json:"sql"`
-	// Conditions is an InfluxQL boolean expression ANDed into every
-	// statement that reads a measurement.
-	Conditions string `json:"conditions"`
-	// TimeRange is [start_ms, end_ms] or empty.
-	TimeRange []int64 `json:"time_range"`
-	// MaxPoint is the most points per series the caller wants; 0: no limit.
-	MaxPoint int `json:"max_point"`
-	// Dimensions may hold one "time(<duration>)": the bucket asked for.
-	// Other entries are accepted and ignored.
-	Dimensions []string `json:"dimensions"`
-	// Measurements is accepted for compatibility; no rule uses it.
-	Measurements []string `json:"measurements"`
-	// DefaultAggrFunc downsamples raw subqueries; default "last".
-	DefaultAggrFunc string `json:"default_aggr_func"`
-	// FillOpt is null, none, number (alias number_fill), previous or linear.
-	FillOpt string `json:"fill_opt"`
-	// FillVal is the number for FillOpt number.
-	FillVal any `json:"fill_val"`
-	Limit   int `json:"limit"`
-	Offset  int `json:"offset"`
-	SLimit  int `json:"slimit"`
-	SOffset int `json:"soffset"`
-}
+// Item is one query to rewrite and its options, as /v1/rewrite receives
+// it; the wire shape is defined in kodoapi.
+type Item = kodoapi.RewriteItem
 
-// Statement is one rewritten statement of the answer. RewriteResults is
-// never nil, so it encodes as {} when empty.
-type Statement struct {
-	SQL            string         `json:"sql"`
-	Error          string         `json:"error,omitempty"`
-	RewriteResults map[string]any `json:"rewrite_results"`
-}
+// Statement is one rewritten statement (or the reason an item could not
+// be rewritten); the wire shape is defined in kodoapi.
+type Statement = kodoapi.RewrittenStatement
 
 // DownsampledTo is the RewriteResults key holding the bucket, in
 // nanoseconds, that downsampling set or changed.

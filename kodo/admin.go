@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/http"
 	"strings"
+
+	"github.com/kodo-project/kodo/kodo/kodoapi"
 )
 
 // admin guards management endpoints: Authorization: Bearer <admin-key>.
@@ -14,7 +16,7 @@ func (s *service) admin(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if s.opts.AdminKey == "" {
 			if !isLoopback(r.RemoteAddr) {
-				s.fail(w, r, Errorf(ErrForbidden, "management endpoints answer loopback clients only until an admin key is configured (-admin-key)"))
+				s.fail(w, r, Errorf(kodoapi.ErrForbidden, "management endpoints answer loopback clients only until an admin key is configured (-admin-key)"))
 				return
 			}
 			h(w, r)
@@ -23,11 +25,11 @@ func (s *service) admin(h http.HandlerFunc) http.HandlerFunc {
 		auth := r.Header.Get("Authorization")
 		key, ok := strings.CutPrefix(auth, "Bearer ")
 		if !ok {
-			s.fail(w, r, Errorf(ErrUnauthorized, "management endpoints need Authorization: Bearer <admin key>"))
+			s.fail(w, r, Errorf(kodoapi.ErrUnauthorized, "management endpoints need Authorization: Bearer <admin key>"))
 			return
 		}
 		if subtle.ConstantTimeCompare([]byte(strings.TrimSpace(key)), []byte(s.opts.AdminKey)) != 1 {
-			s.fail(w, r, Errorf(ErrUnauthorized, "the admin key does not match"))
+			s.fail(w, r, Errorf(kodoapi.ErrUnauthorized, "the admin key does not match"))
 			return
 		}
 		h(w, r)

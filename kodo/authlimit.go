@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kodo-project/kodo/internal/httpx"
+	"github.com/kodo-project/kodo/kodo/kodoapi"
 )
 
 // authLimiter is a token bucket per client address. Failed
@@ -106,8 +107,8 @@ type authFailKey struct{}
 // noteAuthFailure marks a request whose credentials named nothing known
 // (an unknown token answers 403, not 401); other 403s (a query outside its
 // database) are not guesses and cost nothing.
-func noteAuthFailure(r *http.Request, code ErrorCode) {
-	if code != ErrTokenNotFound {
+func noteAuthFailure(r *http.Request, code kodoapi.ErrorCode) {
+	if code != kodoapi.ErrTokenNotFound {
 		return
 	}
 	if p, ok := r.Context().Value(authFailKey{}).(*bool); ok {
@@ -166,8 +167,8 @@ func (s *service) tooManyAuthFailures(w http.ResponseWriter, r *http.Request, d 
 		w.WriteHeader(http.StatusTooManyRequests)
 		_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
 	case r.URL.Path == "/write" || r.URL.Path == "/query":
-		s.influxError(w, r, &Error{Code: ErrTooManyRequests, Message: msg, RetryAfter: secs})
+		s.influxError(w, r, &Error{Code: kodoapi.ErrTooManyRequests, Message: msg, RetryAfter: secs})
 	default:
-		s.fail(w, r, &Error{Code: ErrTooManyRequests, Message: msg, RetryAfter: secs})
+		s.fail(w, r, &Error{Code: kodoapi.ErrTooManyRequests, Message: msg, RetryAfter: secs})
 	}
 }

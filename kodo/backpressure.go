@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"github.com/kodo-project/kodo/internal/httpx"
+	"github.com/kodo-project/kodo/kodo/kodoapi"
 	"github.com/kodo-project/kodo/tsdb"
 )
 
@@ -54,7 +55,7 @@ func (g *gate) lease(ctx context.Context, n int64) (*lease, error) {
 }
 
 func (g *gate) busy() error {
-	return &Error{Code: ErrTooManyRequests, RetryAfter: 1, cause: &httpx.BusyError{What: g.what},
+	return &Error{Code: kodoapi.ErrTooManyRequests, RetryAfter: 1, cause: &httpx.BusyError{What: g.what},
 		Message: "the gateway is at its limit of concurrent " + g.what + "; retry after the Retry-After delay"}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kodo-project/kodo/internal/httpx"
+	"github.com/kodo-project/kodo/kodo/kodoapi"
 )
 
 func TestGate(t *testing.T) {
@@ -26,7 +27,7 @@ func TestGate(t *testing.T) {
 	_, err = g.acquire(ctx, 60) // slot free, bytes not
 	var e *Error
 	require.True(t, errors.As(err, &e))
-	assert.Equal(t, ErrTooManyRequests, e.Code)
+	assert.Equal(t, kodoapi.ErrTooManyRequests, e.Code)
 	assert.Equal(t, 1, e.RetryAfter)
 	assert.Equal(t, 429, e.Code.Status())
 
@@ -116,7 +117,7 @@ func TestLeaseChargesDecompressedBytes(t *testing.T) {
 	err = read(l)
 	var e *Error
 	require.True(t, errors.As(err, &e), "%v", err)
-	assert.Equal(t, ErrTooManyRequests, e.Code)
+	assert.Equal(t, kodoapi.ErrTooManyRequests, e.Code)
 	assert.ErrorIs(t, err, httpx.ErrBusy)
 	assert.LessOrEqual(t, l.held, int64(1<<20)+int64(len(zipped)), "never more than the free budget")
 	l.release()

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kodo-project/kodo/kodo/kodoapi"
 	"github.com/kodo-project/kodo/storage/meta"
 )
 
@@ -42,16 +43,16 @@ func (c *tokenCache) lookup(ctx context.Context, token string) (meta.Workspace, 
 	ws, err := c.store.WorkspaceByToken(ctx, token)
 	if err != nil {
 		if errors.Is(err, meta.ErrNotFound) {
-			return meta.Workspace{}, meta.Database{}, Errorf(ErrTokenNotFound, "token not found")
+			return meta.Workspace{}, meta.Database{}, Errorf(kodoapi.ErrTokenNotFound, "token not found")
 		}
-		return meta.Workspace{}, meta.Database{}, wrapErr(ErrUnavailable, err, "metadata store unavailable")
+		return meta.Workspace{}, meta.Database{}, wrapErr(kodoapi.ErrUnavailable, err, "metadata store unavailable")
 	}
 	dbs, err := c.store.DatabasesByWorkspace(ctx, ws.UUID)
 	if err != nil {
-		return meta.Workspace{}, meta.Database{}, wrapErr(ErrUnavailable, err, "metadata store unavailable")
+		return meta.Workspace{}, meta.Database{}, wrapErr(kodoapi.ErrUnavailable, err, "metadata store unavailable")
 	}
 	if len(dbs) == 0 {
-		return meta.Workspace{}, meta.Database{}, Errorf(ErrDBNotFound, "workspace %s has no database", ws.UUID)
+		return meta.Workspace{}, meta.Database{}, Errorf(kodoapi.ErrDBNotFound, "workspace %s has no database", ws.UUID)
 	}
 	c.mu.Lock()
 	if len(c.m) > 100_000 { // bound memory under token churn

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/kodo-project/kodo/kodo/kodoapi"
 	"github.com/kodo-project/kodo/storage/clickhouse"
 	"github.com/kodo-project/kodo/storage/meta"
 )
@@ -34,59 +35,54 @@ func (s *service) ckError(err error) error {
 	case errors.As(err, &e):
 		return e
 	case errors.Is(err, clickhouse.ErrInvalid):
-		return wrapErr(ErrInvalidSQL, err, "%v", err)
+		return wrapErr(kodoapi.ErrInvalidSQL, err, "%v", err)
 	case errors.Is(err, clickhouse.ErrNotFound):
-		return wrapErr(ErrNotFound, err, "%v", err)
+		return wrapErr(kodoapi.ErrNotFound, err, "%v", err)
 	case errors.Is(err, clickhouse.ErrTimeout):
-		return wrapErr(ErrQueryTimeout, err, "%v", err)
+		return wrapErr(kodoapi.ErrQueryTimeout, err, "%v", err)
 	case errors.Is(err, clickhouse.ErrUnavailable):
 		s.metrics.storeErrors.WithLabelValues("clickhouse").Inc()
-		return &Error{Code: ErrUnavailable, RetryAfter: 5, cause: err, Message: "ClickHouse is unavailable; retry later"}
+		return &Error{Code: kodoapi.ErrUnavailable, RetryAfter: 5, cause: err, Message: "ClickHouse is unavailable; retry later"}
 	}
 	s.metrics.storeErrors.WithLabelValues("clickhouse").Inc()
-	return wrapErr(ErrInternal, err, "ClickHouse failed")
+	return wrapErr(kodoapi.ErrInternal, err, "ClickHouse failed")
 }
 
 // ckDatabase resolves a db_uuid to its ClickHouse database (the same name
 // as in the time-series engine), answering 503 when ClickHouse is off.
 func (s *service) ckDatabase(ctx context.Context, dbUUID string) (meta.Database, error) {
 	if s.ck == nil {
-		return meta.Database{}, Errorf(ErrUnavailable, "ClickHouse is not configured on this gateway (-clickhouse-dsn)")
+		return meta.Database{}, Errorf(kodoapi.ErrUnavailable, "ClickHouse is not configured on this gateway (-clickhouse-dsn)")
 	}
 	return s.database(ctx, dbUUID)
 }
 
-func (s *service) handleCKStatus(w http.ResponseWriter, r *http.Request) {
+func (s *service) handleCKStatus(r *http.Request) (any, error) {
 	if s.ck == nil {
-		s.fail(w, r, Errorf(ErrUnavailable, "ClickHouse is not configured on this gateway (-clickhouse-dsn)"))
-		return
+		return nil, Errorf(kodoapi.ErrUnavailable, "ClickHouse is not configured on this gateway (-clickhouse-dsn)")
 	}
 	if err := s.ck.Status(r.Context()); err != nil {
-		s.fail(w, r, s.ckError(err))
-		return
+		return nil, s.ckError(err)
 	}
-	respond(w, nil)
+	return nil, nil
 }
 
-func (s *service) handleCKCreateDB(w http.ResponseWriter, r *http.Request) {
+func (s *service) handleCKCreateDB(r *http.Request) (any, error) {
 	db, err := s.ckDatabase(r.Context(), r.URL.Query().Get("db_uuid"))
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	if err := s.ck.CreateDatabase(r.Context(), db.Name); err != nil {
-		s.fail(w, r, s.ckError(err))
-		return
+		return nil, s.ckError(err)
 	}
-	respond(w, nil)
+	return nil, nil
 }
 
-func (s *service) handleCKTableList(w http.ResponseWriter, r *http.Request) {
+func (s *service) handleCKTableList(r *http.Request) (any, error) {
 	q := r.URL.Query()
 	db, err := s.ckDatabase(r.Context(), q.Get("db_uuid"))
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	typ := q.Get("type")
 	if typ == "" {
@@ -94,107 +90,85 @@ func (s *service) handleCKTableList(w http.ResponseWriter, r *http.Request) {
 	}
 	tables, err := s.ck.Tables(r.Context(), db.Name, typ)
 	if err != nil {
-		s.fail(w, r, s.ckError(err))
-		return
+		return nil, s.ckError(err)
 	}
-	respond(w, clickhouse.TablesResult(tables))
+	return clickhouse.TablesResult(tables), nil
 }
 
-func (s *service) handleCKTableInfo(w http.ResponseWriter, r *http.Request) {
+func (s *service) handleCKTableInfo(r *http.Request) (any, error) {
 	q := r.URL.Query()
 	db, err := s.ckDatabase(r.Context(), q.Get("db_uuid"))
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	table := q.Get("table_name")
 	if table == "" {
-		s.fail(w, r, Errorf(ErrBadRequest, "table_name is required"))
-		return
+		return nil, Errorf(kodoapi.ErrBadRequest, "table_name is required")
 	}
 	cols, err := s.ck.TableInfo(r.Context(), db.Name, table)
 	if err != nil {
-		s.fail(w, r, s.ckError(err))
-		return
+		return nil, s.ckError(err)
 	}
-	respond(w, clickhouse.ColumnsResult(cols))
+	return clickhouse.ColumnsResult(cols), nil
 }
 
-type ckTableRequest struct {
-	DBUUID    string   `json:"db_uuid"`
-	TableName string   `json:"table_name"`
-	Command   string   `json:"command"`
-	GroupBy   []string `json:"group_by"`
-}
-
-func (s *service) handleCKDrop(w http.ResponseWriter, r *http.Request) {
-	var req ckTableRequest
+func (s *service) handleCKDrop(r *http.Request) (any, error) {
+	var req kodoapi.CKTableRequest
 	if err := s.decodeJSON(r, &req, false); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	db, err := s.ckDatabase(r.Context(), req.DBUUID)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	// An empty table_name drops every table of the database (the spec's
 	// example sends ""); the database itself stays for new writes.
 	if err := s.ck.DropTable(r.Context(), db.Name, req.TableName); err != nil {
-		s.fail(w, r, s.ckError(err))
-		return
+		return nil, s.ckError(err)
 	}
-	respond(w, nil)
+	return nil, nil
 }
 
 // handleCKRead runs read requests; the body is one request or a list of
 // them as the spec sends. A single request answers one result, a list of
 // several answers a list.
-func (s *service) handleCKRead(w http.ResponseWriter, r *http.Request) {
+func (s *service) handleCKRead(r *http.Request) (any, error) {
 	var raw json.RawMessage
 	if err := s.decodeJSON(r, &raw, false); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
-	var reqs []ckTableRequest
+	var reqs []kodoapi.CKTableRequest
 	if t := bytes.TrimSpace(raw); len(t) > 0 && t[0] == '[' {
 		if err := json.Unmarshal(raw, &reqs); err != nil {
-			s.fail(w, r, Errorf(ErrInvalidJSON, "invalid JSON body: %s", jsonErrorText(err, raw)))
-			return
+			return nil, Errorf(kodoapi.ErrInvalidJSON, "invalid JSON body: %s", jsonErrorText(err, raw))
 		}
 	} else {
-		var one ckTableRequest
+		var one kodoapi.CKTableRequest
 		if err := json.Unmarshal(raw, &one); err != nil {
-			s.fail(w, r, Errorf(ErrInvalidJSON, "invalid JSON body: %s", jsonErrorText(err, raw)))
-			return
+			return nil, Errorf(kodoapi.ErrInvalidJSON, "invalid JSON body: %s", jsonErrorText(err, raw))
 		}
-		reqs = []ckTableRequest{one}
+		reqs = []kodoapi.CKTableRequest{one}
 	}
 	if len(reqs) == 0 {
-		s.fail(w, r, Errorf(ErrBadRequest, "send at least one {db_uuid, table_name or command}"))
-		return
+		return nil, Errorf(kodoapi.ErrBadRequest, "send at least one {db_uuid, table_name or command}")
 	}
 	out := make([]clickhouse.Result, 0, len(reqs))
 	for i, req := range reqs {
 		db, err := s.ckDatabase(r.Context(), req.DBUUID)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return nil, err
 		}
 		if req.TableName == "" && req.Command == "" {
-			s.fail(w, r, Errorf(ErrBadRequest, "item %d: give table_name or command", i))
-			return
+			return nil, Errorf(kodoapi.ErrBadRequest, "item %d: give table_name or command", i)
 		}
 		res, err := s.ck.Read(r.Context(), db.Name, clickhouse.ReadRequest{Table: req.TableName, Command: req.Command, GroupBy: req.GroupBy})
 		if err != nil {
-			s.fail(w, r, s.ckError(err))
-			return
+			return nil, s.ckError(err)
 		}
 		out = append(out, res)
 	}
 	if len(out) == 1 {
-		respond(w, out[0])
-		return
+		return out[0], nil
 	}
-	respond(w, out)
+	return out, nil
 }

@@ -17,12 +17,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/kodo-project/kodo/documents"
 	"github.com/kodo-project/kodo/influxql"
 	"github.com/kodo-project/kodo/kodo"
+	"github.com/kodo-project/kodo/kodo/kodoapi"
+	"github.com/kodo-project/kodo/kodo/kodoclient"
 	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/signer"
-	"github.com/kodo-project/kodo/storage/docs"
 	"github.com/kodo-project/kodo/tsdb"
 )
 
@@ -32,9 +32,9 @@ func clServer(t *testing.T, mod ...func(*kodo.Options)) string {
 	return newHarness(t, mod...).ts.URL
 }
 
-func clNew(t *testing.T, url string, o kodo.ClientOptions) *kodo.Client {
+func clNew(t *testing.T, url string, o kodoclient.Options) *kodoclient.Client {
 	t.Helper()
-	c, err := kodo.NewClient(url, o)
+	c, err := kodoclient.New(url, o)
 	require.NoError(t, err)
 	return c
 }
@@ -46,7 +46,7 @@ func clCtx(t *testing.T) context.Context {
 }
 
 // clCount runs SELECT count(field) and returns the single value (0 when no series).
-func clCount(t *testing.T, c *kodo.Client, db, field, from string) int64 {
+func clCount(t *testing.T, c *kodoclient.Client, db, field, from string) int64 {
 	t.Helper()
 	res, err := c.Query(clCtx(t), db, fmt.Sprintf("SELECT count(%q) FROM %s", field, from))
 	require.NoError(t, err)
@@ -63,15 +63,15 @@ func clCount(t *testing.T, c *kodo.Client, db, field, from string) int64 {
 
 func TestClientRoundTrip(t *testing.T) {
 	url := clServer(t, func(o *kodo.Options) { o.Limits.MinCQEvery = time.Second })
-	admin := clNew(t, url, kodo.ClientOptions{})
+	admin := clNew(t, url, kodoclient.Options{})
 	ctx := clCtx(t)
 
 	ping, err := admin.Ping(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, kodo.Version, ping.Version)
+	assert.Equal(t, kodoapi.Version, ping.Version)
 	require.Len(t, ping.Engines, 1)
 
-	ws, err := admin.CreateWorkspace(ctx, kodo.CreateWorkspaceRequest{Name: "client-test"})
+	ws, err := admin.CreateWorkspace(ctx, kodoapi.CreateWorkspaceRequest{Name: "client-test"})
 	require.NoError(t, err)
 	assert.Regexp(t, `^wksp_[0-9a-f]{32}$`, ws.WorkspaceUUID)
 	assert.Regexp(t, `^tkn_[0-9a-f]{32}$`, ws.Token)
@@ -80,7 +80,7 @@ func TestClientRoundTrip(t *testing.T) {
 	assert.Equal(t, "autogen", ws.CQRP)
 	assert.Contains(t, ws.RPList, "rp3")
 
-	writer := clNew(t, url, kodo.ClientOptions{Token: ws.Token, Secret: ws.Secret, BatchSize: 7})
+	writer := clNew(t, url, kodoclient.Options{Token: ws.Token, Secret: ws.Secret, BatchSize: 7})
 	base := time.Now().Add(-30 * time.Minute).Truncate(time.Minute)
 
 	t.Run("check token", func(t *testing.T) {
@@ -96,9 +96,9 @@ func TestClientRoundTrip(t *testing.T) {
 	})
 
 	t.Run("write and query", func(t *testing.T) {
-		var pts []kodo.Point
+		var pts []kodoclient.Point
 		for i := 0; i < 30; i++ { // 30 points in requests of 7
-			pts = append(pts, kodo.Point{Measurement: "cpu", Tags: map[string]string{"host": fmt.Sprint("h", i%3)},
+			pts = append(pts, kodoclient.Point{Measurement: "cpu", Tags: map[string]string{"host": fmt.Sprint("h", i%3)},
 				Fields: map[string]any{"usage": float64(i), "n": i}, Time: base.Add(time.Duration(i) * time.Minute)})
 		}
 		require.NoError(t, writer.Write(ctx, pts...))
@@ -114,7 +114,7 @@ func TestClientRoundTrip(t *testing.T) {
 		assert.Equal(t, json.Number("29"), s.Values[0][2])
 
 		// Times come back in ms by default, or in the epoch asked for.
-		res, err = writer.Query(ctx, ws.DBUUID, "SELECT usage FROM cpu WHERE host = 'h0' LIMIT 1", kodo.WithEpoch("s"))
+		res, err = writer.Query(ctx, ws.DBUUID, "SELECT usage FROM cpu WHERE host = 'h0' LIMIT 1", kodoclient.WithEpoch("s"))
 		require.NoError(t, err)
 		assert.Equal(t, json.Number(fmt.Sprint(base.Unix())), res.Results[0].Series[0].Values[0][0])
 	})
@@ -127,16 +127,16 @@ func TestClientRoundTrip(t *testing.T) {
 
 	t.Run("query errors are typed", func(t *testing.T) {
 		_, err := writer.Query(ctx, ws.DBUUID, "DROP MEASUREMENT cpu")
-		var ce *kodo.ClientError
+		var ce *kodoclient.Error
 		require.ErrorAs(t, err, &ce)
 		assert.Equal(t, 400, ce.Status)
 		assert.Equal(t, "kodo.invalidSQL", ce.Code)
-		assert.True(t, ce.HasCode(kodo.ErrInvalidSQL))
+		assert.True(t, ce.HasCode(kodoapi.ErrInvalidSQL))
 		assert.NotEmpty(t, ce.TraceID)
 		assert.Equal(t, "/v1/read/metrics", ce.Path)
 
 		_, err = writer.Query(ctx, "ifdb_00000000000000000000000000000000", "SELECT * FROM cpu")
-		assert.True(t, kodo.IsErrorCode(err, kodo.ErrDBNotFound), "%v", err)
+		assert.True(t, kodoclient.IsErrorCode(err, kodoapi.ErrDBNotFound), "%v", err)
 	})
 
 	t.Run("manage", func(t *testing.T) {
@@ -146,7 +146,7 @@ func TestClientRoundTrip(t *testing.T) {
 	})
 
 	t.Run("query with rewrite", func(t *testing.T) {
-		res, err := admin.Query(ctx, ws.DBUUID, "SELECT max(usage) FROM cpu GROUP BY time(1m)", kodo.WithRewrite(influxql.Item{
+		res, err := admin.Query(ctx, ws.DBUUID, "SELECT max(usage) FROM cpu GROUP BY time(1m)", kodoclient.WithRewrite(influxql.Item{
 			Conditions: "host = 'h0'",
 			TimeRange:  []int64{base.UnixMilli(), base.Add(30 * time.Minute).UnixMilli()},
 			MaxPoint:   3, FillOpt: "none",
@@ -178,30 +178,30 @@ func TestClientRoundTrip(t *testing.T) {
 	t.Run("get rp and modify dbrp", func(t *testing.T) {
 		rps, err := admin.GetRP(ctx, ws.DBUUID, "cpu", "never")
 		require.NoError(t, err)
-		assert.Equal(t, kodo.MeasurementRP{DB: ws.DB, RP: "", Duration: "2160h"}, rps["cpu"])
+		assert.Equal(t, kodoapi.MeasurementRP{DB: ws.DB, RP: "", Duration: "2160h"}, rps["cpu"])
 		assert.Equal(t, "2160h", rps["never"].Duration)
 
 		rp := ws.CQRP
-		dbrp, err := admin.ModifyDBRP(ctx, kodo.ModifyDBRPRequest{DBUUID: ws.DBUUID, DefaultRP: "rp1", CQRP: &rp})
+		dbrp, err := admin.ModifyDBRP(ctx, kodoapi.ModifyDBRPRequest{DBUUID: ws.DBUUID, DefaultRP: "rp1", CQRP: &rp})
 		require.NoError(t, err)
 		assert.Equal(t, "rp1", dbrp.DefaultRP)
 		assert.Equal(t, ws.DB, dbrp.DB)
 
-		_, err = admin.ModifyDBRP(ctx, kodo.ModifyDBRPRequest{DBUUID: ws.DBUUID, DefaultRP: "rp99"})
-		assert.True(t, kodo.IsErrorCode(err, kodo.ErrRPNotFound), "%v", err)
+		_, err = admin.ModifyDBRP(ctx, kodoapi.ModifyDBRPRequest{DBUUID: ws.DBUUID, DefaultRP: "rp99"})
+		assert.True(t, kodoclient.IsErrorCode(err, kodoapi.ErrRPNotFound), "%v", err)
 		_, err = admin.GetRP(ctx, "ifdb_00000000000000000000000000000000", "cpu")
-		assert.True(t, kodo.IsErrorCode(err, kodo.ErrDBNotFound), "%v", err)
+		assert.True(t, kodoclient.IsErrorCode(err, kodoapi.ErrDBNotFound), "%v", err)
 	})
 
 	t.Run("add db", func(t *testing.T) {
-		db, err := admin.AddDB(ctx, kodo.AddDBRequest{WorkspaceUUID: ws.WorkspaceUUID, DefaultRP: "rp2"})
+		db, err := admin.AddDB(ctx, kodoclient.AddDBRequest{WorkspaceUUID: ws.WorkspaceUUID, DefaultRP: "rp2"})
 		require.NoError(t, err)
 		assert.Regexp(t, `^ifdb_`, db.DBUUID)
 		assert.Equal(t, "rp2", db.RP)
 		assert.Equal(t, ws.WorkspaceUUID, db.WorkspaceUUID)
 		assert.Empty(t, db.Token)
 
-		db, err = admin.AddDB(ctx, kodo.AddDBRequest{Name: "fresh", RPList: []string{"rp0", "rp3"}, DefaultRP: "rp0"})
+		db, err = admin.AddDB(ctx, kodoclient.AddDBRequest{Name: "fresh", RPList: []string{"rp0", "rp3"}, DefaultRP: "rp0"})
 		require.NoError(t, err)
 		assert.Regexp(t, `^tkn_`, db.Token, "a database without a workspace gets a new one")
 		ok, err := admin.CheckToken(ctx, db.Token)
@@ -213,12 +213,12 @@ func TestClientRoundTrip(t *testing.T) {
 		kp, err := admin.CreateKeyPair(ctx, ws.WorkspaceUUID)
 		require.NoError(t, err)
 		assert.Equal(t, ws.WorkspaceUUID, kp.WorkspaceUUID)
-		dway := clNew(t, url, kodo.ClientOptions{AccessKey: kp.AccessKey, SecretKey: kp.SecretKey})
-		require.NoError(t, dway.Write(ctx, kodo.Point{Measurement: "dway", Fields: map[string]any{"v": 1}, Time: base}))
+		dway := clNew(t, url, kodoclient.Options{AccessKey: kp.AccessKey, SecretKey: kp.SecretKey})
+		require.NoError(t, dway.Write(ctx, kodoclient.Point{Measurement: "dway", Fields: map[string]any{"v": 1}, Time: base}))
 		assert.EqualValues(t, 1, clCount(t, admin, ws.DBUUID, "v", "rp1.dway"), "written to the default RP, now rp1")
 
 		_, err = admin.CreateKeyPair(ctx, "wksp_00000000000000000000000000000000")
-		assert.True(t, kodo.IsErrorCode(err, kodo.ErrWorkspaceNotFound), "%v", err)
+		assert.True(t, kodoclient.IsErrorCode(err, kodoapi.ErrWorkspaceNotFound), "%v", err)
 	})
 
 	t.Run("series count", func(t *testing.T) {
@@ -233,10 +233,10 @@ func TestClientRoundTrip(t *testing.T) {
 		require.NoError(t, admin.CleanTokenCache(ctx, ws.Token))
 		require.NoError(t, writer.DatakitOnline(ctx, "dkit_1", "dkit_2"))
 		err := admin.DatakitOnline(ctx, "dkit_1")
-		assert.ErrorIs(t, err, kodo.ErrNoCredentials)
-		bad := clNew(t, url, kodo.ClientOptions{Token: "tkn_00000000000000000000000000000000"})
+		assert.ErrorIs(t, err, kodoclient.ErrNoCredentials)
+		bad := clNew(t, url, kodoclient.Options{Token: "tkn_00000000000000000000000000000000"})
 		err = bad.DatakitOnline(ctx, "dkit_1")
-		assert.True(t, kodo.IsErrorCode(err, kodo.ErrTokenNotFound), "%v", err)
+		assert.True(t, kodoclient.IsErrorCode(err, kodoapi.ErrTokenNotFound), "%v", err)
 	})
 
 	t.Run("drop measurement", func(t *testing.T) {
@@ -247,20 +247,20 @@ func TestClientRoundTrip(t *testing.T) {
 		}, 20*time.Second, 50*time.Millisecond)
 		assert.EqualValues(t, 0, clCount(t, admin, ws.DBUUID, "v", "rp1.dway"))
 		_, err := admin.DroppingMeasurements(ctx, "ifdb_00000000000000000000000000000000")
-		assert.True(t, kodo.IsErrorCode(err, kodo.ErrDBNotFound), "%v", err)
+		assert.True(t, kodoclient.IsErrorCode(err, kodoapi.ErrDBNotFound), "%v", err)
 	})
 
 	t.Run("continuous queries", func(t *testing.T) {
 		cqs, err := admin.CreateCQs(ctx, ws.WorkspaceUUID, ws.DBUUID,
-			kodo.CQSpec{Measurement: "cpu", AggrFunc: "mean", AggrPeriod: "1m", AggrEvery: "1m"},
-			kodo.CQSpec{Measurement: "disk", AggrFunc: "max", AggrPeriod: "5m", AggrEvery: "1m"})
+			kodoapi.CQSpec{Measurement: "cpu", AggrFunc: "mean", AggrPeriod: "1m", AggrEvery: "1m"},
+			kodoapi.CQSpec{Measurement: "disk", AggrFunc: "max", AggrPeriod: "5m", AggrEvery: "1m"})
 		require.NoError(t, err)
 		require.Len(t, cqs, 2)
 		assert.Regexp(t, `^cq_`, cqs[0].CQUUID)
 		assert.Equal(t, "autogen", cqs[0].CQRP)
 		assert.Equal(t, ws.DBUUID, cqs[0].DBUUID)
 
-		cq, err := admin.ModifyCQ(ctx, ws.WorkspaceUUID, cqs[0].CQUUID, kodo.CQChange{AggrFunc: "MAX", AggrPeriod: "2m"})
+		cq, err := admin.ModifyCQ(ctx, kodoapi.CQModifyRequest{WorkspaceUUID: ws.WorkspaceUUID, CQUUID: cqs[0].CQUUID, AggrFunc: "MAX", AggrPeriod: "2m"})
 		require.NoError(t, err)
 		assert.Equal(t, "max", cq.AggrFunc)
 		assert.Equal(t, "2m", cq.AggrPeriod)
@@ -273,10 +273,10 @@ func TestClientRoundTrip(t *testing.T) {
 
 		require.NoError(t, admin.DeleteCQ(ctx, ws.WorkspaceUUID, cqs[1].CQUUID))
 		err = admin.DeleteCQ(ctx, ws.WorkspaceUUID, cqs[1].CQUUID)
-		assert.True(t, kodo.IsErrorCode(err, kodo.ErrCQNotFound), "%v", err)
+		assert.True(t, kodoclient.IsErrorCode(err, kodoapi.ErrCQNotFound), "%v", err)
 
-		_, err = admin.CreateCQs(ctx, ws.WorkspaceUUID, ws.DBUUID, kodo.CQSpec{Measurement: "cpu", AggrFunc: "nope", AggrPeriod: "1m", AggrEvery: "1m"})
-		var ce *kodo.ClientError
+		_, err = admin.CreateCQs(ctx, ws.WorkspaceUUID, ws.DBUUID, kodoapi.CQSpec{Measurement: "cpu", AggrFunc: "nope", AggrPeriod: "1m", AggrEvery: "1m"})
+		var ce *kodoclient.Error
 		require.ErrorAs(t, err, &ce)
 		assert.Equal(t, 400, ce.Status)
 		assert.Contains(t, ce.Message, "aggr_func")
@@ -284,31 +284,31 @@ func TestClientRoundTrip(t *testing.T) {
 
 	t.Run("documents", func(t *testing.T) {
 		objs := `[{"__name":"web01","__tags":{"__class":"host","os":"linux"},"__content":"nginx serving traffic"}]`
-		require.NoError(t, writer.WriteDocuments(ctx, docs.KindObject, "", []byte(objs), lineproto.Nanosecond))
+		require.NoError(t, writer.WriteDocuments(ctx, kodoapi.KindObject, "", []byte(objs), lineproto.Nanosecond))
 		logs := fmt.Sprintf("app,level=error message=\"disk full on /var\" %d\napp,level=info message=\"all good\" %d\n", base.Unix(), base.Unix()+1)
-		require.NoError(t, writer.WriteDocuments(ctx, docs.KindLogging, "nginx", []byte(logs), lineproto.Second))
+		require.NoError(t, writer.WriteDocuments(ctx, kodoapi.KindLogging, "nginx", []byte(logs), lineproto.Second))
 
-		res, err := admin.SearchDocuments(ctx, documents.SearchRequest{DBUUID: ws.DBUUID, Kind: "logging", Query: "disk"})
+		res, err := admin.SearchDocuments(ctx, kodoapi.SearchRequest{DBUUID: ws.DBUUID, Kind: "logging", Query: "disk"})
 		require.NoError(t, err)
 		require.EqualValues(t, 1, res.Total)
 		assert.Equal(t, "nginx", res.Docs[0].Source)
 		assert.Equal(t, base.Unix()*1e9, res.Docs[0].Time)
-		res, err = admin.SearchDocuments(ctx, documents.SearchRequest{WorkspaceUUID: ws.WorkspaceUUID, Kind: "object", Filters: map[string]string{"__class": "host"}})
+		res, err = admin.SearchDocuments(ctx, kodoapi.SearchRequest{WorkspaceUUID: ws.WorkspaceUUID, Kind: "object", Filters: map[string]string{"__class": "host"}})
 		require.NoError(t, err)
 		require.EqualValues(t, 1, res.Total)
 		assert.Equal(t, "web01", res.Docs[0].Name)
 
-		err = writer.WriteDocuments(ctx, docs.KindLogging, "", []byte("not line protocol\n"), lineproto.Nanosecond)
-		var ce *kodo.ClientError
+		err = writer.WriteDocuments(ctx, kodoapi.KindLogging, "", []byte("not line protocol\n"), lineproto.Nanosecond)
+		var ce *kodoclient.Error
 		require.ErrorAs(t, err, &ce)
 		assert.Equal(t, 400, ce.Status)
 		assert.Error(t, writer.WriteDocuments(ctx, "nope", "", nil, lineproto.Nanosecond))
 
 		err = admin.SetLogPipeline(ctx, ws.WorkspaceUUID, "nginx", "")
-		assert.True(t, kodo.IsErrorCode(err, kodo.ErrBadRequest), "a pipeline needs a url: %v", err)
+		assert.True(t, kodoclient.IsErrorCode(err, kodoapi.ErrBadRequest), "a pipeline needs a url: %v", err)
 		require.NoError(t, admin.DeleteLogPipeline(ctx, ws.WorkspaceUUID, "nginx"))
 		err = admin.SetLogPipeline(ctx, ws.WorkspaceUUID, "nginx", "ftp://x")
-		assert.True(t, kodo.IsErrorCode(err, kodo.ErrBadRequest), "%v", err)
+		assert.True(t, kodoclient.IsErrorCode(err, kodoapi.ErrBadRequest), "%v", err)
 	})
 
 	t.Run("tsdb key pair", func(t *testing.T) {
@@ -324,7 +324,7 @@ func TestClientRoundTrip(t *testing.T) {
 	})
 
 	t.Run("writer against the server", func(t *testing.T) {
-		w, err := writer.NewWriter(kodo.WriterOptions{BatchSize: 50, FlushInterval: 20 * time.Millisecond})
+		w, err := writer.NewWriter(kodoclient.WriterOptions{BatchSize: 50, FlushInterval: 20 * time.Millisecond})
 		require.NoError(t, err)
 		var wg sync.WaitGroup
 		for g := 0; g < 4; g++ {
@@ -332,7 +332,7 @@ func TestClientRoundTrip(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				for i := 0; i < 100; i++ {
-					assert.NoError(t, w.Add(ctx, kodo.Point{Measurement: "wr", Tags: map[string]string{"g": fmt.Sprint(g)},
+					assert.NoError(t, w.Add(ctx, kodoclient.Point{Measurement: "wr", Tags: map[string]string{"g": fmt.Sprint(g)},
 						Fields: map[string]any{"i": i}, Time: base.Add(time.Duration(i) * time.Second)}))
 				}
 			}()
@@ -341,44 +341,44 @@ func TestClientRoundTrip(t *testing.T) {
 		require.NoError(t, w.Flush(ctx))
 		assert.EqualValues(t, 400, clCount(t, admin, ws.DBUUID, "i", "wr"))
 		require.NoError(t, w.Close(ctx))
-		assert.ErrorIs(t, w.Add(ctx, kodo.Point{Measurement: "wr", Fields: map[string]any{"i": 1}}), kodo.ErrWriterClosed)
+		assert.ErrorIs(t, w.Add(ctx, kodoclient.Point{Measurement: "wr", Fields: map[string]any{"i": 1}}), kodoclient.ErrWriterClosed)
 		assert.NoError(t, w.Close(ctx), "second Close is a no-op")
 	})
 
 	t.Run("write errors", func(t *testing.T) {
-		err := writer.Write(ctx, kodo.Point{Measurement: "ok", Fields: map[string]any{"v": 1}}, kodo.Point{Measurement: "bad"})
-		var ip *kodo.InvalidPointError
+		err := writer.Write(ctx, kodoclient.Point{Measurement: "ok", Fields: map[string]any{"v": 1}}, kodoclient.Point{Measurement: "bad"})
+		var ip *kodoclient.InvalidPointError
 		require.ErrorAs(t, err, &ip)
 		assert.Equal(t, 1, ip.Index)
 		var pe *lineproto.PointError
 		assert.ErrorAs(t, err, &pe)
 		assert.EqualValues(t, 0, clCount(t, admin, ws.DBUUID, "v", "ok"), "nothing of the call was sent")
 
-		bad := clNew(t, url, kodo.ClientOptions{Token: "tkn_00000000000000000000000000000000"})
-		err = bad.Write(ctx, kodo.Point{Measurement: "m", Fields: map[string]any{"v": 1}})
-		var we *kodo.WriteError
+		bad := clNew(t, url, kodoclient.Options{Token: "tkn_00000000000000000000000000000000"})
+		err = bad.Write(ctx, kodoclient.Point{Measurement: "m", Fields: map[string]any{"v": 1}})
+		var we *kodoclient.WriteError
 		require.ErrorAs(t, err, &we)
 		assert.Equal(t, 1, we.Failed)
-		assert.True(t, kodo.IsErrorCode(err, kodo.ErrTokenNotFound), "%v", err)
+		assert.True(t, kodoclient.IsErrorCode(err, kodoapi.ErrTokenNotFound), "%v", err)
 
-		rpc := clNew(t, url, kodo.ClientOptions{Token: ws.Token, Secret: ws.Secret, RP: "rp_nope"})
-		err = rpc.Write(ctx, kodo.Point{Measurement: "m", Fields: map[string]any{"v": 1}})
-		assert.True(t, kodo.IsErrorCode(err, kodo.ErrRPNotFound), "%v", err)
+		rpc := clNew(t, url, kodoclient.Options{Token: ws.Token, Secret: ws.Secret, RP: "rp_nope"})
+		err = rpc.Write(ctx, kodoclient.Point{Measurement: "m", Fields: map[string]any{"v": 1}})
+		assert.True(t, kodoclient.IsErrorCode(err, kodoapi.ErrRPNotFound), "%v", err)
 
-		err = admin.Write(ctx, kodo.Point{Measurement: "m", Fields: map[string]any{"v": 1}})
-		assert.ErrorIs(t, err, kodo.ErrNoCredentials)
+		err = admin.Write(ctx, kodoclient.Point{Measurement: "m", Fields: map[string]any{"v": 1}})
+		assert.ErrorIs(t, err, kodoclient.ErrNoCredentials)
 	})
 }
 
 func TestClientAdminKey(t *testing.T) {
 	url := clServer(t, func(o *kodo.Options) { o.AdminKey = "s3cret" })
 	ctx := clCtx(t)
-	_, err := clNew(t, url, kodo.ClientOptions{}).CreateWorkspace(ctx, kodo.CreateWorkspaceRequest{})
-	var ce *kodo.ClientError
+	_, err := clNew(t, url, kodoclient.Options{}).CreateWorkspace(ctx, kodoapi.CreateWorkspaceRequest{})
+	var ce *kodoclient.Error
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, 401, ce.Status)
 	assert.Equal(t, "kodo.unauthorized", ce.Code)
-	_, err = clNew(t, url, kodo.ClientOptions{AdminKey: "s3cret"}).CreateWorkspace(ctx, kodo.CreateWorkspaceRequest{})
+	_, err = clNew(t, url, kodoclient.Options{AdminKey: "s3cret"}).CreateWorkspace(ctx, kodoapi.CreateWorkspaceRequest{})
 	require.NoError(t, err)
 }
 
@@ -456,17 +456,17 @@ func clAnswer(status int, errorCode, message string, hdr ...string) func(w http.
 
 var clOK = clAnswer(200, "", "")
 
-func clPoints(n int) []kodo.Point {
+func clPoints(n int) []kodoclient.Point {
 	t0 := time.Unix(1700000000, 0)
-	out := make([]kodo.Point, n)
+	out := make([]kodoclient.Point, n)
 	for i := range out {
-		out[i] = kodo.Point{Measurement: "m", Fields: map[string]any{"v": i}, Time: t0.Add(time.Duration(i) * time.Second)}
+		out[i] = kodoclient.Point{Measurement: "m", Fields: map[string]any{"v": i}, Time: t0.Add(time.Duration(i) * time.Second)}
 	}
 	return out
 }
 
 func TestClientRetries(t *testing.T) {
-	fast := kodo.ClientOptions{Token: "tkn_x", RetryBackoff: time.Millisecond, MaxBackoff: 2 * time.Second}
+	fast := kodoclient.Options{Token: "tkn_x", RetryBackoff: time.Millisecond, MaxBackoff: 2 * time.Second}
 
 	t.Run("503 with Retry-After then 200", func(t *testing.T) {
 		f := newClFake(t, clAnswer(503, "kodo.unavailable", "busy", "Retry-After", "1"), clOK)
@@ -504,13 +504,13 @@ func TestClientRetries(t *testing.T) {
 		c := clNew(t, f.srv.URL, fast)
 		err := c.Write(clCtx(t), clPoints(3)...)
 		require.Len(t, f.requests(), 1)
-		var we *kodo.WriteError
+		var we *kodoclient.WriteError
 		require.ErrorAs(t, err, &we)
 		assert.Equal(t, 3, we.Total)
 		assert.Equal(t, 0, we.Stored)
 		assert.Equal(t, 3, we.Failed)
 		assert.Equal(t, f.requests()[0].lines, string(we.Lines), "the failed points come back")
-		var ce *kodo.ClientError
+		var ce *kodoclient.Error
 		require.ErrorAs(t, err, &ce)
 		assert.Equal(t, 400, ce.Status)
 		assert.Equal(t, "kodo.invalidLineProtocol", ce.Code)
@@ -525,7 +525,7 @@ func TestClientRetries(t *testing.T) {
 		c := clNew(t, f.srv.URL, o)
 		err := c.Write(clCtx(t), clPoints(1)...)
 		assert.Len(t, f.requests(), 3, "first attempt and two retries")
-		assert.True(t, kodo.IsErrorCode(err, kodo.ErrInternal), "%v", err)
+		assert.True(t, kodoclient.IsErrorCode(err, kodoapi.ErrInternal), "%v", err)
 	})
 
 	t.Run("no retries when disabled", func(t *testing.T) {
@@ -542,9 +542,9 @@ func TestClientRetries(t *testing.T) {
 		o := fast
 		o.BatchSize = 2
 		err := clNew(t, f.srv.URL, o).Write(clCtx(t), clPoints(5)...)
-		var we *kodo.WriteError
+		var we *kodoclient.WriteError
 		require.ErrorAs(t, err, &we)
-		assert.Equal(t, kodo.WriteError{Total: 5, Stored: 2, Failed: 3}, kodo.WriteError{Total: we.Total, Stored: we.Stored, Failed: we.Failed})
+		assert.Equal(t, kodoclient.WriteError{Total: 5, Stored: 2, Failed: 3}, kodoclient.WriteError{Total: we.Total, Stored: we.Stored, Failed: we.Failed})
 		assert.Equal(t, 3, strings.Count(string(we.Lines), "\n"), "the points of the failed request and the ones never sent")
 		assert.Len(t, f.requests(), 2, "stops at the failed request")
 	})
@@ -574,18 +574,18 @@ func TestClientRetries(t *testing.T) {
 		err := clNew(t, f.srv.URL, o).Write(ctx, clPoints(1)...)
 		assert.Less(t, time.Since(start), 5*time.Second)
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
-		var we *kodo.WriteError
+		var we *kodoclient.WriteError
 		assert.ErrorAs(t, err, &we)
 	})
 
 	t.Run("creating calls are not retried on 500", func(t *testing.T) {
 		f := newClFake(t, clAnswer(500, "kodo.internal", "boom"), clOK)
-		_, err := clNew(t, f.srv.URL, fast).CreateWorkspace(clCtx(t), kodo.CreateWorkspaceRequest{})
+		_, err := clNew(t, f.srv.URL, fast).CreateWorkspace(clCtx(t), kodoapi.CreateWorkspaceRequest{})
 		assert.Error(t, err)
 		assert.Len(t, f.requests(), 1)
 
 		f = newClFake(t, clAnswer(503, "kodo.unavailable", "busy"), clOK)
-		_, err = clNew(t, f.srv.URL, fast).CreateWorkspace(clCtx(t), kodo.CreateWorkspaceRequest{})
+		_, err = clNew(t, f.srv.URL, fast).CreateWorkspace(clCtx(t), kodoapi.CreateWorkspaceRequest{})
 		assert.NoError(t, err)
 		assert.Len(t, f.requests(), 2, "503: the server did nothing")
 	})
@@ -598,7 +598,7 @@ func TestClientRetries(t *testing.T) {
 		o := fast
 		o.MaxRetries = 1
 		_, err := clNew(t, f.srv.URL, o).Ping(clCtx(t))
-		var ce *kodo.ClientError
+		var ce *kodoclient.Error
 		require.ErrorAs(t, err, &ce)
 		assert.Equal(t, 502, ce.Status)
 		assert.Empty(t, ce.Code)
@@ -621,23 +621,23 @@ func TestClientRetries(t *testing.T) {
 func TestNewClientValidates(t *testing.T) {
 	for _, tc := range []struct {
 		url  string
-		opts kodo.ClientOptions
+		opts kodoclient.Options
 		want string
 	}{
-		{"127.0.0.1:9527", kodo.ClientOptions{}, "want http://"},
-		{"ftp://x", kodo.ClientOptions{}, "want http://"},
-		{"http://x", kodo.ClientOptions{AccessKey: "ak"}, "go together"},
-		{"http://x", kodo.ClientOptions{Precision: 99}, "precision"},
+		{"127.0.0.1:9527", kodoclient.Options{}, "want http://"},
+		{"ftp://x", kodoclient.Options{}, "want http://"},
+		{"http://x", kodoclient.Options{AccessKey: "ak"}, "go together"},
+		{"http://x", kodoclient.Options{Precision: 99}, "precision"},
 	} {
-		_, err := kodo.NewClient(tc.url, tc.opts)
+		_, err := kodoclient.New(tc.url, tc.opts)
 		assert.ErrorContains(t, err, tc.want, tc.url)
 	}
-	_, err := kodo.NewClient("http://127.0.0.1:9527/", kodo.ClientOptions{})
+	_, err := kodoclient.New("http://127.0.0.1:9527/", kodoclient.Options{})
 	assert.NoError(t, err)
 }
 
 func TestClientWriter(t *testing.T) {
-	fast := kodo.ClientOptions{Token: "tkn_x", RetryBackoff: time.Millisecond, MaxBackoff: 50 * time.Millisecond}
+	fast := kodoclient.Options{Token: "tkn_x", RetryBackoff: time.Millisecond, MaxBackoff: 50 * time.Millisecond}
 	lineCount := func(reqs []clReq) (n []int) {
 		for _, r := range reqs {
 			n = append(n, strings.Count(r.lines, "\n"))
@@ -647,7 +647,7 @@ func TestClientWriter(t *testing.T) {
 
 	t.Run("flushes by size", func(t *testing.T) {
 		f := newClFake(t, clOK)
-		w, err := clNew(t, f.srv.URL, fast).NewWriter(kodo.WriterOptions{BatchSize: 10, FlushInterval: time.Hour})
+		w, err := clNew(t, f.srv.URL, fast).NewWriter(kodoclient.WriterOptions{BatchSize: 10, FlushInterval: time.Hour})
 		require.NoError(t, err)
 		require.NoError(t, w.Add(clCtx(t), clPoints(25)...))
 		require.Eventually(t, func() bool { return len(f.requests()) == 2 }, 5*time.Second, 5*time.Millisecond)
@@ -658,7 +658,7 @@ func TestClientWriter(t *testing.T) {
 
 	t.Run("flushes by bytes", func(t *testing.T) {
 		f := newClFake(t, clOK)
-		w, err := clNew(t, f.srv.URL, fast).NewWriter(kodo.WriterOptions{BatchBytes: 70, FlushInterval: time.Hour})
+		w, err := clNew(t, f.srv.URL, fast).NewWriter(kodoclient.WriterOptions{BatchBytes: 70, FlushInterval: time.Hour})
 		require.NoError(t, err)
 		require.NoError(t, w.Add(clCtx(t), clPoints(5)...))
 		require.NoError(t, w.Close(clCtx(t)))
@@ -667,7 +667,7 @@ func TestClientWriter(t *testing.T) {
 
 	t.Run("flushes by interval", func(t *testing.T) {
 		f := newClFake(t, clOK)
-		w, err := clNew(t, f.srv.URL, fast).NewWriter(kodo.WriterOptions{BatchSize: 1000, FlushInterval: 30 * time.Millisecond})
+		w, err := clNew(t, f.srv.URL, fast).NewWriter(kodoclient.WriterOptions{BatchSize: 1000, FlushInterval: 30 * time.Millisecond})
 		require.NoError(t, err)
 		defer w.Close(clCtx(t))
 		require.NoError(t, w.Add(clCtx(t), clPoints(3)...))
@@ -677,7 +677,7 @@ func TestClientWriter(t *testing.T) {
 
 	t.Run("flush waits and reports", func(t *testing.T) {
 		f := newClFake(t, clAnswer(503, "kodo.unavailable", "busy"), clOK)
-		w, err := clNew(t, f.srv.URL, fast).NewWriter(kodo.WriterOptions{FlushInterval: time.Hour})
+		w, err := clNew(t, f.srv.URL, fast).NewWriter(kodoclient.WriterOptions{FlushInterval: time.Hour})
 		require.NoError(t, err)
 		require.NoError(t, w.Add(clCtx(t), clPoints(4)...))
 		require.NoError(t, w.Flush(clCtx(t)), "the 503 was retried")
@@ -685,23 +685,23 @@ func TestClientWriter(t *testing.T) {
 		require.NoError(t, w.Flush(clCtx(t)), "nothing new")
 		assert.Len(t, f.requests(), 2)
 		require.NoError(t, w.Close(clCtx(t)))
-		assert.ErrorIs(t, w.Flush(clCtx(t)), kodo.ErrWriterClosed)
+		assert.ErrorIs(t, w.Flush(clCtx(t)), kodoclient.ErrWriterClosed)
 	})
 
 	t.Run("close returns permanent errors with the points", func(t *testing.T) {
 		f := newClFake(t, clOK, clAnswer(400, "kodo.partialWrite", "line 2: bad"), clOK)
-		var seen []*kodo.WriteError
+		var seen []*kodoclient.WriteError
 		var mu sync.Mutex
-		w, err := clNew(t, f.srv.URL, fast).NewWriter(kodo.WriterOptions{BatchSize: 2, FlushInterval: time.Hour,
-			OnError: func(e *kodo.WriteError) { mu.Lock(); seen = append(seen, e); mu.Unlock() }})
+		w, err := clNew(t, f.srv.URL, fast).NewWriter(kodoclient.WriterOptions{BatchSize: 2, FlushInterval: time.Hour,
+			OnError: func(e *kodoclient.WriteError) { mu.Lock(); seen = append(seen, e); mu.Unlock() }})
 		require.NoError(t, err)
 		require.NoError(t, w.Add(clCtx(t), clPoints(6)...))
 		err = w.Close(clCtx(t))
-		var we *kodo.WriteError
+		var we *kodoclient.WriteError
 		require.ErrorAs(t, err, &we)
 		assert.Equal(t, 2, we.Failed)
 		assert.Equal(t, "m v=2i 1700000002000000000\nm v=3i 1700000003000000000\n", string(we.Lines))
-		assert.True(t, kodo.IsErrorCode(err, kodo.ErrPartialWrite))
+		assert.True(t, kodoclient.IsErrorCode(err, kodoapi.ErrPartialWrite))
 		assert.Len(t, f.requests(), 3, "the requests after the failed one are still sent")
 		mu.Lock()
 		assert.Len(t, seen, 1)
@@ -712,7 +712,7 @@ func TestClientWriter(t *testing.T) {
 		f := newClFake(t, clAnswer(503, "kodo.unavailable", "down"))
 		o := fast
 		o.MaxRetries = 1000
-		w, err := clNew(t, f.srv.URL, o).NewWriter(kodo.WriterOptions{BatchSize: 2, FlushInterval: time.Hour})
+		w, err := clNew(t, f.srv.URL, o).NewWriter(kodoclient.WriterOptions{BatchSize: 2, FlushInterval: time.Hour})
 		require.NoError(t, err)
 		require.NoError(t, w.Add(clCtx(t), clPoints(5)...))
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
@@ -722,7 +722,7 @@ func TestClientWriter(t *testing.T) {
 		assert.Less(t, time.Since(start), 5*time.Second)
 		var lines, failed int
 		for _, e := range clUnjoin(err) {
-			var we *kodo.WriteError
+			var we *kodoclient.WriteError
 			require.ErrorAs(t, e, &we)
 			assert.ErrorIs(t, e, context.DeadlineExceeded)
 			failed += we.Failed
@@ -735,7 +735,7 @@ func TestClientWriter(t *testing.T) {
 	t.Run("add blocks when the queue is full and honours its context", func(t *testing.T) {
 		release := make(chan struct{})
 		f := newClFake(t, func(w http.ResponseWriter) { <-release; clOK(w) })
-		w, err := clNew(t, f.srv.URL, fast).NewWriter(kodo.WriterOptions{BatchSize: 1, MaxQueued: 1, FlushInterval: time.Hour})
+		w, err := clNew(t, f.srv.URL, fast).NewWriter(kodoclient.WriterOptions{BatchSize: 1, MaxQueued: 1, FlushInterval: time.Hour})
 		require.NoError(t, err)
 		require.NoError(t, w.Add(clCtx(t), clPoints(1)...)) // sent, stuck in the server
 		require.Eventually(t, func() bool { return len(f.requests()) == 1 }, 5*time.Second, time.Millisecond)
@@ -751,10 +751,10 @@ func TestClientWriter(t *testing.T) {
 
 	t.Run("invalid points are refused whole", func(t *testing.T) {
 		f := newClFake(t, clOK)
-		w, err := clNew(t, f.srv.URL, fast).NewWriter(kodo.WriterOptions{})
+		w, err := clNew(t, f.srv.URL, fast).NewWriter(kodoclient.WriterOptions{})
 		require.NoError(t, err)
-		err = w.Add(clCtx(t), kodo.Point{Measurement: "m", Fields: map[string]any{"v": 1}}, kodo.Point{Measurement: "m", Fields: map[string]any{"v": struct{}{}}})
-		var ip *kodo.InvalidPointError
+		err = w.Add(clCtx(t), kodoclient.Point{Measurement: "m", Fields: map[string]any{"v": 1}}, kodoclient.Point{Measurement: "m", Fields: map[string]any{"v": struct{}{}}})
+		var ip *kodoclient.InvalidPointError
 		require.ErrorAs(t, err, &ip)
 		assert.Equal(t, 1, ip.Index)
 		require.NoError(t, w.Close(clCtx(t)))
@@ -762,9 +762,9 @@ func TestClientWriter(t *testing.T) {
 	})
 
 	t.Run("needs credentials", func(t *testing.T) {
-		c := clNew(t, "http://127.0.0.1:1", kodo.ClientOptions{})
-		_, err := c.NewWriter(kodo.WriterOptions{})
-		assert.ErrorIs(t, err, kodo.ErrNoCredentials)
+		c := clNew(t, "http://127.0.0.1:1", kodoclient.Options{})
+		_, err := c.NewWriter(kodoclient.WriterOptions{})
+		assert.ErrorIs(t, err, kodoclient.ErrNoCredentials)
 	})
 }
 
@@ -785,7 +785,7 @@ func BenchmarkClientWrite(b *testing.B) {
 		clOK(w)
 	}))
 	defer srv.Close()
-	c, err := kodo.NewClient(srv.URL, kodo.ClientOptions{Token: "tkn_x"})
+	c, err := kodoclient.New(srv.URL, kodoclient.Options{Token: "tkn_x"})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -833,7 +833,7 @@ func FuzzClientAnswer(f *testing.F) {
 		_, _ = w.Write(body)
 	}))
 	defer srv.Close()
-	c, err := kodo.NewClient(srv.URL, kodo.ClientOptions{MaxRetries: -1})
+	c, err := kodoclient.New(srv.URL, kodoclient.Options{MaxRetries: -1})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -849,7 +849,7 @@ func FuzzClientAnswer(f *testing.F) {
 		mu.Unlock()
 		_, err := c.Ping(context.Background())
 		if st != 200 {
-			var ce *kodo.ClientError
+			var ce *kodoclient.Error
 			require.ErrorAs(t, err, &ce)
 			assert.Equal(t, st, ce.Status)
 			assert.GreaterOrEqual(t, ce.RetryAfter, time.Duration(0))

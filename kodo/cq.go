@@ -13,6 +13,7 @@ import (
 	iql "github.com/influxdata/influxql"
 
 	"github.com/kodo-project/kodo/influxql"
+	"github.com/kodo-project/kodo/kodo/kodoapi"
 	"github.com/kodo-project/kodo/storage/meta"
 	"github.com/kodo-project/kodo/storage/tsengine"
 )
@@ -23,39 +24,16 @@ var cqAggregates = []string{"count", "mean", "median", "mode", "spread", "stddev
 // cqDuration is the duration syntax the spec allows: "1w","1d","1h","1m","1s","1ms","1ns".
 var cqDuration = regexp.MustCompile(`^[1-9][0-9]{0,8}(w|d|h|m|s|ms|ns)$`)
 
-// cqSpec is one measurement entry of a create request, and the fields a
-// modify request may change.
-type cqSpec struct {
-	Measurement string `json:"measurement"`
-	AggrFunc    string `json:"aggr_func"`
-	AggrPeriod  string `json:"aggr_period"`
-	AggrEvery   string `json:"aggr_every"`
-}
-
-// cqRecord is a CQ as the API answers it.
-type cqRecord struct {
-	AggrEvery     string `json:"aggr_every"`
-	WorkspaceUUID string `json:"workspace_uuid"`
-	CQUUID        string `json:"cq_uuid"`
-	DBUUID        string `json:"db_uuid"`
-	DB            string `json:"db"`
-	RP            string `json:"rp"`
-	CQRP          string `json:"cqrp"`
-	Measurement   string `json:"measurement"`
-	AggrPeriod    string `json:"aggr_period"`
-	AggrFunc      string `json:"aggr_func"`
-}
-
 // validateCQ checks a CQ's fields; each problem is a 400 that names it.
 func (s *service) validateCQ(c meta.ContinuousQuery) error {
 	if c.Measurement == "" {
-		return Errorf(ErrBadRequest, "measurement is required")
+		return Errorf(kodoapi.ErrBadRequest, "measurement is required")
 	}
 	if strings.ContainsAny(c.Measurement, "\x00\n\r") {
-		return Errorf(ErrBadRequest, "measurement %q contains a control character and cannot be named in InfluxQL", c.Measurement)
+		return Errorf(kodoapi.ErrBadRequest, "measurement %q contains a control character and cannot be named in InfluxQL", c.Measurement)
 	}
 	if !slices.Contains(cqAggregates, c.AggrFunc) {
-		return Errorf(ErrBadRequest, "aggr_func %q is not supported; use one of %s", c.AggrFunc, strings.Join(cqAggregates, ", "))
+		return Errorf(kodoapi.ErrBadRequest, "aggr_func %q is not supported; use one of %s", c.AggrFunc, strings.Join(cqAggregates, ", "))
 	}
 	period, err := parseCQDuration("aggr_period", c.AggrPeriod)
 	if err != nil {
@@ -66,21 +44,21 @@ func (s *service) validateCQ(c meta.ContinuousQuery) error {
 		return err
 	}
 	if period < time.Second {
-		return Errorf(ErrBadRequest, "aggr_period %s is shorter than the 1s minimum", c.AggrPeriod)
+		return Errorf(kodoapi.ErrBadRequest, "aggr_period %s is shorter than the 1s minimum", c.AggrPeriod)
 	}
 	if min := s.opts.Limits.MinCQEvery; every < min {
-		return Errorf(ErrBadRequest, "aggr_every %s is shorter than the %s minimum", c.AggrEvery, min)
+		return Errorf(kodoapi.ErrBadRequest, "aggr_every %s is shorter than the %s minimum", c.AggrEvery, min)
 	}
 	return nil
 }
 
 func parseCQDuration(field, v string) (time.Duration, error) {
 	if !cqDuration.MatchString(v) {
-		return 0, Errorf(ErrBadRequest, "%s %q is not a duration like 1w, 1d, 1h, 1m, 1s, 1ms or 1ns", field, v)
+		return 0, Errorf(kodoapi.ErrBadRequest, "%s %q is not a duration like 1w, 1d, 1h, 1m, 1s, 1ms or 1ns", field, v)
 	}
 	d, err := iql.ParseDuration(v)
 	if err != nil {
-		return 0, Errorf(ErrBadRequest, "%s %q: %v", field, v, err)
+		return 0, Errorf(kodoapi.ErrBadRequest, "%s %q: %v", field, v, err)
 	}
 	return d, nil
 }
@@ -99,11 +77,11 @@ type cqRun struct {
 
 func cqRunOf(st *iql.CreateContinuousQueryStatement) (cqRun, error) {
 	if st.Source == nil {
-		return cqRun{}, Errorf(ErrBadRequest, "the continuous query has no SELECT")
+		return cqRun{}, Errorf(kodoapi.ErrBadRequest, "the continuous query has no SELECT")
 	}
 	interval, err := st.Source.GroupByInterval()
 	if err != nil || interval <= 0 {
-		return cqRun{}, Errorf(ErrBadRequest, "a continuous query needs GROUP BY time(interval)")
+		return cqRun{}, Errorf(kodoapi.ErrBadRequest, "a continuous query needs GROUP BY time(interval)")
 	}
 	// As services/continuous_querier computes them (InfluxDB 1.8).
 	r := cqRun{interval: interval, every: interval, span: interval}
@@ -133,19 +111,19 @@ func (s *service) checkCQ(st *iql.CreateContinuousQueryStatement) error {
 	l := s.opts.Limits
 	name := iql.QuoteIdent(st.Name)
 	if r.interval < minCQInterval {
-		return Errorf(ErrBadRequest, "continuous query %s: GROUP BY time(%s) is shorter than the %s minimum of a continuous query",
+		return Errorf(kodoapi.ErrBadRequest, "continuous query %s: GROUP BY time(%s) is shorter than the %s minimum of a continuous query",
 			name, iql.FormatDuration(r.interval), minCQInterval)
 	}
 	if r.every < l.MinCQEvery {
-		return Errorf(ErrBadRequest, "continuous query %s runs every %s, more often than the %s minimum (flag -min-cq-every): use RESAMPLE EVERY %s or longer",
+		return Errorf(kodoapi.ErrBadRequest, "continuous query %s runs every %s, more often than the %s minimum (flag -min-cq-every): use RESAMPLE EVERY %s or longer",
 			name, iql.FormatDuration(r.every), l.MinCQEvery, iql.FormatDuration(l.MinCQEvery))
 	}
 	if r.span > l.MaxCQResampleFor {
-		return Errorf(ErrQueryLimit, "continuous query %s reads %s per run; the limit is %s (flag -max-cq-resample-for): use a shorter RESAMPLE FOR",
+		return Errorf(kodoapi.ErrQueryLimit, "continuous query %s reads %s per run; the limit is %s (flag -max-cq-resample-for): use a shorter RESAMPLE FOR",
 			name, iql.FormatDuration(r.span), l.MaxCQResampleFor)
 	}
 	if n := r.span/r.interval + 1; n > time.Duration(l.MaxSelectBuckets) {
-		return Errorf(ErrQueryLimit, "continuous query %s makes %d GROUP BY time(%s) buckets per run over %s; the limit (max-select-buckets, flag -max-select-buckets) is %d: use a coarser interval or a shorter RESAMPLE FOR",
+		return Errorf(kodoapi.ErrQueryLimit, "continuous query %s makes %d GROUP BY time(%s) buckets per run over %s; the limit (max-select-buckets, flag -max-select-buckets) is %d: use a coarser interval or a shorter RESAMPLE FOR",
 			name, int64(n), iql.FormatDuration(r.interval), iql.FormatDuration(r.span), l.MaxSelectBuckets)
 	}
 	return nil
@@ -169,10 +147,10 @@ func (s *service) cqSourceRP(ctx context.Context, db meta.Database, measurement 
 // aggr_every so no bucket is skipped between runs.
 func cqStatement(db meta.Database, c meta.ContinuousQuery, srcRP string) (*iql.Query, error) {
 	if db.CQRP == "" {
-		return nil, Errorf(ErrBadRequest, "database %s has no CQ RP (cqrp); set one with /v1/modify/dbrp", db.UUID)
+		return nil, Errorf(kodoapi.ErrBadRequest, "database %s has no CQ RP (cqrp); set one with /v1/modify/dbrp", db.UUID)
 	}
 	if srcRP == db.CQRP {
-		return nil, Errorf(ErrBadRequest, "measurement %q is written to %s, which is also the CQ RP: the CQ would read its own output; change the database's cqrp", c.Measurement, srcRP)
+		return nil, Errorf(kodoapi.ErrBadRequest, "measurement %q is written to %s, which is also the CQ RP: the CQ would read its own output; change the database's cqrp", c.Measurement, srcRP)
 	}
 	period, _ := iql.ParseDuration(c.AggrPeriod)
 	every, _ := iql.ParseDuration(c.AggrEvery)
@@ -182,7 +160,7 @@ func cqStatement(db meta.Database, c meta.ContinuousQuery, srcRP string) (*iql.Q
 		c.AggrFunc, q(db.Name), q(db.CQRP), q(c.Measurement), q(db.Name), q(srcRP), q(c.Measurement), iql.FormatDuration(period))
 	parsed, err := influxql.Parse(text)
 	if err != nil {
-		return nil, wrapErr(ErrBadRequest, err, "cannot build the continuous query: %v", err)
+		return nil, wrapErr(kodoapi.ErrBadRequest, err, "cannot build the continuous query: %v", err)
 	}
 	return parsed, nil
 }
@@ -231,7 +209,7 @@ func (s *service) runStatement(ctx context.Context, db meta.Database, q *iql.Que
 	}
 	for _, r := range res {
 		if r.Err != "" {
-			return Errorf(ErrBadRequest, "%s", r.Err)
+			return Errorf(kodoapi.ErrBadRequest, "%s", r.Err)
 		}
 	}
 	return nil
@@ -241,22 +219,16 @@ func dropCQStatement(db meta.Database, cqUUID string) *iql.Query {
 	return &iql.Query{Statements: iql.Statements{&iql.DropContinuousQueryStatement{Name: cqUUID, Database: db.Name}}}
 }
 
-func (s *service) cqRecordOf(db meta.Database, c meta.ContinuousQuery, srcRP string) cqRecord {
-	return cqRecord{AggrEvery: c.AggrEvery, WorkspaceUUID: c.WorkspaceUUID, CQUUID: c.UUID, DBUUID: db.UUID,
+func (s *service) cqRecordOf(db meta.Database, c meta.ContinuousQuery, srcRP string) kodoapi.CQ {
+	return kodoapi.CQ{AggrEvery: c.AggrEvery, WorkspaceUUID: c.WorkspaceUUID, CQUUID: c.UUID, DBUUID: db.UUID,
 		DB: db.Name, RP: srcRP, CQRP: db.CQRP, Measurement: c.Measurement, AggrPeriod: c.AggrPeriod, AggrFunc: c.AggrFunc}
-}
-
-type cqCreateRequest struct {
-	DBUUID        string   `json:"db_uuid"`
-	WorkspaceUUID string   `json:"workspace_uuid"`
-	Measurements  []cqSpec `json:"measurements"`
 }
 
 // cqDatabase loads the database of a CQ request and checks it belongs to
 // the workspace named.
 func (s *service) cqDatabase(ctx context.Context, dbUUID, wsUUID string) (meta.Database, error) {
 	if wsUUID == "" {
-		return meta.Database{}, Errorf(ErrBadRequest, "workspace_uuid is required")
+		return meta.Database{}, Errorf(kodoapi.ErrBadRequest, "workspace_uuid is required")
 	}
 	if dbUUID == "" {
 		dbs, err := s.meta.DatabasesByWorkspace(ctx, wsUUID)
@@ -264,7 +236,7 @@ func (s *service) cqDatabase(ctx context.Context, dbUUID, wsUUID string) (meta.D
 			return meta.Database{}, metaError(err, "listing databases")
 		}
 		if len(dbs) == 0 {
-			return meta.Database{}, Errorf(ErrWorkspaceNotFound, "workspace %s not found or has no database", wsUUID)
+			return meta.Database{}, Errorf(kodoapi.ErrWorkspaceNotFound, "workspace %s not found or has no database", wsUUID)
 		}
 		return dbs[0], nil
 	}
@@ -273,26 +245,23 @@ func (s *service) cqDatabase(ctx context.Context, dbUUID, wsUUID string) (meta.D
 		return db, err
 	}
 	if db.WorkspaceUUID != wsUUID {
-		return meta.Database{}, Errorf(ErrDBNotFound, "database %s does not belong to workspace %s", dbUUID, wsUUID)
+		return meta.Database{}, Errorf(kodoapi.ErrDBNotFound, "database %s does not belong to workspace %s", dbUUID, wsUUID)
 	}
 	return db, nil
 }
 
-func (s *service) handleCQCreate(w http.ResponseWriter, r *http.Request) {
+func (s *service) handleCQCreate(r *http.Request) (any, error) {
 	ctx := r.Context()
-	var req cqCreateRequest
+	var req kodoapi.CQCreateRequest
 	if err := s.decodeJSON(r, &req, false); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	if len(req.Measurements) == 0 {
-		s.fail(w, r, Errorf(ErrBadRequest, "measurements is empty: give at least one {measurement, aggr_func, aggr_period, aggr_every}"))
-		return
+		return nil, Errorf(kodoapi.ErrBadRequest, "measurements is empty: give at least one {measurement, aggr_func, aggr_period, aggr_every}")
 	}
 	db, err := s.cqDatabase(ctx, req.DBUUID, req.WorkspaceUUID)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	// One creator at a time in this gateway, so two requests cannot both
 	// pass the duplicate check below. (Replicas sharing PostgreSQL can
@@ -301,16 +270,14 @@ func (s *service) handleCQCreate(w http.ResponseWriter, r *http.Request) {
 	defer s.cqMu.Unlock()
 	existing, err := s.dbCQs(ctx, db)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	// Plan every entry before creating any, so a bad entry creates nothing.
 	plans := make([]cqPlan, 0, len(req.Measurements))
 	for i, m := range req.Measurements {
 		key := cqKey{m.Measurement, strings.ToLower(m.AggrFunc)}
 		if other, dup := existing[key]; dup {
-			s.fail(w, r, cqExists(fmt.Sprintf("measurements[%d]", i), key, other))
-			return
+			return nil, cqExists(fmt.Sprintf("measurements[%d]", i), key, other)
 		}
 		c := meta.ContinuousQuery{UUID: newID("cq_"), WorkspaceUUID: db.WorkspaceUUID, DBUUID: db.UUID,
 			Measurement: m.Measurement, AggrFunc: strings.ToLower(m.AggrFunc), AggrPeriod: m.AggrPeriod, AggrEvery: m.AggrEvery,
@@ -319,26 +286,23 @@ func (s *service) handleCQCreate(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			e := asError(err)
 			e.Message = fmt.Sprintf("measurements[%d]: %s", i, e.Message)
-			s.fail(w, r, e)
-			return
+			return nil, e
 		}
 		plans = append(plans, p)
 		existing[key] = c.UUID
 	}
-	out := make([]cqRecord, 0, len(plans))
+	out := make([]kodoapi.CQ, 0, len(plans))
 	for _, p := range plans {
 		if err := s.runStatement(ctx, db, p.q); err != nil {
-			s.fail(w, r, err)
-			return
+			return nil, err
 		}
 		if err := s.meta.CreateCQ(ctx, p.cq); err != nil {
 			_ = s.runStatement(ctx, db, dropCQStatement(db, p.cq.UUID))
-			s.fail(w, r, metaError(err, "recording the CQ"))
-			return
+			return nil, metaError(err, "recording the CQ")
 		}
 		out = append(out, s.cqRecordOf(db, p.cq, p.srcRP))
 	}
-	respond(w, out)
+	return out, nil
 }
 
 // cqKey is what a CQ of /v1/cq/create writes: func(*) of a measurement
@@ -362,25 +326,19 @@ func (s *service) dbCQs(ctx context.Context, db meta.Database) (map[cqKey]string
 }
 
 func cqExists(where string, k cqKey, other string) error {
-	return Errorf(ErrCQExists, "%s: continuous query %s already computes %s of measurement %q in this database; change it with /v1/cq/modify or delete it first",
+	return Errorf(kodoapi.ErrCQExists, "%s: continuous query %s already computes %s of measurement %q in this database; change it with /v1/cq/modify or delete it first",
 		where, other, k.fn, k.measurement)
-}
-
-type cqModifyRequest struct {
-	CQUUID        string `json:"cq_uuid"`
-	WorkspaceUUID string `json:"workspace_uuid"`
-	cqSpec
 }
 
 // loadCQ finds a CQ of a workspace.
 func (s *service) loadCQ(ctx context.Context, cqUUID, wsUUID string) (meta.ContinuousQuery, meta.Database, error) {
 	if cqUUID == "" || wsUUID == "" {
-		return meta.ContinuousQuery{}, meta.Database{}, Errorf(ErrBadRequest, "cq_uuid and workspace_uuid are required")
+		return meta.ContinuousQuery{}, meta.Database{}, Errorf(kodoapi.ErrBadRequest, "cq_uuid and workspace_uuid are required")
 	}
 	c, err := s.meta.CQ(ctx, cqUUID)
 	if err != nil || c.WorkspaceUUID != wsUUID {
 		if err == nil || errors.Is(err, meta.ErrNotFound) {
-			return c, meta.Database{}, Errorf(ErrCQNotFound, "continuous query %s not found in workspace %s", cqUUID, wsUUID)
+			return c, meta.Database{}, Errorf(kodoapi.ErrCQNotFound, "continuous query %s not found in workspace %s", cqUUID, wsUUID)
 		}
 		return c, meta.Database{}, metaError(err, "loading the CQ")
 	}
@@ -388,31 +346,27 @@ func (s *service) loadCQ(ctx context.Context, cqUUID, wsUUID string) (meta.Conti
 	return c, db, err
 }
 
-func (s *service) handleCQModify(w http.ResponseWriter, r *http.Request) {
+func (s *service) handleCQModify(r *http.Request) (any, error) {
 	ctx := r.Context()
-	var req cqModifyRequest
+	var req kodoapi.CQModifyRequest
 	if err := s.decodeJSON(r, &req, false); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	s.cqMu.Lock()
 	defer s.cqMu.Unlock()
 	c, db, err := s.loadCQ(ctx, req.CQUUID, req.WorkspaceUUID)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	if req.AggrFunc != "" {
 		c.AggrFunc = strings.ToLower(req.AggrFunc)
 		existing, err := s.dbCQs(ctx, db)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return nil, err
 		}
 		key := cqKey{c.Measurement, c.AggrFunc}
 		if other, dup := existing[key]; dup && other != c.UUID {
-			s.fail(w, r, cqExists("aggr_func", key, other))
-			return
+			return nil, cqExists("aggr_func", key, other)
 		}
 	}
 	if req.AggrPeriod != "" {
@@ -423,98 +377,69 @@ func (s *service) handleCQModify(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := s.planCQ(ctx, db, c, false)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	// InfluxQL has no ALTER for CQs: drop and create under the same name.
 	if err := s.runStatement(ctx, db, dropCQStatement(db, c.UUID)); err != nil && !isCQMissing(err) {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	if err := s.runStatement(ctx, db, p.q); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	if err := s.meta.UpdateCQ(ctx, c); err != nil {
-		s.fail(w, r, metaError(err, "updating the CQ"))
-		return
+		return nil, metaError(err, "updating the CQ")
 	}
-	respond(w, s.cqRecordOf(db, c, p.srcRP))
+	return s.cqRecordOf(db, c, p.srcRP), nil
 }
 
 func isCQMissing(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "continuous query not found")
 }
 
-func (s *service) handleCQDelete(w http.ResponseWriter, r *http.Request) {
+func (s *service) handleCQDelete(r *http.Request) (any, error) {
 	ctx := r.Context()
-	var req cqModifyRequest
+	var req kodoapi.CQModifyRequest
 	if err := s.decodeJSON(r, &req, false); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	c, db, err := s.loadCQ(ctx, req.CQUUID, req.WorkspaceUUID)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	if err := s.runStatement(ctx, db, dropCQStatement(db, c.UUID)); err != nil && !isCQMissing(err) {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	if err := s.meta.DeleteCQ(ctx, c.UUID); err != nil {
-		s.fail(w, r, metaError(err, "deleting the CQ"))
-		return
+		return nil, metaError(err, "deleting the CQ")
 	}
-	respond(w, nil)
-}
-
-// cqSyncReport says what /v1/cq/syncupdate changed in the engines.
-type cqSyncReport struct {
-	Created   []string `json:"created"`
-	Updated   []string `json:"updated"`
-	Deleted   []string `json:"deleted"`
-	Unchanged []string `json:"unchanged"`
-	// Refused lists recorded CQs that today's rules refuse (a limit
-	// tightened since they were made); the engine no longer runs them.
-	Refused []cqRefusal `json:"refused,omitempty"`
-}
-
-type cqRefusal struct {
-	CQUUID string `json:"cq_uuid"`
-	Reason string `json:"reason"`
+	return nil, nil
 }
 
 // handleCQSync makes each engine hold exactly the workspace's recorded CQs:
 // missing ones are created, differing ones re-created, and cq_ CQs that
 // have no record are dropped.
-func (s *service) handleCQSync(w http.ResponseWriter, r *http.Request) {
+func (s *service) handleCQSync(r *http.Request) (any, error) {
 	ctx := r.Context()
 	wsUUID := r.URL.Query().Get("workspace_uuid")
 	if wsUUID == "" {
-		s.fail(w, r, Errorf(ErrBadRequest, "workspace_uuid query parameter is required"))
-		return
+		return nil, Errorf(kodoapi.ErrBadRequest, "workspace_uuid query parameter is required")
 	}
 	if _, err := s.meta.Workspace(ctx, wsUUID); err != nil {
-		s.fail(w, r, notFoundAs(err, ErrWorkspaceNotFound, "workspace %s not found", wsUUID))
-		return
+		return nil, notFoundAs(err, kodoapi.ErrWorkspaceNotFound, "workspace %s not found", wsUUID)
 	}
 	cqs, err := s.meta.CQsByWorkspace(ctx, wsUUID)
 	if err != nil {
-		s.fail(w, r, metaError(err, "listing CQs"))
-		return
+		return nil, metaError(err, "listing CQs")
 	}
 	dbs, err := s.meta.DatabasesByWorkspace(ctx, wsUUID)
 	if err != nil {
-		s.fail(w, r, metaError(err, "listing databases"))
-		return
+		return nil, metaError(err, "listing databases")
 	}
-	rep := cqSyncReport{Created: []string{}, Updated: []string{}, Deleted: []string{}, Unchanged: []string{}}
+	rep := kodoapi.CQSyncReport{Created: []string{}, Updated: []string{}, Deleted: []string{}, Unchanged: []string{}}
 	for _, db := range dbs {
 		existing, err := s.engineCQs(ctx, db)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return nil, err
 		}
 		for _, c := range cqs {
 			if c.DBUUID != db.UUID {
@@ -526,15 +451,13 @@ func (s *service) handleCQSync(w http.ResponseWriter, r *http.Request) {
 			if e := asError(err); err != nil && e.Code.Status() < 500 {
 				if ok {
 					if err := s.runStatement(ctx, db, dropCQStatement(db, c.UUID)); err != nil && !isCQMissing(err) {
-						s.fail(w, r, err)
-						return
+						return nil, err
 					}
 				}
-				rep.Refused = append(rep.Refused, cqRefusal{CQUUID: c.UUID, Reason: e.Message})
+				rep.Refused = append(rep.Refused, kodoapi.CQRefusal{CQUUID: c.UUID, Reason: e.Message})
 				continue
 			} else if err != nil {
-				s.fail(w, r, err)
-				return
+				return nil, err
 			}
 			want := p.q
 			switch {
@@ -543,16 +466,14 @@ func (s *service) handleCQSync(w http.ResponseWriter, r *http.Request) {
 				continue
 			case ok:
 				if err := s.runStatement(ctx, db, dropCQStatement(db, c.UUID)); err != nil && !isCQMissing(err) {
-					s.fail(w, r, err)
-					return
+					return nil, err
 				}
 				rep.Updated = append(rep.Updated, c.UUID)
 			default:
 				rep.Created = append(rep.Created, c.UUID)
 			}
 			if err := s.runStatement(ctx, db, want); err != nil {
-				s.fail(w, r, err)
-				return
+				return nil, err
 			}
 		}
 		for name := range existing {
@@ -560,13 +481,12 @@ func (s *service) handleCQSync(w http.ResponseWriter, r *http.Request) {
 				continue // not ours: leave CQs made through /v1/manage/metrics alone
 			}
 			if err := s.runStatement(ctx, db, dropCQStatement(db, name)); err != nil && !isCQMissing(err) {
-				s.fail(w, r, err)
-				return
+				return nil, err
 			}
 			rep.Deleted = append(rep.Deleted, name)
 		}
 	}
-	respond(w, rep)
+	return rep, nil
 }
 
 // engineCQs lists the CQs an engine holds for a database: name -> query.
@@ -583,7 +503,7 @@ func (s *service) engineCQs(ctx context.Context, db meta.Database) (map[string]s
 	out := map[string]string{}
 	for _, r := range res {
 		if r.Err != "" {
-			return nil, Errorf(ErrInternal, "listing continuous queries: %s", r.Err)
+			return nil, Errorf(kodoapi.ErrInternal, "listing continuous queries: %s", r.Err)
 		}
 		for _, row := range r.Series {
 			if row.Name != db.Name {

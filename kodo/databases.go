@@ -10,19 +10,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kodo-project/kodo/kodo/kodoapi"
 	"github.com/kodo-project/kodo/storage/meta"
 	"github.com/kodo-project/kodo/storage/queue"
 	"github.com/kodo-project/kodo/storage/tsengine"
 )
-
-// workspaceCreateRequest is the body of POST /v1/workspace/create.
-type workspaceCreateRequest struct {
-	Name      string   `json:"name"`
-	DefaultRP string   `json:"default_rp"`
-	CQRP      *string  `json:"cqrp"`
-	RPList    []string `json:"rp_list"`
-	CardinalityLimits
-}
 
 // dbPlan is a validated database RP layout (and write limits).
 type dbPlan struct {
@@ -56,7 +48,7 @@ func (s *service) planRPs(defaultRP string, cqrp *string, rpList []string, known
 	}
 	for _, rp := range p.rps {
 		if _, ok := s.opts.RetentionPolicies[rp]; !ok && !slices.Contains(known, rp) {
-			return dbPlan{}, Errorf(ErrRPNotFound, "retention policy %q is not configured; use one of %s", rp, strings.Join(s.configuredRPs(), ", "))
+			return dbPlan{}, Errorf(kodoapi.ErrRPNotFound, "retention policy %q is not configured; use one of %s", rp, strings.Join(s.configuredRPs(), ", "))
 		}
 	}
 	return p, nil
@@ -131,34 +123,30 @@ func (s *service) createWorkspace(ctx context.Context, name string, p dbPlan) (m
 	return ws, db, nil
 }
 
-func (s *service) handleWorkspaceCreate(w http.ResponseWriter, r *http.Request) {
-	var req workspaceCreateRequest
+func (s *service) handleWorkspaceCreate(r *http.Request) (any, error) {
+	var req kodoapi.CreateWorkspaceRequest
 	if err := s.decodeJSON(r, &req, true); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	plan, err := s.planRPs(req.DefaultRP, req.CQRP, req.RPList)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
-	if plan.limits, err = req.apply(plan.limits); err != nil {
-		s.fail(w, r, err)
-		return
+	if plan.limits, err = applyLimits(req.CardinalityLimits, plan.limits); err != nil {
+		return nil, err
 	}
 	ws, db, err := s.createWorkspace(r.Context(), req.Name, plan)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
-	respond(w, map[string]any{
-		"workspace_uuid": ws.UUID, "token": ws.Token, "secret": ws.Secret, "db_uuid": db.UUID,
-		"db": db.Name, "rp": db.DefaultRP, "cqrp": db.CQRP, "rp_list": db.RPs, "uuid": db.InstanceUUID,
-		"limits": s.limitsAnswer(db),
-	})
+	return kodoapi.Workspace{
+		WorkspaceUUID: ws.UUID, Token: ws.Token, Secret: ws.Secret, DBUUID: db.UUID,
+		DB: db.Name, RP: db.DefaultRP, CQRP: db.CQRP, RPList: db.RPs, InstanceUUID: db.InstanceUUID,
+		Limits: s.limitsAnswer(db),
+	}, nil
 }
 
-func (s *service) handleAddDB(w http.ResponseWriter, r *http.Request) {
+func (s *service) handleAddDB(r *http.Request) (any, error) {
 	q := r.URL.Query()
 	var cqrp *string
 	if q.Has("cqrp") {
@@ -173,8 +161,7 @@ func (s *service) handleAddDB(w http.ResponseWriter, r *http.Request) {
 	}
 	plan, err := s.planRPs(q.Get("default_rp"), cqrp, rpList)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	ctx := r.Context()
 	wsUUID := q.Get("workspace_uuid")
@@ -183,58 +170,44 @@ func (s *service) handleAddDB(w http.ResponseWriter, r *http.Request) {
 		// write to it): without one, add_db creates it and answers its token.
 		ws, db, err := s.createWorkspace(ctx, q.Get("name"), plan)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return nil, err
 		}
-		respond(w, map[string]any{"db": db.Name, "rp": db.DefaultRP, "uuid": db.InstanceUUID, "dbUUID": db.UUID,
-			"workspace_uuid": ws.UUID, "token": ws.Token, "secret": ws.Secret})
-		return
+		return kodoapi.AddedDatabase{DB: db.Name, RP: db.DefaultRP, InstanceUUID: db.InstanceUUID, DBUUID: db.UUID,
+			WorkspaceUUID: ws.UUID, Token: ws.Token, Secret: ws.Secret}, nil
 	}
 	if _, err := s.meta.Workspace(ctx, wsUUID); err != nil {
-		s.fail(w, r, notFoundAs(err, ErrWorkspaceNotFound, "workspace %s not found", wsUUID))
-		return
+		return nil, notFoundAs(err, kodoapi.ErrWorkspaceNotFound, "workspace %s not found", wsUUID)
 	}
 	db, err := s.createDatabase(ctx, wsUUID, plan)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	if err := s.meta.CreateDatabase(ctx, db); err != nil {
-		s.fail(w, r, metaError(err, "recording database"))
-		return
+		return nil, metaError(err, "recording database")
 	}
-	respond(w, map[string]any{"db": db.Name, "rp": db.DefaultRP, "uuid": db.InstanceUUID, "dbUUID": db.UUID, "workspace_uuid": wsUUID})
+	return kodoapi.AddedDatabase{DB: db.Name, RP: db.DefaultRP, InstanceUUID: db.InstanceUUID, DBUUID: db.UUID, WorkspaceUUID: wsUUID}, nil
 }
 
 // database loads a database by uuid, answering kodo.dbNotFound.
 func (s *service) database(ctx context.Context, uuid string) (meta.Database, error) {
 	if uuid == "" {
-		return meta.Database{}, Errorf(ErrBadRequest, "db_uuid is required")
+		return meta.Database{}, Errorf(kodoapi.ErrBadRequest, "db_uuid is required")
 	}
 	db, err := s.meta.Database(ctx, uuid)
 	if err != nil {
-		return meta.Database{}, notFoundAs(err, ErrDBNotFound, "db not found")
+		return meta.Database{}, notFoundAs(err, kodoapi.ErrDBNotFound, "db not found")
 	}
 	return db, nil
 }
 
-type modifyDBRPRequest struct {
-	DBUUID    string   `json:"db_uuid"`
-	DefaultRP string   `json:"default_rp"`
-	CQRP      *string  `json:"cqrp"`
-	RPList    []string `json:"rp_list"`
-}
-
-func (s *service) handleModifyDBRP(w http.ResponseWriter, r *http.Request) {
-	var req modifyDBRPRequest
+func (s *service) handleModifyDBRP(r *http.Request) (any, error) {
+	var req kodoapi.ModifyDBRPRequest
 	if err := s.decodeJSON(r, &req, false); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	db, err := s.database(r.Context(), req.DBUUID)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	rps := slices.Clone(db.RPs)
 	for _, rp := range req.RPList {
@@ -252,60 +225,41 @@ func (s *service) handleModifyDBRP(w http.ResponseWriter, r *http.Request) {
 	}
 	plan, err := s.planRPs(def, &cqrp, rps, db.RPs...)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	db.DefaultRP, db.CQRP, db.RPs = plan.defaultRP, plan.cqrp, plan.rps
 	eng, err := s.engineFor(db)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	if err := eng.CreateDatabase(r.Context(), db.Name, s.enginePolicies(db)); err != nil {
-		s.fail(w, r, engineError(err, "updating retention policies"))
-		return
+		return nil, engineError(err, "updating retention policies")
 	}
 	if err := s.meta.UpdateDatabase(r.Context(), db); err != nil {
-		s.fail(w, r, metaError(err, "updating database"))
-		return
+		return nil, metaError(err, "updating database")
 	}
 	s.tokens.evict("", db.UUID)
-	respond(w, map[string]any{"db_uuid": db.UUID, "db": db.Name, "default_rp": db.DefaultRP, "cqrp": db.CQRP, "rp_list": db.RPs})
+	return kodoapi.DBRP{DBUUID: db.UUID, DB: db.Name, DefaultRP: db.DefaultRP, CQRP: db.CQRP, RPList: db.RPs}, nil
 }
 
-type getRPRequest struct {
-	Measurements []string `json:"measurements"`
-	DB           string   `json:"db"`
-	DBUUID       string   `json:"db_uuid"`
-}
-
-type rpInfo struct {
-	DB       string `json:"db"`
-	RP       string `json:"rp"`
-	Duration string `json:"duration"`
-}
-
-func (s *service) handleGetRP(w http.ResponseWriter, r *http.Request) {
-	var req getRPRequest
+func (s *service) handleGetRP(r *http.Request) (any, error) {
+	var req kodoapi.GetRPRequest
 	if err := s.decodeJSON(r, &req, false); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	if req.DB == "" {
 		req.DB = req.DBUUID
 	}
 	db, err := s.database(r.Context(), req.DB)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	known, err := s.meta.MeasurementRPs(r.Context(), db.UUID)
 	if err != nil {
-		s.fail(w, r, metaError(err, "reading measurement RPs"))
-		return
+		return nil, metaError(err, "reading measurement RPs")
 	}
 	durations := s.rpDurations(r.Context(), db)
-	out := make(map[string]rpInfo, len(req.Measurements))
+	out := make(map[string]kodoapi.MeasurementRP, len(req.Measurements))
 	for _, m := range req.Measurements {
 		// A measurement on the default RP (or not seen yet) answers rp ""
 		// with the default's duration, as the spec's example shows.
@@ -317,9 +271,9 @@ func (s *service) handleGetRP(w http.ResponseWriter, r *http.Request) {
 		if rp != "" {
 			dur = durations[rp]
 		}
-		out[m] = rpInfo{DB: db.Name, RP: rp, Duration: durationLiteral(dur)}
+		out[m] = kodoapi.MeasurementRP{DB: db.Name, RP: rp, Duration: durationLiteral(dur)}
 	}
-	respond(w, out)
+	return out, nil
 }
 
 // durationLiteral prints a duration as InfluxDB does for RPs ("2160h", "0s").
@@ -333,44 +287,33 @@ func durationLiteral(d time.Duration) string {
 	return d.String()
 }
 
-type dropMetricsRequest struct {
-	Measurement string `json:"measurement"`
-	DBUUID      string `json:"db_uuid"`
-}
-
-func (s *service) handleDropMetrics(w http.ResponseWriter, r *http.Request) {
-	var req dropMetricsRequest
+func (s *service) handleDropMetrics(r *http.Request) (any, error) {
+	var req kodoapi.DropMetricsRequest
 	if err := s.decodeJSON(r, &req, false); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	if req.Measurement == "" {
-		s.fail(w, r, Errorf(ErrBadRequest, "measurement is required"))
-		return
+		return nil, Errorf(kodoapi.ErrBadRequest, "measurement is required")
 	}
 	db, err := s.database(r.Context(), req.DBUUID)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	if _, err := s.engineFor(db); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	// The sinks drop their copy too (ClickHouse: the measurement's table);
 	// a retry after a failure here or below repeats nothing harmful.
 	if err := s.publish(r.Context(), queue.Message{Op: queue.OpDropMeasurement, DB: db.Name, Measurement: req.Measurement}); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	// Recorded before the drop starts: a restart resumes it, and
 	// /v1/droppingmetrics shows it until the engine is done.
 	if err := s.recordDrop(r.Context(), db.UUID, req.Measurement); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	s.startDrop(db, req.Measurement)
-	respond(w, nil)
+	return nil, nil
 }
 
 // startDrop drops a measurement in the background and clears its record.
@@ -456,28 +399,25 @@ func (s *service) resumeDrops(ctx context.Context) error {
 	return nil
 }
 
-func (s *service) handleDroppingMetrics(w http.ResponseWriter, r *http.Request) {
+func (s *service) handleDroppingMetrics(r *http.Request) (any, error) {
 	db, err := s.database(r.Context(), r.PathValue("db_uuid"))
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	ms, err := s.meta.Dropping(r.Context(), db.UUID)
 	if err != nil {
-		s.fail(w, r, metaError(err, "listing drops"))
-		return
+		return nil, metaError(err, "listing drops")
 	}
 	if ms == nil {
 		ms = []string{}
 	}
-	respond(w, ms)
+	return ms, nil
 }
 
-func (s *service) handleTSCount(w http.ResponseWriter, r *http.Request) {
+func (s *service) handleTSCount(r *http.Request) (any, error) {
 	var ids []string
 	if err := s.decodeJSON(r, &ids, true); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	if len(ids) == 0 {
 		for _, v := range r.URL.Query()["db_uuid"] {
@@ -488,55 +428,48 @@ func (s *service) handleTSCount(w http.ResponseWriter, r *http.Request) {
 	for i, id := range ids {
 		out[i] = s.series.count(id)
 	}
-	respond(w, out)
+	return out, nil
 }
 
-func (s *service) handleCheckToken(w http.ResponseWriter, r *http.Request) {
+func (s *service) handleCheckToken(r *http.Request) (any, error) {
 	if _, _, err := s.tokens.lookup(r.Context(), r.PathValue("token")); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
-	respond(w, nil)
+	return nil, nil
 }
 
-func (s *service) handleCacheClean(w http.ResponseWriter, r *http.Request) {
+func (s *service) handleCacheClean(r *http.Request) (any, error) {
 	token := r.URL.Query().Get("token")
 	if token == "" {
-		s.fail(w, r, Errorf(ErrBadRequest, "token query parameter is required"))
-		return
+		return nil, Errorf(kodoapi.ErrBadRequest, "token query parameter is required")
 	}
 	s.tokens.evict(token, "")
-	respond(w, nil)
+	return nil, nil
 }
 
-func (s *service) handleDatakitOnline(w http.ResponseWriter, r *http.Request) {
+func (s *service) handleDatakitOnline(r *http.Request) (any, error) {
 	token := requestToken(r)
 	if token == "" {
-		s.fail(w, r, Errorf(ErrTokenNotFound, "X-Token header or token query parameter is required"))
-		return
+		return nil, Errorf(kodoapi.ErrTokenNotFound, "X-Token header or token query parameter is required")
 	}
 	ws, _, err := s.tokens.lookup(r.Context(), token)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	var ids []string
 	if err := s.decodeJSON(r, &ids, true); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	if u := r.URL.Query().Get("uuid"); u != "" && !slices.Contains(ids, u) {
 		ids = append(ids, u)
 	}
 	if len(ids) == 0 {
-		s.fail(w, r, Errorf(ErrBadRequest, "send a JSON array of datakit UUIDs (or uuid=) to report online"))
-		return
+		return nil, Errorf(kodoapi.ErrBadRequest, "send a JSON array of datakit UUIDs (or uuid=) to report online")
 	}
 	if err := s.meta.DatakitOnline(r.Context(), ws.UUID, ids, s.now().UTC()); err != nil {
-		s.fail(w, r, metaError(err, "recording datakits"))
-		return
+		return nil, metaError(err, "recording datakits")
 	}
-	respond(w, nil)
+	return nil, nil
 }
 
 // requestToken is the workspace token of a request: X-Token, else ?token=.
@@ -548,7 +481,7 @@ func requestToken(r *http.Request) string {
 }
 
 // notFoundAs maps meta.ErrNotFound to code; other errors are the store's.
-func notFoundAs(err error, code ErrorCode, format string, args ...any) error {
+func notFoundAs(err error, code kodoapi.ErrorCode, format string, args ...any) error {
 	if errors.Is(err, meta.ErrNotFound) {
 		return &Error{Code: code, Message: fmt.Sprintf(format, args...), cause: err}
 	}
@@ -561,19 +494,19 @@ func metaError(err error, doing string) error {
 		return e
 	}
 	if errors.Is(err, meta.ErrConflict) {
-		return wrapErr(ErrConflict, err, "%s: %v", doing, err)
+		return wrapErr(kodoapi.ErrConflict, err, "%s: %v", doing, err)
 	}
 	if errors.Is(err, meta.ErrInvalid) {
-		return wrapErr(ErrBadRequest, err, "%s: %v", doing, err)
+		return wrapErr(kodoapi.ErrBadRequest, err, "%s: %v", doing, err)
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return wrapErr(ErrUnavailable, err, "%s: the metadata store did not answer in time", doing)
+		return wrapErr(kodoapi.ErrUnavailable, err, "%s: the metadata store did not answer in time", doing)
 	}
 	if f := faultAPIError(err); f != nil {
 		f.Message = doing + ": " + f.Message
 		return f
 	}
-	return wrapErr(ErrInternal, err, "%s failed", doing)
+	return wrapErr(kodoapi.ErrInternal, err, "%s failed", doing)
 }
 
 // engineError maps engine errors to API errors.
@@ -584,43 +517,43 @@ func engineError(err error, doing string) error {
 	}
 	switch {
 	case errors.Is(err, tsengine.ErrDiskFull):
-		return &Error{Code: ErrInsufficientStorage, RetryAfter: 30, cause: err,
+		return &Error{Code: kodoapi.ErrInsufficientStorage, RetryAfter: 30, cause: err,
 			Message: doing + ": the disk holding the time-series data is full; nothing of this request was stored; retry once space is freed"}
 	case errors.Is(err, tsengine.ErrTooManyOpenFiles):
-		return &Error{Code: ErrUnavailable, RetryAfter: 30, cause: err,
+		return &Error{Code: kodoapi.ErrUnavailable, RetryAfter: 30, cause: err,
 			Message: doing + ": the server has reached its open-file limit (EMFILE); retry later, or ask the operator to raise the limit or delete unused workspaces"}
 	case errors.Is(err, tsengine.ErrUnavailable):
-		return &Error{Code: ErrUnavailable, Message: doing + ": the time-series engine is unavailable; retry later", RetryAfter: 5, cause: err}
+		return &Error{Code: kodoapi.ErrUnavailable, Message: doing + ": the time-series engine is unavailable; retry later", RetryAfter: 5, cause: err}
 	case errors.Is(err, tsengine.ErrRetentionPolicyNotFound):
 		// The tenant dropped the policy with InfluxQL (maybe on another
 		// replica) after the request's RP check: its mistake, and one it
 		// can repair.
-		return wrapErr(ErrRPNotFound, err, "%s: retention policy not found; create it again (CREATE RETENTION POLICY) or write to another of the database's policies", doing)
+		return wrapErr(kodoapi.ErrRPNotFound, err, "%s: retention policy not found; create it again (CREATE RETENTION POLICY) or write to another of the database's policies", doing)
 	case errors.Is(err, tsengine.ErrDatabaseNotFound):
-		return wrapErr(ErrDBNotFound, err, "%s: database not found on its engine", doing)
+		return wrapErr(kodoapi.ErrDBNotFound, err, "%s: database not found on its engine", doing)
 	case errors.Is(err, context.DeadlineExceeded):
-		return wrapErr(ErrQueryTimeout, err, "%s: timed out", doing)
+		return wrapErr(kodoapi.ErrQueryTimeout, err, "%s: timed out", doing)
 	}
 	var le *tsengine.LimitError
 	if errors.As(err, &le) {
-		return wrapErr(ErrQueryLimit, err, "%s: %v", doing, err)
+		return wrapErr(kodoapi.ErrQueryLimit, err, "%s: %v", doing, err)
 	}
 	if f := faultAPIError(err); f != nil {
 		f.Message = doing + ": " + f.Message
 		return f
 	}
-	return wrapErr(ErrInternal, err, "%s failed", doing)
+	return wrapErr(kodoapi.ErrInternal, err, "%s failed", doing)
 }
 
 // workspaceOf resolves the workspace a management request names: 400 when
 // the request names none, 404-style when there is no such workspace.
 func (s *service) workspaceOf(ctx context.Context, uuid string) (meta.Workspace, error) {
 	if uuid == "" {
-		return meta.Workspace{}, Errorf(ErrBadRequest, "workspace_uuid is required")
+		return meta.Workspace{}, Errorf(kodoapi.ErrBadRequest, "workspace_uuid is required")
 	}
 	ws, err := s.meta.Workspace(ctx, uuid)
 	if err != nil {
-		return ws, notFoundAs(err, ErrWorkspaceNotFound, "workspace %s not found", uuid)
+		return ws, notFoundAs(err, kodoapi.ErrWorkspaceNotFound, "workspace %s not found", uuid)
 	}
 	return ws, nil
 }
@@ -638,26 +571,19 @@ func (s *service) workspaceDatabases(ctx context.Context, uuid string) (meta.Wor
 	return ws, dbs, nil
 }
 
-type keyPairRequest struct {
-	WorkspaceUUID string `json:"workspace_uuid"`
-}
-
 // handleCreateKeyPair issues a DWAY access key / secret key pair for a
 // workspace (ours: the spec has no way to make one).
-func (s *service) handleCreateKeyPair(w http.ResponseWriter, r *http.Request) {
-	var req keyPairRequest
+func (s *service) handleCreateKeyPair(r *http.Request) (any, error) {
+	var req kodoapi.WorkspaceRef
 	if err := s.decodeJSON(r, &req, false); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	if _, err := s.workspaceOf(r.Context(), req.WorkspaceUUID); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	kp := meta.KeyPair{AccessKey: newID("ak_"), SecretKey: newID("sk_"), WorkspaceUUID: req.WorkspaceUUID}
 	if err := s.meta.AddKeyPair(r.Context(), kp); err != nil {
-		s.fail(w, r, metaError(err, "storing the key pair"))
-		return
+		return nil, metaError(err, "storing the key pair")
 	}
-	respond(w, map[string]string{"workspace_uuid": kp.WorkspaceUUID, "access_key": kp.AccessKey, "secret_key": kp.SecretKey})
+	return kodoapi.KeyPair{WorkspaceUUID: kp.WorkspaceUUID, AccessKey: kp.AccessKey, SecretKey: kp.SecretKey}, nil
 }

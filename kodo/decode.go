@@ -9,6 +9,7 @@ import (
 	"net/http"
 
 	"github.com/kodo-project/kodo/internal/httpx"
+	"github.com/kodo-project/kodo/kodo/kodoapi"
 )
 
 // readBody reads the request body under the service's limits, charged to
@@ -30,18 +31,18 @@ func bodyError(err error) error {
 	}
 	var be *httpx.BodyError
 	if errors.As(err, &be) {
-		code := ErrBadRequest
+		code := kodoapi.ErrBadRequest
 		switch be.Status {
 		case http.StatusRequestEntityTooLarge:
-			code = ErrBodyTooLarge
+			code = kodoapi.ErrBodyTooLarge
 		case http.StatusUnsupportedMediaType:
-			code = ErrUnsupportedMedia
+			code = kodoapi.ErrUnsupportedMedia
 		case http.StatusRequestTimeout:
-			code = ErrRequestTimeout
+			code = kodoapi.ErrRequestTimeout
 		}
 		return &Error{Code: code, Message: be.Msg, cause: err}
 	}
-	return wrapErr(ErrBadRequest, err, "reading request body: %v", err)
+	return wrapErr(kodoapi.ErrBadRequest, err, "reading request body: %v", err)
 }
 
 // decodeJSON reads a JSON body into v. An empty body leaves v as it is
@@ -57,15 +58,15 @@ func (s *service) decodeJSON(r *http.Request, v any, allowEmpty bool) error {
 		if allowEmpty {
 			return nil
 		}
-		return Errorf(ErrInvalidJSON, "request body is empty; send a JSON document")
+		return Errorf(kodoapi.ErrInvalidJSON, "request body is empty; send a JSON document")
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
-		return Errorf(ErrInvalidJSON, "invalid JSON body: %s", jsonErrorText(err, data))
+		return Errorf(kodoapi.ErrInvalidJSON, "invalid JSON body: %s", jsonErrorText(err, data))
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return Errorf(ErrInvalidJSON, "invalid JSON body: unexpected data after the JSON document")
+		return Errorf(kodoapi.ErrInvalidJSON, "invalid JSON body: unexpected data after the JSON document")
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/kodo-project/kodo/documents"
+	"github.com/kodo-project/kodo/kodo/kodoapi"
 	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/storage/docs"
 	"github.com/kodo-project/kodo/storage/docs/elastic"
@@ -103,29 +104,27 @@ func (s *service) docsError(err error) error {
 	case errors.As(err, &e):
 		return e
 	case errors.Is(err, docs.ErrInvalid):
-		return wrapErr(ErrBadRequest, err, "%v", err)
+		return wrapErr(kodoapi.ErrBadRequest, err, "%v", err)
 	case errors.Is(err, docs.ErrUnavailable):
 		s.metrics.storeErrors.WithLabelValues("docs").Inc()
-		return &Error{Code: ErrUnavailable, RetryAfter: 5, cause: err,
+		return &Error{Code: kodoapi.ErrUnavailable, RetryAfter: 5, cause: err,
 			Message: "the document store is unavailable; nothing was stored, retry after the Retry-After delay"}
 	}
 	s.metrics.storeErrors.WithLabelValues("docs").Inc()
-	return wrapErr(ErrInternal, err, "document store failed")
+	return wrapErr(kodoapi.ErrInternal, err, "document store failed")
 }
 
 // writeDocs serves /v1/write/object, /v1/write/keyevent, /v1/write/logging.
-func (s *service) writeDocs(kind docs.Kind) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (s *service) writeDocs(kind docs.Kind) apiFunc {
+	return func(r *http.Request) (any, error) {
 		body, err := s.readBody(r)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return nil, err
 		}
 		defer body.Release()
 		ws, _, err := s.authenticateWrite(r, body.Raw)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return nil, err
 		}
 		p := r.Header.Get("X-Precision")
 		if p == "" {
@@ -133,91 +132,72 @@ func (s *service) writeDocs(kind docs.Kind) http.HandlerFunc {
 		}
 		prec, err := lineproto.ParsePrecision(p)
 		if err != nil {
-			s.fail(w, r, wrapErr(ErrBadRequest, err, "%v", err))
-			return
+			return nil, wrapErr(kodoapi.ErrBadRequest, err, "%v", err)
 		}
 		s.metrics.bytes.WithLabelValues("wire").Add(float64(len(body.Raw)))
 		source := r.URL.Query().Get("source")
 		if !s.queuesDocuments() {
 			if err := s.docs.Write(r.Context(), ws.UUID, kind, source, body.Data, prec); err != nil {
-				s.fail(w, r, s.docsError(err))
-				return
+				return nil, s.docsError(err)
 			}
-			respond(w, nil)
-			return
+			return nil, nil
 		}
 		// Checked here, applied by a consumer: the answer waits for nsqd,
 		// never for the document store.
 		lines, lprec, err := s.docs.Prepare(kind, source, body.Data, prec)
 		if err != nil {
-			s.fail(w, r, s.docsError(err))
-			return
+			return nil, s.docsError(err)
 		}
 		if err := s.publish(r.Context(), queue.Message{Op: queue.OpWriteDocuments, DB: ws.UUID, Kind: string(kind),
 			Source: source, Precision: lprec.String(), Lines: lines}); err != nil {
-			s.fail(w, r, err)
-			return
+			return nil, err
 		}
-		respond(w, nil)
+		return nil, nil
 	}
 }
 
-type pipelineRequest struct {
-	WorkspaceUUID string `json:"workspace_uuid"`
-	Source        string `json:"source"`
-	URL           string `json:"url"`
-}
-
-func (s *service) handleSetPipeline(w http.ResponseWriter, r *http.Request) {
-	var req pipelineRequest
+func (s *service) handleSetPipeline(r *http.Request) (any, error) {
+	var req kodoapi.PipelineRequest
 	if err := s.decodeJSON(r, &req, false); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	if req.WorkspaceUUID != "" {
 		if _, err := s.meta.Workspace(r.Context(), req.WorkspaceUUID); err != nil {
-			s.fail(w, r, notFoundAs(err, ErrWorkspaceNotFound, "workspace %s not found", req.WorkspaceUUID))
-			return
+			return nil, notFoundAs(err, kodoapi.ErrWorkspaceNotFound, "workspace %s not found", req.WorkspaceUUID)
 		}
 	}
 	if err := s.docs.SetPipeline(r.Context(), req.WorkspaceUUID, req.Source, req.URL); err != nil {
-		s.fail(w, r, s.docsError(err))
-		return
+		return nil, s.docsError(err)
 	}
-	respond(w, nil)
+	return nil, nil
 }
 
 // handleDeletePipeline removes a pipeline: an explicit request, so that a
 // set request that forgot its url cannot delete one by accident.
-func (s *service) handleDeletePipeline(w http.ResponseWriter, r *http.Request) {
-	var req pipelineRequest
+func (s *service) handleDeletePipeline(r *http.Request) (any, error) {
+	var req kodoapi.PipelineRequest
 	if err := s.decodeJSON(r, &req, false); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	if err := s.docs.DeletePipeline(r.Context(), req.WorkspaceUUID, req.Source); err != nil {
-		s.fail(w, r, s.docsError(err))
-		return
+		return nil, s.docsError(err)
 	}
-	respond(w, nil)
+	return nil, nil
 }
 
-func (s *service) handleReadDocs(w http.ResponseWriter, r *http.Request) {
+func (s *service) handleReadDocs(r *http.Request) (any, error) {
 	body, err := s.readBody(r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	defer body.Release()
 	req, err := documents.DecodeSearchRequest(body.Data)
 	if err != nil {
-		s.fail(w, r, s.docsError(err))
-		return
+		return nil, s.docsError(err)
 	}
 	res, err := s.docs.Search(r.Context(), req)
 	if err != nil {
-		s.fail(w, r, s.docsError(err))
-		return
+		return nil, s.docsError(err)
 	}
-	respond(w, res)
+	return res, nil
 }

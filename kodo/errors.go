@@ -3,88 +3,14 @@ package kodo
 import (
 	"errors"
 	"fmt"
-	"net/http"
+
+	"github.com/kodo-project/kodo/kodo/kodoapi"
 )
-
-// ErrorCode is a Kodo API error code; the wire form is "kodo." + the code.
-type ErrorCode string
-
-// The one table of API error codes and their HTTP status.
-const (
-	ErrBadRequest        ErrorCode = "badRequest"
-	ErrInvalidJSON       ErrorCode = "invalidJson"
-	ErrInvalidSQL        ErrorCode = "invalidSQL"
-	ErrInvalidLine       ErrorCode = "invalidLineProtocol"
-	ErrPartialWrite      ErrorCode = "partialWrite"
-	ErrInvalidSignature  ErrorCode = "invalidSignature"
-	ErrUnauthorized      ErrorCode = "unauthorized"
-	ErrTokenNotFound     ErrorCode = "tokenNotFound"
-	ErrForbidden         ErrorCode = "forbidden"
-	ErrDBNotFound        ErrorCode = "dbNotFound"
-	ErrWorkspaceNotFound ErrorCode = "workspaceNotFound"
-	ErrNotFound          ErrorCode = "notFound"
-	ErrCQNotFound        ErrorCode = "cqNotFound"
-	ErrRPNotFound        ErrorCode = "rpNotFound"
-	ErrConflict          ErrorCode = "conflict"
-	ErrMethodNotAllowed  ErrorCode = "methodNotAllowed"
-	ErrBodyTooLarge      ErrorCode = "bodyTooLarge"
-	ErrUnsupportedMedia  ErrorCode = "unsupportedMediaType"
-	ErrQueryTimeout      ErrorCode = "queryTimeout"
-	ErrQueryLimit        ErrorCode = "queryLimit"
-	ErrCQExists          ErrorCode = "cqExists"
-	ErrTooManyRequests   ErrorCode = "tooManyRequests"
-	ErrRequestTimeout    ErrorCode = "requestTimeout" // body slower than -body-min-rate
-	ErrInternal          ErrorCode = "internal"
-	ErrUnavailable       ErrorCode = "unavailable"
-	// Faults: the disk holding the data is full (507 + Retry-After).
-	ErrInsufficientStorage ErrorCode = "insufficientStorage"
-)
-
-var statusOf = map[ErrorCode]int{
-	ErrBadRequest:        http.StatusBadRequest,
-	ErrInvalidJSON:       http.StatusBadRequest,
-	ErrInvalidSQL:        http.StatusBadRequest,
-	ErrInvalidLine:       http.StatusBadRequest,
-	ErrPartialWrite:      http.StatusBadRequest,
-	ErrInvalidSignature:  http.StatusUnauthorized,
-	ErrUnauthorized:      http.StatusUnauthorized,
-	ErrTokenNotFound:     http.StatusForbidden,
-	ErrForbidden:         http.StatusForbidden,
-	ErrDBNotFound:        http.StatusBadRequest,
-	ErrWorkspaceNotFound: http.StatusBadRequest,
-	ErrNotFound:          http.StatusNotFound,
-	ErrCQNotFound:        http.StatusBadRequest,
-	ErrRPNotFound:        http.StatusBadRequest,
-	ErrConflict:          http.StatusConflict,
-	ErrMethodNotAllowed:  http.StatusMethodNotAllowed,
-	ErrBodyTooLarge:      http.StatusRequestEntityTooLarge,
-	ErrUnsupportedMedia:  http.StatusUnsupportedMediaType,
-	ErrQueryTimeout:      http.StatusBadRequest,
-	ErrQueryLimit:        http.StatusBadRequest,
-	ErrCQExists:          http.StatusConflict,
-	ErrTooManyRequests:   http.StatusTooManyRequests,
-	ErrRequestTimeout:    http.StatusRequestTimeout,
-	ErrInternal:          http.StatusInternalServerError,
-	ErrUnavailable:       http.StatusServiceUnavailable,
-
-	ErrInsufficientStorage: http.StatusInsufficientStorage,
-}
-
-// Status is the HTTP status answered for the code.
-func (c ErrorCode) Status() int {
-	if s, ok := statusOf[c]; ok {
-		return s
-	}
-	return http.StatusInternalServerError
-}
-
-// Wire is the errorCode as it appears in responses, e.g. "kodo.tokenNotFound".
-func (c ErrorCode) Wire() string { return "kodo." + string(c) }
 
 // Error is an API error: a code from the table, a message a user can act
 // on, and optional content (e.g. the rejected lines of a partial write).
 type Error struct {
-	Code    ErrorCode
+	Code    kodoapi.ErrorCode
 	Message string
 	Content any
 	// RetryAfter, when > 0, is sent as Retry-After (seconds) with 429/503.
@@ -98,12 +24,12 @@ func (e *Error) Error() string { return e.Code.Wire() + ": " + e.Message }
 func (e *Error) Unwrap() error { return e.cause }
 
 // Errorf builds an *Error with a formatted message.
-func Errorf(code ErrorCode, format string, args ...any) *Error {
+func Errorf(code kodoapi.ErrorCode, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
 // wrapErr builds an *Error that keeps cause for errors.Is/As.
-func wrapErr(code ErrorCode, cause error, format string, args ...any) *Error {
+func wrapErr(code kodoapi.ErrorCode, cause error, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...), cause: cause}
 }
 
@@ -116,5 +42,5 @@ func asError(err error) *Error {
 	if f := faultAPIError(err); f != nil {
 		return f
 	}
-	return &Error{Code: ErrInternal, Message: "internal error", cause: err}
+	return &Error{Code: kodoapi.ErrInternal, Message: "internal error", cause: err}
 }

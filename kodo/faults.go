@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"syscall"
+
+	"github.com/kodo-project/kodo/kodo/kodoapi"
 )
 
 // faultAPIError names a machine fault behind an error no layer mapped (the
@@ -16,10 +18,10 @@ func faultAPIError(err error) *Error {
 	msg := err.Error()
 	switch {
 	case errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || strings.Contains(msg, "no space left on device"):
-		return &Error{Code: ErrInsufficientStorage, RetryAfter: 30, cause: err,
+		return &Error{Code: kodoapi.ErrInsufficientStorage, RetryAfter: 30, cause: err,
 			Message: "the server's disk is full; nothing of this request was stored; retry once space is freed"}
 	case errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) || strings.Contains(msg, "too many open files"):
-		return &Error{Code: ErrUnavailable, RetryAfter: 30, cause: err,
+		return &Error{Code: kodoapi.ErrUnavailable, RetryAfter: 30, cause: err,
 			Message: "the server has reached its open-file limit (EMFILE); retry later, or ask the operator to raise the limit or delete unused workspaces"}
 	}
 	return nil

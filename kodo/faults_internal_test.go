@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/kodo-project/kodo/kodo/kodoapi"
 	"github.com/kodo-project/kodo/storage/tsengine"
 )
 
@@ -30,7 +31,7 @@ func TestFaultErrorMapping(t *testing.T) {
 	assert.Nil(t, faultAPIError(nil))
 	for _, c := range cases {
 		for _, e := range []*Error{asError(engineError(c.err, "writing points")), asError(metaError(c.err, "writing points"))} {
-			if c.say == "CREATE RETENTION POLICY" && e.Code != ErrRPNotFound { // only engines report RPs
+			if c.say == "CREATE RETENTION POLICY" && e.Code != kodoapi.ErrRPNotFound { // only engines report RPs
 				continue
 			}
 			assert.Equal(t, c.status, e.Code.Status(), "%v", c.err)

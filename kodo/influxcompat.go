@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/kodo-project/kodo/internal/httpx"
+	"github.com/kodo-project/kodo/kodo/kodoapi"
 	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/storage/meta"
 	"github.com/kodo-project/kodo/storage/tsengine"
@@ -95,19 +96,19 @@ func formValue(r *http.Request, key string) string {
 func (s *service) influxAuth(r *http.Request) (meta.Database, error) {
 	token := influxCredential(r)
 	if token == "" {
-		return meta.Database{}, Errorf(ErrUnauthorized, "unable to parse authentication credentials: send the workspace token as the password (u/p or basic auth) or as Authorization: Token <token>")
+		return meta.Database{}, Errorf(kodoapi.ErrUnauthorized, "unable to parse authentication credentials: send the workspace token as the password (u/p or basic auth) or as Authorization: Token <token>")
 	}
 	_, db, err := s.tokens.lookup(r.Context(), token)
 	if err != nil {
 		var e *Error
-		if errors.As(err, &e) && e.Code == ErrTokenNotFound {
-			return db, Errorf(ErrUnauthorized, "authorization failed")
+		if errors.As(err, &e) && e.Code == kodoapi.ErrTokenNotFound {
+			return db, Errorf(kodoapi.ErrUnauthorized, "authorization failed")
 		}
 		return db, err
 	}
 	name := formValue(r, "db")
 	if name != "" && name != db.Name && name != db.UUID {
-		return db, Errorf(ErrForbidden, "database %q is not this token's database (%s)", name, db.Name)
+		return db, Errorf(kodoapi.ErrForbidden, "database %q is not this token's database (%s)", name, db.Name)
 	}
 	return db, nil
 }
@@ -124,7 +125,7 @@ const maxAnonymousForm = 64 << 10
 // itself is read first, up to maxAnonymousForm.
 func (s *service) influxAuthHeaders(r *http.Request) error {
 	if influxCredential(r) == "" && r.Method == http.MethodPost && r.URL.Path == "/query" && isForm(r) {
-		tooBig := Errorf(ErrUnauthorized, "a form over %d bytes must not carry its credential: send the token as p= in the URL, with basic auth or as Authorization: Token <token>", maxAnonymousForm)
+		tooBig := Errorf(kodoapi.ErrUnauthorized, "a form over %d bytes must not carry its credential: send the token as p= in the URL, with basic auth or as Authorization: Token <token>", maxAnonymousForm)
 		if r.ContentLength > maxAnonymousForm {
 			return tooBig
 		}
@@ -150,14 +151,14 @@ func isForm(r *http.Request) bool {
 func formError(err error) error {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		return Errorf(ErrBodyTooLarge, "the form exceeds the limit of %d bytes", mbe.Limit)
+		return Errorf(kodoapi.ErrBodyTooLarge, "the form exceeds the limit of %d bytes", mbe.Limit)
 	}
 	var e *Error
 	var be *httpx.BodyError
 	if errors.As(err, &e) || errors.As(err, &be) {
 		return bodyError(err)
 	}
-	return Errorf(ErrBadRequest, "reading the query parameters: %v", err)
+	return Errorf(kodoapi.ErrBadRequest, "reading the query parameters: %v", err)
 }
 
 func (s *service) handleInfluxWrite(w http.ResponseWriter, r *http.Request) {
@@ -170,12 +171,12 @@ func (s *service) handleInfluxWrite(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	rp := q.Get("rp")
 	if rp != "" && rp != db.DefaultRP && !s.hasRP(r.Context(), &db, rp) {
-		s.influxError(w, r, Errorf(ErrRPNotFound, "retention policy not found: %s", rp))
+		s.influxError(w, r, Errorf(kodoapi.ErrRPNotFound, "retention policy not found: %s", rp))
 		return
 	}
 	prec, err := lineproto.ParsePrecision(q.Get("precision"))
 	if err != nil {
-		s.influxError(w, r, wrapErr(ErrBadRequest, err, "invalid precision %q (use n, u, ms, s, m or h)", q.Get("precision")))
+		s.influxError(w, r, wrapErr(kodoapi.ErrBadRequest, err, "invalid precision %q (use n, u, ms, s, m or h)", q.Get("precision")))
 		return
 	}
 	body, err := s.readBody(r)

@@ -10,6 +10,7 @@ import (
 	iql "github.com/influxdata/influxql"
 
 	"github.com/kodo-project/kodo/influxql"
+	"github.com/kodo-project/kodo/kodo/kodoapi"
 	"github.com/kodo-project/kodo/storage/meta"
 	"github.com/kodo-project/kodo/storage/tsengine"
 )
@@ -42,7 +43,7 @@ func influxParams(raw string) (map[string]any, error) {
 	dec := json.NewDecoder(strings.NewReader(raw))
 	dec.UseNumber()
 	if err := dec.Decode(&params); err != nil {
-		return nil, Errorf(ErrBadRequest, "error parsing query parameters: %v", err)
+		return nil, Errorf(kodoapi.ErrBadRequest, "error parsing query parameters: %v", err)
 	}
 	for k, v := range params {
 		n, ok := v.(json.Number)
@@ -56,7 +57,7 @@ func influxParams(raw string) (map[string]any, error) {
 			params[k], err = n.Int64()
 		}
 		if err != nil {
-			return nil, Errorf(ErrBadRequest, "error parsing json value: %v", err)
+			return nil, Errorf(kodoapi.ErrBadRequest, "error parsing json value: %v", err)
 		}
 	}
 	if params == nil {
@@ -89,10 +90,10 @@ func influxEpoch(epoch string) string {
 func (s *service) runInfluxQL(ctx context.Context, db meta.Database, req influxQuery) (results []tsengine.Result, selects []bool, err error) {
 	parsed, err := influxql.ParseParams(req.text, req.params)
 	if err != nil {
-		return nil, nil, wrapErr(ErrInvalidSQL, err, "%s", influxql.InfluxMessage(err))
+		return nil, nil, wrapErr(kodoapi.ErrInvalidSQL, err, "%s", influxql.InfluxMessage(err))
 	}
 	if n := len(parsed.Statements); n > s.opts.Limits.MaxQueryStatements {
-		return nil, nil, Errorf(ErrInvalidSQL, "%d statements in one request; the limit is %d", n, s.opts.Limits.MaxQueryStatements)
+		return nil, nil, Errorf(kodoapi.ErrInvalidSQL, "%d statements in one request; the limit is %d", n, s.opts.Limits.MaxQueryStatements)
 	}
 	selects = make([]bool, len(parsed.Statements))
 	for i, st := range parsed.Statements {
@@ -112,7 +113,7 @@ func (s *service) runInfluxQL(ctx context.Context, db meta.Database, req influxQ
 			continue
 		}
 		if err := influxql.Check(st, i+1, db.Name, req.allow); err != nil {
-			return nil, nil, wrapErr(ErrInvalidSQL, err, "%v", err)
+			return nil, nil, wrapErr(kodoapi.ErrInvalidSQL, err, "%v", err)
 		}
 		if err := s.checkRPStatement(&rpView, st); err != nil {
 			return nil, nil, err
@@ -186,13 +187,13 @@ func (s *service) localInfluxStatement(db meta.Database, st iql.Statement, i int
 	case *iql.CreateDatabaseStatement:
 		if st.Name != db.Name {
 			// influxd with auth on refuses the whole query the same way.
-			return nil, Errorf(ErrForbidden, "error authorizing query: not authorized to execute statement '%s': a token may only use its own database (%s)", st, db.Name)
+			return nil, Errorf(kodoapi.ErrForbidden, "error authorizing query: not authorized to execute statement '%s': a token may only use its own database (%s)", st, db.Name)
 		}
 		if st.RetentionPolicyCreate {
-			return nil, Errorf(ErrInvalidSQL, "database %s exists; add retention policies with CREATE RETENTION POLICY ... ON %s", db.Name, db.Name)
+			return nil, Errorf(kodoapi.ErrInvalidSQL, "database %s exists; add retention policies with CREATE RETENTION POLICY ... ON %s", db.Name, db.Name)
 		}
 		if allow != influxql.AllowManage {
-			return nil, Errorf(ErrInvalidSQL, "statement %d: CREATE DATABASE is not allowed with GET; use POST", i+1)
+			return nil, Errorf(kodoapi.ErrInvalidSQL, "statement %d: CREATE DATABASE is not allowed with GET; use POST", i+1)
 		}
 		// The database exists (it is the token's): as influxd, a no-op.
 		return &tsengine.Result{StatementID: i}, nil
@@ -217,7 +218,7 @@ func (s *service) serveInfluxQuery(w http.ResponseWriter, r *http.Request, db me
 	}
 	text := formValue(r, "q")
 	if strings.TrimSpace(text) == "" {
-		fail(Errorf(ErrBadRequest, `missing required parameter "q"`))
+		fail(Errorf(kodoapi.ErrBadRequest, `missing required parameter "q"`))
 		return
 	}
 	params, err := influxParams(formValue(r, "params"))

@@ -10,6 +10,7 @@ import (
 
 	iql "github.com/influxdata/influxql"
 
+	"github.com/kodo-project/kodo/kodo/kodoapi"
 	"github.com/kodo-project/kodo/storage/meta"
 	"github.com/kodo-project/kodo/storage/tsengine"
 )
@@ -53,9 +54,9 @@ func (s *service) checkRPStatement(db *meta.Database, st iql.Statement) error {
 	}
 	switch d.Name {
 	case db.DefaultRP:
-		return Errorf(ErrBadRequest, "retention policy %s is the database's default; make another one the default first (ALTER RETENTION POLICY <name> ON %s DEFAULT)", d.Name, db.Name)
+		return Errorf(kodoapi.ErrBadRequest, "retention policy %s is the database's default; make another one the default first (ALTER RETENTION POLICY <name> ON %s DEFAULT)", d.Name, db.Name)
 	case db.CQRP:
-		return Errorf(ErrBadRequest, "retention policy %s holds the database's continuous-query results; choose another cqrp with /v1/modify/dbrp first", d.Name)
+		return Errorf(kodoapi.ErrBadRequest, "retention policy %s holds the database's continuous-query results; choose another cqrp with /v1/modify/dbrp first", d.Name)
 	}
 	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/kodo-project/kodo/kodo/kodoapi"
 )
 
 // InfluxDB 1.8's forward-compatibility API (the subset influxd 1.8 serves,
@@ -30,7 +32,7 @@ func (s *service) handleInfluxV2Write(w http.ResponseWriter, r *http.Request) {
 		prec = "u"
 	case "ms", "s", "":
 	default:
-		s.influxError(w, r, Errorf(ErrBadRequest, "invalid precision %q (use ns, us, ms or s)", prec))
+		s.influxError(w, r, Errorf(kodoapi.ErrBadRequest, "invalid precision %q (use ns, us, ms or s)", prec))
 		return
 	}
 	db, rp, err := bucketDBRP(q.Get("bucket"))
@@ -53,11 +55,11 @@ func (s *service) handleInfluxV2Write(w http.ResponseWriter, r *http.Request) {
 // bucketDBRP splits a v2 bucket as influxd 1.8 does: "db" or "db/rp".
 func bucketDBRP(bucket string) (db, rp string, err error) {
 	if bucket == "" {
-		return "", "", Errorf(ErrNotFound, "bucket name is missing: use bucket=<database> or bucket=<database>/<retention policy>")
+		return "", "", Errorf(kodoapi.ErrNotFound, "bucket name is missing: use bucket=<database> or bucket=<database>/<retention policy>")
 	}
 	db, rp, _ = strings.Cut(bucket, "/")
 	if db == "" {
-		return "", "", Errorf(ErrNotFound, "bucket name %q is in db/rp form but has an empty database", bucket)
+		return "", "", Errorf(kodoapi.ErrNotFound, "bucket name %q is in db/rp form but has an empty database", bucket)
 	}
 	return db, rp, nil
 }
@@ -137,5 +139,5 @@ func (s *service) handleInfluxV2Buckets(w http.ResponseWriter, r *http.Request) 
 // disabled, naming what works instead.
 func (s *service) handleInfluxV2Query(w http.ResponseWriter, r *http.Request) {
 	setInfluxHeaders(w)
-	s.influxError(w, r, Errorf(ErrForbidden, "Flux queries are not supported: query with InfluxQL on /query (the InfluxDB 1.x API); of the v2 API, /api/v2/write, /api/v2/buckets and /health are served"))
+	s.influxError(w, r, Errorf(kodoapi.ErrForbidden, "Flux queries are not supported: query with InfluxQL on /query (the InfluxDB 1.x API); of the v2 API, /api/v2/write, /api/v2/buckets and /health are served"))
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/kodo-project/kodo/kodo/kodoapi"
 	"github.com/kodo-project/kodo/storage/tsengine"
 )
 
@@ -14,17 +15,17 @@ import (
 func influxWriteError(err error) error {
 	e := asError(err)
 	switch e.Code {
-	case ErrInvalidLine:
+	case kodoapi.ErrInvalidLine:
 		if !strings.HasPrefix(e.Message, "unable to parse") {
 			return &Error{Code: e.Code, Message: "unable to parse points: " + e.Message, cause: e}
 		}
-	case ErrPartialWrite:
+	case kodoapi.ErrPartialWrite:
 		var pw *tsengine.PartialWriteError
 		if errors.As(e, &pw) {
 			return &Error{Code: e.Code, Message: pw.Error(), cause: e}
 		}
 		dropped := 0
-		if le, ok := e.Content.(lineErrors); ok {
+		if le, ok := e.Content.(kodoapi.PartialWrite); ok {
 			dropped = le.Rejected
 		}
 		return &Error{Code: e.Code, Message: fmt.Sprintf("partial write: %s dropped=%d", e.Message, dropped), cause: e}

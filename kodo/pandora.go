@@ -41,11 +41,10 @@ func (s *service) openTSDB(ctx context.Context) error {
 
 // handleTSDBKeyPair issues a Pandora access key / secret key pair; repos
 // created with it are invisible to every other pair.
-func (s *service) handleTSDBKeyPair(w http.ResponseWriter, r *http.Request) {
+func (s *service) handleTSDBKeyPair(r *http.Request) (any, error) {
 	kp, err := s.tsdb.NewKeyPair(r.Context())
 	if err != nil {
-		s.fail(w, r, metaError(err, "creating the key pair"))
-		return
+		return nil, metaError(err, "creating the key pair")
 	}
-	respond(w, tsdb.KeyPairJSON{AccessKey: kp.AccessKey, SecretKey: kp.SecretKey})
+	return tsdb.KeyPairJSON{AccessKey: kp.AccessKey, SecretKey: kp.SecretKey}, nil
 }

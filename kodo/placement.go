@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kodo-project/kodo/kodo/kodoapi"
 	"github.com/kodo-project/kodo/storage/tsengine"
 )
 
@@ -68,7 +69,7 @@ func (h *instanceHealth) markDown(id string, err error) {
 // ping.
 func (s *service) placeDatabase(ctx context.Context) (string, error) {
 	if len(s.placeable) == 0 {
-		return "", Errorf(ErrUnavailable, "no time-series instance is configured")
+		return "", Errorf(kodoapi.ErrUnavailable, "no time-series instance is configured")
 	}
 	load, err := s.meta.InstanceLoad(ctx)
 	if err != nil {
@@ -83,11 +84,11 @@ func (s *service) placeDatabase(ctx context.Context) (string, error) {
 			return id, nil
 		}
 		if ctx.Err() != nil {
-			return "", wrapErr(ErrUnavailable, err, "placing the database: the request ended before an instance answered")
+			return "", wrapErr(kodoapi.ErrUnavailable, err, "placing the database: the request ended before an instance answered")
 		}
 		s.log.Warn("placement skips an unhealthy instance", "instance", id, "err", err)
 		down = append(down, fmt.Sprintf("%s (%v)", id, err))
 	}
-	return "", &Error{Code: ErrUnavailable, RetryAfter: 10,
+	return "", &Error{Code: kodoapi.ErrUnavailable, RetryAfter: 10,
 		Message: "no time-series instance is healthy, so the database cannot be placed: " + strings.Join(down, "; ")}
 }

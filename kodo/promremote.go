@@ -17,6 +17,7 @@ import (
 	iql "github.com/influxdata/influxql"
 
 	"github.com/kodo-project/kodo/influxql"
+	"github.com/kodo-project/kodo/kodo/kodoapi"
 	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/storage/meta"
 	"github.com/kodo-project/kodo/storage/tsengine"
@@ -46,14 +47,14 @@ func (s *service) readSnappy(r *http.Request) ([]byte, error) {
 	defer body.Release()
 	n, err := snappy.DecodedLen(body.Data)
 	if err != nil {
-		return nil, Errorf(ErrBadRequest, "the body is not snappy-compressed protobuf: %v", err)
+		return nil, Errorf(kodoapi.ErrBadRequest, "the body is not snappy-compressed protobuf: %v", err)
 	}
 	if int64(n) > s.limit.MaxDecompressedBytes {
-		return nil, Errorf(ErrBodyTooLarge, "the body decompresses to %d bytes; the limit is %d", n, s.limit.MaxDecompressedBytes)
+		return nil, Errorf(kodoapi.ErrBodyTooLarge, "the body decompresses to %d bytes; the limit is %d", n, s.limit.MaxDecompressedBytes)
 	}
 	out, err := snappy.Decode(nil, body.Data)
 	if err != nil {
-		return nil, Errorf(ErrBadRequest, "the body is not snappy-compressed protobuf: %v", err)
+		return nil, Errorf(kodoapi.ErrBadRequest, "the body is not snappy-compressed protobuf: %v", err)
 	}
 	return out, nil
 }
@@ -67,7 +68,7 @@ func (s *service) handlePromWrite(w http.ResponseWriter, r *http.Request) {
 	}
 	rp := r.URL.Query().Get("rp")
 	if rp != "" && rp != db.DefaultRP && !s.hasRP(r.Context(), &db, rp) {
-		s.influxError(w, r, Errorf(ErrRPNotFound, "retention policy not found: %s", rp))
+		s.influxError(w, r, Errorf(kodoapi.ErrRPNotFound, "retention policy not found: %s", rp))
 		return
 	}
 	raw, err := s.readSnappy(r)
@@ -77,7 +78,7 @@ func (s *service) handlePromWrite(w http.ResponseWriter, r *http.Request) {
 	}
 	var req remote.WriteRequest
 	if err := req.Unmarshal(raw); err != nil {
-		s.influxError(w, r, Errorf(ErrBadRequest, "the body is not a Prometheus WriteRequest: %v", err))
+		s.influxError(w, r, Errorf(kodoapi.ErrBadRequest, "the body is not a Prometheus WriteRequest: %v", err))
 		return
 	}
 	lines, err := s.promLines(&req)
@@ -123,11 +124,11 @@ func (s *service) promLines(req *remote.WriteRequest) ([]byte, error) {
 			b.Reset()
 			t := time.Unix(0, smp.TimestampMs*int64(time.Millisecond))
 			if err := b.AddPoint(name, tags, map[string]any{"value": smp.Value}, t); err != nil {
-				return nil, Errorf(ErrInvalidLine, "unable to parse points: series %s: %v", promSeriesName(ts), err)
+				return nil, Errorf(kodoapi.ErrInvalidLine, "unable to parse points: series %s: %v", promSeriesName(ts), err)
 			}
 			out = b.AppendLineProtocol(out, lineproto.Nanosecond)
 			if int64(len(out)) > s.limit.MaxDecompressedBytes {
-				return nil, Errorf(ErrBodyTooLarge, "the samples make more than %d bytes of line protocol; send smaller batches (remote_write queue_config max_samples_per_send)", s.limit.MaxDecompressedBytes)
+				return nil, Errorf(kodoapi.ErrBodyTooLarge, "the samples make more than %d bytes of line protocol; send smaller batches (remote_write queue_config max_samples_per_send)", s.limit.MaxDecompressedBytes)
 			}
 		}
 	}
@@ -158,11 +159,11 @@ func (s *service) handlePromRead(w http.ResponseWriter, r *http.Request) {
 	}
 	var req remote.ReadRequest
 	if err := req.Unmarshal(raw); err != nil {
-		s.influxError(w, r, Errorf(ErrBadRequest, "the body is not a Prometheus ReadRequest: %v", err))
+		s.influxError(w, r, Errorf(kodoapi.ErrBadRequest, "the body is not a Prometheus ReadRequest: %v", err))
 		return
 	}
 	if n := len(req.Queries); n > s.opts.Limits.MaxQueryStatements {
-		s.influxError(w, r, Errorf(ErrBadRequest, "%d queries in one read request; the limit is %d", n, s.opts.Limits.MaxQueryStatements))
+		s.influxError(w, r, Errorf(kodoapi.ErrBadRequest, "%d queries in one read request; the limit is %d", n, s.opts.Limits.MaxQueryStatements))
 		return
 	}
 	resp := &remote.ReadResponse{Results: make([]*remote.QueryResult, 0, len(req.Queries))}
@@ -180,7 +181,7 @@ func (s *service) handlePromRead(w http.ResponseWriter, r *http.Request) {
 	}
 	data, err := resp.Marshal()
 	if err != nil {
-		s.influxError(w, r, wrapErr(ErrInternal, err, "encoding the read response"))
+		s.influxError(w, r, wrapErr(kodoapi.ErrInternal, err, "encoding the read response"))
 		return
 	}
 	w.Header().Set("Content-Type", "application/x-protobuf")
@@ -220,11 +221,11 @@ func (s *service) promQuery(ctx context.Context, db meta.Database, rp string, q 
 	text := fmt.Sprintf(`SELECT "value" FROM %s WHERE %s GROUP BY *`, from, strings.Join(conds, " AND "))
 	parsed, err := influxql.Parse(text)
 	if err != nil {
-		return nil, wrapErr(ErrBadRequest, err, "the read request's matchers make no valid query: %v", err)
+		return nil, wrapErr(kodoapi.ErrBadRequest, err, "the read request's matchers make no valid query: %v", err)
 	}
 	for i, st := range parsed.Statements {
 		if err := influxql.Check(st, i+1, db.Name, influxql.AllowRead); err != nil {
-			return nil, wrapErr(ErrBadRequest, err, "%v", err)
+			return nil, wrapErr(kodoapi.ErrBadRequest, err, "%v", err)
 		}
 	}
 	results, err := s.execQueryOpts(ctx, db.Name, db.InstanceUUID, parsed, tsengine.QueryOptions{Epoch: "ms", RetentionPolicy: rp})
@@ -234,7 +235,7 @@ func (s *service) promQuery(ctx context.Context, db meta.Database, rp string, q 
 	out := &remote.QueryResult{}
 	for _, res := range results {
 		if res.Err != "" {
-			return nil, Errorf(ErrBadRequest, "reading: %s", res.Err)
+			return nil, Errorf(kodoapi.ErrBadRequest, "reading: %s", res.Err)
 		}
 		for _, row := range res.Series {
 			ts := &remote.TimeSeries{}
@@ -280,7 +281,7 @@ func (s *service) promQuery(ctx context.Context, db meta.Database, rp string, q 
 func promRegex(m *remote.LabelMatcher) (string, error) {
 	re, err := regexp.Compile("^(?:" + m.Value + ")$")
 	if err != nil {
-		return "", Errorf(ErrBadRequest, "matcher %s: invalid regular expression: %v", m.Name, err)
+		return "", Errorf(kodoapi.ErrBadRequest, "matcher %s: invalid regular expression: %v", m.Name, err)
 	}
 	return (&iql.RegexLiteral{Val: re}).String(), nil
 }
@@ -303,7 +304,7 @@ func promCondition(m *remote.LabelMatcher) (string, error) {
 		}
 		return key + op + re, nil
 	}
-	return "", Errorf(ErrBadRequest, "unknown matcher type %d", m.Type)
+	return "", Errorf(kodoapi.ErrBadRequest, "unknown matcher type %d", m.Type)
 }
 
 // promSources is the FROM clause for the __name__ matchers: one
@@ -329,12 +330,12 @@ func (s *service) promSources(ctx context.Context, db meta.Database, rp string, 
 		case remote.MatchType_REGEX_MATCH, remote.MatchType_REGEX_NO_MATCH:
 			re, err := regexp.Compile("^(?:" + m.Value + ")$")
 			if err != nil {
-				return "", Errorf(ErrBadRequest, "matcher __name__: invalid regular expression: %v", err)
+				return "", Errorf(kodoapi.ErrBadRequest, "matcher __name__: invalid regular expression: %v", err)
 			}
 			want := m.Type == remote.MatchType_REGEX_MATCH
 			preds = append(preds, func(n string) bool { return re.MatchString(n) == want })
 		default:
-			return "", Errorf(ErrBadRequest, "unknown matcher type %d", m.Type)
+			return "", Errorf(kodoapi.ErrBadRequest, "unknown matcher type %d", m.Type)
 		}
 	}
 	q := &iql.Query{Statements: iql.Statements{&iql.ShowMeasurementsStatement{Database: db.Name}}}

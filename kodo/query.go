@@ -10,101 +10,65 @@ import (
 	iql "github.com/influxdata/influxql"
 
 	"github.com/kodo-project/kodo/influxql"
+	"github.com/kodo-project/kodo/kodo/kodoapi"
 	"github.com/kodo-project/kodo/storage/tsengine"
 )
 
-// queryRequest is the body of /v1/read/metrics and /v1/manage/metrics.
-type queryRequest struct {
-	Command string `json:"command"`
-	DB      string `json:"db"`
-	DBUUID  string `json:"db_uuid"`
-	// Epoch of time values; default "ms" as the spec shows.
-	Epoch string `json:"epoch"`
-	// Rewrite, when set, rewrites the command first with the options of
-	// /v1/rewrite (conditions, time_range, max_point, fill, limits, ...).
-	Rewrite *influxql.Item `json:"rewrite"`
+func (s *service) handleReadMetrics(r *http.Request) (any, error) {
+	return s.serveQuery(r, influxql.AllowRead)
 }
 
-// queryResult is one statement's answer in the spec's shape (capital S/M).
-type queryResult struct {
-	StatementID int                `json:"statement_id"`
-	Series      []tsengine.Row     `json:"Series"`
-	Messages    []tsengine.Message `json:"Messages"`
-	Error       string             `json:"error,omitempty"`
+func (s *service) handleManageMetrics(r *http.Request) (any, error) {
+	return s.serveQuery(r, influxql.AllowManage)
 }
 
-type queryContent struct {
-	Error   string        `json:"error"`
-	Results []queryResult `json:"results"`
-	// Rewritten lists the statements that ran, when the request asked for
-	// a rewrite.
-	Rewritten []influxql.Statement `json:"rewritten,omitempty"`
-}
-
-func (s *service) handleReadMetrics(w http.ResponseWriter, r *http.Request) {
-	s.serveQuery(w, r, influxql.AllowRead)
-}
-
-func (s *service) handleManageMetrics(w http.ResponseWriter, r *http.Request) {
-	s.serveQuery(w, r, influxql.AllowManage)
-}
-
-func (s *service) serveQuery(w http.ResponseWriter, r *http.Request, allow influxql.Allow) {
-	var req queryRequest
+func (s *service) serveQuery(r *http.Request, allow influxql.Allow) (any, error) {
+	var req kodoapi.QueryRequest
 	if err := s.decodeJSON(r, &req, false); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	if req.DB == "" {
 		req.DB = req.DBUUID
 	}
 	db, err := s.database(r.Context(), req.DB)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	command := req.Command
 	var rewritten []influxql.Statement
 	if req.Rewrite != nil {
 		command, rewritten, err = s.rewriteCommand(db.Name, command, req.Rewrite)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return nil, err
 		}
 	}
 	q, err := influxql.Guard(command, db.Name, allow)
 	if err != nil {
-		s.fail(w, r, wrapErr(ErrInvalidSQL, err, "%v", err))
-		return
+		return nil, wrapErr(kodoapi.ErrInvalidSQL, err, "%v", err)
 	}
 	if n := len(q.Statements); n > s.opts.Limits.MaxQueryStatements {
-		s.fail(w, r, Errorf(ErrInvalidSQL, "%d statements in one request; the limit is %d", n, s.opts.Limits.MaxQueryStatements))
-		return
+		return nil, Errorf(kodoapi.ErrInvalidSQL, "%d statements in one request; the limit is %d", n, s.opts.Limits.MaxQueryStatements)
 	}
 	rpChange := false
 	rpView := db
 	for _, st := range q.Statements {
 		if err := s.checkRPStatement(&rpView, st); err != nil {
-			s.fail(w, r, err)
-			return
+			return nil, err
 		}
 		rpChange = rpChange || isRPStatement(st)
 	}
 	if res, pending, ok, err := s.trackedDrops(r.Context(), db, q); ok {
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return nil, err
 		}
-		content := queryContent{Results: make([]queryResult, len(res))}
+		content := kodoapi.QueryResult{Results: make([]kodoapi.StatementResult, len(res))}
 		for i, rr := range res {
-			content.Results[i] = queryResult{StatementID: rr.StatementID, Messages: rr.Messages}
+			content.Results[i] = kodoapi.StatementResult{StatementID: rr.StatementID, Messages: rr.Messages}
 		}
 		if len(pending) > 0 {
-			writeJSON(w, http.StatusAccepted, envelope{Code: http.StatusAccepted, Content: content, Message: stillDropping(db.UUID, pending[0])})
-			return
+			return stillRunning{content: content, message: stillDropping(db.UUID, pending[0])}, nil
 		}
-		respond(w, content)
-		return
+		return content, nil
 	}
 	epoch := req.Epoch
 	if epoch == "" {
@@ -116,30 +80,27 @@ func (s *service) serveQuery(w http.ResponseWriter, r *http.Request, allow influ
 	}
 	var running *stillRunningError
 	if errors.As(err, &running) {
-		writeJSON(w, http.StatusAccepted, envelope{Code: http.StatusAccepted, Message: running.Error()})
-		return
+		return stillRunning{message: running.Error()}, nil
 	}
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	content.Rewritten = rewritten
 	if content.Error != "" && allFailed(content.Results) {
-		s.fail(w, r, &Error{Code: ErrInvalidSQL, Message: content.Error, Content: content})
-		return
+		return nil, &Error{Code: kodoapi.ErrInvalidSQL, Message: content.Error, Content: content}
 	}
-	respond(w, content)
+	return content, nil
 }
 
 // runQuery runs a guarded query and shapes the answer as the spec shows.
-func (s *service) runQuery(ctx context.Context, dbName, instance string, q *iql.Query, epoch string) (queryContent, error) {
+func (s *service) runQuery(ctx context.Context, dbName, instance string, q *iql.Query, epoch string) (kodoapi.QueryResult, error) {
 	results, err := s.execQuery(ctx, dbName, instance, q, epoch)
 	if err != nil {
-		return queryContent{}, err
+		return kodoapi.QueryResult{}, err
 	}
-	out := queryContent{Results: make([]queryResult, len(results))}
+	out := kodoapi.QueryResult{Results: make([]kodoapi.StatementResult, len(results))}
 	for i, res := range results {
-		out.Results[i] = queryResult{StatementID: res.StatementID, Series: res.Series, Messages: res.Messages, Error: res.Err}
+		out.Results[i] = kodoapi.StatementResult{StatementID: res.StatementID, Series: res.Series, Messages: res.Messages, Error: res.Err}
 		if res.Err != "" && out.Error == "" {
 			out.Error = res.Err
 		}
@@ -156,7 +117,7 @@ func (s *service) execQuery(ctx context.Context, dbName, instance string, q *iql
 func (s *service) execQueryOpts(ctx context.Context, dbName, instance string, q *iql.Query, opt tsengine.QueryOptions) ([]tsengine.Result, error) {
 	eng, ok := s.engines[instance]
 	if !ok {
-		return nil, Errorf(ErrUnavailable, "the database's instance %s is not configured on this gateway", instance)
+		return nil, Errorf(kodoapi.ErrUnavailable, "the database's instance %s is not configured on this gateway", instance)
 	}
 	if err := s.checkQueryCost(q); err != nil {
 		return nil, err
@@ -175,12 +136,12 @@ func (s *service) execQueryOpts(ctx context.Context, dbName, instance string, q 
 			return nil, &stillRunningError{limit: s.opts.Limits.QueryTimeout.String()}
 		}
 		if errors.Is(err, context.DeadlineExceeded) {
-			return nil, wrapErr(ErrQueryTimeout, err,
+			return nil, wrapErr(kodoapi.ErrQueryTimeout, err,
 				"the query ran longer than the %s limit; narrow its time range or use GROUP BY time with a coarser interval", s.opts.Limits.QueryTimeout)
 		}
 		var ee *tsengine.EpochError
 		if errors.As(err, &ee) {
-			return nil, wrapErr(ErrBadRequest, err, "%v", err)
+			return nil, wrapErr(kodoapi.ErrBadRequest, err, "%v", err)
 		}
 		s.metrics.engineErrors.WithLabelValues("query").Inc()
 		return nil, engineError(err, "running the query")
@@ -188,7 +149,7 @@ func (s *service) execQueryOpts(ctx context.Context, dbName, instance string, q 
 	return results, nil
 }
 
-func allFailed(rs []queryResult) bool {
+func allFailed(rs []kodoapi.StatementResult) bool {
 	for _, r := range rs {
 		if r.Error == "" {
 			return false
@@ -202,7 +163,7 @@ func allFailed(rs []queryResult) bool {
 // or a continuous query outside the CQ rules.
 func (s *service) checkQueryCost(q *iql.Query) error {
 	if err := influxql.CheckBuckets(q, s.now(), s.opts.Limits.MaxSelectBuckets); err != nil {
-		return wrapErr(ErrQueryLimit, err, "%v (flag -max-select-buckets)", err)
+		return wrapErr(kodoapi.ErrQueryLimit, err, "%v (flag -max-select-buckets)", err)
 	}
 	for i, st := range q.Statements {
 		if cq, ok := st.(*iql.CreateContinuousQueryStatement); ok {
@@ -244,6 +205,6 @@ func (s *service) limitError(err error) *Error {
 	default:
 		what = "the query passed an engine limit"
 	}
-	return wrapErr(ErrQueryLimit, err, "%s (%s, flag %s): narrow the time range, filter on tags, aggregate with a coarser GROUP BY time or add LIMIT",
+	return wrapErr(kodoapi.ErrQueryLimit, err, "%s (%s, flag %s): narrow the time range, filter on tags, aggregate with a coarser GROUP BY time or add LIMIT",
 		what, le.Limit, limitFlags[le.Limit])
 }

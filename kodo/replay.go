@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kodo-project/kodo/internal/httpx"
+	"github.com/kodo-project/kodo/kodo/kodoapi"
 	"github.com/kodo-project/kodo/signer"
 	"github.com/kodo-project/kodo/storage/meta"
 )
@@ -92,11 +93,11 @@ func (s *service) checkReplay(r *http.Request) error {
 	}
 	replayed, err := s.replay.remember(r.Context(), r.Header.Get("Authorization"))
 	if err != nil {
-		return &Error{Code: ErrUnavailable, RetryAfter: 1, cause: err,
+		return &Error{Code: kodoapi.ErrUnavailable, RetryAfter: 1, cause: err,
 			Message: "the replay cache (metadata store) did not answer; retry"}
 	}
 	if replayed {
-		return Errorf(ErrInvalidSignature, "this signature was already used within the replay window (-replay-cache %s); sign every request anew: a new Date makes a new signature", s.replay.window)
+		return Errorf(kodoapi.ErrInvalidSignature, "this signature was already used within the replay window (-replay-cache %s); sign every request anew: a new Date makes a new signature", s.replay.window)
 	}
 	return nil
 }

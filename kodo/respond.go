@@ -7,19 +7,38 @@ import (
 	"strconv"
 
 	"github.com/kodo-project/kodo/internal/httpx"
+	"github.com/kodo-project/kodo/kodo/kodoapi"
 )
 
-// envelope is the Kodo response body for every /v1 answer.
-type envelope struct {
-	Code      int    `json:"code"`
-	Content   any    `json:"content"`
-	ErrorCode string `json:"errorCode"`
-	Message   string `json:"message"`
+// apiFunc is the one shape of a /v1 handler: decode the request, call the
+// domain, and return the answer's content or an error. The adapter
+// (service.api) writes either, so no handler writes to the connection.
+type apiFunc func(r *http.Request) (any, error)
+
+// stillRunning is an answer for work that goes on after the request (a
+// drop that outlived it): 202 with the content and a message saying what
+// is still running.
+type stillRunning struct {
+	content any
+	message string
 }
 
-// respond writes a 200 envelope around content.
-func respond(w http.ResponseWriter, content any) {
-	writeJSON(w, http.StatusOK, envelope{Code: http.StatusOK, Content: content})
+// api adapts an apiFunc to net/http: content is answered in a 200
+// envelope, a stillRunning in a 202 one, and an error through
+// respondError.
+func (s *service) api(h apiFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, err := h(r)
+		if err != nil {
+			respondError(w, r, s.log, err)
+			return
+		}
+		if sr, ok := v.(stillRunning); ok {
+			writeJSON(w, http.StatusAccepted, kodoapi.Envelope[any]{Code: http.StatusAccepted, Content: sr.content, Message: sr.message})
+			return
+		}
+		writeJSON(w, http.StatusOK, kodoapi.Envelope[any]{Code: http.StatusOK, Content: v})
+	}
 }
 
 // respondError writes err as an envelope; the one error path of /v1.
@@ -33,7 +52,7 @@ func respondError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err 
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
-	writeJSON(w, status, envelope{Code: status, Content: e.Content, ErrorCode: e.Code.Wire(), Message: e.Message})
+	writeJSON(w, status, kodoapi.Envelope[any]{Code: status, Content: e.Content, ErrorCode: e.Code.Wire(), Message: e.Message})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -5,28 +5,21 @@ import (
 	"strings"
 
 	"github.com/kodo-project/kodo/influxql"
+	"github.com/kodo-project/kodo/kodo/kodoapi"
 )
-
-// rewriteRequest is the body of POST /v1/rewrite.
-type rewriteRequest struct {
-	DBUUID string          `json:"db_uuid"`
-	SQLs   []influxql.Item `json:"sqls"`
-}
 
 // handleRewrite rewrites each item (spec/rewrite.md). A failing item
 // answers its error entry in place; only a bad body or db fails the call.
-func (s *service) handleRewrite(w http.ResponseWriter, r *http.Request) {
-	var req rewriteRequest
+func (s *service) handleRewrite(r *http.Request) (any, error) {
+	var req kodoapi.RewriteRequest
 	if err := s.decodeJSON(r, &req, false); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	db, err := s.database(r.Context(), req.DBUUID)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
-	respond(w, influxql.RewriteAll(db.Name, req.SQLs, s.now()))
+	return influxql.RewriteAll(db.Name, req.SQLs, s.now()), nil
 }
 
 // rewriteCommand applies rewrite options to a /v1/read/metrics command and
@@ -36,7 +29,7 @@ func (s *service) rewriteCommand(dbName, command string, opts *influxql.Item) (s
 	it.SQL = command
 	sts, err := influxql.Rewrite(dbName, it, s.now())
 	if err != nil {
-		return "", nil, wrapErr(ErrInvalidSQL, err, "rewrite: %v", err)
+		return "", nil, wrapErr(kodoapi.ErrInvalidSQL, err, "rewrite: %v", err)
 	}
 	parts := make([]string, len(sts))
 	for i, st := range sts {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	iql "github.com/influxdata/influxql"
+	"github.com/kodo-project/kodo/kodo/kodoapi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -102,7 +103,7 @@ func TestReadMetricsWithRewrite(t *testing.T) {
 	})
 	require.Equal(t, 200, code, env.Message)
 	var qc struct {
-		queryContent
+		kodoapi.QueryResult
 		Rewritten []struct {
 			SQL            string         `json:"sql"`
 			RewriteResults map[string]any `json:"rewrite_results"`

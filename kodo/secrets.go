@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/kodo-project/kodo/kodo/kodoapi"
 	"github.com/kodo-project/kodo/signer"
 	"github.com/kodo-project/kodo/storage/meta"
 )
@@ -33,31 +34,21 @@ func (s *service) datafluxKeys(ws meta.Workspace) signer.DatafluxKeys {
 	return k
 }
 
-type rotateSecretRequest struct {
-	WorkspaceUUID string `json:"workspace_uuid"`
-	// Overlap is how long the replaced secret still verifies ("24h",
-	// "0s"); empty: -secret-overlap.
-	Overlap string `json:"overlap"`
-}
-
 // handleRotateSecret gives a workspace a new secret and answers it; this
 // and the create answer are the only places a secret is ever shown.
-func (s *service) handleRotateSecret(w http.ResponseWriter, r *http.Request) {
-	var req rotateSecretRequest
+func (s *service) handleRotateSecret(r *http.Request) (any, error) {
+	var req kodoapi.RotateSecretRequest
 	if err := s.decodeJSON(r, &req, false); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	if req.WorkspaceUUID == "" {
-		s.fail(w, r, Errorf(ErrBadRequest, "workspace_uuid is required"))
-		return
+		return nil, Errorf(kodoapi.ErrBadRequest, "workspace_uuid is required")
 	}
 	overlap := s.opts.SecretOverlap
 	if req.Overlap != "" {
 		d, err := time.ParseDuration(req.Overlap)
 		if err != nil || d < 0 {
-			s.fail(w, r, Errorf(ErrBadRequest, "overlap %q: want a duration such as \"24h\" or \"0s\"", req.Overlap))
-			return
+			return nil, Errorf(kodoapi.ErrBadRequest, "overlap %q: want a duration such as \"24h\" or \"0s\"", req.Overlap)
 		}
 		overlap = d
 	}
@@ -67,48 +58,37 @@ func (s *service) handleRotateSecret(w http.ResponseWriter, r *http.Request) {
 	}
 	ws, err := s.meta.RotateWorkspaceSecret(r.Context(), req.WorkspaceUUID, newSecret(), until)
 	if err != nil {
-		s.fail(w, r, notFoundAs(err, ErrWorkspaceNotFound, "workspace %s not found", req.WorkspaceUUID))
-		return
+		return nil, notFoundAs(err, kodoapi.ErrWorkspaceNotFound, "workspace %s not found", req.WorkspaceUUID)
 	}
 	s.tokens.evict(ws.Token, "")
-	out := map[string]any{"workspace_uuid": ws.UUID, "secret": ws.Secret, "allow_md5_key": ws.AllowBodyKey}
+	out := kodoapi.Secret{WorkspaceUUID: ws.UUID, Secret: ws.Secret, AllowMD5Key: ws.AllowBodyKey}
 	if ws.PrevSecret != "" && !until.IsZero() {
-		out["previous_secret_valid_until"] = until.Format(time.RFC3339)
+		out.PreviousValidUntil = until.Format(time.RFC3339)
 	}
-	respond(w, out)
-}
-
-type signingRequest struct {
-	WorkspaceUUID string `json:"workspace_uuid"`
-	AllowMD5Key   *bool  `json:"allow_md5_key"`
+	return out, nil
 }
 
 // handleSigning switches a workspace's acceptance of MD5-keyed DATAFLUX
 // signatures (the compatibility setting of workspaces older than secrets).
-func (s *service) handleSigning(w http.ResponseWriter, r *http.Request) {
-	var req signingRequest
+func (s *service) handleSigning(r *http.Request) (any, error) {
+	var req kodoapi.SigningRequest
 	if err := s.decodeJSON(r, &req, false); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	if req.AllowMD5Key == nil {
-		s.fail(w, r, Errorf(ErrBadRequest, "allow_md5_key (true or false) is required"))
-		return
+		return nil, Errorf(kodoapi.ErrBadRequest, "allow_md5_key (true or false) is required")
 	}
 	ctx := r.Context()
 	ws, err := s.workspaceOf(ctx, req.WorkspaceUUID)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	if !*req.AllowMD5Key && ws.Secret == "" {
-		s.fail(w, r, Errorf(ErrBadRequest, "workspace %s has no secret: refusing MD5-keyed signatures would lock out every agent; rotate a secret first (/v1/workspace/secret/rotate) and give it to the agents", ws.UUID))
-		return
+		return nil, Errorf(kodoapi.ErrBadRequest, "workspace %s has no secret: refusing MD5-keyed signatures would lock out every agent; rotate a secret first (/v1/workspace/secret/rotate) and give it to the agents", ws.UUID)
 	}
 	if err := s.meta.SetWorkspaceBodyKey(ctx, ws.UUID, *req.AllowMD5Key); err != nil {
-		s.fail(w, r, notFoundAs(err, ErrWorkspaceNotFound, "workspace %s not found", ws.UUID))
-		return
+		return nil, notFoundAs(err, kodoapi.ErrWorkspaceNotFound, "workspace %s not found", ws.UUID)
 	}
 	s.tokens.evict(ws.Token, "")
-	respond(w, map[string]any{"workspace_uuid": ws.UUID, "allow_md5_key": *req.AllowMD5Key})
+	return kodoapi.Signing{WorkspaceUUID: ws.UUID, AllowMD5Key: *req.AllowMD5Key}, nil
 }

@@ -15,6 +15,8 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/kodo-project/kodo/kodo"
+	"github.com/kodo-project/kodo/kodo/kodoapi"
+	"github.com/kodo-project/kodo/kodo/kodoclient"
 	"github.com/kodo-project/kodo/signer"
 )
 
@@ -36,7 +38,7 @@ func TestWorkspaceSecretLifecycle(t *testing.T) {
 	h := newHarness(t)
 	ctx := t.Context()
 	ws := h.createWorkspace()
-	admin, err := kodo.NewClient(h.ts.URL, kodo.ClientOptions{})
+	admin, err := kodoclient.New(h.ts.URL, kodoclient.Options{})
 	require.NoError(t, err)
 
 	code, msg := signedWrite(t, h, ws.Token, ws.Secret)
@@ -80,13 +82,13 @@ func TestWorkspaceSecretLifecycle(t *testing.T) {
 	}
 
 	// The Go client signs with the secret it is given.
-	c, err := kodo.NewClient(h.ts.URL, kodo.ClientOptions{Token: ws.Token, Secret: rot2.Secret})
+	c, err := kodoclient.New(h.ts.URL, kodoclient.Options{Token: ws.Token, Secret: rot2.Secret})
 	require.NoError(t, err)
-	require.NoError(t, c.Write(ctx, kodo.Point{Measurement: "sec", Fields: map[string]any{"v": 2.0}}))
-	noSecret, err := kodo.NewClient(h.ts.URL, kodo.ClientOptions{Token: ws.Token, MaxRetries: -1})
+	require.NoError(t, c.Write(ctx, kodoclient.Point{Measurement: "sec", Fields: map[string]any{"v": 2.0}}))
+	noSecret, err := kodoclient.New(h.ts.URL, kodoclient.Options{Token: ws.Token, MaxRetries: -1})
 	require.NoError(t, err)
-	err = noSecret.Write(ctx, kodo.Point{Measurement: "sec", Fields: map[string]any{"v": 3.0}})
-	assert.True(t, kodo.IsErrorCode(err, kodo.ErrInvalidSignature), "%v", err)
+	err = noSecret.Write(ctx, kodoclient.Point{Measurement: "sec", Fields: map[string]any{"v": 3.0}})
+	assert.True(t, kodoclient.IsErrorCode(err, kodoapi.ErrInvalidSignature), "%v", err)
 
 	// Compatibility switched on: the body key works again, and off again.
 	require.NoError(t, admin.SetAllowMD5Key(ctx, ws.WorkspaceUUID, true))
@@ -134,7 +136,7 @@ func TestWorkspaceFromBeforeSecrets(t *testing.T) {
 	assert.Equal(t, 400, code, "switching off the only key would lock the agents out")
 	assert.Contains(t, env.Message, "rotate a secret first")
 
-	c, err := kodo.NewClient(h.ts.URL, kodo.ClientOptions{})
+	c, err := kodoclient.New(h.ts.URL, kodoclient.Options{})
 	require.NoError(t, err)
 	rot, err := c.RotateSecret(t.Context(), ws.WorkspaceUUID, 0)
 	require.NoError(t, err)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kodo-project/kodo/internal/httpx"
+	"github.com/kodo-project/kodo/kodo/kodoapi"
 	"github.com/kodo-project/kodo/storage/meta"
 	"github.com/kodo-project/kodo/storage/meta/postgres"
 	"github.com/kodo-project/kodo/storage/meta/sqlite"
@@ -365,7 +366,7 @@ func New(opts Options) (*Server, error) {
 	s.svc = svc
 	routes := httpx.LimitBodyRate(svc.routes(), httpx.BodyRate{Grace: opts.Limits.BodyReadTimeout, MinRate: opts.Limits.BodyMinRate})
 	s.handler = httpx.Wrap(browsers.wrap(svc.fail, svc.authLimit(svc.replayRelease(routes))), s.log, func(w http.ResponseWriter, r *http.Request) {
-		respondError(w, r, s.log, Errorf(ErrInternal, "internal error; the trace id identifies it in the server log"))
+		respondError(w, r, s.log, Errorf(kodoapi.ErrInternal, "internal error; the trace id identifies it in the server log"))
 	})
 	return s, nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kodo-project/kodo/kodo"
+	"github.com/kodo-project/kodo/kodo/kodoapi"
 	"github.com/kodo-project/kodo/signer"
 )
 
@@ -159,24 +160,10 @@ func (h *harness) write(token string, lines string, hdr map[string]string) (int,
 	return h.do(client, req)
 }
 
-type queryContent struct {
-	Results []struct {
-		StatementID int `json:"statement_id"`
-		Series      []struct {
-			Name    string            `json:"name"`
-			Tags    map[string]string `json:"tags"`
-			Columns []string          `json:"columns"`
-			Values  [][]any           `json:"values"`
-		} `json:"Series"`
-		Messages any    `json:"Messages"`
-		Error    string `json:"error"`
-	} `json:"results"`
-}
-
-func (h *harness) query(dbUUID, command string) (int, envelope, queryContent) {
+func (h *harness) query(dbUUID, command string) (int, envelope, kodoapi.QueryResult) {
 	h.t.Helper()
 	code, env := h.post("/v1/read/metrics", map[string]any{"db": dbUUID, "command": command})
-	var qc queryContent
+	var qc kodoapi.QueryResult
 	if code == 200 {
 		require.NoError(h.t, json.Unmarshal(env.Content, &qc))
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kodo-project/kodo/documents"
 	"github.com/kodo-project/kodo/internal/httpx"
+	"github.com/kodo-project/kodo/kodo/kodoapi"
 	"github.com/kodo-project/kodo/signer"
 	"github.com/kodo-project/kodo/storage/clickhouse"
 	"github.com/kodo-project/kodo/storage/docs"
@@ -232,7 +233,7 @@ func (s *service) closeServices() error {
 func (s *service) engineFor(db meta.Database) (tsengine.Engine, error) {
 	e, ok := s.engines[db.InstanceUUID]
 	if !ok {
-		return nil, Errorf(ErrUnavailable, "database %s is placed on instance %s, which this gateway is not configured with (-influx-url)", db.UUID, db.InstanceUUID)
+		return nil, Errorf(kodoapi.ErrUnavailable, "database %s is placed on instance %s, which this gateway is not configured with (-influx-url)", db.UUID, db.InstanceUUID)
 	}
 	return e, nil
 }
@@ -249,7 +250,7 @@ func (s *service) route(mux *http.ServeMux, path string, h http.HandlerFunc, met
 		}
 		allow := strings.Join(methods, ", ")
 		w.Header().Set("Allow", allow)
-		s.fail(w, r, Errorf(ErrMethodNotAllowed, "%s %s is not supported; use %s", r.Method, r.URL.Path, allow))
+		s.fail(w, r, Errorf(kodoapi.ErrMethodNotAllowed, "%s %s is not supported; use %s", r.Method, r.URL.Path, allow))
 	}))
 }
 
@@ -264,20 +265,20 @@ const (
 
 func (s *service) routes() http.Handler {
 	mux := http.NewServeMux()
-	s.route(mux, "/v1/ping", s.handlePing, get, post)
+	s.route(mux, "/v1/ping", s.api(s.handlePing), get, post)
 	if s.opts.Role == RoleIndexer {
 		// An indexer only consumes the sink queue: health and metrics.
 		mux.Handle("GET /metrics", s.metrics.handler())
 		mux.HandleFunc("/", s.metrics.instrument("other", func(w http.ResponseWriter, r *http.Request) {
-			s.fail(w, r, Errorf(ErrNotFound, "this process is an indexer (-role indexer): it consumes the sink queue and serves no API; send %s %s to a gateway", r.Method, r.URL.Path))
+			s.fail(w, r, Errorf(kodoapi.ErrNotFound, "this process is an indexer (-role indexer): it consumes the sink queue and serves no API; send %s %s to a gateway", r.Method, r.URL.Path))
 		}))
 		return mux
 	}
 
 	// Signed writes (workspace token + signature).
 	// Each write: credentials from the headers, then the gate, then the body.
-	signed := func(h http.HandlerFunc) http.HandlerFunc {
-		return s.admit(s.writes, s.authenticateWriteHeaders, h, s.fail)
+	signed := func(h apiFunc) http.HandlerFunc {
+		return s.admit(s.writes, s.authenticateWriteHeaders, s.api(h), s.fail)
 	}
 	write := signed(s.handleWriteMetrics)
 	s.route(mux, "/v1/write", write, post)
@@ -285,24 +286,31 @@ func (s *service) routes() http.Handler {
 	s.route(mux, "/v1/write/object", signed(s.writeDocs(docs.KindObject)), post)
 	s.route(mux, "/v1/write/keyevent", signed(s.writeDocs(docs.KindKeyEvent)), post)
 	s.route(mux, "/v1/write/logging", signed(s.writeDocs(docs.KindLogging)), post)
-	s.route(mux, "/v1/datakit/online", s.handleDatakitOnline, post)
-	s.route(mux, "/v1/check/token/{token}", s.handleCheckToken, get)
+	s.route(mux, "/v1/datakit/online", s.api(s.handleDatakitOnline), post)
+	s.route(mux, "/v1/check/token/{token}", s.api(s.handleCheckToken), get)
 
 	// Management (admin key).
-	m := func(path string, h http.HandlerFunc, methods ...string) { s.route(mux, path, s.admin(h), methods...) }
+	m := func(path string, h apiFunc, methods ...string) { s.route(mux, path, s.admin(s.api(h)), methods...) }
+	// Reads also take a query slot after the admin check: InfluxQL ones
+	// are charged their answer bound (admitQuery), the others a body.
+	mq := func(path string, admit func(http.HandlerFunc) http.HandlerFunc, h apiFunc, methods ...string) {
+		s.route(mux, path, s.admin(admit(s.api(h))), methods...)
+	}
+	querySlot := func(h http.HandlerFunc) http.HandlerFunc { return s.admitQuery(nil, h, s.fail) }
+	readSlot := func(h http.HandlerFunc) http.HandlerFunc { return s.admit(s.queries, nil, h, s.fail) }
 	m("/v1/workspace/create", s.handleWorkspaceCreate, post)
 	m("/v1/workspace/delete", s.handleWorkspaceDelete, post)
 	m("/v1/workspace/keypair/create", s.handleCreateKeyPair, post)
 	m("/v1/workspace/limits", s.handleWorkspaceLimits, post) // write limits (series, tag values)
 	m("/v1/workspace/secret/rotate", s.handleRotateSecret, post)
 	m("/v1/workspace/signing", s.handleSigning, post)
-	m("/v1/read/metrics", s.admitQuery(nil, s.handleReadMetrics, s.fail), post)
+	mq("/v1/read/metrics", querySlot, s.handleReadMetrics, post)
 	m("/v1/rewrite", s.handleRewrite, post)
 	m("/v1/cq/create", s.handleCQCreate, post)
 	m("/v1/cq/modify", s.handleCQModify, post)
 	m("/v1/cq/delete", s.handleCQDelete, post)
 	m("/v1/cq/syncupdate", s.handleCQSync, post)
-	m("/v1/manage/metrics", s.admitQuery(nil, s.handleManageMetrics, s.fail), post)
+	mq("/v1/manage/metrics", querySlot, s.handleManageMetrics, post)
 	m("/v1/influx/add_db", s.handleAddDB, post)
 	m("/v1/modify/dbrp", s.handleModifyDBRP, post)
 	m("/v1/measurement/get_rp", s.handleGetRP, post)
@@ -312,14 +320,14 @@ func (s *service) routes() http.Handler {
 	m("/v1/cache/dataway/clean", s.handleCacheClean, post)
 	m("/v1/cache/logging/set", s.handleSetPipeline, post)
 	m("/v1/cache/logging/delete", s.handleDeletePipeline, post)
-	m("/v1/read/docs", s.admit(s.queries, nil, s.handleReadDocs, s.fail), post)
+	mq("/v1/read/docs", readSlot, s.handleReadDocs, post)
 	m("/v1/tsdb/keypair/create", s.handleTSDBKeyPair, post)
 	m("/v1/ck/status", s.handleCKStatus, get)
 	m("/v1/ck/create_db", s.handleCKCreateDB, post)
 	m("/v1/ck/tablelist", s.handleCKTableList, get)
 	m("/v1/ck/tableinfo", s.handleCKTableInfo, get)
 	m("/v1/ck/drop/metrics", s.handleCKDrop, post)
-	m("/v1/ck/read/metrics", s.admit(s.queries, nil, s.handleCKRead, s.fail), post)
+	mq("/v1/ck/read/metrics", readSlot, s.handleCKRead, post)
 
 	// Pandora TSDB v4: the full path is signed, so no prefix stripping.
 	mux.Handle("/v4/", s.metrics.instrument("/v4/", s.tsdb.Handler().ServeHTTP))
@@ -339,12 +347,12 @@ func (s *service) routes() http.Handler {
 
 	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.HandleFunc("/", s.metrics.instrument("other", func(w http.ResponseWriter, r *http.Request) {
-		s.fail(w, r, Errorf(ErrNotFound, "no endpoint %s %s; see the README for the API", r.Method, r.URL.Path))
+		s.fail(w, r, Errorf(kodoapi.ErrNotFound, "no endpoint %s %s; see the README for the API", r.Method, r.URL.Path))
 	}))
 	return mux
 }
 
-func (s *service) handlePing(w http.ResponseWriter, r *http.Request) {
+func (s *service) handlePing(r *http.Request) (any, error) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
 	status, overall := map[string]string{}, "ok"
@@ -357,8 +365,6 @@ func (s *service) handlePing(w http.ResponseWriter, r *http.Request) {
 	}
 	// 200 either way: one unreachable remote instance leaves the others
 	// (and the databases on them) serving; "degraded" tells the operator.
-	respond(w, map[string]any{"version": Version, "status": overall, "engines": status})
+	return kodoapi.Ping{Version: kodoapi.Version, Status: overall, Engines: status}, nil
 }
 
-// Version is the gateway version reported by /v1/ping and /ping.
-const Version = "0.1.0"

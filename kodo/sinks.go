@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kodo-project/kodo/kodo/kodoapi"
 	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/storage/clickhouse"
 	"github.com/kodo-project/kodo/storage/docs"
@@ -154,7 +155,7 @@ func (s *service) publish(ctx context.Context, m queue.Message) error {
 	defer cancel()
 	if err := s.sinks.pub.Publish(ctx, topic, m); err != nil {
 		s.metrics.storeErrors.WithLabelValues("nsq").Inc()
-		return &Error{Code: ErrUnavailable, RetryAfter: 1, cause: err,
+		return &Error{Code: kodoapi.ErrUnavailable, RetryAfter: 1, cause: err,
 			Message: "the queue to the sinks (nsqd) did not take the request; retry it: nothing is applied twice"}
 	}
 	return nil

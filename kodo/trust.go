@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/kodo-project/kodo/internal/httpx"
+	"github.com/kodo-project/kodo/kodo/kodoapi"
 )
 
 // agentPath reports whether path is called by agents (token-signed writes,
@@ -99,14 +100,14 @@ func (p *browserPolicy) wrap(fail func(http.ResponseWriter, *http.Request, error
 		// does not extend to whoever the proxy serves.
 		for _, hd := range []string{"Forwarded", "X-Forwarded-For", "X-Real-Ip"} {
 			if r.Header.Get(hd) != "" {
-				fail(w, r, Errorf(ErrForbidden, "management refuses requests relayed by a proxy (%s) while no admin key is set: behind a proxy every client looks local; configure -admin-key", hd))
+				fail(w, r, Errorf(kodoapi.ErrForbidden, "management refuses requests relayed by a proxy (%s) while no admin key is set: behind a proxy every client looks local; configure -admin-key", hd))
 				return
 			}
 		}
 		origin := r.Header.Get("Origin")
 		if origin != "" {
 			if !p.origins[strings.ToLower(origin)] {
-				fail(w, r, Errorf(ErrForbidden, "management refuses browser requests from origin %s while no admin key is set; configure -admin-key, or list the origin in -allowed-origins", truncateForMessage(origin)))
+				fail(w, r, Errorf(kodoapi.ErrForbidden, "management refuses browser requests from origin %s while no admin key is set; configure -admin-key, or list the origin in -allowed-origins", truncateForMessage(origin)))
 				return
 			}
 			// An origin the operator listed (an admin UI) may read answers.
@@ -138,7 +139,7 @@ func (p *browserPolicy) checkHost(hostport string) error {
 	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
 		return nil
 	}
-	return Errorf(ErrForbidden, "management refuses Host %s while no admin key is set (a DNS-rebinding page would send its own name); use a loopback address, or list the name in -allowed-hosts", truncateForMessage(hostport))
+	return Errorf(kodoapi.ErrForbidden, "management refuses Host %s while no admin key is set (a DNS-rebinding page would send its own name); use a loopback address, or list the name in -allowed-hosts", truncateForMessage(hostport))
 }
 
 // loopbackListen reports whether addr binds loopback only.

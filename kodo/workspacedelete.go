@@ -4,13 +4,10 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/kodo-project/kodo/kodo/kodoapi"
 	"github.com/kodo-project/kodo/storage/clickhouse"
 	"github.com/kodo-project/kodo/storage/queue"
 )
-
-type workspaceDeleteRequest struct {
-	WorkspaceUUID string `json:"workspace_uuid"`
-}
 
 // handleWorkspaceDelete deletes a workspace and what it owns: the engine
 // database of each of its databases (data, RPs and the engine's CQs), the
@@ -19,49 +16,41 @@ type workspaceDeleteRequest struct {
 // Engine data goes first: if that fails, nothing is forgotten and the call
 // can be repeated (dropping a database that is gone is not an error);
 // metadata goes last, in one transaction.
-func (s *service) handleWorkspaceDelete(w http.ResponseWriter, r *http.Request) {
-	var req workspaceDeleteRequest
+func (s *service) handleWorkspaceDelete(r *http.Request) (any, error) {
+	var req kodoapi.WorkspaceRef
 	if err := s.decodeJSON(r, &req, false); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	ctx := r.Context()
 	ws, dbs, err := s.workspaceDatabases(ctx, req.WorkspaceUUID)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	names := make([]string, 0, len(dbs))
 	for _, db := range dbs {
 		eng, err := s.engineFor(db)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return nil, err
 		}
 		// The sinks drop their copy too (queue consumers, wherever they run).
 		if err := s.publish(ctx, queue.Message{Op: queue.OpDropDatabase, DB: db.Name}); err != nil {
-			s.fail(w, r, err)
-			return
+			return nil, err
 		}
 		if err := eng.DropDatabase(ctx, db.Name); err != nil {
-			s.fail(w, r, engineError(err, "dropping database "+db.UUID))
-			return
+			return nil, engineError(err, "dropping database "+db.UUID)
 		}
 		if s.ck != nil {
 			if err := s.ck.DropTable(ctx, db.Name, ""); err != nil && !errors.Is(err, clickhouse.ErrNotFound) {
-				s.fail(w, r, s.ckError(err))
-				return
+				return nil, s.ckError(err)
 			}
 		}
 		names = append(names, db.Name)
 	}
 	if err := s.docStore.DeleteWorkspace(ctx, ws.UUID); err != nil {
-		s.fail(w, r, s.docsError(err))
-		return
+		return nil, s.docsError(err)
 	}
 	if err := s.meta.DeleteWorkspace(ctx, ws.UUID); err != nil {
-		s.fail(w, r, notFoundAs(err, ErrWorkspaceNotFound, "workspace %s not found", ws.UUID))
-		return
+		return nil, notFoundAs(err, kodoapi.ErrWorkspaceNotFound, "workspace %s not found", ws.UUID)
 	}
 	s.tokens.evict(ws.Token, "")
 	for _, db := range dbs {
@@ -70,5 +59,5 @@ func (s *service) handleWorkspaceDelete(w http.ResponseWriter, r *http.Request) 
 		s.series.forget(db.UUID)
 	}
 	s.log.Info("workspace deleted", "workspace_uuid", ws.UUID, "databases", names)
-	respond(w, map[string]any{"workspace_uuid": ws.UUID, "deleted_databases": names})
+	return kodoapi.WorkspaceDeleted{WorkspaceUUID: ws.UUID, DeletedDatabases: names}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/kodo-project/kodo/kodo/kodoapi"
 	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/signer"
 	"github.com/kodo-project/kodo/storage/meta"
@@ -65,7 +66,7 @@ func (s *service) verifyWrite(r *http.Request, raw []byte, withBody bool) (meta.
 			var err error
 			kp, err = s.meta.KeyPairByID(ctx, id)
 			if errors.Is(err, meta.ErrNotFound) {
-				return signer.KeyPair{}, Errorf(ErrInvalidSignature, "unknown DWAY key")
+				return signer.KeyPair{}, Errorf(kodoapi.ErrInvalidSignature, "unknown DWAY key")
 			}
 			return signer.KeyPair{AccessKey: kp.AccessKey, SecretKey: kp.SecretKey}, err
 		}
@@ -85,21 +86,21 @@ func (s *service) verifyWrite(r *http.Request, raw []byte, withBody bool) (meta.
 		}
 		ws, err := s.meta.Workspace(ctx, kp.WorkspaceUUID)
 		if err != nil {
-			return ws, meta.Database{}, notFoundAs(err, ErrTokenNotFound, "the key's workspace no longer exists")
+			return ws, meta.Database{}, notFoundAs(err, kodoapi.ErrTokenNotFound, "the key's workspace no longer exists")
 		}
 		// A DWAY write may name its workspace by token; it must be the key's.
 		if token := requestToken(r); token != "" && token != ws.Token {
-			return ws, meta.Database{}, Errorf(ErrForbidden, "the DWAY key belongs to another workspace than the token")
+			return ws, meta.Database{}, Errorf(kodoapi.ErrForbidden, "the DWAY key belongs to another workspace than the token")
 		}
 		_, db, err := s.tokens.lookup(ctx, ws.Token)
 		return ws, db, err
 	case "":
 		if auth == "" {
-			return meta.Workspace{}, meta.Database{}, Errorf(ErrInvalidSignature, "missing Authorization header; sign the request with DATAFLUX <token>:<signature> or DWAY <key>:<signature>")
+			return meta.Workspace{}, meta.Database{}, Errorf(kodoapi.ErrInvalidSignature, "missing Authorization header; sign the request with DATAFLUX <token>:<signature> or DWAY <key>:<signature>")
 		}
-		return meta.Workspace{}, meta.Database{}, Errorf(ErrInvalidSignature, "unsupported Authorization scheme; use DATAFLUX or DWAY")
+		return meta.Workspace{}, meta.Database{}, Errorf(kodoapi.ErrInvalidSignature, "unsupported Authorization scheme; use DATAFLUX or DWAY")
 	default:
-		return meta.Workspace{}, meta.Database{}, Errorf(ErrInvalidSignature, "writes are signed with DATAFLUX or DWAY, not %s", signer.SchemeOf(auth))
+		return meta.Workspace{}, meta.Database{}, Errorf(kodoapi.ErrInvalidSignature, "writes are signed with DATAFLUX or DWAY, not %s", signer.SchemeOf(auth))
 	}
 }
 
@@ -110,7 +111,7 @@ func signatureError(err error) error {
 	if errors.As(err, &e) {
 		return e
 	}
-	return wrapErr(ErrInvalidSignature, err, "%v", err)
+	return wrapErr(kodoapi.ErrInvalidSignature, err, "%v", err)
 }
 
 // writeOptions reads the RP and precision of a write request.
@@ -125,7 +126,7 @@ func (s *service) writeOptions(r *http.Request, db meta.Database) (rp string, pr
 		rp = q.Get("shortrp")
 	}
 	if rp != "" && !s.hasRP(r.Context(), &db, rp) {
-		return "", 0, Errorf(ErrRPNotFound, "retention policy %q is not one of this database's (%v)", rp, db.RPs)
+		return "", 0, Errorf(kodoapi.ErrRPNotFound, "retention policy %q is not one of this database's (%v)", rp, db.RPs)
 	}
 	p := r.Header.Get("X-Precision")
 	if p == "" {
@@ -133,42 +134,31 @@ func (s *service) writeOptions(r *http.Request, db meta.Database) (rp string, pr
 	}
 	prec, perr := lineproto.ParsePrecision(p)
 	if perr != nil {
-		return "", 0, wrapErr(ErrBadRequest, perr, "%v", perr)
+		return "", 0, wrapErr(kodoapi.ErrBadRequest, perr, "%v", perr)
 	}
 	return rp, prec, nil
 }
 
-// lineErrors is the content of a 400 answer for rejected lines.
-type lineErrors struct {
-	Accepted int      `json:"accepted"`
-	Rejected int      `json:"rejected"`
-	Errors   []string `json:"errors"`
-}
-
-func (s *service) handleWriteMetrics(w http.ResponseWriter, r *http.Request) {
+func (s *service) handleWriteMetrics(r *http.Request) (any, error) {
 	body, err := s.readBody(r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	defer body.Release()
 	_, db, err := s.authenticateWrite(r, body.Raw)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	rp, prec, err := s.writeOptions(r, db)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	s.metrics.bytes.WithLabelValues("wire").Add(float64(len(body.Raw)))
 	s.metrics.bytes.WithLabelValues("data").Add(float64(len(body.Data)))
 	if err := s.writeLines(r.Context(), db, rp, prec, body.Data, "kodo"); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
-	respond(w, nil)
+	return nil, nil
 }
 
 // writeLines parses line protocol and stores the good points durably. Bad
@@ -184,7 +174,7 @@ func (s *service) writeLines(ctx context.Context, db meta.Database, rp string, p
 	case perr == nil:
 	case errors.As(perr, &partial):
 	default:
-		return wrapErr(ErrInvalidLine, perr, "%v", perr)
+		return wrapErr(kodoapi.ErrInvalidLine, perr, "%v", perr)
 	}
 	if batch.Len() > 0 {
 		if err := s.storePoints(ctx, db, rp, batch, api); err != nil {
@@ -193,11 +183,11 @@ func (s *service) writeLines(ctx context.Context, db meta.Database, rp string, p
 	}
 	if partial != nil {
 		s.metrics.rejectedLines.Add(float64(partial.Rejected))
-		code := ErrPartialWrite
+		code := kodoapi.ErrPartialWrite
 		if batch.Len() == 0 {
-			code = ErrInvalidLine // nothing was stored: the body as a whole is bad
+			code = kodoapi.ErrInvalidLine // nothing was stored: the body as a whole is bad
 		}
-		le := lineErrors{Accepted: batch.Len(), Rejected: partial.Rejected}
+		le := kodoapi.PartialWrite{Accepted: batch.Len(), Rejected: partial.Rejected}
 		for _, e := range partial.Errors {
 			le.Errors = append(le.Errors, e.Error())
 		}
@@ -273,9 +263,9 @@ func (s *service) storePoints(ctx context.Context, db meta.Database, rp string, 
 		if pw.Dropped >= batch.Len() {
 			rest = "; no point was stored"
 		}
-		return &Error{Code: ErrPartialWrite, cause: werr,
+		return &Error{Code: kodoapi.ErrPartialWrite, cause: werr,
 			Message: "the engine refused " + itoa(pw.Dropped) + " point(s): " + pw.Reason + rest + refusalHint(pw.Reason),
-			Content: lineErrors{Accepted: batch.Len() - pw.Dropped, Rejected: pw.Dropped, Errors: []string{pw.Reason}}}
+			Content: kodoapi.PartialWrite{Accepted: batch.Len() - pw.Dropped, Rejected: pw.Dropped, Errors: []string{pw.Reason}}}
 	}
 	return nil
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kodo-project/kodo/kodo"
+	"github.com/kodo-project/kodo/kodo/kodoapi"
+	"github.com/kodo-project/kodo/kodo/kodoclient"
 )
 
 // influxWrite posts line protocol to the InfluxDB-compatible /write.
@@ -172,25 +174,25 @@ func TestWriteFieldTypeAcrossShards(t *testing.T) {
 
 func TestClientWorkspaceLimits(t *testing.T) {
 	url := clServer(t, func(o *kodo.Options) { o.Limits.MaxValuesPerTag = 1000 })
-	c := clNew(t, url, kodo.ClientOptions{})
+	c := clNew(t, url, kodoclient.Options{})
 	ctx := clCtx(t)
 	two := 2
-	ws, err := c.CreateWorkspace(ctx, kodo.CreateWorkspaceRequest{Name: "limited", CardinalityLimits: kodo.CardinalityLimits{MaxSeriesPerDB: &two}})
+	ws, err := c.CreateWorkspace(ctx, kodoapi.CreateWorkspaceRequest{Name: "limited", CardinalityLimits: kodoapi.CardinalityLimits{MaxSeriesPerDB: &two}})
 	require.NoError(t, err)
 	assert.Equal(t, 2, ws.Limits.EffectiveMaxSeriesPerDB)
 	assert.Equal(t, 1000, ws.Limits.EffectiveMaxValuesPerTag, "the gateway's default")
 
 	none, zero := -1, 0
-	info, err := c.SetWorkspaceLimits(ctx, ws.WorkspaceUUID, kodo.CardinalityLimits{MaxSeriesPerDB: &zero, MaxValuesPerTag: &none})
+	info, err := c.SetWorkspaceLimits(ctx, ws.WorkspaceUUID, kodoapi.CardinalityLimits{MaxSeriesPerDB: &zero, MaxValuesPerTag: &none})
 	require.NoError(t, err)
 	require.Len(t, info.Databases, 1)
-	assert.Equal(t, kodo.DatabaseLimitsInfo{DBUUID: ws.DBUUID, MaxSeriesPerDB: 0, MaxValuesPerTag: -1,
+	assert.Equal(t, kodoapi.DatabaseLimits{DBUUID: ws.DBUUID, MaxSeriesPerDB: 0, MaxValuesPerTag: -1,
 		EffectiveMaxSeriesPerDB: kodo.DefaultMaxSeriesPerDatabase, EffectiveMaxValuesPerTag: -1}, info.Databases[0])
 
 	// Both nil: the limits are only read.
-	again, err := c.SetWorkspaceLimits(ctx, ws.WorkspaceUUID, kodo.CardinalityLimits{})
+	again, err := c.SetWorkspaceLimits(ctx, ws.WorkspaceUUID, kodoapi.CardinalityLimits{})
 	require.NoError(t, err)
 	assert.Equal(t, info, again)
-	_, err = c.SetWorkspaceLimits(ctx, "wksp_00000000000000000000000000000000", kodo.CardinalityLimits{})
-	assert.True(t, kodo.IsErrorCode(err, kodo.ErrWorkspaceNotFound), "%v", err)
+	_, err = c.SetWorkspaceLimits(ctx, "wksp_00000000000000000000000000000000", kodoapi.CardinalityLimits{})
+	assert.True(t, kodoclient.IsErrorCode(err, kodoapi.ErrWorkspaceNotFound), "%v", err)
 }

@@ -222,7 +222,7 @@ func TestSecretVectors(t *testing.T) {
 	}
 }
 
-// TestDatafluxTransportSignsWithSecret: the transport kodo.Client uses
+// TestDatafluxTransportSignsWithSecret: the transport kodoclient.Client uses
 // produces requests the verifier accepts under the secret only.
 func TestDatafluxTransportSignsWithSecret(t *testing.T) {
 	body := []byte("cpu v=1\n")

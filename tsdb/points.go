@@ -3,10 +3,11 @@ package tsdb
 import (
 	"errors"
 	"fmt"
-	"github.com/influxdata/line-protocol/v2/lineprotocol"
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/influxdata/line-protocol/v2/lineprotocol"
 
 	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/storage/tsengine"

@@ -26,6 +26,8 @@ import (
 	"time"
 
 	"github.com/kodo-project/kodo/kodo"
+	"github.com/kodo-project/kodo/kodo/kodoapi"
+	"github.com/kodo-project/kodo/kodo/kodoclient"
 	"github.com/kodo-project/kodo/tsdb"
 )
 
@@ -110,7 +112,7 @@ func run(listen, data string, keep bool, timeout time.Duration) (err error) {
 
 // selfCheck uses the gateway through the mux, as any client would.
 func selfCheck(ctx context.Context, base, ak, sk string) error {
-	c, err := kodo.NewClient(base, kodo.ClientOptions{})
+	c, err := kodoclient.New(base, kodoclient.Options{})
 	if err != nil {
 		return err
 	}
@@ -120,18 +122,18 @@ func selfCheck(ctx context.Context, base, ak, sk string) error {
 	}
 	fmt.Println("kodo version", ping.Version)
 
-	ws, err := c.CreateWorkspace(ctx, kodo.CreateWorkspaceRequest{Name: "embedded"})
+	ws, err := c.CreateWorkspace(ctx, kodoapi.CreateWorkspaceRequest{Name: "embedded"})
 	if err != nil {
 		return fmt.Errorf("workspace: %w", err)
 	}
-	w, err := kodo.NewClient(base, kodo.ClientOptions{Token: ws.Token, Secret: ws.Secret})
+	w, err := kodoclient.New(base, kodoclient.Options{Token: ws.Token, Secret: ws.Secret})
 	if err != nil {
 		return err
 	}
 	now := time.Now()
 	if err := w.Write(ctx,
-		kodo.Point{Measurement: "jobs", Tags: map[string]string{"queue": "mail"}, Fields: map[string]any{"done": 3}, Time: now.Add(-time.Second)},
-		kodo.Point{Measurement: "jobs", Tags: map[string]string{"queue": "mail"}, Fields: map[string]any{"done": 4}, Time: now},
+		kodoclient.Point{Measurement: "jobs", Tags: map[string]string{"queue": "mail"}, Fields: map[string]any{"done": 3}, Time: now.Add(-time.Second)},
+		kodoclient.Point{Measurement: "jobs", Tags: map[string]string{"queue": "mail"}, Fields: map[string]any{"done": 4}, Time: now},
 	); err != nil {
 		return fmt.Errorf("write: %w", err)
 	}

@@ -19,7 +19,8 @@ import (
 	"time"
 
 	"github.com/kodo-project/kodo/influxql"
-	"github.com/kodo-project/kodo/kodo"
+	"github.com/kodo-project/kodo/kodo/kodoapi"
+	"github.com/kodo-project/kodo/kodo/kodoclient"
 )
 
 func main() {
@@ -42,15 +43,15 @@ func run(ctx context.Context, url, adminKey string, maxPoint int) error {
 	if maxPoint <= 0 {
 		return fmt.Errorf("-max-point must be positive")
 	}
-	admin, err := kodo.NewClient(url, kodo.ClientOptions{AdminKey: adminKey})
+	admin, err := kodoclient.New(url, kodoclient.Options{AdminKey: adminKey})
 	if err != nil {
 		return err
 	}
-	ws, err := admin.CreateWorkspace(ctx, kodo.CreateWorkspaceRequest{Name: "rewrite-query"})
+	ws, err := admin.CreateWorkspace(ctx, kodoapi.CreateWorkspaceRequest{Name: "rewrite-query"})
 	if err != nil {
 		return fmt.Errorf("creating a workspace: %w", err)
 	}
-	c, err := kodo.NewClient(url, kodo.ClientOptions{Token: ws.Token, Secret: ws.Secret, AdminKey: adminKey})
+	c, err := kodoclient.New(url, kodoclient.Options{Token: ws.Token, Secret: ws.Secret, AdminKey: adminKey})
 	if err != nil {
 		return err
 	}
@@ -58,10 +59,10 @@ func run(ctx context.Context, url, adminKey string, maxPoint int) error {
 	// One point a minute for the last 24 hours, for two regions.
 	end := time.Now().Truncate(time.Hour)
 	start := end.Add(-24 * time.Hour)
-	var pts []kodo.Point
+	var pts []kodoclient.Point
 	for t, i := start, 0; t.Before(end); t, i = t.Add(time.Minute), i+1 {
 		for _, region := range []string{"eu", "us"} {
-			pts = append(pts, kodo.Point{Measurement: "latency", Tags: map[string]string{"region": region},
+			pts = append(pts, kodoclient.Point{Measurement: "latency", Tags: map[string]string{"region": region},
 				Fields: map[string]any{"ms": float64(i % 60)}, Time: t})
 		}
 	}
@@ -99,7 +100,7 @@ func run(ctx context.Context, url, adminKey string, maxPoint int) error {
 	}
 
 	// The same rewrite inside a read: the buckets a chart would draw.
-	res, err := c.Query(ctx, ws.DBUUID, item.SQL, kodo.WithRewrite(item))
+	res, err := c.Query(ctx, ws.DBUUID, item.SQL, kodoclient.WithRewrite(item))
 	if err != nil {
 		return fmt.Errorf("read with rewrite: %w", err)
 	}

@@ -1,5 +1,5 @@
 // Command write-metrics shows the Kodo Go client's write path: it creates a
-// workspace (or uses -token/-secret/-db), streams points through a kodo.Writer
+// workspace (or uses -token/-secret/-db), streams points through a kodoclient.Writer
 // (signed DATAFLUX, gzip, batched by size and interval, retried on
 // 429/5xx), closes it so every point is either stored or returned as an
 // error, and checks with a count query that the gateway holds them all.
@@ -19,7 +19,8 @@ import (
 	"os"
 	"time"
 
-	"github.com/kodo-project/kodo/kodo"
+	"github.com/kodo-project/kodo/kodo/kodoapi"
+	"github.com/kodo-project/kodo/kodo/kodoclient"
 )
 
 func main() {
@@ -47,12 +48,12 @@ func run(ctx context.Context, url, adminKey, token, secret, db string, n, hosts 
 		return errors.New("-points and -hosts must be positive")
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	admin, err := kodo.NewClient(url, kodo.ClientOptions{AdminKey: adminKey, Logger: log})
+	admin, err := kodoclient.New(url, kodoclient.Options{AdminKey: adminKey, Logger: log})
 	if err != nil {
 		return err
 	}
 	if token == "" {
-		ws, err := admin.CreateWorkspace(ctx, kodo.CreateWorkspaceRequest{Name: "write-metrics"})
+		ws, err := admin.CreateWorkspace(ctx, kodoapi.CreateWorkspaceRequest{Name: "write-metrics"})
 		if err != nil {
 			return fmt.Errorf("creating a workspace: %w", err)
 		}
@@ -62,14 +63,14 @@ func run(ctx context.Context, url, adminKey, token, secret, db string, n, hosts 
 		return errors.New("-token needs -db (the database to check the count in)")
 	}
 
-	c, err := kodo.NewClient(url, kodo.ClientOptions{Token: token, Secret: secret, AdminKey: adminKey, Logger: log,
+	c, err := kodoclient.New(url, kodoclient.Options{Token: token, Secret: secret, AdminKey: adminKey, Logger: log,
 		BatchSize: 5000, FlushInterval: 200 * time.Millisecond})
 	if err != nil {
 		return err
 	}
-	w, err := c.NewWriter(kodo.WriterOptions{
+	w, err := c.NewWriter(kodoclient.WriterOptions{
 		// Called as soon as a request fails for good; Close returns it too.
-		OnError: func(e *kodo.WriteError) { log.Error("request failed", "points", e.Failed, "err", e.Err) },
+		OnError: func(e *kodoclient.WriteError) { log.Error("request failed", "points", e.Failed, "err", e.Err) },
 	})
 	if err != nil {
 		return err
@@ -81,7 +82,7 @@ func run(ctx context.Context, url, adminKey, token, secret, db string, n, hosts 
 	start := time.Now()
 	t0 := start.Add(-time.Duration(n) * time.Millisecond)
 	for i := 0; i < n; i++ {
-		p := kodo.Point{
+		p := kodoclient.Point{
 			Measurement: measurement,
 			Tags:        map[string]string{"host": fmt.Sprintf("web%02d", i%hosts), "region": "cn-east"},
 			Fields:      map[string]any{"usage": float64(i%100) / 100, "requests": i},
@@ -94,7 +95,7 @@ func run(ctx context.Context, url, adminKey, token, secret, db string, n, hosts 
 	}
 	if err := w.Close(ctx); err != nil {
 		var failed int
-		var we *kodo.WriteError
+		var we *kodoclient.WriteError
 		for _, e := range unjoin(err) {
 			if errors.As(e, &we) {
 				failed += we.Failed

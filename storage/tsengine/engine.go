@@ -8,6 +8,7 @@ import (
 
 	"github.com/influxdata/influxql"
 
+	"github.com/kodo-project/kodo/kodo/kodoapi"
 	"github.com/kodo-project/kodo/lineproto"
 )
 
@@ -77,22 +78,14 @@ type Result struct {
 	Err         string    `json:"error,omitempty"`
 }
 
-// Row is one series of a result.
-type Row struct {
-	Name    string            `json:"name,omitempty"`
-	Tags    map[string]string `json:"tags,omitempty"`
-	Columns []string          `json:"columns,omitempty"`
-	// Values hold json.Number for every number (times too, when an epoch
-	// is set), string, bool or nil, from either engine: see the package doc.
-	Values  [][]any `json:"values,omitempty"`
-	Partial bool    `json:"partial,omitempty"`
-}
+// Row is one series of a result, in InfluxDB 1.x's shape: the same shape
+// the /v1 and /query answers carry, so it is defined once, in kodoapi.
+// Values hold json.Number for every number (times too, when an epoch is
+// set), string, bool or nil, from either engine: see the package doc.
+type Row = kodoapi.Row
 
 // Message is an informational message attached to a result.
-type Message struct {
-	Level string `json:"level"`
-	Text  string `json:"text"`
-}
+type Message = kodoapi.Message
 
 // PartialWriteError reports points that the engine refused while it stored
 // the others.

@@ -1,4 +1,4 @@
-package kodo_test
+package kodoclient_test
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 
 	"github.com/kodo-project/kodo/influxql"
 	"github.com/kodo-project/kodo/kodo"
+	"github.com/kodo-project/kodo/kodo/kodoapi"
+	"github.com/kodo-project/kodo/kodo/kodoclient"
 )
 
 // exampleGateway starts an in-process gateway on the embedded engine and
@@ -40,24 +42,24 @@ func ExampleClient() {
 	defer stop()
 	ctx := context.Background()
 
-	admin, _ := kodo.NewClient(url, kodo.ClientOptions{}) // loopback: no admin key needed
-	ws, err := admin.CreateWorkspace(ctx, kodo.CreateWorkspaceRequest{Name: "demo", DefaultRP: "autogen"})
+	admin, _ := kodoclient.New(url, kodoclient.Options{}) // loopback: no admin key needed
+	ws, err := admin.CreateWorkspace(ctx, kodoapi.CreateWorkspaceRequest{Name: "demo", DefaultRP: "autogen"})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 
-	c, _ := kodo.NewClient(url, kodo.ClientOptions{Token: ws.Token, Secret: ws.Secret})
+	c, _ := kodoclient.New(url, kodoclient.Options{Token: ws.Token, Secret: ws.Secret})
 	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	err = c.Write(ctx,
-		kodo.Point{Measurement: "cpu", Tags: map[string]string{"host": "web01"}, Fields: map[string]any{"usage": 12.5}, Time: t0},
-		kodo.Point{Measurement: "cpu", Tags: map[string]string{"host": "web01"}, Fields: map[string]any{"usage": 17.5}, Time: t0.Add(time.Minute)},
+		kodoclient.Point{Measurement: "cpu", Tags: map[string]string{"host": "web01"}, Fields: map[string]any{"usage": 12.5}, Time: t0},
+		kodoclient.Point{Measurement: "cpu", Tags: map[string]string{"host": "web01"}, Fields: map[string]any{"usage": 17.5}, Time: t0.Add(time.Minute)},
 	)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	res, err := c.Query(ctx, ws.DBUUID, "SELECT mean(usage) FROM cpu GROUP BY host", kodo.WithEpoch("s"))
+	res, err := c.Query(ctx, ws.DBUUID, "SELECT mean(usage) FROM cpu GROUP BY host", kodoclient.WithEpoch("s"))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -67,7 +69,7 @@ func ExampleClient() {
 
 	// Errors carry the gateway's errorCode.
 	_, err = c.Query(ctx, ws.DBUUID, "DROP MEASUREMENT cpu")
-	var ce *kodo.ClientError
+	var ce *kodoclient.Error
 	if errors.As(err, &ce) {
 		fmt.Println(ce.Status, ce.Code)
 	}
@@ -83,28 +85,28 @@ func ExampleWriter() {
 	defer stop()
 	ctx := context.Background()
 
-	admin, _ := kodo.NewClient(url, kodo.ClientOptions{})
-	ws, err := admin.CreateWorkspace(ctx, kodo.CreateWorkspaceRequest{DefaultRP: "autogen"})
+	admin, _ := kodoclient.New(url, kodoclient.Options{})
+	ws, err := admin.CreateWorkspace(ctx, kodoapi.CreateWorkspaceRequest{DefaultRP: "autogen"})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	c, _ := kodo.NewClient(url, kodo.ClientOptions{Token: ws.Token, Secret: ws.Secret})
-	w, err := c.NewWriter(kodo.WriterOptions{BatchSize: 100, FlushInterval: 100 * time.Millisecond})
+	c, _ := kodoclient.New(url, kodoclient.Options{Token: ws.Token, Secret: ws.Secret})
+	w, err := c.NewWriter(kodoclient.WriterOptions{BatchSize: 100, FlushInterval: 100 * time.Millisecond})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := 0; i < 250; i++ {
-		p := kodo.Point{Measurement: "req", Fields: map[string]any{"ms": i}, Time: t0.Add(time.Duration(i) * time.Second)}
+		p := kodoclient.Point{Measurement: "req", Fields: map[string]any{"ms": i}, Time: t0.Add(time.Duration(i) * time.Second)}
 		if err := w.Add(ctx, p); err != nil {
 			fmt.Println(err)
 			return
 		}
 	}
 	if err := w.Close(ctx); err != nil {
-		var we *kodo.WriteError
+		var we *kodoclient.WriteError
 		if errors.As(err, &we) {
 			fmt.Printf("%d points not stored; resend or spool %d bytes of line protocol\n", we.Failed, len(we.Lines))
 		}
@@ -122,8 +124,8 @@ func ExampleClient_Rewrite() {
 	defer stop()
 	ctx := context.Background()
 
-	c, _ := kodo.NewClient(url, kodo.ClientOptions{})
-	ws, err := c.CreateWorkspace(ctx, kodo.CreateWorkspaceRequest{})
+	c, _ := kodoclient.New(url, kodoclient.Options{})
+	ws, err := c.CreateWorkspace(ctx, kodoapi.CreateWorkspaceRequest{})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -1,4 +1,4 @@
-package kodo
+package kodoclient
 
 import (
 	"bytes"
@@ -18,18 +18,15 @@ import (
 	"sync"
 	"time"
 
-	"github.com/kodo-project/kodo/documents"
-	"github.com/kodo-project/kodo/influxql"
+	"github.com/kodo-project/kodo/kodo/kodoapi"
 	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/signer"
-	"github.com/kodo-project/kodo/storage/docs"
-	"github.com/kodo-project/kodo/tsdb"
 )
 
-// ClientOptions configure a Client. Only the credentials of the calls you
+// Options configure a Client. Only the credentials of the calls you
 // make are needed: Token (or AccessKey/SecretKey) for writes, AdminKey for
 // management calls on a gateway that has one.
-type ClientOptions struct {
+type Options struct {
 	// Token is the workspace token (tkn_...) writes are signed with
 	// (Authorization: DATAFLUX, X-Token).
 	Token string
@@ -92,12 +89,12 @@ type ClientOptions struct {
 // gzipped, and split into BatchSize / BatchBytes requests. Every call
 // takes a context and is retried with backoff on 429 and 5xx (honouring
 // Retry-After) as ClientOptions.MaxRetries says. A gateway's error answer
-// is a *ClientError carrying the status and the errorCode
+// is a *Error carrying the status and the errorCode
 // ("kodo.tokenNotFound": test it with IsErrorCode); a write that fails is
 // a *WriteError that says how many points were stored and holds the rest.
 type Client struct {
 	base   *url.URL
-	opts   ClientOptions
+	opts   Options
 	log    *slog.Logger
 	plain  *http.Client // management and reads
 	signed *http.Client // writes
@@ -109,9 +106,9 @@ type Client struct {
 // Client was not given.
 var ErrNoCredentials = errors.New("kodo: this call needs ClientOptions.Token or AccessKey/SecretKey")
 
-// NewClient returns a Client for the gateway at baseURL (for example
+// New returns a Client for the gateway at baseURL (for example
 // "http://127.0.0.1:9527").
-func NewClient(baseURL string, opts ClientOptions) (*Client, error) {
+func New(baseURL string, opts Options) (*Client, error) {
 	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
 	if err != nil {
 		return nil, fmt.Errorf("kodo: base URL %q: %w; want http://host:port or https://host", baseURL, err)
@@ -152,7 +149,7 @@ func NewClient(baseURL string, opts ClientOptions) (*Client, error) {
 		opts.MaxResponseBytes = 256 << 20
 	}
 	if opts.UserAgent == "" {
-		opts.UserAgent = "kodo-go/" + Version
+		opts.UserAgent = "kodo-go/" + kodoapi.Version
 	}
 	log := opts.Logger
 	if log == nil {
@@ -175,10 +172,10 @@ func NewClient(baseURL string, opts ClientOptions) (*Client, error) {
 	return c, nil
 }
 
-// ClientError is an error answer of the gateway: the HTTP status and the
+// Error is an error answer of the gateway: the HTTP status and the
 // envelope's errorCode ("kodo.tokenNotFound"), message and content (for a
 // partial write, the accepted/rejected counts and each bad line).
-type ClientError struct {
+type Error struct {
 	Method, Path string
 	Status       int
 	Code         string // "" when the answer was not a Kodo envelope (a proxy's page)
@@ -188,7 +185,7 @@ type ClientError struct {
 	TraceID      string        // X-Trace-Id: find the request in the gateway's log
 }
 
-func (e *ClientError) Error() string {
+func (e *Error) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "kodo: %s %s: %d", e.Method, e.Path, e.Status)
 	if e.Code != "" {
@@ -203,26 +200,18 @@ func (e *ClientError) Error() string {
 	return b.String()
 }
 
-// HasCode reports whether the answer carried code, e.g. ErrTokenNotFound.
-func (e *ClientError) HasCode(code ErrorCode) bool { return e.Code == code.Wire() }
+// HasCode reports whether the answer carried code, e.g. kodoapi.ErrTokenNotFound.
+func (e *Error) HasCode(code kodoapi.ErrorCode) bool { return e.Code == code.Wire() }
 
 // Temporary reports whether the same request may succeed later (429, 5xx).
-func (e *ClientError) Temporary() bool {
+func (e *Error) Temporary() bool {
 	return e.Status == http.StatusTooManyRequests || e.Status >= 500
 }
 
-// IsErrorCode reports whether err is (or wraps) a *ClientError with code.
-func IsErrorCode(err error, code ErrorCode) bool {
-	var ce *ClientError
+// IsErrorCode reports whether err is (or wraps) a *Error with code.
+func IsErrorCode(err error, code kodoapi.ErrorCode) bool {
+	var ce *Error
 	return errors.As(err, &ce) && ce.HasCode(code)
-}
-
-// clientEnvelope is the answer shape with content left raw.
-type clientEnvelope struct {
-	Code      int             `json:"code"`
-	Content   json.RawMessage `json:"content"`
-	ErrorCode string          `json:"errorCode"`
-	Message   string          `json:"message"`
 }
 
 // call is one API request: everything needed to build it again per attempt.
@@ -293,7 +282,7 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 }
 
 // attempt sends one request and reads its envelope.
-func (c *Client) attempt(ctx context.Context, hc *http.Client, cl call, target string) (clientEnvelope, error) {
+func (c *Client) attempt(ctx context.Context, hc *http.Client, cl call, target string) (kodoapi.Envelope[json.RawMessage], error) {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.AttemptTimeout)
 	defer cancel()
 	var body io.Reader
@@ -302,7 +291,7 @@ func (c *Client) attempt(ctx context.Context, hc *http.Client, cl call, target s
 	}
 	req, err := http.NewRequestWithContext(ctx, cl.method, target, body)
 	if err != nil {
-		return clientEnvelope{}, fmt.Errorf("kodo: building %s %s: %w", cl.method, cl.path, err)
+		return kodoapi.Envelope[json.RawMessage]{}, fmt.Errorf("kodo: building %s %s: %w", cl.method, cl.path, err)
 	}
 	for k, v := range cl.header {
 		req.Header[k] = v
@@ -317,22 +306,22 @@ func (c *Client) attempt(ctx context.Context, hc *http.Client, cl call, target s
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return clientEnvelope{}, fmt.Errorf("kodo: %s %s: %w", cl.method, cl.path, err)
+		return kodoapi.Envelope[json.RawMessage]{}, fmt.Errorf("kodo: %s %s: %w", cl.method, cl.path, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, c.opts.MaxResponseBytes+1))
 	if err != nil {
-		return clientEnvelope{}, fmt.Errorf("kodo: %s %s: reading the answer: %w", cl.method, cl.path, err)
+		return kodoapi.Envelope[json.RawMessage]{}, fmt.Errorf("kodo: %s %s: reading the answer: %w", cl.method, cl.path, err)
 	}
 	if int64(len(raw)) > c.opts.MaxResponseBytes {
-		return clientEnvelope{}, fmt.Errorf("kodo: %s %s: answer larger than ClientOptions.MaxResponseBytes (%d)", cl.method, cl.path, c.opts.MaxResponseBytes)
+		return kodoapi.Envelope[json.RawMessage]{}, fmt.Errorf("kodo: %s %s: answer larger than ClientOptions.MaxResponseBytes (%d)", cl.method, cl.path, c.opts.MaxResponseBytes)
 	}
-	var env clientEnvelope
+	var env kodoapi.Envelope[json.RawMessage]
 	jerr := json.Unmarshal(raw, &env)
 	if resp.StatusCode == http.StatusOK && jerr == nil && (env.Code == 0 || env.Code == http.StatusOK) {
 		return env, nil
 	}
-	ce := &ClientError{Method: cl.method, Path: cl.path, Status: resp.StatusCode,
+	ce := &Error{Method: cl.method, Path: cl.path, Status: resp.StatusCode,
 		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), TraceID: resp.Header.Get("X-Trace-Id")}
 	if jerr == nil && (env.ErrorCode != "" || env.Message != "") {
 		ce.Code, ce.Message, ce.Content = env.ErrorCode, env.Message, env.Content
@@ -342,7 +331,7 @@ func (c *Client) attempt(ctx context.Context, hc *http.Client, cl call, target s
 			ce.Message = "the answer is not a Kodo JSON envelope: " + ce.Message
 		}
 	}
-	return clientEnvelope{}, ce
+	return kodoapi.Envelope[json.RawMessage]{}, ce
 }
 
 func truncateText(s string, n int) string {
@@ -354,7 +343,7 @@ func truncateText(s string, n int) string {
 
 // retryable decides whether err may go away if the request is sent again.
 func (c *Client) retryable(cl call, err error) bool {
-	var ce *ClientError
+	var ce *Error
 	if errors.As(err, &ce) {
 		switch {
 		case ce.Status == http.StatusTooManyRequests || ce.Status == http.StatusServiceUnavailable:
@@ -376,7 +365,7 @@ func (c *Client) retryable(cl call, err error) bool {
 // backoff is the wait before retry number attempt+1: Retry-After when the
 // server sent one, else exponential with full jitter; both capped.
 func (c *Client) backoff(attempt int, err error) time.Duration {
-	var ce *ClientError
+	var ce *Error
 	if errors.As(err, &ce) && ce.RetryAfter > 0 {
 		return min(ce.RetryAfter, c.opts.MaxBackoff)
 	}
@@ -458,11 +447,11 @@ type WriteError struct {
 	Total  int // points in the call, or in the Writer's failed request
 	Stored int // points confirmed stored (earlier requests of the call)
 	// Failed = Total - Stored. Some of them may be stored after all: the
-	// accepted lines of a partial write (see the *ClientError's Content)
+	// accepted lines of a partial write (see the *Error's Content)
 	// or a request whose answer was lost.
 	Failed int
 	Lines  []byte
-	Err    error // *ClientError, a transport error or a context error
+	Err    error // *Error, a transport error or a context error
 }
 
 func (e *WriteError) Error() string {
@@ -613,92 +602,38 @@ func (c *Client) putBuf(p *[]byte) {
 
 // ---- Reads ----
 
-// QueryResult is the answer of Query and Manage.
-type QueryResult struct {
-	// Results has one entry per statement; a statement that failed has
-	// Error set (when every statement fails the call returns a
-	// *ClientError kodo.invalidSQL instead).
-	Results []StatementResult `json:"results"`
-	// Error is the first statement error, "" when none failed.
-	Error string `json:"error"`
-	// Rewritten lists the statements that ran, when WithRewrite was used.
-	Rewritten []influxql.Statement `json:"rewritten"`
-}
-
-// StatementResult is one statement's answer.
-type StatementResult struct {
-	StatementID int            `json:"statement_id"`
-	Series      []Series       `json:"Series"`
-	Messages    []QueryMessage `json:"Messages"`
-	Error       string         `json:"error"`
-}
-
-// Series is one series of a statement's answer. Numbers (times included)
-// are json.Number; times are in the epoch asked for (default ms).
-type Series struct {
-	Name    string            `json:"name"`
-	Tags    map[string]string `json:"tags"`
-	Columns []string          `json:"columns"`
-	Values  [][]any           `json:"values"`
-	Partial bool              `json:"partial"`
-}
-
-// Column returns the index of the named column, or -1.
-func (s Series) Column(name string) int {
-	for i, c := range s.Columns {
-		if c == name {
-			return i
-		}
-	}
-	return -1
-}
-
-// QueryMessage is an informational message of a statement.
-type QueryMessage struct {
-	Level string `json:"level"`
-	Text  string `json:"text"`
-}
-
 // QueryOption changes one Query or Manage call.
-type QueryOption func(*clientQuery)
-
-// clientQuery is the body of /v1/read|manage/metrics as the client sends it.
-type clientQuery struct {
-	DB      string         `json:"db"`
-	Command string         `json:"command"`
-	Epoch   string         `json:"epoch,omitempty"`
-	Rewrite *influxql.Item `json:"rewrite,omitempty"`
-}
+type QueryOption func(*kodoapi.QueryRequest)
 
 // WithEpoch sets the unit of returned times: ns, u, ms (default), s, m, h.
 func WithEpoch(epoch string) QueryOption {
-	return func(q *clientQuery) { q.Epoch = epoch }
+	return func(q *kodoapi.QueryRequest) { q.Epoch = epoch }
 }
 
 // WithRewrite rewrites the command first with its options (conditions,
 // time_range, max_point, fill, ...); it.SQL is ignored.
-func WithRewrite(it influxql.Item) QueryOption {
-	return func(q *clientQuery) { q.Rewrite = &it }
+func WithRewrite(it kodoapi.RewriteItem) QueryOption {
+	return func(q *kodoapi.QueryRequest) { q.Rewrite = &it }
 }
 
 // Query runs SELECT / SHOW statements inside the database dbUUID
 // (/v1/read/metrics).
-func (c *Client) Query(ctx context.Context, dbUUID, command string, opts ...QueryOption) (*QueryResult, error) {
+func (c *Client) Query(ctx context.Context, dbUUID, command string, opts ...QueryOption) (*kodoapi.QueryResult, error) {
 	return c.query(ctx, "/v1/read/metrics", dbUUID, command, opts)
 }
 
 // Manage runs statements that may also create, alter and drop inside the
 // database dbUUID (/v1/manage/metrics).
-func (c *Client) Manage(ctx context.Context, dbUUID, command string, opts ...QueryOption) (*QueryResult, error) {
+func (c *Client) Manage(ctx context.Context, dbUUID, command string, opts ...QueryOption) (*kodoapi.QueryResult, error) {
 	return c.query(ctx, "/v1/manage/metrics", dbUUID, command, opts)
 }
 
-func (c *Client) query(ctx context.Context, path, dbUUID, command string, opts []QueryOption) (*QueryResult, error) {
-	req := clientQuery{DB: dbUUID, Command: command}
+func (c *Client) query(ctx context.Context, path, dbUUID, command string, opts []QueryOption) (*kodoapi.QueryResult, error) {
+	req := kodoapi.QueryRequest{DB: dbUUID, Command: command}
 	for _, o := range opts {
 		o(&req)
 	}
-	var out QueryResult
+	var out kodoapi.QueryResult
 	if err := c.postJSON(ctx, path, false, req, &out); err != nil {
 		return nil, err
 	}
@@ -708,9 +643,9 @@ func (c *Client) query(ctx context.Context, path, dbUUID, command string, opts [
 // Rewrite rewrites InfluxQL items for the database dbUUID (/v1/rewrite):
 // one entry per item, in order; an item that cannot be rewritten answers
 // one Statement with Error set.
-func (c *Client) Rewrite(ctx context.Context, dbUUID string, items []influxql.Item) ([][]influxql.Statement, error) {
-	var out [][]influxql.Statement
-	if err := c.postJSON(ctx, "/v1/rewrite", false, map[string]any{"db_uuid": dbUUID, "sqls": items}, &out); err != nil {
+func (c *Client) Rewrite(ctx context.Context, dbUUID string, items []kodoapi.RewriteItem) ([][]kodoapi.RewrittenStatement, error) {
+	var out [][]kodoapi.RewrittenStatement
+	if err := c.postJSON(ctx, "/v1/rewrite", false, kodoapi.RewriteRequest{DBUUID: dbUUID, SQLs: items}, &out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -718,61 +653,25 @@ func (c *Client) Rewrite(ctx context.Context, dbUUID string, items []influxql.It
 
 // ---- Management ----
 
-// CreateWorkspaceRequest is the body of CreateWorkspace; every field is
-// optional (CQRP nil: autogen).
-type CreateWorkspaceRequest struct {
-	Name      string   `json:"name,omitempty"`
-	DefaultRP string   `json:"default_rp,omitempty"`
-	CQRP      *string  `json:"cqrp,omitempty"`
-	RPList    []string `json:"rp_list,omitempty"`
-	CardinalityLimits
-}
-
-// WorkspaceInfo is a new workspace with its token and database.
-type WorkspaceInfo struct {
-	WorkspaceUUID string `json:"workspace_uuid"`
-	Token         string `json:"token"`
-	// Secret signs the workspace's writes (ClientOptions.Secret). It is
-	// shown only here and by RotateSecret: keep it.
-	Secret       string             `json:"secret"`
-	DBUUID       string             `json:"db_uuid"`
-	DB           string             `json:"db"`
-	RP           string             `json:"rp"`
-	CQRP         string             `json:"cqrp"`
-	RPList       []string           `json:"rp_list"`
-	InstanceUUID string             `json:"uuid"`
-	Limits       DatabaseLimitsInfo `json:"limits"`
-}
-
 // CreateWorkspace creates a workspace, its token and its database.
-func (c *Client) CreateWorkspace(ctx context.Context, req CreateWorkspaceRequest) (*WorkspaceInfo, error) {
-	var out WorkspaceInfo
+func (c *Client) CreateWorkspace(ctx context.Context, req kodoapi.CreateWorkspaceRequest) (*kodoapi.Workspace, error) {
+	var out kodoapi.Workspace
 	if err := c.postJSON(ctx, "/v1/workspace/create", true, req, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
 }
 
-// SecretInfo is the answer of RotateSecret.
-type SecretInfo struct {
-	WorkspaceUUID string `json:"workspace_uuid"`
-	Secret        string `json:"secret"`
-	AllowMD5Key   bool   `json:"allow_md5_key"`
-	// PreviousValidUntil is when the replaced secret stops verifying
-	// (RFC 3339); empty when it stopped at once or there was none.
-	PreviousValidUntil string `json:"previous_secret_valid_until"`
-}
-
 // RotateSecret gives a workspace a new secret. The replaced one keeps
 // verifying for overlap (0: the gateway's -secret-overlap; use a tiny
 // positive value such as time.Nanosecond to end it at once). Not retried:
 // a second rotation would replace the secret this call answers.
-func (c *Client) RotateSecret(ctx context.Context, workspaceUUID string, overlap time.Duration) (*SecretInfo, error) {
-	in := map[string]string{"workspace_uuid": workspaceUUID}
+func (c *Client) RotateSecret(ctx context.Context, workspaceUUID string, overlap time.Duration) (*kodoapi.Secret, error) {
+	in := kodoapi.RotateSecretRequest{WorkspaceUUID: workspaceUUID}
 	if overlap > 0 {
-		in["overlap"] = overlap.String()
+		in.Overlap = overlap.String()
 	}
-	var out SecretInfo
+	var out kodoapi.Secret
 	if err := c.postJSON(ctx, "/v1/workspace/secret/rotate", true, in, &out); err != nil {
 		return nil, err
 	}
@@ -783,21 +682,14 @@ func (c *Client) RotateSecret(ctx context.Context, workspaceUUID string, overlap
 // keyed by the body's MD5 (agents without the secret). New workspaces
 // refuse them; workspaces older than secrets accept them until switched off.
 func (c *Client) SetAllowMD5Key(ctx context.Context, workspaceUUID string, allow bool) error {
-	in := map[string]any{"workspace_uuid": workspaceUUID, "allow_md5_key": allow}
+	in := kodoapi.SigningRequest{WorkspaceUUID: workspaceUUID, AllowMD5Key: &allow}
 	return c.postJSON(ctx, "/v1/workspace/signing", false, in, nil)
 }
 
-// KeyPair is a DWAY access key / secret key pair of a workspace.
-type KeyPair struct {
-	WorkspaceUUID string `json:"workspace_uuid"`
-	AccessKey     string `json:"access_key"`
-	SecretKey     string `json:"secret_key"`
-}
-
 // CreateKeyPair issues a DWAY key pair for a workspace.
-func (c *Client) CreateKeyPair(ctx context.Context, workspaceUUID string) (*KeyPair, error) {
-	var out KeyPair
-	if err := c.postJSON(ctx, "/v1/workspace/keypair/create", true, map[string]string{"workspace_uuid": workspaceUUID}, &out); err != nil {
+func (c *Client) CreateKeyPair(ctx context.Context, workspaceUUID string) (*kodoapi.KeyPair, error) {
+	var out kodoapi.KeyPair
+	if err := c.postJSON(ctx, "/v1/workspace/keypair/create", true, kodoapi.WorkspaceRef{WorkspaceUUID: workspaceUUID}, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -813,19 +705,8 @@ type AddDBRequest struct {
 	RPList        []string
 }
 
-// DatabaseInfo is a database created by AddDB.
-type DatabaseInfo struct {
-	DB            string `json:"db"`
-	RP            string `json:"rp"`
-	InstanceUUID  string `json:"uuid"`
-	DBUUID        string `json:"dbUUID"`
-	WorkspaceUUID string `json:"workspace_uuid"`
-	Token         string `json:"token"`  // set when a workspace was created
-	Secret        string `json:"secret"` // likewise, and shown only then
-}
-
 // AddDB creates a database (/v1/influx/add_db).
-func (c *Client) AddDB(ctx context.Context, req AddDBRequest) (*DatabaseInfo, error) {
+func (c *Client) AddDB(ctx context.Context, req AddDBRequest) (*kodoapi.AddedDatabase, error) {
 	q := url.Values{}
 	set := func(k, v string) {
 		if v != "" {
@@ -839,55 +720,29 @@ func (c *Client) AddDB(ctx context.Context, req AddDBRequest) (*DatabaseInfo, er
 	if req.CQRP != nil {
 		q.Set("cqrp", *req.CQRP)
 	}
-	var out DatabaseInfo
+	var out kodoapi.AddedDatabase
 	if err := c.do(ctx, call{method: http.MethodPost, path: "/v1/influx/add_db", query: q, create: true}, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
 }
 
-// ModifyDBRPRequest changes a database's RPs: RPList entries are added,
-// DefaultRP and CQRP replaced when set.
-type ModifyDBRPRequest struct {
-	DBUUID    string   `json:"db_uuid"`
-	DefaultRP string   `json:"default_rp,omitempty"`
-	CQRP      *string  `json:"cqrp,omitempty"`
-	RPList    []string `json:"rp_list,omitempty"`
-}
-
-// DBRP is a database's retention-policy layout.
-type DBRP struct {
-	DBUUID    string   `json:"db_uuid"`
-	DB        string   `json:"db"`
-	DefaultRP string   `json:"default_rp"`
-	CQRP      string   `json:"cqrp"`
-	RPList    []string `json:"rp_list"`
-}
-
 // ModifyDBRP changes a database's retention policies (/v1/modify/dbrp).
-func (c *Client) ModifyDBRP(ctx context.Context, req ModifyDBRPRequest) (*DBRP, error) {
-	var out DBRP
+func (c *Client) ModifyDBRP(ctx context.Context, req kodoapi.ModifyDBRPRequest) (*kodoapi.DBRP, error) {
+	var out kodoapi.DBRP
 	if err := c.postJSON(ctx, "/v1/modify/dbrp", false, req, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
 }
 
-// MeasurementRP is where a measurement is stored. RP is "" for the
-// database's default RP; Duration is the RP's as InfluxDB prints it.
-type MeasurementRP struct {
-	DB       string `json:"db"`
-	RP       string `json:"rp"`
-	Duration string `json:"duration"`
-}
-
 // GetRP answers the RP of each measurement (/v1/measurement/get_rp).
-func (c *Client) GetRP(ctx context.Context, dbUUID string, measurements ...string) (map[string]MeasurementRP, error) {
+func (c *Client) GetRP(ctx context.Context, dbUUID string, measurements ...string) (map[string]kodoapi.MeasurementRP, error) {
 	if measurements == nil {
 		measurements = []string{}
 	}
-	out := map[string]MeasurementRP{}
-	if err := c.postJSON(ctx, "/v1/measurement/get_rp", false, map[string]any{"db": dbUUID, "measurements": measurements}, &out); err != nil {
+	out := map[string]kodoapi.MeasurementRP{}
+	if err := c.postJSON(ctx, "/v1/measurement/get_rp", false, kodoapi.GetRPRequest{DB: dbUUID, Measurements: measurements}, &out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -896,7 +751,7 @@ func (c *Client) GetRP(ctx context.Context, dbUUID string, measurements ...strin
 // DropMeasurement starts dropping a measurement; the gateway finishes in
 // the background (see DroppingMeasurements).
 func (c *Client) DropMeasurement(ctx context.Context, dbUUID, measurement string) error {
-	return c.postJSON(ctx, "/v1/drop/metrics", false, map[string]string{"db_uuid": dbUUID, "measurement": measurement}, nil)
+	return c.postJSON(ctx, "/v1/drop/metrics", false, kodoapi.DropMetricsRequest{DBUUID: dbUUID, Measurement: measurement}, nil)
 }
 
 // DroppingMeasurements lists the measurements of a database still being
@@ -930,7 +785,7 @@ func (c *Client) CheckToken(ctx context.Context, token string) (bool, error) {
 		return false, errors.New("kodo: CheckToken: empty token")
 	}
 	err := c.do(ctx, call{method: http.MethodGet, path: "/v1/check/token/" + url.PathEscape(token)}, nil)
-	if IsErrorCode(err, ErrTokenNotFound) {
+	if IsErrorCode(err, kodoapi.ErrTokenNotFound) {
 		return false, nil
 	}
 	return err == nil, err
@@ -961,17 +816,20 @@ func (c *Client) DatakitOnline(ctx context.Context, datakitUUIDs ...string) erro
 		contentType: "application/json", header: h, signed: true}, nil)
 }
 
-// PingInfo is the gateway's health: its version and each engine's state
-// ("ok" or the error) by instance UUID.
-type PingInfo struct {
-	Version string            `json:"version"`
-	Engines map[string]string `json:"engines"`
+// Ping checks the gateway (/v1/ping).
+func (c *Client) Ping(ctx context.Context) (*kodoapi.Ping, error) {
+	var out kodoapi.Ping
+	if err := c.do(ctx, call{method: http.MethodGet, path: "/v1/ping"}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
-// Ping checks the gateway (/v1/ping).
-func (c *Client) Ping(ctx context.Context) (*PingInfo, error) {
-	var out PingInfo
-	if err := c.do(ctx, call{method: http.MethodGet, path: "/v1/ping"}, &out); err != nil {
+// SetWorkspaceLimits sets (or, with both members nil, reads) the series
+// and tag-value limits of a workspace's databases (/v1/workspace/limits).
+func (c *Client) SetWorkspaceLimits(ctx context.Context, workspaceUUID string, l kodoapi.CardinalityLimits) (*kodoapi.WorkspaceLimits, error) {
+	var out kodoapi.WorkspaceLimits
+	if err := c.postJSON(ctx, "/v1/workspace/limits", false, kodoapi.WorkspaceLimitsRequest{WorkspaceUUID: workspaceUUID, CardinalityLimits: l}, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -979,57 +837,25 @@ func (c *Client) Ping(ctx context.Context) (*PingInfo, error) {
 
 // ---- Continuous queries ----
 
-// CQSpec is one CQ to create: aggr_func(*) of measurement per aggr_period,
-// run every aggr_every, into the database's CQ RP. Durations look like
-// 1w, 1d, 1h, 1m, 1s.
-type CQSpec struct {
-	Measurement string `json:"measurement"`
-	AggrFunc    string `json:"aggr_func"`
-	AggrPeriod  string `json:"aggr_period"`
-	AggrEvery   string `json:"aggr_every"`
-}
-
-// CQ is a continuous query as the gateway records it.
-type CQ struct {
-	CQUUID        string `json:"cq_uuid"`
-	WorkspaceUUID string `json:"workspace_uuid"`
-	DBUUID        string `json:"db_uuid"`
-	DB            string `json:"db"`
-	RP            string `json:"rp"`
-	CQRP          string `json:"cqrp"`
-	Measurement   string `json:"measurement"`
-	AggrFunc      string `json:"aggr_func"`
-	AggrPeriod    string `json:"aggr_period"`
-	AggrEvery     string `json:"aggr_every"`
-}
-
 // CreateCQs creates CQs in a workspace's database (dbUUID "" = its
 // first); either all are created or, on a bad entry, none.
-func (c *Client) CreateCQs(ctx context.Context, workspaceUUID, dbUUID string, specs ...CQSpec) ([]CQ, error) {
-	var out []CQ
+func (c *Client) CreateCQs(ctx context.Context, workspaceUUID, dbUUID string, specs ...kodoapi.CQSpec) ([]kodoapi.CQ, error) {
+	var out []kodoapi.CQ
 	if specs == nil {
-		specs = []CQSpec{}
+		specs = []kodoapi.CQSpec{}
 	}
-	in := map[string]any{"workspace_uuid": workspaceUUID, "db_uuid": dbUUID, "measurements": specs}
+	in := kodoapi.CQCreateRequest{WorkspaceUUID: workspaceUUID, DBUUID: dbUUID, Measurements: specs}
 	if err := c.postJSON(ctx, "/v1/cq/create", true, in, &out); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-// CQChange is the part of a CQ ModifyCQ may change; empty fields are kept.
-type CQChange struct {
-	AggrFunc   string
-	AggrPeriod string
-	AggrEvery  string
-}
-
-// ModifyCQ changes a CQ's function, period or interval.
-func (c *Client) ModifyCQ(ctx context.Context, workspaceUUID, cqUUID string, ch CQChange) (*CQ, error) {
-	var out CQ
-	in := map[string]string{"cq_uuid": cqUUID, "workspace_uuid": workspaceUUID,
-		"aggr_func": ch.AggrFunc, "aggr_period": ch.AggrPeriod, "aggr_every": ch.AggrEvery}
-	if err := c.postJSON(ctx, "/v1/cq/modify", false, in, &out); err != nil {
+// ModifyCQ changes a CQ's function, period or interval (the fields of
+// req that are set; CQUUID and WorkspaceUUID name the CQ).
+func (c *Client) ModifyCQ(ctx context.Context, req kodoapi.CQModifyRequest) (*kodoapi.CQ, error) {
+	var out kodoapi.CQ
+	if err := c.postJSON(ctx, "/v1/cq/modify", false, req, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -1037,21 +863,13 @@ func (c *Client) ModifyCQ(ctx context.Context, workspaceUUID, cqUUID string, ch 
 
 // DeleteCQ deletes a CQ.
 func (c *Client) DeleteCQ(ctx context.Context, workspaceUUID, cqUUID string) error {
-	return c.postJSON(ctx, "/v1/cq/delete", false, map[string]string{"cq_uuid": cqUUID, "workspace_uuid": workspaceUUID}, nil)
-}
-
-// CQSyncReport says what SyncCQs changed in the engines (CQ UUIDs).
-type CQSyncReport struct {
-	Created   []string `json:"created"`
-	Updated   []string `json:"updated"`
-	Deleted   []string `json:"deleted"`
-	Unchanged []string `json:"unchanged"`
+	return c.postJSON(ctx, "/v1/cq/delete", false, kodoapi.CQRef{CQUUID: cqUUID, WorkspaceUUID: workspaceUUID}, nil)
 }
 
 // SyncCQs makes the engines hold exactly the workspace's recorded CQs
 // (/v1/cq/syncupdate).
-func (c *Client) SyncCQs(ctx context.Context, workspaceUUID string) (*CQSyncReport, error) {
-	var out CQSyncReport
+func (c *Client) SyncCQs(ctx context.Context, workspaceUUID string) (*kodoapi.CQSyncReport, error) {
+	var out kodoapi.CQSyncReport
 	err := c.do(ctx, call{method: http.MethodPost, path: "/v1/cq/syncupdate", query: url.Values{"workspace_uuid": {workspaceUUID}}}, &out)
 	if err != nil {
 		return nil, err
@@ -1364,16 +1182,16 @@ func (w *Writer) drain() {
 
 // WriteDocuments stores documents of a kind (signed like metric writes,
 // with retries; the store keeps a document written twice once):
-// docs.KindObject takes a JSON array of objects, docs.KindKeyEvent and
-// docs.KindLogging take line protocol in precision prec. source names
+// kodoapi.KindObject takes a JSON array of objects, kodoapi.KindKeyEvent and
+// kodoapi.KindLogging take line protocol in precision prec. source names
 // the log source of logging lines ("" = each line's measurement). A body
-// with a bad item is refused whole (*ClientError 400).
-func (c *Client) WriteDocuments(ctx context.Context, kind docs.Kind, source string, body []byte, prec lineproto.Precision) error {
+// with a bad item is refused whole (*Error 400).
+func (c *Client) WriteDocuments(ctx context.Context, kind kodoapi.DocumentKind, source string, body []byte, prec lineproto.Precision) error {
 	ctype := "text/plain; charset=utf-8"
 	switch kind {
-	case docs.KindObject:
+	case kodoapi.KindObject:
 		ctype = "application/json"
-	case docs.KindKeyEvent, docs.KindLogging:
+	case kodoapi.KindKeyEvent, kodoapi.KindLogging:
 	default:
 		return fmt.Errorf("kodo: WriteDocuments: unknown kind %q; use object, keyevent or logging", kind)
 	}
@@ -1387,8 +1205,8 @@ func (c *Client) WriteDocuments(ctx context.Context, kind docs.Kind, source stri
 }
 
 // SearchDocuments searches documents (/v1/read/docs).
-func (c *Client) SearchDocuments(ctx context.Context, req documents.SearchRequest) (*documents.SearchResponse, error) {
-	var out documents.SearchResponse
+func (c *Client) SearchDocuments(ctx context.Context, req kodoapi.SearchRequest) (*kodoapi.SearchResult, error) {
+	var out kodoapi.SearchResult
 	if err := c.postJSON(ctx, "/v1/read/docs", false, req, &out); err != nil {
 		return nil, err
 	}
@@ -1400,20 +1218,20 @@ func (c *Client) SearchDocuments(ctx context.Context, req documents.SearchReques
 // gateway's function service (/v1/cache/logging/set).
 func (c *Client) SetLogPipeline(ctx context.Context, workspaceUUID, source, pipelineURL string) error {
 	return c.postJSON(ctx, "/v1/cache/logging/set", false,
-		map[string]string{"workspace_uuid": workspaceUUID, "source": source, "url": pipelineURL}, nil)
+		kodoapi.PipelineRequest{WorkspaceUUID: workspaceUUID, Source: source, URL: pipelineURL}, nil)
 }
 
 // DeleteLogPipeline removes the pipeline of a workspace's log source
 // (/v1/cache/logging/delete).
 func (c *Client) DeleteLogPipeline(ctx context.Context, workspaceUUID, source string) error {
 	return c.postJSON(ctx, "/v1/cache/logging/delete", false,
-		map[string]string{"workspace_uuid": workspaceUUID, "source": source}, nil)
+		kodoapi.PipelineRequest{WorkspaceUUID: workspaceUUID, Source: source}, nil)
 }
 
 // CreateTSDBKeyPair issues a Pandora TSDB v4 key pair, for tsdb.NewClient
 // (/v1/tsdb/keypair/create).
-func (c *Client) CreateTSDBKeyPair(ctx context.Context) (*tsdb.KeyPairJSON, error) {
-	var out tsdb.KeyPairJSON
+func (c *Client) CreateTSDBKeyPair(ctx context.Context) (*kodoapi.PandoraKeyPair, error) {
+	var out kodoapi.PandoraKeyPair
 	if err := c.do(ctx, call{method: http.MethodPost, path: "/v1/tsdb/keypair/create", create: true}, &out); err != nil {
 		return nil, err
 	}
