@@ -3,7 +3,6 @@ package documents
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -348,17 +347,6 @@ func (s *Service) pipelineURL(raw string) (string, error) {
 	rel.Path = strings.TrimLeft(u.Path, "/")
 	rel.RawPath = ""
 	return base.ResolveReference(&rel).String(), nil
-}
-
-// DecodeSearchRequest reads a search request, refusing unknown keys.
-func DecodeSearchRequest(body []byte) (kodoapi.SearchRequest, error) {
-	var r kodoapi.SearchRequest
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&r); err != nil {
-		return r, fmt.Errorf("%w: search request: %v", docs.ErrInvalid, err)
-	}
-	return r, nil
 }
 
 // Search resolves the request's workspace and runs it on the store.

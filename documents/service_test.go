@@ -214,11 +214,6 @@ func TestWriteAndSearchEveryKind(t *testing.T) {
 		_, err := f.svc.Search(ctx, r)
 		assert.ErrorIs(t, err, docs.ErrInvalid, "%+v", r)
 	}
-	_, err = DecodeSearchRequest([]byte(`{"kind":"logging","bogus":1}`))
-	assert.ErrorIs(t, err, docs.ErrInvalid)
-	r, err := DecodeSearchRequest([]byte(`{"workspace_uuid":"w","kind":"logging","filters":{"host":"a"},"time_range":[1,2],"limit":5}`))
-	require.NoError(t, err)
-	assert.Equal(t, kodoapi.SearchRequest{WorkspaceUUID: "w", Kind: "logging", Filters: map[string]string{"host": "a"}, TimeRange: []int64{1, 2}, Limit: 5}, r)
 }
 
 func TestWriteRejectsBadBodiesAndStoresNothing(t *testing.T) {

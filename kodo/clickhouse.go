@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/kodo-project/kodo/internal/jsonbody"
 	"github.com/kodo-project/kodo/kodo/kodoapi"
 	"github.com/kodo-project/kodo/storage/clickhouse"
 	"github.com/kodo-project/kodo/storage/meta"
@@ -37,6 +38,11 @@ func (s *service) ckError(err error) error {
 	case errors.Is(err, clickhouse.ErrInvalid):
 		return wrapErr(kodoapi.ErrInvalidSQL, err, "%v", err)
 	case errors.Is(err, clickhouse.ErrNotFound):
+		var ce *clickhouse.Error
+		if errors.As(err, &ce) && ce.Table != "" {
+			// The server's own text names its internals; say it plainly.
+			return wrapErr(kodoapi.ErrTableNotFound, err, "table %q does not exist in this workspace's ClickHouse database", ce.Table)
+		}
 		return wrapErr(kodoapi.ErrNotFound, err, "%v", err)
 	case errors.Is(err, clickhouse.ErrTimeout):
 		return wrapErr(kodoapi.ErrQueryTimeout, err, "%v", err)
@@ -85,8 +91,12 @@ func (s *service) handleCKTableList(r *http.Request) (any, error) {
 		return nil, err
 	}
 	typ := q.Get("type")
-	if typ == "" {
-		typ = "all"
+	switch typ {
+	case "":
+		typ = clickhouse.TypeAll
+	case clickhouse.TypeAll, clickhouse.TypeTable, clickhouse.TypeView:
+	default:
+		return nil, Errorf(kodoapi.ErrBadRequest, "type %q is not one of table, view, all", typ)
 	}
 	tables, err := s.ck.Tables(r.Context(), db.Name, typ)
 	if err != nil {
@@ -139,13 +149,13 @@ func (s *service) handleCKRead(r *http.Request) (any, error) {
 	}
 	var reqs []kodoapi.CKTableRequest
 	if t := bytes.TrimSpace(raw); len(t) > 0 && t[0] == '[' {
-		if err := json.Unmarshal(raw, &reqs); err != nil {
-			return nil, Errorf(kodoapi.ErrInvalidJSON, "invalid JSON body: %s", jsonErrorText(err, raw))
+		if err := decodeJSONBody(raw, &reqs, false, jsonbody.Options{}); err != nil {
+			return nil, err
 		}
 	} else {
 		var one kodoapi.CKTableRequest
-		if err := json.Unmarshal(raw, &one); err != nil {
-			return nil, Errorf(kodoapi.ErrInvalidJSON, "invalid JSON body: %s", jsonErrorText(err, raw))
+		if err := decodeJSONBody(raw, &one, false, jsonbody.Options{}); err != nil {
+			return nil, err
 		}
 		reqs = []kodoapi.CKTableRequest{one}
 	}

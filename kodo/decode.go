@@ -2,13 +2,11 @@ package kodo
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/kodo-project/kodo/internal/httpx"
+	"github.com/kodo-project/kodo/internal/jsonbody"
 	"github.com/kodo-project/kodo/kodo/kodoapi"
 )
 
@@ -53,39 +51,21 @@ func (s *service) decodeJSON(r *http.Request, v any, allowEmpty bool) error {
 		return err
 	}
 	defer b.Release()
-	data := bytes.TrimSpace(b.Data)
+	return decodeJSONBody(b.Data, v, allowEmpty, jsonbody.Options{UseNumber: true})
+}
+
+// decodeJSONBody decodes one JSON document; a bad one is kodo.invalidJson
+// with a message naming the field as the user wrote it.
+func decodeJSONBody(data []byte, v any, allowEmpty bool, o jsonbody.Options) error {
+	data = bytes.TrimSpace(data)
 	if len(data) == 0 {
 		if allowEmpty {
 			return nil
 		}
 		return Errorf(kodoapi.ErrInvalidJSON, "request body is empty; send a JSON document")
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		return Errorf(kodoapi.ErrInvalidJSON, "invalid JSON body: %s", jsonErrorText(err, data))
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return Errorf(kodoapi.ErrInvalidJSON, "invalid JSON body: unexpected data after the JSON document")
+	if err := jsonbody.Decode(data, v, o); err != nil {
+		return wrapErr(kodoapi.ErrInvalidJSON, err, "invalid JSON body: %v", err)
 	}
 	return nil
-}
-
-// jsonErrorText explains a decode error with the byte offset where useful.
-func jsonErrorText(err error, data []byte) string {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		return fmt.Sprintf("syntax error at byte %d: %v", se.Offset, se)
-	case errors.As(err, &te):
-		if te.Field != "" {
-			return fmt.Sprintf("field %q must be %s, not JSON %s", te.Field, te.Type, te.Value)
-		}
-		return fmt.Sprintf("expected %s, got JSON %s", te.Type, te.Value)
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Sprintf("document ends early after %d bytes", len(data))
-	default:
-		return err.Error()
-	}
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/kodo-project/kodo/documents"
+	"github.com/kodo-project/kodo/internal/jsonbody"
 	"github.com/kodo-project/kodo/kodo/kodoapi"
 	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/storage/docs"
@@ -191,9 +192,10 @@ func (s *service) handleReadDocs(r *http.Request) (any, error) {
 		return nil, err
 	}
 	defer body.Release()
-	req, err := documents.DecodeSearchRequest(body.Data)
-	if err != nil {
-		return nil, s.docsError(err)
+	// Unknown keys are refused: a misspelt filter would widen the search.
+	var req kodoapi.SearchRequest
+	if err := decodeJSONBody(body.Data, &req, false, jsonbody.Options{DisallowUnknownFields: true}); err != nil {
+		return nil, err
 	}
 	res, err := s.docs.Search(r.Context(), req)
 	if err != nil {

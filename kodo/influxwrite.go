@@ -19,7 +19,7 @@ func influxWriteError(err error) error {
 		if !strings.HasPrefix(e.Message, "unable to parse") {
 			return &Error{Code: e.Code, Message: "unable to parse points: " + e.Message, cause: e}
 		}
-	case kodoapi.ErrPartialWrite:
+	case kodoapi.ErrPartialWrite, kodoapi.ErrFieldTypeConflict:
 		var pw *tsengine.PartialWriteError
 		if errors.As(e, &pw) {
 			return &Error{Code: e.Code, Message: pw.Error(), cause: e}

@@ -367,4 +367,3 @@ func (s *service) handlePing(r *http.Request) (any, error) {
 	// (and the databases on them) serving; "degraded" tells the operator.
 	return kodoapi.Ping{Version: kodoapi.Version, Status: overall, Engines: status}, nil
 }
-

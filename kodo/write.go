@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/kodo-project/kodo/kodo/kodoapi"
@@ -263,7 +264,11 @@ func (s *service) storePoints(ctx context.Context, db meta.Database, rp string, 
 		if pw.Dropped >= batch.Len() {
 			rest = "; no point was stored"
 		}
-		return &Error{Code: kodoapi.ErrPartialWrite, cause: werr,
+		code := kodoapi.ErrPartialWrite
+		if strings.Contains(pw.Reason, "field type conflict") {
+			code = kodoapi.ErrFieldTypeConflict
+		}
+		return &Error{Code: code, cause: werr,
 			Message: "the engine refused " + itoa(pw.Dropped) + " point(s): " + pw.Reason + rest + refusalHint(pw.Reason),
 			Content: kodoapi.PartialWrite{Accepted: batch.Len() - pw.Dropped, Rejected: pw.Dropped, Errors: []string{pw.Reason}}}
 	}

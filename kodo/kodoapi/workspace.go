@@ -81,9 +81,9 @@ type Signing struct {
 // KeyPair is a DWAY access key / secret key pair of a workspace, the
 // answer of /v1/workspace/keypair/create.
 type KeyPair struct {
-	WorkspaceUUID string `json:"workspace_uuid"`
 	AccessKey     string `json:"access_key"`
 	SecretKey     string `json:"secret_key"`
+	WorkspaceUUID string `json:"workspace_uuid"`
 }
 
 // WorkspaceLimitsRequest is the body of /v1/workspace/limits: the limits
