@@ -29,7 +29,67 @@ func setInfluxHeaders(w http.ResponseWriter) {
 	h.Set("Request-Id", h.Get("X-Trace-Id"))
 }
 
-// influxError answers as InfluxDB does: {"error": "..."} with the status.
+// influxFunc is the shape of an InfluxDB-compatible handler: decode the
+// request, call the domain, return what to answer or an error; s.influx
+// writes it as influxd would.
+type influxFunc func(r *http.Request) (any, error)
+
+// influxRaw is an answer already encoded (Prometheus protobuf, /health's
+// exact bytes).
+type influxRaw struct {
+	contentType, contentEncoding string
+	body                         []byte
+}
+
+// influxResults is a /query answer, written in the format and chunking
+// the client asked for.
+type influxResults struct {
+	out     influxOut
+	results []tsengine.Result
+	selects []bool
+}
+
+// influxFormatted is a /query error, answered in the format the client
+// asked for (JSON, CSV or MessagePack).
+type influxFormatted struct {
+	out influxOut
+	err error
+}
+
+func (e influxFormatted) Error() string { return e.err.Error() }
+func (e influxFormatted) Unwrap() error { return e.err }
+
+// influx adapts an influxFunc to net/http: nil is 204 No Content (writes,
+// /ping), influxRaw and influxResults write themselves, any other value
+// is JSON, and an error goes through influxError.
+func (s *service) influx(h influxFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		setInfluxHeaders(w)
+		v, err := h(r)
+		if err != nil {
+			s.influxError(w, r, err)
+			return
+		}
+		switch v := v.(type) {
+		case nil:
+			w.WriteHeader(http.StatusNoContent)
+		case influxRaw:
+			w.Header().Set("Content-Type", v.contentType)
+			if v.contentEncoding != "" {
+				w.Header().Set("Content-Encoding", v.contentEncoding)
+			}
+			w.WriteHeader(http.StatusOK)
+			_, _ = w.Write(v.body)
+		case influxResults:
+			writeInfluxResults(w, v.out, v.results, v.selects)
+		default:
+			writeJSON(w, http.StatusOK, v)
+		}
+	}
+}
+
+// influxError answers as InfluxDB does: {"error": "..."} with the status
+// (in the client's format for /query).
 func (s *service) influxError(w http.ResponseWriter, r *http.Request, err error) {
 	e := asError(err)
 	noteAuthFailure(r, e.Code)
@@ -40,19 +100,32 @@ func (s *service) influxError(w http.ResponseWriter, r *http.Request, err error)
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", itoa(e.RetryAfter))
 	}
+	var f influxFormatted
+	if errors.As(err, &f) {
+		writeInfluxError(w, f.out, status, e.Message)
+		return
+	}
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Basic realm="kodo"`)
 	}
-	writeJSON(w, status, map[string]string{"error": e.Message})
+	writeJSON(w, status, influxErrorBody{Error: e.Message})
 }
 
-func (s *service) handleInfluxPing(w http.ResponseWriter, r *http.Request) {
-	setInfluxHeaders(w)
+// influxErrorBody is influxd's error answer.
+type influxErrorBody struct {
+	Error string `json:"error"`
+}
+
+// influxPing is /ping?verbose=true's answer.
+type influxPing struct {
+	Version string `json:"version"`
+}
+
+func (s *service) handleInfluxPing(r *http.Request) (any, error) {
 	if r.URL.Query().Get("verbose") == "true" {
-		writeJSON(w, http.StatusOK, map[string]string{"version": influxVersion})
-		return
+		return influxPing{Version: influxVersion}, nil
 	}
-	w.WriteHeader(http.StatusNoContent)
+	return nil, nil
 }
 
 // influxCredential finds the token of an InfluxDB-style request.
@@ -161,37 +234,31 @@ func formError(err error) error {
 	return Errorf(kodoapi.ErrBadRequest, "reading the query parameters: %v", err)
 }
 
-func (s *service) handleInfluxWrite(w http.ResponseWriter, r *http.Request) {
-	setInfluxHeaders(w)
+func (s *service) handleInfluxWrite(r *http.Request) (any, error) {
 	db, err := s.influxAuth(r)
 	if err != nil {
-		s.influxError(w, r, err)
-		return
+		return nil, err
 	}
 	q := r.URL.Query()
 	rp := q.Get("rp")
 	if rp != "" && rp != db.DefaultRP && !s.hasRP(r.Context(), &db, rp) {
-		s.influxError(w, r, Errorf(kodoapi.ErrRPNotFound, "retention policy not found: %s", rp))
-		return
+		return nil, Errorf(kodoapi.ErrRPNotFound, "retention policy not found: %s", rp)
 	}
 	prec, err := lineproto.ParsePrecision(q.Get("precision"))
 	if err != nil {
-		s.influxError(w, r, wrapErr(kodoapi.ErrBadRequest, err, "invalid precision %q (use n, u, ms, s, m or h)", q.Get("precision")))
-		return
+		return nil, wrapErr(kodoapi.ErrBadRequest, err, "invalid precision %q (use n, u, ms, s, m or h)", q.Get("precision"))
 	}
 	body, err := s.readBody(r)
 	if err != nil {
-		s.influxError(w, r, err)
-		return
+		return nil, err
 	}
 	defer body.Release()
 	s.metrics.bytes.WithLabelValues("wire").Add(float64(len(body.Raw)))
 	s.metrics.bytes.WithLabelValues("data").Add(float64(len(body.Data)))
 	if err := s.writeLines(r.Context(), db, rp, prec, body.Data, "influx"); err != nil {
-		s.influxError(w, r, influxWriteError(err))
-		return
+		return nil, influxWriteError(err)
 	}
-	w.WriteHeader(http.StatusNoContent)
+	return nil, nil
 }
 
 // influxResult is a statement result shaped as InfluxDB's /query answers it.
@@ -203,20 +270,17 @@ type influxResult struct {
 	Err         string             `json:"error,omitempty"`
 }
 
-func (s *service) handleInfluxQuery(w http.ResponseWriter, r *http.Request) {
-	setInfluxHeaders(w)
+func (s *service) handleInfluxQuery(r *http.Request) (any, error) {
 	if r.Method == http.MethodPost {
 		// q, db, epoch may come as a form body; bound it like every body.
-		r.Body = http.MaxBytesReader(w, httpx.MeteredBody(r), s.limit.MaxBodyBytes)
+		r.Body = http.MaxBytesReader(nil, httpx.MeteredBody(r), s.limit.MaxBodyBytes)
 	}
 	if err := r.ParseForm(); err != nil {
-		s.influxError(w, r, formError(err))
-		return
+		return nil, formError(err)
 	}
 	db, err := s.influxAuth(r)
 	if err != nil {
-		s.influxError(w, r, err)
-		return
+		return nil, err
 	}
-	s.serveInfluxQuery(w, r, db)
+	return s.serveInfluxQuery(r, db)
 }

@@ -203,28 +203,17 @@ func (s *service) localInfluxStatement(db meta.Database, st iql.Statement, i int
 
 // serveInfluxQuery answers /query once the token is known: q, params,
 // epoch, rp and the answer format as influxd reads them.
-func (s *service) serveInfluxQuery(w http.ResponseWriter, r *http.Request, db meta.Database) {
+// serveInfluxQuery runs a /query request; its errors are answered in the
+// format the client asked for (influxFormatted).
+func (s *service) serveInfluxQuery(r *http.Request, db meta.Database) (any, error) {
 	out := influxOutput(r)
-	fail := func(err error) {
-		e := asError(err)
-		status := e.Code.Status()
-		if status >= 500 {
-			s.log.Error("request failed", "path", r.URL.Path, "err", err)
-		}
-		if e.RetryAfter > 0 {
-			w.Header().Set("Retry-After", itoa(e.RetryAfter))
-		}
-		writeInfluxError(w, out, status, e.Message)
-	}
 	text := formValue(r, "q")
 	if strings.TrimSpace(text) == "" {
-		fail(Errorf(kodoapi.ErrBadRequest, `missing required parameter "q"`))
-		return
+		return nil, influxFormatted{out, Errorf(kodoapi.ErrBadRequest, `missing required parameter "q"`)}
 	}
 	params, err := influxParams(formValue(r, "params"))
 	if err != nil {
-		fail(err)
-		return
+		return nil, influxFormatted{out, err}
 	}
 	req := influxQuery{text: text, params: params, allow: influxql.AllowRead, rp: formValue(r, "rp")}
 	// GET runs reads only, as InfluxDB 1.x does; POST may also manage.
@@ -236,8 +225,7 @@ func (s *service) serveInfluxQuery(w http.ResponseWriter, r *http.Request, db me
 	req.typed = out.typed()
 	results, selects, err := s.runInfluxQL(r.Context(), db, req)
 	if err != nil {
-		fail(err)
-		return
+		return nil, influxFormatted{out, err}
 	}
-	writeInfluxResults(w, out, results, selects)
+	return influxResults{out, results, selects}, nil
 }

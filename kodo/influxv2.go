@@ -21,8 +21,7 @@ import (
 
 // handleInfluxV2Write maps bucket and precision to /write's db, rp and
 // precision and serves it as /write, limits included.
-func (s *service) handleInfluxV2Write(w http.ResponseWriter, r *http.Request) {
-	setInfluxHeaders(w)
+func (s *service) handleInfluxV2Write(r *http.Request) (any, error) {
 	q := r.URL.Query()
 	prec := q.Get("precision")
 	switch prec {
@@ -32,13 +31,11 @@ func (s *service) handleInfluxV2Write(w http.ResponseWriter, r *http.Request) {
 		prec = "u"
 	case "ms", "s", "":
 	default:
-		s.influxError(w, r, Errorf(kodoapi.ErrBadRequest, "invalid precision %q (use ns, us, ms or s)", prec))
-		return
+		return nil, Errorf(kodoapi.ErrBadRequest, "invalid precision %q (use ns, us, ms or s)", prec)
 	}
 	db, rp, err := bucketDBRP(q.Get("bucket"))
 	if err != nil {
-		s.influxError(w, r, err)
-		return
+		return nil, err
 	}
 	v1 := url.Values{"db": {db}, "precision": {prec}}
 	if rp != "" {
@@ -49,7 +46,7 @@ func (s *service) handleInfluxV2Write(w http.ResponseWriter, r *http.Request) {
 	}
 	r2 := r.Clone(r.Context())
 	r2.URL.RawQuery = v1.Encode()
-	s.handleInfluxWrite(w, r2)
+	return s.handleInfluxWrite(r2)
 }
 
 // bucketDBRP splits a v2 bucket as influxd 1.8 does: "db" or "db/rp".
@@ -65,15 +62,25 @@ func bucketDBRP(bucket string) (db, rp string, err error) {
 }
 
 // handleInfluxHealth answers as influxd 1.8's /health.
-func (s *service) handleInfluxHealth(w http.ResponseWriter, r *http.Request) {
-	setInfluxHeaders(w)
-	b, _ := json.Marshal(map[string]any{
-		"name": "influxdb", "message": "ready for queries and writes", "status": "pass",
-		"checks": []string{}, "version": influxVersion,
-	})
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(b)
+func (s *service) handleInfluxHealth(r *http.Request) (any, error) {
+	b, _ := json.Marshal(influxHealth{Name: "influxdb", Message: "ready for queries and writes", Status: "pass",
+		Checks: []string{}, Version: influxVersion})
+	return influxRaw{contentType: "application/json; charset=utf-8", body: b}, nil
+}
+
+// influxHealth is influxd 1.8's /health answer.
+type influxHealth struct {
+	Checks  []string `json:"checks"`
+	Message string   `json:"message"`
+	Name    string   `json:"name"`
+	Status  string   `json:"status"`
+	Version string   `json:"version"`
+}
+
+// v2Buckets is /api/v2/buckets' answer.
+type v2Buckets struct {
+	Buckets []v2Bucket        `json:"buckets"`
+	Links   map[string]string `json:"links"`
 }
 
 // v2Bucket is a bucket in the InfluxDB v2 API's shape.
@@ -103,12 +110,10 @@ func v2ID(name string) string {
 // handleInfluxV2Buckets lists the token's database as one bucket per
 // retention policy ("db/rp"), plus "db" for the default RP, as the
 // buckets influxd 1.8's /api/v2/write accepts. name= filters.
-func (s *service) handleInfluxV2Buckets(w http.ResponseWriter, r *http.Request) {
-	setInfluxHeaders(w)
+func (s *service) handleInfluxV2Buckets(r *http.Request) (any, error) {
 	db, err := s.influxAuth(r)
 	if err != nil {
-		s.influxError(w, r, err)
-		return
+		return nil, err
 	}
 	durations := s.rpDurations(r.Context(), db)
 	orgID := v2ID("org:" + db.WorkspaceUUID)
@@ -132,12 +137,11 @@ func (s *service) handleInfluxV2Buckets(w http.ResponseWriter, r *http.Request) 
 			out = append(out, b)
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"links": map[string]string{"self": "/api/v2/buckets"}, "buckets": out})
+	return v2Buckets{Links: map[string]string{"self": "/api/v2/buckets"}, Buckets: out}, nil
 }
 
 // handleInfluxV2Query refuses Flux clearly, as influxd 1.8 does with Flux
 // disabled, naming what works instead.
-func (s *service) handleInfluxV2Query(w http.ResponseWriter, r *http.Request) {
-	setInfluxHeaders(w)
-	s.influxError(w, r, Errorf(kodoapi.ErrForbidden, "Flux queries are not supported: query with InfluxQL on /query (the InfluxDB 1.x API); of the v2 API, /api/v2/write, /api/v2/buckets and /health are served"))
+func (s *service) handleInfluxV2Query(r *http.Request) (any, error) {
+	return nil, Errorf(kodoapi.ErrForbidden, "Flux queries are not supported: query with InfluxQL on /query (the InfluxDB 1.x API); of the v2 API, /api/v2/write, /api/v2/buckets and /health are served")
 }

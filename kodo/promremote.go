@@ -59,39 +59,32 @@ func (s *service) readSnappy(r *http.Request) ([]byte, error) {
 	return out, nil
 }
 
-func (s *service) handlePromWrite(w http.ResponseWriter, r *http.Request) {
-	setInfluxHeaders(w)
+func (s *service) handlePromWrite(r *http.Request) (any, error) {
 	db, err := s.influxAuth(r)
 	if err != nil {
-		s.influxError(w, r, err)
-		return
+		return nil, err
 	}
 	rp := r.URL.Query().Get("rp")
 	if rp != "" && rp != db.DefaultRP && !s.hasRP(r.Context(), &db, rp) {
-		s.influxError(w, r, Errorf(kodoapi.ErrRPNotFound, "retention policy not found: %s", rp))
-		return
+		return nil, Errorf(kodoapi.ErrRPNotFound, "retention policy not found: %s", rp)
 	}
 	raw, err := s.readSnappy(r)
 	if err != nil {
-		s.influxError(w, r, err)
-		return
+		return nil, err
 	}
 	var req remote.WriteRequest
 	if err := req.Unmarshal(raw); err != nil {
-		s.influxError(w, r, Errorf(kodoapi.ErrBadRequest, "the body is not a Prometheus WriteRequest: %v", err))
-		return
+		return nil, Errorf(kodoapi.ErrBadRequest, "the body is not a Prometheus WriteRequest: %v", err)
 	}
 	lines, err := s.promLines(&req)
 	if err != nil {
-		s.influxError(w, r, err)
-		return
+		return nil, err
 	}
 	s.metrics.bytes.WithLabelValues("data").Add(float64(len(lines)))
 	if err := s.writeLines(r.Context(), db, rp, lineproto.Nanosecond, lines, "prom"); err != nil {
-		s.influxError(w, r, influxWriteError(err))
-		return
+		return nil, influxWriteError(err)
 	}
-	w.WriteHeader(http.StatusNoContent)
+	return nil, nil
 }
 
 // promLines turns samples into line protocol, which then takes the /write
@@ -145,26 +138,21 @@ func promSeriesName(ts *remote.TimeSeries) string {
 	return "{" + strings.Join(parts, ",") + "}"
 }
 
-func (s *service) handlePromRead(w http.ResponseWriter, r *http.Request) {
-	setInfluxHeaders(w)
+func (s *service) handlePromRead(r *http.Request) (any, error) {
 	db, err := s.influxAuth(r)
 	if err != nil {
-		s.influxError(w, r, err)
-		return
+		return nil, err
 	}
 	raw, err := s.readSnappy(r)
 	if err != nil {
-		s.influxError(w, r, err)
-		return
+		return nil, err
 	}
 	var req remote.ReadRequest
 	if err := req.Unmarshal(raw); err != nil {
-		s.influxError(w, r, Errorf(kodoapi.ErrBadRequest, "the body is not a Prometheus ReadRequest: %v", err))
-		return
+		return nil, Errorf(kodoapi.ErrBadRequest, "the body is not a Prometheus ReadRequest: %v", err)
 	}
 	if n := len(req.Queries); n > s.opts.Limits.MaxQueryStatements {
-		s.influxError(w, r, Errorf(kodoapi.ErrBadRequest, "%d queries in one read request; the limit is %d", n, s.opts.Limits.MaxQueryStatements))
-		return
+		return nil, Errorf(kodoapi.ErrBadRequest, "%d queries in one read request; the limit is %d", n, s.opts.Limits.MaxQueryStatements)
 	}
 	resp := &remote.ReadResponse{Results: make([]*remote.QueryResult, 0, len(req.Queries))}
 	for _, q := range req.Queries {
@@ -174,20 +162,15 @@ func (s *service) handlePromRead(w http.ResponseWriter, r *http.Request) {
 		}
 		res, err := s.promQuery(r.Context(), db, r.URL.Query().Get("rp"), q)
 		if err != nil {
-			s.influxError(w, r, err)
-			return
+			return nil, err
 		}
 		resp.Results = append(resp.Results, res)
 	}
 	data, err := resp.Marshal()
 	if err != nil {
-		s.influxError(w, r, wrapErr(kodoapi.ErrInternal, err, "encoding the read response"))
-		return
+		return nil, wrapErr(kodoapi.ErrInternal, err, "encoding the read response")
 	}
-	w.Header().Set("Content-Type", "application/x-protobuf")
-	w.Header().Set("Content-Encoding", "snappy")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(snappy.Encode(nil, data))
+	return influxRaw{contentType: "application/x-protobuf", contentEncoding: "snappy", body: snappy.Encode(nil, data)}, nil
 }
 
 // promQuery answers one remote-read query with an InfluxQL SELECT of

@@ -241,6 +241,11 @@ func (s *service) engineFor(db meta.Database) (tsengine.Engine, error) {
 // route registers h for path under the given methods; other methods get a
 // 405 envelope (the stock mux would answer plain text).
 func (s *service) route(mux *http.ServeMux, path string, h http.HandlerFunc, methods ...string) {
+	s.routeFailing(mux, path, h, s.fail, methods...)
+}
+
+// routeFailing is route with the API's own error answer for the 405.
+func (s *service) routeFailing(mux *http.ServeMux, path string, h http.HandlerFunc, fail func(http.ResponseWriter, *http.Request, error), methods ...string) {
 	mux.HandleFunc(path, s.metrics.instrument(path, func(w http.ResponseWriter, r *http.Request) {
 		for _, m := range methods {
 			if r.Method == m || (m == http.MethodGet && r.Method == http.MethodHead) {
@@ -250,7 +255,7 @@ func (s *service) route(mux *http.ServeMux, path string, h http.HandlerFunc, met
 		}
 		allow := strings.Join(methods, ", ")
 		w.Header().Set("Allow", allow)
-		s.fail(w, r, Errorf(kodoapi.ErrMethodNotAllowed, "%s %s is not supported; use %s", r.Method, r.URL.Path, allow))
+		fail(w, r, Errorf(kodoapi.ErrMethodNotAllowed, "%s %s is not supported; use %s", r.Method, r.URL.Path, allow))
 	}))
 }
 
@@ -332,18 +337,27 @@ func (s *service) routes() http.Handler {
 	// Pandora TSDB v4: the full path is signed, so no prefix stripping.
 	mux.Handle("/v4/", s.metrics.instrument("/v4/", s.tsdb.Handler().ServeHTTP))
 
-	// InfluxDB 1.x compatible API.
-	s.route(mux, "/ping", s.handleInfluxPing, get)
-	s.route(mux, "/write", s.admit(s.writes, s.influxAuthHeaders, s.handleInfluxWrite, s.influxError), post)
-	s.route(mux, "/query", s.admitQuery(s.influxAuthHeaders, s.handleInfluxQuery, s.influxError), get, post)
+	// InfluxDB 1.x compatible API: answers (405s included) in influxd's shape.
+	ir := func(path string, h http.HandlerFunc, methods ...string) {
+		s.routeFailing(mux, path, h, s.influxError, methods...)
+	}
+	iw := func(h influxFunc) http.HandlerFunc {
+		return s.admit(s.writes, s.influxAuthHeaders, s.influx(h), s.influxError)
+	}
+	iq := func(h influxFunc) http.HandlerFunc {
+		return s.admitQuery(s.influxAuthHeaders, s.influx(h), s.influxError)
+	}
+	ir("/ping", s.influx(s.handleInfluxPing), get)
+	ir("/write", iw(s.handleInfluxWrite), post)
+	ir("/query", iq(s.handleInfluxQuery), get, post)
 	// InfluxDB 1.8's v2 compatibility API (influxv2.go).
-	s.route(mux, "/api/v2/write", s.admit(s.writes, s.influxAuthHeaders, s.handleInfluxV2Write, s.influxError), post)
-	s.route(mux, "/api/v2/buckets", s.admitQuery(s.influxAuthHeaders, s.handleInfluxV2Buckets, s.influxError), get)
-	s.route(mux, "/api/v2/query", s.handleInfluxV2Query, post)
-	s.route(mux, "/health", s.handleInfluxHealth, get)
+	ir("/api/v2/write", iw(s.handleInfluxV2Write), post)
+	ir("/api/v2/buckets", iq(s.handleInfluxV2Buckets), get)
+	ir("/api/v2/query", s.influx(s.handleInfluxV2Query), post)
+	ir("/health", s.influx(s.handleInfluxHealth), get)
 	// Prometheus remote storage, as InfluxDB 1.8 (promremote.go).
-	s.route(mux, "/api/v1/prom/write", s.admit(s.writes, s.influxAuthHeaders, s.handlePromWrite, s.influxError), post)
-	s.route(mux, "/api/v1/prom/read", s.admitQuery(s.influxAuthHeaders, s.handlePromRead, s.influxError), post)
+	ir("/api/v1/prom/write", iw(s.handlePromWrite), post)
+	ir("/api/v1/prom/read", iq(s.handlePromRead), post)
 
 	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.HandleFunc("/", s.metrics.instrument("other", func(w http.ResponseWriter, r *http.Request) {
