@@ -162,7 +162,7 @@ func TestWriteFieldTypeAcrossShards(t *testing.T) {
 	require.Equal(t, 200, code, env.Message)
 	code, env = h.write(ws.Token, fmt.Sprintf("cpu v=2i %d\ncpu w=1i %d\n", now.UnixNano(), now.UnixNano()), hdr)
 	require.Equal(t, 400, code)
-	assert.Equal(t, "kodo.partialWrite", env.ErrorCode)
+	assert.Equal(t, "kodo.fieldTypeConflict", env.ErrorCode)
 	assert.Contains(t, env.Message, `field type conflict: input field "v" on measurement "cpu" is type integer, already exists as type float`)
 	code, raw := h.influxWrite(ws, "rp2", fmt.Sprintf("cpu v=\"s\" %d\n", now.Add(-3*day).UnixNano()))
 	assert.Equal(t, 400, code)
