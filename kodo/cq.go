@@ -251,11 +251,16 @@ func (s *service) cqDatabase(ctx context.Context, dbUUID, wsUUID string) (meta.D
 }
 
 func (s *service) handleCQCreate(r *http.Request) (any, error) {
-	ctx := r.Context()
 	var req kodoapi.CQCreateRequest
 	if err := s.decodeJSON(r, &req, false); err != nil {
 		return nil, err
 	}
+	return s.createCQs(r.Context(), req)
+}
+
+// createCQs plans every entry of a create request, then creates them all
+// (or, on a bad entry, none).
+func (s *service) createCQs(ctx context.Context, req kodoapi.CQCreateRequest) ([]kodoapi.CQ, error) {
 	if len(req.Measurements) == 0 {
 		return nil, Errorf(kodoapi.ErrBadRequest, "measurements is empty: give at least one {measurement, aggr_func, aggr_period, aggr_every}")
 	}
@@ -347,26 +352,30 @@ func (s *service) loadCQ(ctx context.Context, cqUUID, wsUUID string) (meta.Conti
 }
 
 func (s *service) handleCQModify(r *http.Request) (any, error) {
-	ctx := r.Context()
 	var req kodoapi.CQModifyRequest
 	if err := s.decodeJSON(r, &req, false); err != nil {
 		return nil, err
 	}
+	return s.modifyCQ(r.Context(), req)
+}
+
+// modifyCQ changes a CQ's function, period or interval.
+func (s *service) modifyCQ(ctx context.Context, req kodoapi.CQModifyRequest) (kodoapi.CQ, error) {
 	s.cqMu.Lock()
 	defer s.cqMu.Unlock()
 	c, db, err := s.loadCQ(ctx, req.CQUUID, req.WorkspaceUUID)
 	if err != nil {
-		return nil, err
+		return kodoapi.CQ{}, err
 	}
 	if req.AggrFunc != "" {
 		c.AggrFunc = strings.ToLower(req.AggrFunc)
 		existing, err := s.dbCQs(ctx, db)
 		if err != nil {
-			return nil, err
+			return kodoapi.CQ{}, err
 		}
 		key := cqKey{c.Measurement, c.AggrFunc}
 		if other, dup := existing[key]; dup && other != c.UUID {
-			return nil, cqExists("aggr_func", key, other)
+			return kodoapi.CQ{}, cqExists("aggr_func", key, other)
 		}
 	}
 	if req.AggrPeriod != "" {
@@ -377,17 +386,17 @@ func (s *service) handleCQModify(r *http.Request) (any, error) {
 	}
 	p, err := s.planCQ(ctx, db, c, false)
 	if err != nil {
-		return nil, err
+		return kodoapi.CQ{}, err
 	}
 	// InfluxQL has no ALTER for CQs: drop and create under the same name.
 	if err := s.runStatement(ctx, db, dropCQStatement(db, c.UUID)); err != nil && !isCQMissing(err) {
-		return nil, err
+		return kodoapi.CQ{}, err
 	}
 	if err := s.runStatement(ctx, db, p.q); err != nil {
-		return nil, err
+		return kodoapi.CQ{}, err
 	}
 	if err := s.meta.UpdateCQ(ctx, c); err != nil {
-		return nil, metaError(err, "updating the CQ")
+		return kodoapi.CQ{}, metaError(err, "updating the CQ")
 	}
 	return s.cqRecordOf(db, c, p.srcRP), nil
 }
@@ -397,49 +406,57 @@ func isCQMissing(err error) bool {
 }
 
 func (s *service) handleCQDelete(r *http.Request) (any, error) {
-	ctx := r.Context()
 	var req kodoapi.CQModifyRequest
 	if err := s.decodeJSON(r, &req, false); err != nil {
 		return nil, err
 	}
+	return nil, s.deleteCQ(r.Context(), req)
+}
+
+// deleteCQ drops a CQ from its engine and its record.
+func (s *service) deleteCQ(ctx context.Context, req kodoapi.CQModifyRequest) error {
 	c, db, err := s.loadCQ(ctx, req.CQUUID, req.WorkspaceUUID)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := s.runStatement(ctx, db, dropCQStatement(db, c.UUID)); err != nil && !isCQMissing(err) {
-		return nil, err
+		return err
 	}
 	if err := s.meta.DeleteCQ(ctx, c.UUID); err != nil {
-		return nil, metaError(err, "deleting the CQ")
+		return metaError(err, "deleting the CQ")
 	}
-	return nil, nil
+	return nil
 }
 
 // handleCQSync makes each engine hold exactly the workspace's recorded CQs:
 // missing ones are created, differing ones re-created, and cq_ CQs that
 // have no record are dropped.
 func (s *service) handleCQSync(r *http.Request) (any, error) {
-	ctx := r.Context()
 	wsUUID := r.URL.Query().Get("workspace_uuid")
 	if wsUUID == "" {
 		return nil, Errorf(kodoapi.ErrBadRequest, "workspace_uuid query parameter is required")
 	}
+	return s.syncCQs(r.Context(), wsUUID)
+}
+
+// syncCQs makes each engine hold exactly the workspace's recorded CQs.
+func (s *service) syncCQs(ctx context.Context, wsUUID string) (kodoapi.CQSyncReport, error) {
 	if _, err := s.meta.Workspace(ctx, wsUUID); err != nil {
-		return nil, notFoundAs(err, kodoapi.ErrWorkspaceNotFound, "workspace %s not found", wsUUID)
+		return kodoapi.CQSyncReport{}, notFoundAs(err, kodoapi.ErrWorkspaceNotFound, "workspace %s not found", wsUUID)
 	}
 	cqs, err := s.meta.CQsByWorkspace(ctx, wsUUID)
 	if err != nil {
-		return nil, metaError(err, "listing CQs")
+		return kodoapi.CQSyncReport{}, metaError(err, "listing CQs")
 	}
 	dbs, err := s.meta.DatabasesByWorkspace(ctx, wsUUID)
 	if err != nil {
-		return nil, metaError(err, "listing databases")
+		return kodoapi.CQSyncReport{}, metaError(err, "listing databases")
 	}
 	rep := kodoapi.CQSyncReport{Created: []string{}, Updated: []string{}, Deleted: []string{}, Unchanged: []string{}}
 	for _, db := range dbs {
 		existing, err := s.engineCQs(ctx, db)
 		if err != nil {
-			return nil, err
+			return kodoapi.CQSyncReport{}, err
 		}
 		for _, c := range cqs {
 			if c.DBUUID != db.UUID {
@@ -451,13 +468,13 @@ func (s *service) handleCQSync(r *http.Request) (any, error) {
 			if e := asError(err); err != nil && e.Code.Status() < 500 {
 				if ok {
 					if err := s.runStatement(ctx, db, dropCQStatement(db, c.UUID)); err != nil && !isCQMissing(err) {
-						return nil, err
+						return kodoapi.CQSyncReport{}, err
 					}
 				}
 				rep.Refused = append(rep.Refused, kodoapi.CQRefusal{CQUUID: c.UUID, Reason: e.Message})
 				continue
 			} else if err != nil {
-				return nil, err
+				return kodoapi.CQSyncReport{}, err
 			}
 			want := p.q
 			switch {
@@ -466,14 +483,14 @@ func (s *service) handleCQSync(r *http.Request) (any, error) {
 				continue
 			case ok:
 				if err := s.runStatement(ctx, db, dropCQStatement(db, c.UUID)); err != nil && !isCQMissing(err) {
-					return nil, err
+					return kodoapi.CQSyncReport{}, err
 				}
 				rep.Updated = append(rep.Updated, c.UUID)
 			default:
 				rep.Created = append(rep.Created, c.UUID)
 			}
 			if err := s.runStatement(ctx, db, want); err != nil {
-				return nil, err
+				return kodoapi.CQSyncReport{}, err
 			}
 		}
 		for name := range existing {
@@ -481,7 +498,7 @@ func (s *service) handleCQSync(r *http.Request) (any, error) {
 				continue // not ours: leave CQs made through /v1/manage/metrics alone
 			}
 			if err := s.runStatement(ctx, db, dropCQStatement(db, name)); err != nil && !isCQMissing(err) {
-				return nil, err
+				return kodoapi.CQSyncReport{}, err
 			}
 			rep.Deleted = append(rep.Deleted, name)
 		}

@@ -205,9 +205,14 @@ func (s *service) handleModifyDBRP(r *http.Request) (any, error) {
 	if err := s.decodeJSON(r, &req, false); err != nil {
 		return nil, err
 	}
-	db, err := s.database(r.Context(), req.DBUUID)
+	return s.modifyDBRP(r.Context(), req)
+}
+
+// modifyDBRP adds RPs and replaces the default and CQ RP of a database.
+func (s *service) modifyDBRP(ctx context.Context, req kodoapi.ModifyDBRPRequest) (kodoapi.DBRP, error) {
+	db, err := s.database(ctx, req.DBUUID)
 	if err != nil {
-		return nil, err
+		return kodoapi.DBRP{}, err
 	}
 	rps := slices.Clone(db.RPs)
 	for _, rp := range req.RPList {
@@ -225,18 +230,18 @@ func (s *service) handleModifyDBRP(r *http.Request) (any, error) {
 	}
 	plan, err := s.planRPs(def, &cqrp, rps, db.RPs...)
 	if err != nil {
-		return nil, err
+		return kodoapi.DBRP{}, err
 	}
 	db.DefaultRP, db.CQRP, db.RPs = plan.defaultRP, plan.cqrp, plan.rps
 	eng, err := s.engineFor(db)
 	if err != nil {
-		return nil, err
+		return kodoapi.DBRP{}, err
 	}
-	if err := eng.CreateDatabase(r.Context(), db.Name, s.enginePolicies(db)); err != nil {
-		return nil, engineError(err, "updating retention policies")
+	if err := eng.CreateDatabase(ctx, db.Name, s.enginePolicies(db)); err != nil {
+		return kodoapi.DBRP{}, engineError(err, "updating retention policies")
 	}
-	if err := s.meta.UpdateDatabase(r.Context(), db); err != nil {
-		return nil, metaError(err, "updating database")
+	if err := s.meta.UpdateDatabase(ctx, db); err != nil {
+		return kodoapi.DBRP{}, metaError(err, "updating database")
 	}
 	s.tokens.evict("", db.UUID)
 	return kodoapi.DBRP{DBUUID: db.UUID, DB: db.Name, DefaultRP: db.DefaultRP, CQRP: db.CQRP, RPList: db.RPs}, nil
@@ -247,18 +252,23 @@ func (s *service) handleGetRP(r *http.Request) (any, error) {
 	if err := s.decodeJSON(r, &req, false); err != nil {
 		return nil, err
 	}
+	return s.measurementRPs(r.Context(), req)
+}
+
+// measurementRPs answers where each measurement asked is stored.
+func (s *service) measurementRPs(ctx context.Context, req kodoapi.GetRPRequest) (map[string]kodoapi.MeasurementRP, error) {
 	if req.DB == "" {
 		req.DB = req.DBUUID
 	}
-	db, err := s.database(r.Context(), req.DB)
+	db, err := s.database(ctx, req.DB)
 	if err != nil {
 		return nil, err
 	}
-	known, err := s.meta.MeasurementRPs(r.Context(), db.UUID)
+	known, err := s.meta.MeasurementRPs(ctx, db.UUID)
 	if err != nil {
 		return nil, metaError(err, "reading measurement RPs")
 	}
-	durations := s.rpDurations(r.Context(), db)
+	durations := s.rpDurations(ctx, db)
 	out := make(map[string]kodoapi.MeasurementRP, len(req.Measurements))
 	for _, m := range req.Measurements {
 		// A measurement on the default RP (or not seen yet) answers rp ""
@@ -292,28 +302,33 @@ func (s *service) handleDropMetrics(r *http.Request) (any, error) {
 	if err := s.decodeJSON(r, &req, false); err != nil {
 		return nil, err
 	}
+	return nil, s.dropMetrics(r.Context(), req)
+}
+
+// dropMetrics starts dropping a measurement in the background.
+func (s *service) dropMetrics(ctx context.Context, req kodoapi.DropMetricsRequest) error {
 	if req.Measurement == "" {
-		return nil, Errorf(kodoapi.ErrBadRequest, "measurement is required")
+		return Errorf(kodoapi.ErrBadRequest, "measurement is required")
 	}
-	db, err := s.database(r.Context(), req.DBUUID)
+	db, err := s.database(ctx, req.DBUUID)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if _, err := s.engineFor(db); err != nil {
-		return nil, err
+		return err
 	}
 	// The sinks drop their copy too (ClickHouse: the measurement's table);
 	// a retry after a failure here or below repeats nothing harmful.
-	if err := s.publish(r.Context(), queue.Message{Op: queue.OpDropMeasurement, DB: db.Name, Measurement: req.Measurement}); err != nil {
-		return nil, err
+	if err := s.publish(ctx, queue.Message{Op: queue.OpDropMeasurement, DB: db.Name, Measurement: req.Measurement}); err != nil {
+		return err
 	}
 	// Recorded before the drop starts: a restart resumes it, and
 	// /v1/droppingmetrics shows it until the engine is done.
-	if err := s.recordDrop(r.Context(), db.UUID, req.Measurement); err != nil {
-		return nil, err
+	if err := s.recordDrop(ctx, db.UUID, req.Measurement); err != nil {
+		return err
 	}
 	s.startDrop(db, req.Measurement)
-	return nil, nil
+	return nil
 }
 
 // startDrop drops a measurement in the background and clears its record.

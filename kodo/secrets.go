@@ -1,6 +1,7 @@
 package kodo
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
@@ -41,14 +42,20 @@ func (s *service) handleRotateSecret(r *http.Request) (any, error) {
 	if err := s.decodeJSON(r, &req, false); err != nil {
 		return nil, err
 	}
+	return s.rotateSecret(r.Context(), req)
+}
+
+// rotateSecret gives a workspace a new secret; the replaced one verifies
+// until the overlap ends.
+func (s *service) rotateSecret(ctx context.Context, req kodoapi.RotateSecretRequest) (kodoapi.Secret, error) {
 	if req.WorkspaceUUID == "" {
-		return nil, Errorf(kodoapi.ErrBadRequest, "workspace_uuid is required")
+		return kodoapi.Secret{}, Errorf(kodoapi.ErrBadRequest, "workspace_uuid is required")
 	}
 	overlap := s.opts.SecretOverlap
 	if req.Overlap != "" {
 		d, err := time.ParseDuration(req.Overlap)
 		if err != nil || d < 0 {
-			return nil, Errorf(kodoapi.ErrBadRequest, "overlap %q: want a duration such as \"24h\" or \"0s\"", req.Overlap)
+			return kodoapi.Secret{}, Errorf(kodoapi.ErrBadRequest, "overlap %q: want a duration such as \"24h\" or \"0s\"", req.Overlap)
 		}
 		overlap = d
 	}
@@ -56,9 +63,9 @@ func (s *service) handleRotateSecret(r *http.Request) (any, error) {
 	if overlap > 0 {
 		until = s.now().Add(overlap).UTC()
 	}
-	ws, err := s.meta.RotateWorkspaceSecret(r.Context(), req.WorkspaceUUID, newSecret(), until)
+	ws, err := s.meta.RotateWorkspaceSecret(ctx, req.WorkspaceUUID, newSecret(), until)
 	if err != nil {
-		return nil, notFoundAs(err, kodoapi.ErrWorkspaceNotFound, "workspace %s not found", req.WorkspaceUUID)
+		return kodoapi.Secret{}, notFoundAs(err, kodoapi.ErrWorkspaceNotFound, "workspace %s not found", req.WorkspaceUUID)
 	}
 	s.tokens.evict(ws.Token, "")
 	out := kodoapi.Secret{WorkspaceUUID: ws.UUID, Secret: ws.Secret, AllowMD5Key: ws.AllowBodyKey}

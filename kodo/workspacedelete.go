@@ -1,6 +1,7 @@
 package kodo
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -21,36 +22,40 @@ func (s *service) handleWorkspaceDelete(r *http.Request) (any, error) {
 	if err := s.decodeJSON(r, &req, false); err != nil {
 		return nil, err
 	}
-	ctx := r.Context()
+	return s.deleteWorkspace(r.Context(), req)
+}
+
+// deleteWorkspace removes everything a workspace owns.
+func (s *service) deleteWorkspace(ctx context.Context, req kodoapi.WorkspaceRef) (kodoapi.WorkspaceDeleted, error) {
 	ws, dbs, err := s.workspaceDatabases(ctx, req.WorkspaceUUID)
 	if err != nil {
-		return nil, err
+		return kodoapi.WorkspaceDeleted{}, err
 	}
 	names := make([]string, 0, len(dbs))
 	for _, db := range dbs {
 		eng, err := s.engineFor(db)
 		if err != nil {
-			return nil, err
+			return kodoapi.WorkspaceDeleted{}, err
 		}
 		// The sinks drop their copy too (queue consumers, wherever they run).
 		if err := s.publish(ctx, queue.Message{Op: queue.OpDropDatabase, DB: db.Name}); err != nil {
-			return nil, err
+			return kodoapi.WorkspaceDeleted{}, err
 		}
 		if err := eng.DropDatabase(ctx, db.Name); err != nil {
-			return nil, engineError(err, "dropping database "+db.UUID)
+			return kodoapi.WorkspaceDeleted{}, engineError(err, "dropping database "+db.UUID)
 		}
 		if s.ck != nil {
 			if err := s.ck.DropTable(ctx, db.Name, ""); err != nil && !errors.Is(err, clickhouse.ErrNotFound) {
-				return nil, s.ckError(err)
+				return kodoapi.WorkspaceDeleted{}, s.ckError(err)
 			}
 		}
 		names = append(names, db.Name)
 	}
 	if err := s.docStore.DeleteWorkspace(ctx, ws.UUID); err != nil {
-		return nil, s.docsError(err)
+		return kodoapi.WorkspaceDeleted{}, s.docsError(err)
 	}
 	if err := s.meta.DeleteWorkspace(ctx, ws.UUID); err != nil {
-		return nil, notFoundAs(err, kodoapi.ErrWorkspaceNotFound, "workspace %s not found", ws.UUID)
+		return kodoapi.WorkspaceDeleted{}, notFoundAs(err, kodoapi.ErrWorkspaceNotFound, "workspace %s not found", ws.UUID)
 	}
 	s.tokens.evict(ws.Token, "")
 	for _, db := range dbs {

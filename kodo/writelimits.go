@@ -53,20 +53,25 @@ func (s *service) handleWorkspaceLimits(r *http.Request) (any, error) {
 	if err := s.decodeJSON(r, &req, false); err != nil {
 		return nil, err
 	}
-	ctx := r.Context()
+	return s.setWorkspaceLimits(r.Context(), req)
+}
+
+// setWorkspaceLimits applies the limits given to every database of a
+// workspace and answers them all.
+func (s *service) setWorkspaceLimits(ctx context.Context, req kodoapi.WorkspaceLimitsRequest) (kodoapi.WorkspaceLimits, error) {
 	ws, dbs, err := s.workspaceDatabases(ctx, req.WorkspaceUUID)
 	if err != nil {
-		return nil, err
+		return kodoapi.WorkspaceLimits{}, err
 	}
 	out := make([]kodoapi.DatabaseLimits, 0, len(dbs))
 	for _, db := range dbs {
 		l, err := applyLimits(req.CardinalityLimits, db.Limits)
 		if err != nil {
-			return nil, err
+			return kodoapi.WorkspaceLimits{}, err
 		}
 		if l != db.Limits {
 			if err := s.meta.SetDatabaseLimits(ctx, db.UUID, l); err != nil {
-				return nil, metaError(err, "storing the limits")
+				return kodoapi.WorkspaceLimits{}, metaError(err, "storing the limits")
 			}
 			db.Limits = l
 		}
