@@ -67,7 +67,7 @@ func TestQueryGateReservesAnswers(t *testing.T) {
 	h := s.admitQuery(nil, func(w http.ResponseWriter, r *http.Request) {
 		entered <- struct{}{}
 		<-leave
-	}, func(w http.ResponseWriter, r *http.Request, err error) { respondError(w, r, nil, err) })
+	}, s.respondError)
 
 	var wg sync.WaitGroup
 	for i := 0; i < 2; i++ {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 
@@ -29,31 +28,6 @@ func (s *service) openClickHouse(ctx context.Context) error {
 	return nil
 }
 
-// ckError maps ClickHouse store errors onto API errors.
-func (s *service) ckError(err error) error {
-	var e *Error
-	switch {
-	case errors.As(err, &e):
-		return e
-	case errors.Is(err, clickhouse.ErrInvalid):
-		return wrapErr(kodoapi.ErrInvalidSQL, err, "%v", err)
-	case errors.Is(err, clickhouse.ErrNotFound):
-		var ce *clickhouse.Error
-		if errors.As(err, &ce) && ce.Table != "" {
-			// The server's own text names its internals; say it plainly.
-			return wrapErr(kodoapi.ErrTableNotFound, err, "table %q does not exist in this workspace's ClickHouse database", ce.Table)
-		}
-		return wrapErr(kodoapi.ErrNotFound, err, "%v", err)
-	case errors.Is(err, clickhouse.ErrTimeout):
-		return wrapErr(kodoapi.ErrQueryTimeout, err, "%v", err)
-	case errors.Is(err, clickhouse.ErrUnavailable):
-		s.metrics.storeErrors.WithLabelValues("clickhouse").Inc()
-		return &Error{Code: kodoapi.ErrUnavailable, RetryAfter: 5, cause: err, Message: "ClickHouse is unavailable; retry later"}
-	}
-	s.metrics.storeErrors.WithLabelValues("clickhouse").Inc()
-	return wrapErr(kodoapi.ErrInternal, err, "ClickHouse failed")
-}
-
 // ckDatabase resolves a db_uuid to its ClickHouse database (the same name
 // as in the time-series engine), answering 503 when ClickHouse is off.
 func (s *service) ckDatabase(ctx context.Context, dbUUID string) (meta.Database, error) {
@@ -68,7 +42,7 @@ func (s *service) handleCKStatus(r *http.Request) (any, error) {
 		return nil, Errorf(kodoapi.ErrUnavailable, "ClickHouse is not configured on this gateway (-clickhouse-dsn)")
 	}
 	if err := s.ck.Status(r.Context()); err != nil {
-		return nil, s.ckError(err)
+		return nil, inStore("clickhouse", err)
 	}
 	return nil, nil
 }
@@ -79,7 +53,7 @@ func (s *service) handleCKCreateDB(r *http.Request) (any, error) {
 		return nil, err
 	}
 	if err := s.ck.CreateDatabase(r.Context(), db.Name); err != nil {
-		return nil, s.ckError(err)
+		return nil, inStore("clickhouse", err)
 	}
 	return nil, nil
 }
@@ -100,7 +74,7 @@ func (s *service) handleCKTableList(r *http.Request) (any, error) {
 	}
 	tables, err := s.ck.Tables(r.Context(), db.Name, typ)
 	if err != nil {
-		return nil, s.ckError(err)
+		return nil, inStore("clickhouse", err)
 	}
 	return clickhouse.TablesResult(tables), nil
 }
@@ -117,7 +91,7 @@ func (s *service) handleCKTableInfo(r *http.Request) (any, error) {
 	}
 	cols, err := s.ck.TableInfo(r.Context(), db.Name, table)
 	if err != nil {
-		return nil, s.ckError(err)
+		return nil, inStore("clickhouse", err)
 	}
 	return clickhouse.ColumnsResult(cols), nil
 }
@@ -134,7 +108,7 @@ func (s *service) handleCKDrop(r *http.Request) (any, error) {
 	// An empty table_name drops every table of the database (the spec's
 	// example sends ""); the database itself stays for new writes.
 	if err := s.ck.DropTable(r.Context(), db.Name, req.TableName); err != nil {
-		return nil, s.ckError(err)
+		return nil, inStore("clickhouse", err)
 	}
 	return nil, nil
 }
@@ -173,7 +147,7 @@ func (s *service) handleCKRead(r *http.Request) (any, error) {
 		}
 		res, err := s.ck.Read(r.Context(), db.Name, clickhouse.ReadRequest{Table: req.TableName, Command: req.Command, GroupBy: req.GroupBy})
 		if err != nil {
-			return nil, s.ckError(err)
+			return nil, inStore("clickhouse", err)
 		}
 		out = append(out, res)
 	}

@@ -2,7 +2,6 @@ package kodo
 
 import (
 	"bytes"
-	"errors"
 	"net/http"
 
 	"github.com/kodo-project/kodo/internal/httpx"
@@ -15,32 +14,9 @@ import (
 func (s *service) readBody(r *http.Request) (*httpx.Body, error) {
 	b, err := httpx.ReadBody(r, s.limit)
 	if err != nil {
-		return nil, bodyError(err)
+		return nil, err
 	}
 	return b, nil
-}
-
-// bodyError maps a failure to read a body: the gate's refusal as it is,
-// the body reader's 4xx to the code of its status.
-func bodyError(err error) error {
-	var e *Error
-	if errors.As(err, &e) {
-		return e
-	}
-	var be *httpx.BodyError
-	if errors.As(err, &be) {
-		code := kodoapi.ErrBadRequest
-		switch be.Status {
-		case http.StatusRequestEntityTooLarge:
-			code = kodoapi.ErrBodyTooLarge
-		case http.StatusUnsupportedMediaType:
-			code = kodoapi.ErrUnsupportedMedia
-		case http.StatusRequestTimeout:
-			code = kodoapi.ErrRequestTimeout
-		}
-		return &Error{Code: code, Message: be.Msg, cause: err}
-	}
-	return wrapErr(kodoapi.ErrBadRequest, err, "reading request body: %v", err)
 }
 
 // decodeJSON reads a JSON body into v. An empty body leaves v as it is

@@ -98,23 +98,6 @@ func (p metaPipelines) Pipeline(ctx context.Context, workspaceUUID, source strin
 	return docs.Pipeline{WorkspaceUUID: workspaceUUID, Source: source, URL: url}, true, nil
 }
 
-// docsError maps document errors: bad input 400, store down 503.
-func (s *service) docsError(err error) error {
-	var e *Error
-	switch {
-	case errors.As(err, &e):
-		return e
-	case errors.Is(err, docs.ErrInvalid):
-		return wrapErr(kodoapi.ErrBadRequest, err, "%v", err)
-	case errors.Is(err, docs.ErrUnavailable):
-		s.metrics.storeErrors.WithLabelValues("docs").Inc()
-		return &Error{Code: kodoapi.ErrUnavailable, RetryAfter: 5, cause: err,
-			Message: "the document store is unavailable; nothing was stored, retry after the Retry-After delay"}
-	}
-	s.metrics.storeErrors.WithLabelValues("docs").Inc()
-	return wrapErr(kodoapi.ErrInternal, err, "document store failed")
-}
-
 // writeDocs serves /v1/write/object, /v1/write/keyevent, /v1/write/logging.
 func (s *service) writeDocs(kind docs.Kind) apiFunc {
 	return func(r *http.Request) (any, error) {
@@ -139,7 +122,7 @@ func (s *service) writeDocs(kind docs.Kind) apiFunc {
 		source := r.URL.Query().Get("source")
 		if !s.queuesDocuments() {
 			if err := s.docs.Write(r.Context(), ws.UUID, kind, source, body.Data, prec); err != nil {
-				return nil, s.docsError(err)
+				return nil, inStore("docs", err)
 			}
 			return nil, nil
 		}
@@ -147,7 +130,7 @@ func (s *service) writeDocs(kind docs.Kind) apiFunc {
 		// never for the document store.
 		lines, lprec, err := s.docs.Prepare(kind, source, body.Data, prec)
 		if err != nil {
-			return nil, s.docsError(err)
+			return nil, inStore("docs", err)
 		}
 		if err := s.publish(r.Context(), queue.Message{Op: queue.OpWriteDocuments, DB: ws.UUID, Kind: string(kind),
 			Source: source, Precision: lprec.String(), Lines: lines}); err != nil {
@@ -168,7 +151,7 @@ func (s *service) handleSetPipeline(r *http.Request) (any, error) {
 		}
 	}
 	if err := s.docs.SetPipeline(r.Context(), req.WorkspaceUUID, req.Source, req.URL); err != nil {
-		return nil, s.docsError(err)
+		return nil, inStore("docs", err)
 	}
 	return nil, nil
 }
@@ -181,7 +164,7 @@ func (s *service) handleDeletePipeline(r *http.Request) (any, error) {
 		return nil, err
 	}
 	if err := s.docs.DeletePipeline(r.Context(), req.WorkspaceUUID, req.Source); err != nil {
-		return nil, s.docsError(err)
+		return nil, inStore("docs", err)
 	}
 	return nil, nil
 }
@@ -199,7 +182,7 @@ func (s *service) handleReadDocs(r *http.Request) (any, error) {
 	}
 	res, err := s.docs.Search(r.Context(), req)
 	if err != nil {
-		return nil, s.docsError(err)
+		return nil, inStore("docs", err)
 	}
 	return res, nil
 }

@@ -91,7 +91,7 @@ func (s *service) influx(h influxFunc) http.HandlerFunc {
 // influxError answers as InfluxDB does: {"error": "..."} with the status
 // (in the client's format for /query).
 func (s *service) influxError(w http.ResponseWriter, r *http.Request, err error) {
-	e := asError(err)
+	e := s.apiError(err)
 	noteAuthFailure(r, e.Code)
 	status := e.Code.Status()
 	if status >= 500 {
@@ -229,7 +229,7 @@ func formError(err error) error {
 	var e *Error
 	var be *httpx.BodyError
 	if errors.As(err, &e) || errors.As(err, &be) {
-		return bodyError(err)
+		return err
 	}
 	return Errorf(kodoapi.ErrBadRequest, "reading the query parameters: %v", err)
 }

@@ -2,7 +2,6 @@ package kodo
 
 import (
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"strconv"
 
@@ -30,7 +29,7 @@ func (s *service) api(h apiFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		v, err := h(r)
 		if err != nil {
-			respondError(w, r, s.log, err)
+			s.respondError(w, r, err)
 			return
 		}
 		if sr, ok := v.(stillRunning); ok {
@@ -42,17 +41,27 @@ func (s *service) api(h apiFunc) http.HandlerFunc {
 }
 
 // respondError writes err as an envelope; the one error path of /v1.
-func respondError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
-	e := asError(err)
+func (s *service) respondError(w http.ResponseWriter, r *http.Request, err error) {
+	e := s.apiError(err)
 	noteAuthFailure(r, e.Code)
 	status := e.Code.Status()
 	if status >= 500 {
-		log.Error("request failed", "trace_id", httpx.TraceID(r.Context()), "path", r.URL.Path, "err", err)
+		s.log.Error("request failed", "trace_id", httpx.TraceID(r.Context()), "path", r.URL.Path, "err", err)
 	}
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
 	writeJSON(w, status, kodoapi.Envelope[any]{Code: status, Content: e.Content, ErrorCode: e.Code.Wire(), Message: e.Message})
+}
+
+// apiError is asError, counted in kodo_store_errors_total when a backend
+// failed.
+func (s *service) apiError(err error) *Error {
+	e := asError(err)
+	if e.store != "" && e.Code.Status() >= 500 {
+		s.metrics.storeErrors.WithLabelValues(e.store).Inc()
+	}
+	return e
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -366,7 +366,7 @@ func New(opts Options) (*Server, error) {
 	s.svc = svc
 	routes := httpx.LimitBodyRate(svc.routes(), httpx.BodyRate{Grace: opts.Limits.BodyReadTimeout, MinRate: opts.Limits.BodyMinRate})
 	s.handler = httpx.Wrap(browsers.wrap(svc.fail, svc.authLimit(svc.replayRelease(routes))), s.log, func(w http.ResponseWriter, r *http.Request) {
-		respondError(w, r, s.log, Errorf(kodoapi.ErrInternal, "internal error; the trace id identifies it in the server log"))
+		svc.respondError(w, r, Errorf(kodoapi.ErrInternal, "internal error; the trace id identifies it in the server log"))
 	})
 	return s, nil
 }

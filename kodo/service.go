@@ -260,7 +260,7 @@ func (s *service) routeFailing(mux *http.ServeMux, path string, h http.HandlerFu
 }
 
 func (s *service) fail(w http.ResponseWriter, r *http.Request, err error) {
-	respondError(w, r, s.log, err)
+	s.respondError(w, r, err)
 }
 
 const (

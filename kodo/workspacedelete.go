@@ -46,13 +46,13 @@ func (s *service) deleteWorkspace(ctx context.Context, req kodoapi.WorkspaceRef)
 		}
 		if s.ck != nil {
 			if err := s.ck.DropTable(ctx, db.Name, ""); err != nil && !errors.Is(err, clickhouse.ErrNotFound) {
-				return kodoapi.WorkspaceDeleted{}, s.ckError(err)
+				return kodoapi.WorkspaceDeleted{}, inStore("clickhouse", err)
 			}
 		}
 		names = append(names, db.Name)
 	}
 	if err := s.docStore.DeleteWorkspace(ctx, ws.UUID); err != nil {
-		return kodoapi.WorkspaceDeleted{}, s.docsError(err)
+		return kodoapi.WorkspaceDeleted{}, inStore("docs", err)
 	}
 	if err := s.meta.DeleteWorkspace(ctx, ws.UUID); err != nil {
 		return kodoapi.WorkspaceDeleted{}, notFoundAs(err, kodoapi.ErrWorkspaceNotFound, "workspace %s not found", ws.UUID)
