@@ -23,7 +23,7 @@ import (
 	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/signer"
 	"github.com/kodo-project/kodo/storage/docs"
-	"github.com/kodo-project/kodo/tsdb"
+	"github.com/kodo-project/kodo/tsdb/tsdbapi"
 )
 
 // ClientOptions configure a Client. Only the credentials of the calls you
@@ -1410,10 +1410,10 @@ func (c *Client) DeleteLogPipeline(ctx context.Context, workspaceUUID, source st
 		map[string]string{"workspace_uuid": workspaceUUID, "source": source}, nil)
 }
 
-// CreateTSDBKeyPair issues a Pandora TSDB v4 key pair, for tsdb.NewClient
+// CreateTSDBKeyPair issues a Pandora TSDB v4 key pair, for tsdbclient.NewClient
 // (/v1/tsdb/keypair/create).
-func (c *Client) CreateTSDBKeyPair(ctx context.Context) (*tsdb.KeyPairJSON, error) {
-	var out tsdb.KeyPairJSON
+func (c *Client) CreateTSDBKeyPair(ctx context.Context) (*tsdbapi.KeyPair, error) {
+	var out tsdbapi.KeyPair
 	if err := c.do(ctx, call{method: http.MethodPost, path: "/v1/tsdb/keypair/create", create: true}, &out); err != nil {
 		return nil, err
 	}

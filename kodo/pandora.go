@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/kodo-project/kodo/tsdb"
+	"github.com/kodo-project/kodo/tsdb/tsdbapi"
 )
 
 // openTSDB starts the Pandora TSDB v4 service on the engine new databases
@@ -47,5 +48,5 @@ func (s *service) handleTSDBKeyPair(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, metaError(err, "creating the key pair"))
 		return
 	}
-	respond(w, tsdb.KeyPairJSON{AccessKey: kp.AccessKey, SecretKey: kp.SecretKey})
+	respond(w, tsdbapi.KeyPair{AccessKey: kp.AccessKey, SecretKey: kp.SecretKey})
 }

@@ -2,204 +2,11 @@ package tsdb
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
-	"strings"
+
+	"github.com/kodo-project/kodo/tsdb/tsdbapi"
 )
-
-// Code is a Pandora error code such as "E6100". Its HTTP status and the
-// fixed text the API documents come from one table, codeTable.
-type Code string
-
-// The codes of the spec's error tables, plus the view codes the official Go
-// SDK knows (the spec has no view section; see doc.go).
-const (
-	CodeInternal          Code = "E9001"
-	CodeBadRequest        Code = "E6000"
-	CodeNotFound          Code = "E6004"
-	CodeInvalidRepoName   Code = "E6100"
-	CodeRegionEmpty       Code = "E6101"
-	CodeRepoExists        Code = "E6102"
-	CodeRegionUnknown     Code = "E6103"
-	CodeRepoDeleting      Code = "E6106"
-	CodeRepoModifying     Code = "E6110"
-	CodeRetentionUnknown  Code = "E6205"
-	CodeInvalidSeriesName Code = "E6300"
-	CodeSeriesKeyword     Code = "E6301"
-	CodeSeriesExists      Code = "E6302"
-	CodeSeriesNotFound    Code = "E6303"
-	CodeSeriesDeleting    Code = "E6305"
-	CodeSeriesModifying   Code = "E6307"
-	CodeSeriesLimit       Code = "E6308"
-	CodeInvalidViewName   Code = "E6400"
-	CodeInvalidViewSQL    Code = "E6403"
-	CodeViewNotFound      Code = "E6410"
-	CodeViewExists        Code = "E6411"
-	CodeInvalidSQL        Code = "E7200"
-	CodeInvalidTimezone   Code = "E7202"
-	CodeQueryTimeout      Code = "E7204"
-	CodeExecuteSQL        Code = "E7212"
-	CodeQueryInterrupted  Code = "E9002"
-	// CodeBusy is not in the spec, which has no capacity answer: a gate of
-	// the server is full (503 with Retry-After).
-	CodeBusy Code = "E9003"
-)
-
-// codeInfo is the status and the documented message of a code.
-type codeInfo struct {
-	status int
-	text   string
-}
-
-// codeTable is the single source of status and text for every code. The
-// texts are the spec's, typos included, because clients match on them.
-var codeTable = map[Code]codeInfo{
-	CodeInternal:          {500, "server internal error"},
-	CodeBadRequest:        {400, "Request data format not supplied as expected"},
-	CodeNotFound:          {404, "The request resource not found"},
-	CodeInvalidRepoName:   {400, "RepoName is limited between 1 and 128 characters, which the first charactor must be a letter and the others are letters, numbers and underlines!"},
-	CodeRegionEmpty:       {400, "Region should not be empty!"},
-	CodeRepoExists:        {400, "RepoName already exists, please use a new RepoName!"},
-	CodeRegionUnknown:     {400, "Region does not exist!"},
-	CodeRepoDeleting:      {400, "Resouce of the RepoName is in process of deleting, please wait a moment"},
-	CodeRepoModifying:     {409, "Repo is currently modifying, please wait a moment"},
-	CodeRetentionUnknown:  {404, "Retention does not exists"},
-	CodeInvalidSeriesName: {400, "Series name is limited between 1 and 128 characters, which the first character must be a letter and the others are letters, numbers and underlines!"},
-	CodeSeriesKeyword:     {400, "Series name contains key words, please rename!"},
-	CodeSeriesExists:      {409, "Series already exists"},
-	CodeSeriesNotFound:    {404, "Series does not exist"},
-	CodeSeriesDeleting:    {400, "Series is in process of deleting, please wait a moment"},
-	CodeSeriesModifying:   {409, "Series is currently modifying, please wait a moment"},
-	CodeSeriesLimit:       {400, "Max Series number exceeded"},
-	CodeInvalidViewName:   {400, "View name is limited between 1 and 128 characters, which the first character must be a letter and the others are letters, numbers and underlines!"},
-	CodeInvalidViewSQL:    {400, "Invalid view sql"},
-	CodeViewNotFound:      {404, "View does not exist"},
-	CodeViewExists:        {409, "View already exists"},
-	CodeInvalidSQL:        {400, "Invalid sql"},
-	CodeInvalidTimezone:   {400, "Invalid time zone"},
-	CodeQueryTimeout:      {400, "Query execution was interrupted, max execute time exceeded"},
-	CodeExecuteSQL:        {400, "Execute Sql error"},
-	CodeQueryInterrupted:  {500, "executor query chan closed without result error"},
-	CodeBusy:              {503, "Server is busy, please retry after the Retry-After delay"},
-}
-
-// Status is the HTTP status the code is answered with.
-func (c Code) Status() int {
-	if info, ok := codeTable[c]; ok {
-		return info.status
-	}
-	return http.StatusInternalServerError
-}
-
-// Text is the documented message of the code.
-func (c Code) Text() string { return codeTable[c].text }
-
-// BadToken is the body text of a 401: the spec's table gives it without a code.
-const BadToken = "bad token"
-
-// Error is a Pandora API error: the server builds them and the Client
-// returns them. Code is empty for a 401 "bad token" and for answers that
-// carry no E-code.
-type Error struct {
-	Status  int    // HTTP status
-	Code    string // "E6101"; "" when the body had none
-	Message string // the text after "E....: " (or the whole error text)
-	// Detail is what the server adds after the documented text; it is part
-	// of Message on the wire.
-	Detail string `json:"-"`
-	// RetryAfter, when > 0, is sent as Retry-After (seconds).
-	RetryAfter int `json:"-"`
-}
-
-func (e *Error) Error() string {
-	if e.Code == "" {
-		return fmt.Sprintf("tsdb: %d %s", e.Status, e.Message)
-	}
-	return fmt.Sprintf("tsdb: %d %s: %s", e.Status, e.Code, e.Message)
-}
-
-// Is makes errors.Is(err, &tsdb.Error{Code: "E6303"}) match on the code
-// (and on the status when the target sets one).
-func (e *Error) Is(target error) bool {
-	t, ok := target.(*Error)
-	if !ok {
-		return false
-	}
-	return (t.Code == "" || t.Code == e.Code) && (t.Status == 0 || t.Status == e.Status)
-}
-
-// apiError builds the server-side error for code with an optional detail
-// appended to the documented text.
-func apiError(code Code, format string, args ...any) *Error {
-	e := &Error{Status: code.Status(), Code: string(code), Message: code.Text()}
-	if format != "" {
-		e.Detail = fmt.Sprintf(format, args...)
-		e.Message += ": " + e.Detail
-	}
-	return e
-}
-
-// CodeOf returns the E-code of err when it is (or wraps) an *Error.
-func CodeOf(err error) string {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return ""
-}
-
-// body is the wire form of an error.
-type errorBody struct {
-	Error string `json:"error"`
-}
-
-// wireText is the "error" member: "E6100: text[: detail]".
-func (e *Error) wireText() string {
-	if e.Code == "" {
-		return e.Message
-	}
-	return e.Code + ": " + e.Message
-}
-
-// parseErrorBody turns an error answer back into an *Error (Client side).
-func parseErrorBody(status int, data []byte) *Error {
-	e := &Error{Status: status}
-	var b errorBody
-	if err := json.Unmarshal(data, &b); err != nil || b.Error == "" {
-		e.Message = strings.TrimSpace(string(data))
-		if len(e.Message) > 512 {
-			e.Message = e.Message[:512]
-		}
-		if e.Message == "" {
-			e.Message = http.StatusText(status)
-		}
-		return e
-	}
-	msg := b.Error
-	if len(msg) >= 6 && msg[0] == 'E' && strings.IndexByte(msg, ':') > 1 {
-		i := strings.IndexByte(msg, ':')
-		code := msg[:i]
-		if isDigits(code[1:]) {
-			e.Code = code
-			msg = strings.TrimSpace(msg[i+1:])
-		}
-	}
-	e.Message = msg
-	return e
-}
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
 
 // writeJSON answers status with v as JSON; Content-Type is exactly
 // application/json because the official SDK compares it.
@@ -207,7 +14,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	data, err := json.Marshal(v)
 	if err != nil {
 		status = http.StatusInternalServerError
-		data, _ = json.Marshal(errorBody{Error: string(CodeInternal) + ": " + CodeInternal.Text()})
+		data, _ = json.Marshal(tsdbapi.Errorf(tsdbapi.CodeInternal, "").Body())
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", fmt.Sprint(len(data)))
@@ -215,9 +22,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(data)
 }
 
-func writeError(w http.ResponseWriter, e *Error) {
+func writeError(w http.ResponseWriter, e *tsdbapi.Error) {
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", fmt.Sprint(e.RetryAfter))
 	}
-	writeJSON(w, e.Status, errorBody{Error: e.wireText()})
+	writeJSON(w, e.Status, e.Body())
 }

@@ -68,6 +68,7 @@ func TestGolden(t *testing.T) {
 		goldenStep{name: "repo_create_bad_name", method: "POST", target: "/v4/repos/1app", body: `{"region":"nb"}`},
 		goldenStep{name: "repo_create_no_region", method: "POST", target: "/v4/repos/other", body: `{}`},
 		goldenStep{name: "repo_create_bad_json", method: "POST", target: "/v4/repos/other", body: `{"region":1}`},
+		goldenStep{name: "repo_create_bad_metadata", method: "POST", target: "/v4/repos/other", body: `{"region":"nb","metadata":{"a":1}}`},
 		goldenStep{name: "repo_create_gz_ok", method: "POST", target: "/v4/repos/logs", body: `{"region":"gz"}`},
 		goldenStep{name: "repo_get_ok", method: "GET", target: "/v4/repos/app"},
 		goldenStep{name: "repo_get_missing", method: "GET", target: "/v4/repos/nope"},

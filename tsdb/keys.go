@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+
+	"github.com/kodo-project/kodo/tsdb/tsdbapi"
 )
 
 // EnsureKeyPair records ak/sk unless ak is already known with the same
@@ -48,19 +50,13 @@ func randomKey() string {
 	return base64.URLEncoding.EncodeToString(b[:])
 }
 
-// KeyPairJSON is the answer of HandleCreateKeyPair.
-type KeyPairJSON struct {
-	AccessKey string `json:"access_key"`
-	SecretKey string `json:"secret_key"`
-}
-
 // HandleCreateKeyPair answers POST with a fresh key pair as
 // {"access_key","secret_key"}. It does no authentication: mount it behind
 // the server's admin check.
 func (s *Service) HandleCreateKeyPair(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		writeError(w, &Error{Status: http.StatusMethodNotAllowed, Message: "method not allowed: use POST to create a key pair"})
+		writeError(w, &tsdbapi.Error{Status: http.StatusMethodNotAllowed, Message: "method not allowed: use POST to create a key pair"})
 		return
 	}
 	kp, err := s.NewKeyPair(r.Context())
@@ -68,5 +64,5 @@ func (s *Service) HandleCreateKeyPair(w http.ResponseWriter, r *http.Request) {
 		writeError(w, s.internal("creating key pair", err))
 		return
 	}
-	writeJSON(w, http.StatusOK, KeyPairJSON{AccessKey: kp.AccessKey, SecretKey: kp.SecretKey})
+	writeJSON(w, http.StatusOK, tsdbapi.KeyPair{AccessKey: kp.AccessKey, SecretKey: kp.SecretKey})
 }

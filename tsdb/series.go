@@ -2,7 +2,6 @@ package tsdb
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -12,6 +11,8 @@ import (
 	"github.com/influxdata/influxql"
 
 	"github.com/kodo-project/kodo/storage/tsengine"
+
+	"github.com/kodo-project/kodo/tsdb/tsdbapi"
 )
 
 // MinRetentionDays and MaxRetentionDays bound a series' retention ("1d".."30d").
@@ -48,33 +49,8 @@ func isKeyword(name string) bool {
 	return influxql.Lookup(name) != influxql.IDENT || strings.EqualFold(name, "time")
 }
 
-// SeriesInfo is the JSON form of a series. Metadata is shown only when
-// asked (showMeta=true) or for a single series.
-type SeriesInfo struct {
-	Name       string            `json:"name"`
-	Retention  string            `json:"retention"`
-	Metadata   map[string]string `json:"metadata,omitempty"`
-	CreateTime string            `json:"createTime"`
-	Type       string            `json:"type"`
-	Deleting   string            `json:"deleting"`
-}
-
-// MarshalJSON writes "metadata" whenever it is set, even empty, so
-// showMeta=true always shows the member.
-func (si SeriesInfo) MarshalJSON() ([]byte, error) {
-	type plain SeriesInfo
-	out := struct {
-		plain
-		Metadata *map[string]string `json:"metadata,omitempty"`
-	}{plain: plain(si)}
-	if si.Metadata != nil {
-		out.Metadata = &si.Metadata
-	}
-	return json.Marshal(out)
-}
-
-func seriesInfo(se Series, showMeta bool) SeriesInfo {
-	out := SeriesInfo{Name: se.Name, Retention: se.Retention, CreateTime: formatTime(se.CreatedAt),
+func seriesInfo(se Series, showMeta bool) tsdbapi.SeriesInfo {
+	out := tsdbapi.SeriesInfo{Name: se.Name, Retention: se.Retention, CreateTime: formatTime(se.CreatedAt),
 		Type: strconv.Itoa(se.Type), Deleting: boolString(se.Deleting)}
 	if showMeta {
 		out.Metadata = se.Metadata
@@ -85,45 +61,40 @@ func seriesInfo(se Series, showMeta bool) SeriesInfo {
 	return out
 }
 
-func (s *Service) loadSeries(ctx context.Context, ak, repo, name string, allowDeleting bool) (Series, *Error) {
+func (s *Service) loadSeries(ctx context.Context, ak, repo, name string, allowDeleting bool) (Series, *tsdbapi.Error) {
 	if !ValidName(name) {
-		return Series{}, apiError(CodeInvalidSeriesName, "got %q", name)
+		return Series{}, tsdbapi.Errorf(tsdbapi.CodeInvalidSeriesName, "got %q", name)
 	}
 	se, err := s.cfg.Store.PandoraSeries(ctx, ak, repo, name)
 	if errors.Is(err, ErrNotFound) {
-		return Series{}, apiError(CodeSeriesNotFound, "series %q in repo %q", name, repo)
+		return Series{}, tsdbapi.Errorf(tsdbapi.CodeSeriesNotFound, "series %q in repo %q", name, repo)
 	}
 	if err != nil {
 		return Series{}, s.internal("loading series", err)
 	}
 	if se.Deleting && !allowDeleting {
-		return Series{}, apiError(CodeSeriesDeleting, "series %q", name)
+		return Series{}, tsdbapi.Errorf(tsdbapi.CodeSeriesDeleting, "series %q", name)
 	}
 	return se, nil
 }
 
-type createSeriesBody struct {
-	Retention string            `json:"retention"`
-	Metadata  map[string]string `json:"metadata"`
-}
-
-func (s *Service) createSeries(q *request, repo, name string) *Error {
+func (s *Service) createSeries(q *request, repo, name string) *tsdbapi.Error {
 	if !ValidName(repo) {
-		return apiError(CodeInvalidRepoName, "got %q", repo)
+		return tsdbapi.Errorf(tsdbapi.CodeInvalidRepoName, "got %q", repo)
 	}
 	if !ValidName(name) {
-		return apiError(CodeInvalidSeriesName, "got %q", name)
+		return tsdbapi.Errorf(tsdbapi.CodeInvalidSeriesName, "got %q", name)
 	}
 	if isKeyword(name) {
-		return apiError(CodeSeriesKeyword, "%q is an InfluxQL keyword", name)
+		return tsdbapi.Errorf(tsdbapi.CodeSeriesKeyword, "%q is an InfluxQL keyword", name)
 	}
-	var b createSeriesBody
+	var b tsdbapi.CreateSeriesInput
 	if e := decodeJSON(q.body, &b, true); e != nil {
 		return e
 	}
 	rp, err := rpFor(b.Retention)
 	if err != nil {
-		return apiError(CodeRetentionUnknown, "%v", err)
+		return tsdbapi.Errorf(tsdbapi.CodeRetentionUnknown, "%v", err)
 	}
 	if e := checkMetadata(b.Metadata); e != nil {
 		return e
@@ -143,17 +114,17 @@ func (s *Service) createSeries(q *request, repo, name string) *Error {
 	for _, se := range list {
 		if se.Name == name {
 			if se.Deleting {
-				return apiError(CodeSeriesDeleting, "series %q", name)
+				return tsdbapi.Errorf(tsdbapi.CodeSeriesDeleting, "series %q", name)
 			}
-			return apiError(CodeSeriesExists, "series %q in repo %q", name, repo)
+			return tsdbapi.Errorf(tsdbapi.CodeSeriesExists, "series %q in repo %q", name, repo)
 		}
 	}
 	if _, err := s.cfg.Store.PandoraView(q.ctx, q.ak, repo, name); err == nil {
-		return apiError(CodeSeriesExists, "a view of repo %q is named %q", repo, name)
+		return tsdbapi.Errorf(tsdbapi.CodeSeriesExists, "a view of repo %q is named %q", repo, name)
 	}
 	if len(list) >= s.cfg.MaxSeriesPerRepo {
 		// Cheap early answer; the store checks again atomically below.
-		return apiError(CodeSeriesLimit, "repo %q has %d series, the most allowed", repo, len(list))
+		return tsdbapi.Errorf(tsdbapi.CodeSeriesLimit, "repo %q has %d series, the most allowed", repo, len(list))
 	}
 	// The RP first, so a series on record can always be written.
 	if err := s.cfg.Engine.CreateDatabase(q.ctx, DatabaseName(q.ak, repo), []tsengine.RetentionPolicy{rp}); err != nil {
@@ -168,18 +139,18 @@ func (s *Service) createSeries(q *request, repo, name string) *Error {
 		switch {
 		case errors.Is(err, ErrLimit):
 			// Another creation took the last place since the list above.
-			return apiError(CodeSeriesLimit, "repo %q has %d series, the most allowed", repo, s.cfg.MaxSeriesPerRepo)
+			return tsdbapi.Errorf(tsdbapi.CodeSeriesLimit, "repo %q has %d series, the most allowed", repo, s.cfg.MaxSeriesPerRepo)
 		case errors.Is(err, ErrConflict):
-			return apiError(CodeSeriesExists, "series %q in repo %q", name, repo)
+			return tsdbapi.Errorf(tsdbapi.CodeSeriesExists, "series %q in repo %q", name, repo)
 		case errors.Is(err, ErrNotFound):
-			return apiError(CodeNotFound, "repo %q does not exist", repo)
+			return tsdbapi.Errorf(tsdbapi.CodeNotFound, "repo %q does not exist", repo)
 		}
 		return s.internal("storing series", err)
 	}
 	return ok(q, nil)
 }
 
-func (s *Service) getSeries(q *request, repo, name string) *Error {
+func (s *Service) getSeries(q *request, repo, name string) *tsdbapi.Error {
 	if _, e := s.loadRepo(q.ctx, q.ak, repo, true); e != nil {
 		return e
 	}
@@ -190,7 +161,7 @@ func (s *Service) getSeries(q *request, repo, name string) *Error {
 	return ok(q, seriesInfo(se, true))
 }
 
-func (s *Service) listSeries(q *request, repo string) *Error {
+func (s *Service) listSeries(q *request, repo string) *tsdbapi.Error {
 	if _, e := s.loadRepo(q.ctx, q.ak, repo, true); e != nil {
 		return e
 	}
@@ -198,7 +169,7 @@ func (s *Service) listSeries(q *request, repo string) *Error {
 	if v := q.r.URL.Query().Get("showMeta"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			return apiError(CodeBadRequest, "showMeta=%q: want true or false", v)
+			return tsdbapi.Errorf(tsdbapi.CodeBadRequest, "showMeta=%q: want true or false", v)
 		}
 		showMeta = b
 	}
@@ -206,14 +177,14 @@ func (s *Service) listSeries(q *request, repo string) *Error {
 	if err != nil {
 		return s.internal("listing series", err)
 	}
-	out := make([]SeriesInfo, 0, len(list))
+	out := make([]tsdbapi.SeriesInfo, 0, len(list))
 	for _, se := range list {
 		out = append(out, seriesInfo(se, showMeta))
 	}
 	return ok(q, out)
 }
 
-func (s *Service) setSeriesMeta(q *request, repo, name string, md map[string]string) *Error {
+func (s *Service) setSeriesMeta(q *request, repo, name string, md map[string]string) *tsdbapi.Error {
 	unlock, e := s.lockSeries(q.ak, repo, name)
 	if e != nil {
 		return e
@@ -232,19 +203,19 @@ func (s *Service) setSeriesMeta(q *request, repo, name string, md map[string]str
 	se.Metadata = md
 	if err := s.cfg.Store.UpdatePandoraSeries(q.ctx, se); err != nil {
 		if errors.Is(err, ErrNotFound) {
-			return apiError(CodeSeriesNotFound, "series %q in repo %q", name, repo)
+			return tsdbapi.Errorf(tsdbapi.CodeSeriesNotFound, "series %q in repo %q", name, repo)
 		}
 		return s.internal("updating series", err)
 	}
 	return ok(q, nil)
 }
 
-func (s *Service) updateSeriesMeta(q *request, repo, name string) *Error {
+func (s *Service) updateSeriesMeta(q *request, repo, name string) *tsdbapi.Error {
 	if !ValidName(repo) {
-		return apiError(CodeInvalidRepoName, "got %q", repo)
+		return tsdbapi.Errorf(tsdbapi.CodeInvalidRepoName, "got %q", repo)
 	}
 	if !ValidName(name) {
-		return apiError(CodeInvalidSeriesName, "got %q", name)
+		return tsdbapi.Errorf(tsdbapi.CodeInvalidSeriesName, "got %q", name)
 	}
 	md, e := readMetadata(q.body)
 	if e != nil {
@@ -253,22 +224,22 @@ func (s *Service) updateSeriesMeta(q *request, repo, name string) *Error {
 	return s.setSeriesMeta(q, repo, name, md)
 }
 
-func (s *Service) deleteSeriesMeta(q *request, repo, name string) *Error {
+func (s *Service) deleteSeriesMeta(q *request, repo, name string) *tsdbapi.Error {
 	if !ValidName(repo) {
-		return apiError(CodeInvalidRepoName, "got %q", repo)
+		return tsdbapi.Errorf(tsdbapi.CodeInvalidRepoName, "got %q", repo)
 	}
 	if !ValidName(name) {
-		return apiError(CodeInvalidSeriesName, "got %q", name)
+		return tsdbapi.Errorf(tsdbapi.CodeInvalidSeriesName, "got %q", name)
 	}
 	return s.setSeriesMeta(q, repo, name, nil)
 }
 
-func (s *Service) deleteSeries(q *request, repo, name string) *Error {
+func (s *Service) deleteSeries(q *request, repo, name string) *tsdbapi.Error {
 	if !ValidName(repo) {
-		return apiError(CodeInvalidRepoName, "got %q", repo)
+		return tsdbapi.Errorf(tsdbapi.CodeInvalidRepoName, "got %q", repo)
 	}
 	if !ValidName(name) {
-		return apiError(CodeInvalidSeriesName, "got %q", name)
+		return tsdbapi.Errorf(tsdbapi.CodeInvalidSeriesName, "got %q", name)
 	}
 	unlock, e := s.lockSeries(q.ak, repo, name)
 	if e != nil {

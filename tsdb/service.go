@@ -18,6 +18,8 @@ import (
 	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/signer"
 	"github.com/kodo-project/kodo/storage/tsengine"
+
+	"github.com/kodo-project/kodo/tsdb/tsdbapi"
 )
 
 // DefaultRegion is the region every service knows (华东, "nb").
@@ -201,7 +203,7 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
 			s.log.Error("tsdb: panic", "path", r.URL.Path, "panic", v)
-			writeError(w, apiError(CodeInternal, ""))
+			writeError(w, tsdbapi.Errorf(tsdbapi.CodeInternal, ""))
 		}
 	}()
 	ak, e := s.authenticate(r)
@@ -240,7 +242,7 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) {
 
 // authenticate checks the Pandora signature from the headers alone; the
 // Content-MD5 against the body, the one part that needs it, is readBody's.
-func (s *Service) authenticate(r *http.Request) (string, *Error) {
+func (s *Service) authenticate(r *http.Request) (string, *tsdbapi.Error) {
 	v := signer.PandoraVerifier{Now: s.now, MaxSkew: s.cfg.MaxSkew, SkipBodyDigest: true}
 	ak, err := v.Verify(signer.FromHTTP(r, nil), func(ak string) (string, error) {
 		kp, err := s.cfg.Store.PandoraKeyPair(r.Context(), ak)
@@ -251,64 +253,64 @@ func (s *Service) authenticate(r *http.Request) (string, *Error) {
 		if errors.As(err, &se) && se.Code == signer.ErrUnknownKey && se.Err != nil && !errors.Is(se.Err, ErrNotFound) {
 			// The store failed, not the client.
 			s.log.Error("tsdb: key lookup", "err", err)
-			return "", apiError(CodeInternal, "")
+			return "", tsdbapi.Errorf(tsdbapi.CodeInternal, "")
 		}
 		s.log.Debug("tsdb: signature rejected", "path", r.URL.Path, "err", err)
-		return "", &Error{Status: http.StatusUnauthorized, Message: BadToken}
+		return "", &tsdbapi.Error{Status: http.StatusUnauthorized, Message: tsdbapi.BadToken}
 	}
 	return ak, nil
 }
 
 // replayed asks the replay cache, once the whole request (body digest
 // included) has verified, whether its signature was used before.
-func (s *Service) replayed(r *http.Request) *Error {
+func (s *Service) replayed(r *http.Request) *tsdbapi.Error {
 	if s.cfg.SeenBefore == nil {
 		return nil
 	}
 	seen, err := s.cfg.SeenBefore(r.Context(), r.Header.Get("Authorization"))
 	if err != nil {
 		s.log.Error("tsdb: replay cache", "err", err)
-		return apiError(CodeInternal, "")
+		return tsdbapi.Errorf(tsdbapi.CodeInternal, "")
 	}
 	if seen {
 		s.log.Debug("tsdb: signature replayed", "path", r.URL.Path)
-		return &Error{Status: http.StatusUnauthorized, Message: BadToken}
+		return &tsdbapi.Error{Status: http.StatusUnauthorized, Message: tsdbapi.BadToken}
 	}
 	return nil
 }
 
 // readBody reads the body under the limits, charged to the request's gate
 // lease, and checks a Content-MD5 header against it.
-func (s *Service) readBody(r *http.Request) (*httpx.Body, *Error) {
+func (s *Service) readBody(r *http.Request) (*httpx.Body, *tsdbapi.Error) {
 	body, err := httpx.ReadBody(r, s.cfg.Limits)
 	if err != nil {
 		var be *httpx.BodyError
 		if errors.As(err, &be) {
-			e := apiError(CodeBadRequest, "%s", be.Msg)
+			e := tsdbapi.Errorf(tsdbapi.CodeBadRequest, "%s", be.Msg)
 			e.Status = be.Status
 			return nil, e
 		}
 		if errors.Is(err, httpx.ErrBusy) { // the gate refused the decompressed bytes
 			return nil, s.admitError(err)
 		}
-		return nil, apiError(CodeBadRequest, "%v", err)
+		return nil, tsdbapi.Errorf(tsdbapi.CodeBadRequest, "%v", err)
 	}
 	if err := signer.CheckPandoraBodyDigest(signer.FromHTTP(r, body.Raw)); err != nil {
 		body.Release()
 		s.log.Debug("tsdb: body digest rejected", "path", r.URL.Path, "err", err)
-		return nil, &Error{Status: http.StatusUnauthorized, Message: BadToken}
+		return nil, &tsdbapi.Error{Status: http.StatusUnauthorized, Message: tsdbapi.BadToken}
 	}
 	return body, nil
 }
 
 // admitError answers a refused admission. The spec has no capacity code:
 // E9003 is ours, 503 with Retry-After so clients back off and retry.
-func (s *Service) admitError(err error) *Error {
+func (s *Service) admitError(err error) *tsdbapi.Error {
 	var busy *httpx.BusyError
 	if !errors.As(err, &busy) {
 		return s.internal("admission", err)
 	}
-	e := apiError(CodeBusy, "%v", busy)
+	e := tsdbapi.Errorf(tsdbapi.CodeBusy, "%v", busy)
 	e.RetryAfter = 1
 	return e
 }
@@ -322,12 +324,12 @@ func splitPath(p string) []string {
 }
 
 // route dispatches on the path; handlers answer success themselves and
-// return an *Error otherwise.
-func (s *Service) route(q *request) *Error {
+// return an *tsdbapi.Error otherwise.
+func (s *Service) route(q *request) *tsdbapi.Error {
 	g := q.segs
 	m := q.r.Method
 	if len(g) < 2 || g[0] != "v4" || g[1] != "repos" {
-		return apiError(CodeNotFound, "no API at %s", q.r.URL.Path)
+		return tsdbapi.Errorf(tsdbapi.CodeNotFound, "no API at %s", q.r.URL.Path)
 	}
 	g = g[2:]
 	switch {
@@ -383,13 +385,13 @@ func (s *Service) route(q *request) *Error {
 	case len(g) == 2 && g[1] == "query" && (m == http.MethodGet || m == http.MethodPost):
 		return s.query(q, g[0])
 	}
-	return apiError(CodeNotFound, "no API for %s %s", m, q.r.URL.Path)
+	return tsdbapi.Errorf(tsdbapi.CodeNotFound, "no API for %s %s", m, q.r.URL.Path)
 }
 
 // internal logs err and returns the E9001 answer.
-func (s *Service) internal(what string, err error) *Error {
+func (s *Service) internal(what string, err error) *tsdbapi.Error {
 	s.log.Error("tsdb: "+what, "err", err)
-	return apiError(CodeInternal, "")
+	return tsdbapi.Errorf(tsdbapi.CodeInternal, "")
 }
 
 // goBackground runs f unless the service is closed.
@@ -459,16 +461,16 @@ func repoKey(ak, repo string) string           { return "r\x00" + ak + "\x00" + 
 func seriesKey(ak, repo, series string) string { return "s\x00" + ak + "\x00" + repo + "\x00" + series }
 
 // lockRepo takes the repo key; the caller defers the returned release.
-func (s *Service) lockRepo(ak, repo string, exclusive bool) (func(), *Error) {
+func (s *Service) lockRepo(ak, repo string, exclusive bool) (func(), *tsdbapi.Error) {
 	k := repoKey(ak, repo)
 	if !s.locks.try(k, exclusive) {
-		return nil, apiError(CodeRepoModifying, "repo %q", repo)
+		return nil, tsdbapi.Errorf(tsdbapi.CodeRepoModifying, "repo %q", repo)
 	}
 	return func() { s.locks.release(k, exclusive) }, nil
 }
 
 // lockSeries takes the repo shared and the series exclusive.
-func (s *Service) lockSeries(ak, repo, series string) (func(), *Error) {
+func (s *Service) lockSeries(ak, repo, series string) (func(), *tsdbapi.Error) {
 	unlockRepo, e := s.lockRepo(ak, repo, false)
 	if e != nil {
 		return nil, e
@@ -476,7 +478,7 @@ func (s *Service) lockSeries(ak, repo, series string) (func(), *Error) {
 	k := seriesKey(ak, repo, series)
 	if !s.locks.try(k, true) {
 		unlockRepo()
-		return nil, apiError(CodeSeriesModifying, "series %q", series)
+		return nil, tsdbapi.Errorf(tsdbapi.CodeSeriesModifying, "series %q", series)
 	}
 	return func() { s.locks.release(k, true); unlockRepo() }, nil
 }

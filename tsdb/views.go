@@ -6,47 +6,34 @@ import (
 	iql "github.com/influxdata/influxql"
 
 	kql "github.com/kodo-project/kodo/influxql"
+
+	"github.com/kodo-project/kodo/tsdb/tsdbapi"
 )
 
-// ViewInfo is the JSON form of a view.
-type ViewInfo struct {
-	Name       string            `json:"name"`
-	SQL        string            `json:"sql"`
-	Retention  string            `json:"retention"`
-	Metadata   map[string]string `json:"metadata"`
-	CreateTime string            `json:"createTime"`
-}
-
-func viewInfo(v View) ViewInfo {
+func viewInfo(v View) tsdbapi.ViewInfo {
 	md := v.Metadata
 	if md == nil {
 		md = map[string]string{}
 	}
-	return ViewInfo{Name: v.Name, SQL: v.SQL, Retention: v.Retention, Metadata: md, CreateTime: formatTime(v.CreatedAt)}
-}
-
-type createViewBody struct {
-	SQL       string            `json:"sql"`
-	Retention string            `json:"retention"`
-	Metadata  map[string]string `json:"metadata"`
+	return tsdbapi.ViewInfo{Name: v.Name, SQL: v.SQL, Retention: v.Retention, Metadata: md, CreateTime: formatTime(v.CreatedAt)}
 }
 
 // createView stores a named SELECT. The view is computed when queried
 // (FROM <view> reads the SELECT as a subquery), so it holds no data of its
 // own; its retention is checked and kept for the record.
-func (s *Service) createView(q *request, repo, name string) *Error {
+func (s *Service) createView(q *request, repo, name string) *tsdbapi.Error {
 	if !ValidName(repo) {
-		return apiError(CodeInvalidRepoName, "got %q", repo)
+		return tsdbapi.Errorf(tsdbapi.CodeInvalidRepoName, "got %q", repo)
 	}
 	if !ValidName(name) || isKeyword(name) {
-		return apiError(CodeInvalidViewName, "got %q", name)
+		return tsdbapi.Errorf(tsdbapi.CodeInvalidViewName, "got %q", name)
 	}
-	var b createViewBody
+	var b tsdbapi.CreateViewInput
 	if e := decodeJSON(q.body, &b, true); e != nil {
 		return e
 	}
 	if _, err := ParseRetention(b.Retention); err != nil {
-		return apiError(CodeRetentionUnknown, "%v", err)
+		return tsdbapi.Errorf(tsdbapi.CodeRetentionUnknown, "%v", err)
 	}
 	if e := checkMetadata(b.Metadata); e != nil {
 		return e
@@ -61,14 +48,14 @@ func (s *Service) createView(q *request, repo, name string) *Error {
 	}
 	parsed, err := kql.Guard(b.SQL, DatabaseName(q.ak, repo), kql.AllowRead)
 	if err != nil {
-		return apiError(CodeInvalidViewSQL, "%v", err)
+		return tsdbapi.Errorf(tsdbapi.CodeInvalidViewSQL, "%v", err)
 	}
 	if len(parsed.Statements) != 1 {
-		return apiError(CodeInvalidViewSQL, "a view is one SELECT statement, got %d statements", len(parsed.Statements))
+		return tsdbapi.Errorf(tsdbapi.CodeInvalidViewSQL, "a view is one SELECT statement, got %d statements", len(parsed.Statements))
 	}
 	sel, isSelect := parsed.Statements[0].(*iql.SelectStatement)
 	if !isSelect {
-		return apiError(CodeInvalidViewSQL, "a view is a SELECT statement")
+		return tsdbapi.Errorf(tsdbapi.CodeInvalidViewSQL, "a view is a SELECT statement")
 	}
 	list, err := s.cfg.Store.PandoraSeriesList(q.ctx, q.ak, repo)
 	if err != nil {
@@ -79,15 +66,15 @@ func (s *Service) createView(q *request, repo, name string) *Error {
 		known[se.Name] = !se.Deleting
 	}
 	if _, isSeries := known[name]; isSeries {
-		return apiError(CodeViewExists, "a series of repo %q is named %q", repo, name)
+		return tsdbapi.Errorf(tsdbapi.CodeViewExists, "a series of repo %q is named %q", repo, name)
 	}
 	for _, src := range sel.Sources {
 		m, isM := src.(*iql.Measurement)
 		if !isM || m.Regex != nil || m.RetentionPolicy != "" || m.Database != "" {
-			return apiError(CodeInvalidViewSQL, "FROM must name series of the repo, bare, got %s", src.String())
+			return tsdbapi.Errorf(tsdbapi.CodeInvalidViewSQL, "FROM must name series of the repo, bare, got %s", src.String())
 		}
 		if !known[m.Name] {
-			return apiError(CodeInvalidViewSQL, "FROM %q: no such series in repo %q", m.Name, repo)
+			return tsdbapi.Errorf(tsdbapi.CodeInvalidViewSQL, "FROM %q: no such series in repo %q", m.Name, repo)
 		}
 	}
 	md := b.Metadata
@@ -98,22 +85,22 @@ func (s *Service) createView(q *request, repo, name string) *Error {
 	if err := s.cfg.Store.CreatePandoraView(q.ctx, v); err != nil {
 		switch {
 		case errors.Is(err, ErrConflict):
-			return apiError(CodeViewExists, "view %q in repo %q", name, repo)
+			return tsdbapi.Errorf(tsdbapi.CodeViewExists, "view %q in repo %q", name, repo)
 		case errors.Is(err, ErrNotFound):
-			return apiError(CodeNotFound, "repo %q does not exist", repo)
+			return tsdbapi.Errorf(tsdbapi.CodeNotFound, "repo %q does not exist", repo)
 		}
 		return s.internal("storing view", err)
 	}
 	return ok(q, nil)
 }
 
-func (s *Service) loadView(q *request, repo, name string) (View, *Error) {
+func (s *Service) loadView(q *request, repo, name string) (View, *tsdbapi.Error) {
 	if !ValidName(name) {
-		return View{}, apiError(CodeInvalidViewName, "got %q", name)
+		return View{}, tsdbapi.Errorf(tsdbapi.CodeInvalidViewName, "got %q", name)
 	}
 	v, err := s.cfg.Store.PandoraView(q.ctx, q.ak, repo, name)
 	if errors.Is(err, ErrNotFound) {
-		return View{}, apiError(CodeViewNotFound, "view %q in repo %q", name, repo)
+		return View{}, tsdbapi.Errorf(tsdbapi.CodeViewNotFound, "view %q in repo %q", name, repo)
 	}
 	if err != nil {
 		return View{}, s.internal("loading view", err)
@@ -121,7 +108,7 @@ func (s *Service) loadView(q *request, repo, name string) (View, *Error) {
 	return v, nil
 }
 
-func (s *Service) getView(q *request, repo, name string) *Error {
+func (s *Service) getView(q *request, repo, name string) *tsdbapi.Error {
 	if _, e := s.loadRepo(q.ctx, q.ak, repo, true); e != nil {
 		return e
 	}
@@ -132,7 +119,7 @@ func (s *Service) getView(q *request, repo, name string) *Error {
 	return ok(q, viewInfo(v))
 }
 
-func (s *Service) listViews(q *request, repo string) *Error {
+func (s *Service) listViews(q *request, repo string) *tsdbapi.Error {
 	if _, e := s.loadRepo(q.ctx, q.ak, repo, true); e != nil {
 		return e
 	}
@@ -140,16 +127,16 @@ func (s *Service) listViews(q *request, repo string) *Error {
 	if err != nil {
 		return s.internal("listing views", err)
 	}
-	out := make([]ViewInfo, 0, len(vs))
+	out := make([]tsdbapi.ViewInfo, 0, len(vs))
 	for _, v := range vs {
 		out = append(out, viewInfo(v))
 	}
 	return ok(q, out)
 }
 
-func (s *Service) deleteView(q *request, repo, name string) *Error {
+func (s *Service) deleteView(q *request, repo, name string) *tsdbapi.Error {
 	if !ValidName(repo) {
-		return apiError(CodeInvalidRepoName, "got %q", repo)
+		return tsdbapi.Errorf(tsdbapi.CodeInvalidRepoName, "got %q", repo)
 	}
 	unlock, e := s.lockSeries(q.ak, repo, name)
 	if e != nil {
@@ -164,7 +151,7 @@ func (s *Service) deleteView(q *request, repo, name string) *Error {
 	}
 	if err := s.cfg.Store.DeletePandoraView(q.ctx, q.ak, repo, name); err != nil {
 		if errors.Is(err, ErrNotFound) {
-			return apiError(CodeViewNotFound, "view %q in repo %q", name, repo)
+			return tsdbapi.Errorf(tsdbapi.CodeViewNotFound, "view %q in repo %q", name, repo)
 		}
 		return s.internal("deleting view", err)
 	}
