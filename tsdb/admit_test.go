@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kodo-project/kodo/internal/httpx"
-
 	"github.com/kodo-project/kodo/tsdb/tsdbapi"
 )
 

@@ -73,4 +73,11 @@
 // service and the Go client (package tsdbclient) share; neither of those
 // imports this package, so a program that only calls the API does not
 // link the engine.
+//
+// Inside, serve authenticates, admits and reads the body; the routes (Go
+// 1.22 ServeMux patterns over the full /v4/ path) lead to handlers of one
+// shape, func(*call) (any, error), which decode the request, call the
+// domain (repos.go, series.go, views.go, points.go, query.go) and return;
+// answer writes the value or, through apiError, the one mapping of errors
+// to codes, the error.
 package tsdb

@@ -8,7 +8,6 @@ import (
 	"os"
 
 	"github.com/kodo-project/kodo/storage/tsengine/embedded"
-
 	"github.com/kodo-project/kodo/tsdb/tsdbapi"
 	"github.com/kodo-project/kodo/tsdb/tsdbclient"
 )

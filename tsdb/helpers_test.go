@@ -19,7 +19,6 @@ import (
 	"github.com/kodo-project/kodo/signer"
 	"github.com/kodo-project/kodo/storage/tsengine"
 	"github.com/kodo-project/kodo/storage/tsengine/embedded"
-
 	"github.com/kodo-project/kodo/tsdb/tsdbapi"
 )
 

@@ -56,13 +56,17 @@ func randomKey() string {
 func (s *Service) HandleCreateKeyPair(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		writeError(w, &tsdbapi.Error{Status: http.StatusMethodNotAllowed, Message: "method not allowed: use POST to create a key pair"})
-		return
 	}
-	kp, err := s.NewKeyPair(r.Context())
+	s.answer(s.handleCreateKeyPair).ServeHTTP(w, r)
+}
+
+func (s *Service) handleCreateKeyPair(q *call) (any, error) {
+	if q.r.Method != http.MethodPost {
+		return nil, &tsdbapi.Error{Status: http.StatusMethodNotAllowed, Message: "method not allowed: use POST to create a key pair"}
+	}
+	kp, err := s.NewKeyPair(q.ctx())
 	if err != nil {
-		writeError(w, s.internal("creating key pair", err))
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, tsdbapi.KeyPair{AccessKey: kp.AccessKey, SecretKey: kp.SecretKey})
+	return tsdbapi.KeyPair{AccessKey: kp.AccessKey, SecretKey: kp.SecretKey}, nil
 }

@@ -1,16 +1,17 @@
 package tsdb
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"github.com/influxdata/line-protocol/v2/lineprotocol"
 	"sort"
 	"strings"
 	"sync"
 
+	"github.com/influxdata/line-protocol/v2/lineprotocol"
+
 	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/storage/tsengine"
-
 	"github.com/kodo-project/kodo/tsdb/tsdbapi"
 )
 
@@ -23,14 +24,14 @@ const retentionReason = "points beyond retention policy"
 // writePoints stores a line-protocol body. Every measurement must be a
 // series of the repo; the body is refused as a whole otherwise, and
 // nothing is acknowledged before the engine has it durably.
-func (s *Service) writePoints(q *request, repo string) *tsdbapi.Error {
-	if _, e := s.loadRepo(q.ctx, q.ak, repo, false); e != nil {
-		return e
+func (s *Service) writePoints(ctx context.Context, ak, repo string, body []byte) error {
+	if _, err := s.loadRepo(ctx, ak, repo, false); err != nil {
+		return err
 	}
 	b := batchPool.Get().(*lineproto.Batch)
 	b.Reset()
 	defer batchPool.Put(b)
-	err := lineproto.Parse(q.body, lineproto.ParseOptions{Now: s.now(), Limits: s.cfg.LineLimits, MaxFuture: s.cfg.MaxFuture}, b)
+	err := lineproto.Parse(body, lineproto.ParseOptions{Now: s.now(), Limits: s.cfg.LineLimits, MaxFuture: s.cfg.MaxFuture}, b)
 	if err != nil {
 		var pe *lineproto.PartialError
 		var de *lineproto.DecodeError
@@ -50,9 +51,9 @@ func (s *Service) writePoints(q *request, repo string) *tsdbapi.Error {
 		return tsdbapi.Errorf(tsdbapi.CodeBadRequest, "the body holds no point")
 	}
 	widenNumbers(b)
-	list, err := s.cfg.Store.PandoraSeriesList(q.ctx, q.ak, repo)
+	list, err := s.cfg.Store.PandoraSeriesList(ctx, ak, repo)
 	if err != nil {
-		return s.internal("listing series", err)
+		return fmt.Errorf("listing series: %w", err)
 	}
 	byName := make(map[string]*Series, len(list))
 	for i := range list {
@@ -82,11 +83,11 @@ func (s *Service) writePoints(q *request, repo string) *tsdbapi.Error {
 	if len(deleting) > 0 {
 		return tsdbapi.Errorf(tsdbapi.CodeSeriesDeleting, "%s; nothing was written", nameList(deleting))
 	}
-	db := DatabaseName(q.ak, repo)
+	db := DatabaseName(ak, repo)
 	var res struct{ Dropped int }
 	var reasons []string
-	write := func(rp string, part *lineproto.Batch) *tsdbapi.Error {
-		err := s.cfg.Engine.WritePoints(q.ctx, db, rp, part)
+	write := func(rp string, part *lineproto.Batch) error {
+		err := s.cfg.Engine.WritePoints(ctx, db, rp, part)
 		var pwe *tsengine.PartialWriteError
 		switch {
 		case err == nil:
@@ -102,7 +103,7 @@ func (s *Service) writePoints(q *request, repo string) *tsdbapi.Error {
 			// The repo went away between the lookup and the write.
 			return tsdbapi.Errorf(tsdbapi.CodeRepoDeleting, "repo %q", repo)
 		default:
-			return s.internal("writing points", err)
+			return fmt.Errorf("writing points: %w", err)
 		}
 		return nil
 	}
@@ -123,7 +124,7 @@ func (s *Service) writePoints(q *request, repo string) *tsdbapi.Error {
 			for i := 0; i < b.Len(); i++ {
 				if rpOf[i] == rp {
 					if err := part.Append(b.At(i)); err != nil {
-						return s.internal("splitting points by retention", err)
+						return fmt.Errorf("splitting points by retention: %w", err)
 					}
 				}
 			}
@@ -141,7 +142,7 @@ func (s *Service) writePoints(q *request, repo string) *tsdbapi.Error {
 			"older than the series' retention")
 		return tsdbapi.Errorf(tsdbapi.CodeBadRequest, "%d point(s) refused: %s (the other points were stored)", res.Dropped, reason)
 	}
-	return ok(q, tsdbapi.WriteResult{})
+	return nil
 }
 
 func appendOnce(list []string, s string) []string {

@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kodo-project/kodo/storage/tsengine/embedded"
-
 	"github.com/kodo-project/kodo/tsdb/tsdbapi"
 )
 

@@ -11,7 +11,6 @@ import (
 	"github.com/influxdata/influxql"
 
 	"github.com/kodo-project/kodo/storage/tsengine"
-
 	"github.com/kodo-project/kodo/tsdb/tsdbapi"
 )
 
@@ -61,7 +60,7 @@ func seriesInfo(se Series, showMeta bool) tsdbapi.SeriesInfo {
 	return out
 }
 
-func (s *Service) loadSeries(ctx context.Context, ak, repo, name string, allowDeleting bool) (Series, *tsdbapi.Error) {
+func (s *Service) loadSeries(ctx context.Context, ak, repo, name string, allowDeleting bool) (Series, error) {
 	if !ValidName(name) {
 		return Series{}, tsdbapi.Errorf(tsdbapi.CodeInvalidSeriesName, "got %q", name)
 	}
@@ -70,7 +69,7 @@ func (s *Service) loadSeries(ctx context.Context, ak, repo, name string, allowDe
 		return Series{}, tsdbapi.Errorf(tsdbapi.CodeSeriesNotFound, "series %q in repo %q", name, repo)
 	}
 	if err != nil {
-		return Series{}, s.internal("loading series", err)
+		return Series{}, fmt.Errorf("loading series: %w", err)
 	}
 	if se.Deleting && !allowDeleting {
 		return Series{}, tsdbapi.Errorf(tsdbapi.CodeSeriesDeleting, "series %q", name)
@@ -78,38 +77,42 @@ func (s *Service) loadSeries(ctx context.Context, ak, repo, name string, allowDe
 	return se, nil
 }
 
-func (s *Service) createSeries(q *request, repo, name string) *tsdbapi.Error {
+// checkSeriesNames validates the names of a change to a series.
+func checkSeriesNames(repo, name string) error {
 	if !ValidName(repo) {
 		return tsdbapi.Errorf(tsdbapi.CodeInvalidRepoName, "got %q", repo)
 	}
 	if !ValidName(name) {
 		return tsdbapi.Errorf(tsdbapi.CodeInvalidSeriesName, "got %q", name)
 	}
+	return nil
+}
+
+func (s *Service) createSeries(ctx context.Context, ak, repo, name string, in tsdbapi.CreateSeriesInput) error {
+	if err := checkSeriesNames(repo, name); err != nil {
+		return err
+	}
 	if isKeyword(name) {
 		return tsdbapi.Errorf(tsdbapi.CodeSeriesKeyword, "%q is an InfluxQL keyword", name)
 	}
-	var b tsdbapi.CreateSeriesInput
-	if e := decodeJSON(q.body, &b, true); e != nil {
-		return e
-	}
-	rp, err := rpFor(b.Retention)
+	rp, err := rpFor(in.Retention)
 	if err != nil {
 		return tsdbapi.Errorf(tsdbapi.CodeRetentionUnknown, "%v", err)
 	}
-	if e := checkMetadata(b.Metadata); e != nil {
-		return e
+	if err := checkMetadata(in.Metadata); err != nil {
+		return err
 	}
-	unlock, e := s.lockSeries(q.ak, repo, name)
-	if e != nil {
-		return e
+	unlock, err := s.lockSeries(ak, repo, name)
+	if err != nil {
+		return err
 	}
 	defer unlock()
-	if _, e := s.loadRepo(q.ctx, q.ak, repo, false); e != nil {
-		return e
+	if _, err := s.loadRepo(ctx, ak, repo, false); err != nil {
+		return err
 	}
-	list, err := s.cfg.Store.PandoraSeriesList(q.ctx, q.ak, repo)
+	list, err := s.cfg.Store.PandoraSeriesList(ctx, ak, repo)
 	if err != nil {
-		return s.internal("listing series", err)
+		return fmt.Errorf("listing series: %w", err)
 	}
 	for _, se := range list {
 		if se.Name == name {
@@ -119,7 +122,7 @@ func (s *Service) createSeries(q *request, repo, name string) *tsdbapi.Error {
 			return tsdbapi.Errorf(tsdbapi.CodeSeriesExists, "series %q in repo %q", name, repo)
 		}
 	}
-	if _, err := s.cfg.Store.PandoraView(q.ctx, q.ak, repo, name); err == nil {
+	if _, err := s.cfg.Store.PandoraView(ctx, ak, repo, name); err == nil {
 		return tsdbapi.Errorf(tsdbapi.CodeSeriesExists, "a view of repo %q is named %q", repo, name)
 	}
 	if len(list) >= s.cfg.MaxSeriesPerRepo {
@@ -127,15 +130,15 @@ func (s *Service) createSeries(q *request, repo, name string) *tsdbapi.Error {
 		return tsdbapi.Errorf(tsdbapi.CodeSeriesLimit, "repo %q has %d series, the most allowed", repo, len(list))
 	}
 	// The RP first, so a series on record can always be written.
-	if err := s.cfg.Engine.CreateDatabase(q.ctx, DatabaseName(q.ak, repo), []tsengine.RetentionPolicy{rp}); err != nil {
-		return s.internal("creating retention policy", err)
+	if err := s.cfg.Engine.CreateDatabase(ctx, DatabaseName(ak, repo), []tsengine.RetentionPolicy{rp}); err != nil {
+		return fmt.Errorf("creating retention policy: %w", err)
 	}
-	md := b.Metadata
+	md := in.Metadata
 	if md == nil {
 		md = map[string]string{}
 	}
-	se := Series{AccessKey: q.ak, Repo: repo, Name: name, Retention: b.Retention, Metadata: md, Type: 1, CreatedAt: s.now().UTC()}
-	if err := s.cfg.Store.CreatePandoraSeries(q.ctx, se, s.cfg.MaxSeriesPerRepo); err != nil {
+	se := Series{AccessKey: ak, Repo: repo, Name: name, Retention: in.Retention, Metadata: md, Type: 1, CreatedAt: s.now().UTC()}
+	if err := s.cfg.Store.CreatePandoraSeries(ctx, se, s.cfg.MaxSeriesPerRepo); err != nil {
 		switch {
 		case errors.Is(err, ErrLimit):
 			// Another creation took the last place since the list above.
@@ -145,120 +148,89 @@ func (s *Service) createSeries(q *request, repo, name string) *tsdbapi.Error {
 		case errors.Is(err, ErrNotFound):
 			return tsdbapi.Errorf(tsdbapi.CodeNotFound, "repo %q does not exist", repo)
 		}
-		return s.internal("storing series", err)
+		return fmt.Errorf("storing series: %w", err)
 	}
-	return ok(q, nil)
+	return nil
 }
 
-func (s *Service) getSeries(q *request, repo, name string) *tsdbapi.Error {
-	if _, e := s.loadRepo(q.ctx, q.ak, repo, true); e != nil {
-		return e
+func (s *Service) getSeries(ctx context.Context, ak, repo, name string) (tsdbapi.SeriesInfo, error) {
+	if _, err := s.loadRepo(ctx, ak, repo, true); err != nil {
+		return tsdbapi.SeriesInfo{}, err
 	}
-	se, e := s.loadSeries(q.ctx, q.ak, repo, name, true)
-	if e != nil {
-		return e
-	}
-	return ok(q, seriesInfo(se, true))
-}
-
-func (s *Service) listSeries(q *request, repo string) *tsdbapi.Error {
-	if _, e := s.loadRepo(q.ctx, q.ak, repo, true); e != nil {
-		return e
-	}
-	showMeta := false
-	if v := q.r.URL.Query().Get("showMeta"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return tsdbapi.Errorf(tsdbapi.CodeBadRequest, "showMeta=%q: want true or false", v)
-		}
-		showMeta = b
-	}
-	list, err := s.cfg.Store.PandoraSeriesList(q.ctx, q.ak, repo)
+	se, err := s.loadSeries(ctx, ak, repo, name, true)
 	if err != nil {
-		return s.internal("listing series", err)
+		return tsdbapi.SeriesInfo{}, err
+	}
+	return seriesInfo(se, true), nil
+}
+
+func (s *Service) listSeries(ctx context.Context, ak, repo string, showMeta bool) ([]tsdbapi.SeriesInfo, error) {
+	if _, err := s.loadRepo(ctx, ak, repo, true); err != nil {
+		return nil, err
+	}
+	list, err := s.cfg.Store.PandoraSeriesList(ctx, ak, repo)
+	if err != nil {
+		return nil, fmt.Errorf("listing series: %w", err)
 	}
 	out := make([]tsdbapi.SeriesInfo, 0, len(list))
 	for _, se := range list {
 		out = append(out, seriesInfo(se, showMeta))
 	}
-	return ok(q, out)
+	return out, nil
 }
 
-func (s *Service) setSeriesMeta(q *request, repo, name string, md map[string]string) *tsdbapi.Error {
-	unlock, e := s.lockSeries(q.ak, repo, name)
-	if e != nil {
-		return e
+// setSeriesMeta replaces a series' metadata (nil clears it).
+func (s *Service) setSeriesMeta(ctx context.Context, ak, repo, name string, md map[string]string) error {
+	if err := checkSeriesNames(repo, name); err != nil {
+		return err
+	}
+	unlock, err := s.lockSeries(ak, repo, name)
+	if err != nil {
+		return err
 	}
 	defer unlock()
-	if _, e := s.loadRepo(q.ctx, q.ak, repo, false); e != nil {
-		return e
+	if _, err := s.loadRepo(ctx, ak, repo, false); err != nil {
+		return err
 	}
-	se, e := s.loadSeries(q.ctx, q.ak, repo, name, false)
-	if e != nil {
-		return e
+	se, err := s.loadSeries(ctx, ak, repo, name, false)
+	if err != nil {
+		return err
 	}
 	if md == nil {
 		md = map[string]string{}
 	}
 	se.Metadata = md
-	if err := s.cfg.Store.UpdatePandoraSeries(q.ctx, se); err != nil {
+	if err := s.cfg.Store.UpdatePandoraSeries(ctx, se); err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return tsdbapi.Errorf(tsdbapi.CodeSeriesNotFound, "series %q in repo %q", name, repo)
 		}
-		return s.internal("updating series", err)
+		return fmt.Errorf("updating series: %w", err)
 	}
-	return ok(q, nil)
+	return nil
 }
 
-func (s *Service) updateSeriesMeta(q *request, repo, name string) *tsdbapi.Error {
-	if !ValidName(repo) {
-		return tsdbapi.Errorf(tsdbapi.CodeInvalidRepoName, "got %q", repo)
+func (s *Service) deleteSeries(ctx context.Context, ak, repo, name string) error {
+	if err := checkSeriesNames(repo, name); err != nil {
+		return err
 	}
-	if !ValidName(name) {
-		return tsdbapi.Errorf(tsdbapi.CodeInvalidSeriesName, "got %q", name)
-	}
-	md, e := readMetadata(q.body)
-	if e != nil {
-		return e
-	}
-	return s.setSeriesMeta(q, repo, name, md)
-}
-
-func (s *Service) deleteSeriesMeta(q *request, repo, name string) *tsdbapi.Error {
-	if !ValidName(repo) {
-		return tsdbapi.Errorf(tsdbapi.CodeInvalidRepoName, "got %q", repo)
-	}
-	if !ValidName(name) {
-		return tsdbapi.Errorf(tsdbapi.CodeInvalidSeriesName, "got %q", name)
-	}
-	return s.setSeriesMeta(q, repo, name, nil)
-}
-
-func (s *Service) deleteSeries(q *request, repo, name string) *tsdbapi.Error {
-	if !ValidName(repo) {
-		return tsdbapi.Errorf(tsdbapi.CodeInvalidRepoName, "got %q", repo)
-	}
-	if !ValidName(name) {
-		return tsdbapi.Errorf(tsdbapi.CodeInvalidSeriesName, "got %q", name)
-	}
-	unlock, e := s.lockSeries(q.ak, repo, name)
-	if e != nil {
-		return e
+	unlock, err := s.lockSeries(ak, repo, name)
+	if err != nil {
+		return err
 	}
 	defer unlock()
-	if _, e := s.loadRepo(q.ctx, q.ak, repo, false); e != nil {
-		return e
+	if _, err := s.loadRepo(ctx, ak, repo, false); err != nil {
+		return err
 	}
-	se, e := s.loadSeries(q.ctx, q.ak, repo, name, false)
-	if e != nil {
-		return e
+	se, err := s.loadSeries(ctx, ak, repo, name, false)
+	if err != nil {
+		return err
 	}
 	se.Deleting = true
-	if err := s.cfg.Store.UpdatePandoraSeries(q.ctx, se); err != nil {
-		return s.internal("marking series deleting", err)
+	if err := s.cfg.Store.UpdatePandoraSeries(ctx, se); err != nil {
+		return fmt.Errorf("marking series deleting: %w", err)
 	}
 	s.goDropSeries(se)
-	return ok(q, nil)
+	return nil
 }
 
 func (s *Service) goDropSeries(se Series) {

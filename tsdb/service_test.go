@@ -16,7 +16,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kodo-project/kodo/storage/tsengine"
-
 	"github.com/kodo-project/kodo/tsdb/tsdbapi"
 )
 
