@@ -134,6 +134,14 @@ func TestGolden(t *testing.T) {
 		goldenStep{name: "no_api", method: "GET", target: "/v4/nothing"},
 		goldenStep{name: "no_api_method", method: "PUT", target: "/v4/repos/app"},
 		goldenStep{name: "no_api_deep", method: "GET", target: "/v4/repos/app/series/cpu/meta/x"},
+		goldenStep{name: "no_api_lookalike", method: "GET", target: "/v4/reposx"},
+		goldenStep{name: "no_api_list_post", method: "POST", target: "/v4/repos", body: `{}`},
+		goldenStep{name: "route_trailing_slash", method: "GET", target: "/v4/repos/app/"},
+		goldenStep{name: "route_list_trailing_slash", method: "GET", target: "/v4/repos/"},
+		goldenStep{name: "route_double_slash", method: "GET", target: "/v4//repos"},
+		goldenStep{name: "route_escaped_slash", method: "GET", target: "/v4/repos/a%2Fb"},
+		goldenStep{name: "route_dot", method: "GET", target: "/v4/repos/./app"},
+		goldenStep{name: "route_head", method: "HEAD", target: "/v4/repos"},
 	)
 	busy = true
 	run(goldenStep{name: "query_busy", method: "GET", target: "/v4/repos/app/query?q=" + urlQuery("SELECT usage FROM cpu")})

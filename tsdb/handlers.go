@@ -47,11 +47,14 @@ func (s *Service) routes() *http.ServeMux {
 	return m
 }
 
-func noAPI(q *call) (any, error) {
-	if p := q.r.URL.Path; p != "/v4/repos" && !strings.HasPrefix(p, "/v4/repos/") {
-		return nil, tsdbapi.Errorf(tsdbapi.CodeNotFound, "no API at %s", q.r.URL.Path)
+func noAPI(q *call) (any, error) { return nil, noAPIError(q.r) }
+
+// noAPIError is the 404 of a request no route takes.
+func noAPIError(r *http.Request) error {
+	if p := r.URL.Path; p != "/v4/repos" && !strings.HasPrefix(p, "/v4/repos/") {
+		return tsdbapi.Errorf(tsdbapi.CodeNotFound, "no API at %s", p)
 	}
-	return nil, tsdbapi.Errorf(tsdbapi.CodeNotFound, "no API for %s %s", q.r.Method, q.r.URL.Path)
+	return tsdbapi.Errorf(tsdbapi.CodeNotFound, "no API for %s %s", r.Method, r.URL.Path)
 }
 
 func (s *Service) handleListRepos(q *call) (any, error) {

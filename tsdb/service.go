@@ -234,22 +234,19 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// routable returns r with the path the routes match: without the slashes
-// around it (the API always took "/v4/repos/" for "/v4/repos"). A path
-// that is not clean is not an API: ServeMux would answer it with a
-// redirect, not a Pandora error.
+// routable returns r with the path the routes match: decoded, as the API
+// always split it (an escaped "/" in a name is a separator, as before),
+// and without the slashes around it ("/v4/repos/" is "/v4/repos"). A path
+// that is not clean is not an API, nor is HEAD, which the GET patterns of
+// a ServeMux would take: ServeMux would answer the first with a redirect.
 func routable(r *http.Request) (*http.Request, error) {
 	p := "/" + strings.Trim(r.URL.Path, "/")
-	if path.Clean(p) != p {
-		return r, tsdbapi.Errorf(tsdbapi.CodeNotFound, "no API at %s", r.URL.Path)
+	if path.Clean(p) != p || r.Method == http.MethodHead {
+		return r, noAPIError(r)
 	}
-	if p != r.URL.Path {
+	if p != r.URL.Path || r.URL.RawPath != "" {
 		u := *r.URL // the caller's URL stays as it was
-		u.Path = p
-		if u.RawPath != "" {
-			// url.URL.EscapedPath ignores it should it no longer match Path.
-			u.RawPath = "/" + strings.Trim(u.RawPath, "/")
-		}
+		u.Path, u.RawPath = p, ""
 		r.URL = &u
 	}
 	return r, nil
