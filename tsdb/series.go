@@ -102,14 +102,11 @@ func (s *Service) createSeries(ctx context.Context, ak, repo, name string, in ts
 	if err := checkMetadata(in.Metadata); err != nil {
 		return err
 	}
-	unlock, err := s.lockSeries(ak, repo, name)
+	unlock, err := s.lockSeriesOfRepo(ctx, ak, repo, name)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if _, err := s.loadRepo(ctx, ak, repo, false); err != nil {
-		return err
-	}
 	list, err := s.cfg.Store.PandoraSeriesList(ctx, ak, repo)
 	if err != nil {
 		return fmt.Errorf("listing series: %w", err)
@@ -184,14 +181,11 @@ func (s *Service) setSeriesMeta(ctx context.Context, ak, repo, name string, md m
 	if err := checkSeriesNames(repo, name); err != nil {
 		return err
 	}
-	unlock, err := s.lockSeries(ak, repo, name)
+	unlock, err := s.lockSeriesOfRepo(ctx, ak, repo, name)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if _, err := s.loadRepo(ctx, ak, repo, false); err != nil {
-		return err
-	}
 	se, err := s.loadSeries(ctx, ak, repo, name, false)
 	if err != nil {
 		return err
@@ -213,14 +207,11 @@ func (s *Service) deleteSeries(ctx context.Context, ak, repo, name string) error
 	if err := checkSeriesNames(repo, name); err != nil {
 		return err
 	}
-	unlock, err := s.lockSeries(ak, repo, name)
+	unlock, err := s.lockSeriesOfRepo(ctx, ak, repo, name)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if _, err := s.loadRepo(ctx, ak, repo, false); err != nil {
-		return err
-	}
 	se, err := s.loadSeries(ctx, ak, repo, name, false)
 	if err != nil {
 		return err

@@ -399,3 +399,18 @@ func (s *Service) lockSeries(ak, repo, series string) (func(), error) {
 	}
 	return func() { s.locks.release(k, true); unlockRepo() }, nil
 }
+
+// lockSeriesOfRepo takes the lock of a series (or view) name, then checks
+// that the repo exists and is not being deleted; the caller defers the
+// returned release.
+func (s *Service) lockSeriesOfRepo(ctx context.Context, ak, repo, name string) (func(), error) {
+	unlock, err := s.lockSeries(ak, repo, name)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.loadRepo(ctx, ak, repo, false); err != nil {
+		unlock()
+		return nil, err
+	}
+	return unlock, nil
+}

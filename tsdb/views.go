@@ -35,14 +35,11 @@ func (s *Service) createView(ctx context.Context, ak, repo, name string, in tsdb
 	if err := checkMetadata(in.Metadata); err != nil {
 		return err
 	}
-	unlock, err := s.lockSeries(ak, repo, name)
+	unlock, err := s.lockSeriesOfRepo(ctx, ak, repo, name)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if _, err := s.loadRepo(ctx, ak, repo, false); err != nil {
-		return err
-	}
 	parsed, err := kql.Guard(in.SQL, DatabaseName(ak, repo), kql.AllowRead)
 	if err != nil {
 		return tsdbapi.Errorf(tsdbapi.CodeInvalidViewSQL, "%v", err)
@@ -135,14 +132,11 @@ func (s *Service) deleteView(ctx context.Context, ak, repo, name string) error {
 	if !ValidName(repo) {
 		return tsdbapi.Errorf(tsdbapi.CodeInvalidRepoName, "got %q", repo)
 	}
-	unlock, err := s.lockSeries(ak, repo, name)
+	unlock, err := s.lockSeriesOfRepo(ctx, ak, repo, name)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if _, err := s.loadRepo(ctx, ak, repo, false); err != nil {
-		return err
-	}
 	if _, err := s.loadView(ctx, ak, repo, name); err != nil {
 		return err
 	}
