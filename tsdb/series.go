@@ -60,6 +60,15 @@ func seriesInfo(se Series, showMeta bool) tsdbapi.SeriesInfo {
 	return out
 }
 
+// checkRecord validates the retention and the metadata of a new series
+// or view.
+func checkRecord(retention string, md map[string]string) error {
+	if _, err := ParseRetention(retention); err != nil {
+		return tsdbapi.Errorf(tsdbapi.CodeRetentionUnknown, "%v", err)
+	}
+	return checkMetadata(md)
+}
+
 func (s *Service) loadSeries(ctx context.Context, ak, repo, name string, allowDeleting bool) (Series, error) {
 	if !ValidName(name) {
 		return Series{}, tsdbapi.Errorf(tsdbapi.CodeInvalidSeriesName, "got %q", name)
@@ -95,12 +104,12 @@ func (s *Service) createSeries(ctx context.Context, ak, repo, name string, in ts
 	if isKeyword(name) {
 		return tsdbapi.Errorf(tsdbapi.CodeSeriesKeyword, "%q is an InfluxQL keyword", name)
 	}
+	if err := checkRecord(in.Retention, in.Metadata); err != nil {
+		return err
+	}
 	rp, err := rpFor(in.Retention)
 	if err != nil {
-		return tsdbapi.Errorf(tsdbapi.CodeRetentionUnknown, "%v", err)
-	}
-	if err := checkMetadata(in.Metadata); err != nil {
-		return err
+		return err // checked above
 	}
 	unlock, err := s.lockSeriesOfRepo(ctx, ak, repo, name)
 	if err != nil {
@@ -178,50 +187,47 @@ func (s *Service) listSeries(ctx context.Context, ak, repo string, showMeta bool
 
 // setSeriesMeta replaces a series' metadata (nil clears it).
 func (s *Service) setSeriesMeta(ctx context.Context, ak, repo, name string, md map[string]string) error {
-	if err := checkSeriesNames(repo, name); err != nil {
-		return err
-	}
-	unlock, err := s.lockSeriesOfRepo(ctx, ak, repo, name)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	se, err := s.loadSeries(ctx, ak, repo, name, false)
-	if err != nil {
-		return err
-	}
 	if md == nil {
 		md = map[string]string{}
 	}
-	se.Metadata = md
-	if err := s.cfg.Store.UpdatePandoraSeries(ctx, se); err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return tsdbapi.Errorf(tsdbapi.CodeSeriesNotFound, "series %q in repo %q", name, repo)
-		}
-		return fmt.Errorf("updating series: %w", err)
+	_, err := s.updateSeries(ctx, ak, repo, name, func(se *Series) { se.Metadata = md })
+	return err
+}
+
+// deleteSeries marks the series deleting and drops its points in the
+// background; the record goes once the data is gone.
+func (s *Service) deleteSeries(ctx context.Context, ak, repo, name string) error {
+	se, err := s.updateSeries(ctx, ak, repo, name, func(se *Series) { se.Deleting = true })
+	if err != nil {
+		return err
 	}
+	s.goDropSeries(se)
 	return nil
 }
 
-func (s *Service) deleteSeries(ctx context.Context, ak, repo, name string) error {
+// updateSeries applies change to a series that is not being deleted, in a
+// repo that is not either, under the series' lock, and stores it.
+func (s *Service) updateSeries(ctx context.Context, ak, repo, name string, change func(*Series)) (Series, error) {
 	if err := checkSeriesNames(repo, name); err != nil {
-		return err
+		return Series{}, err
 	}
 	unlock, err := s.lockSeriesOfRepo(ctx, ak, repo, name)
 	if err != nil {
-		return err
+		return Series{}, err
 	}
 	defer unlock()
 	se, err := s.loadSeries(ctx, ak, repo, name, false)
 	if err != nil {
-		return err
+		return Series{}, err
 	}
-	se.Deleting = true
+	change(&se)
 	if err := s.cfg.Store.UpdatePandoraSeries(ctx, se); err != nil {
-		return fmt.Errorf("marking series deleting: %w", err)
+		if errors.Is(err, ErrNotFound) {
+			return Series{}, tsdbapi.Errorf(tsdbapi.CodeSeriesNotFound, "series %q in repo %q", name, repo)
+		}
+		return Series{}, fmt.Errorf("updating series: %w", err)
 	}
-	s.goDropSeries(se)
-	return nil
+	return se, nil
 }
 
 func (s *Service) goDropSeries(se Series) {

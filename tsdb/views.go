@@ -29,10 +29,7 @@ func (s *Service) createView(ctx context.Context, ak, repo, name string, in tsdb
 	if !ValidName(name) || isKeyword(name) {
 		return tsdbapi.Errorf(tsdbapi.CodeInvalidViewName, "got %q", name)
 	}
-	if _, err := ParseRetention(in.Retention); err != nil {
-		return tsdbapi.Errorf(tsdbapi.CodeRetentionUnknown, "%v", err)
-	}
-	if err := checkMetadata(in.Metadata); err != nil {
+	if err := checkRecord(in.Retention, in.Metadata); err != nil {
 		return err
 	}
 	unlock, err := s.lockSeriesOfRepo(ctx, ak, repo, name)
