@@ -16,6 +16,8 @@ import (
 	"github.com/kodo-project/kodo/kodo"
 	"github.com/kodo-project/kodo/storage/clickhouse"
 	"github.com/kodo-project/kodo/tsdb"
+	"github.com/kodo-project/kodo/tsdb/tsdbapi"
+	"github.com/kodo-project/kodo/tsdb/tsdbclient"
 )
 
 func TestClickHouseNotConfigured(t *testing.T) {
@@ -180,11 +182,11 @@ func eventually(t *testing.T, what string, cond func() bool) {
 func TestClickHouseGetsPandoraWrites(t *testing.T) {
 	h, dsn := clickHouseHarness(t, func(o *kodo.Options) { o.TSDBAccessKey, o.TSDBSecretKey = "AK_CK", "SK_CK" })
 	ctx := t.Context()
-	pc, err := tsdb.NewClient(h.ts.URL, "AK_CK", "SK_CK", nil)
+	pc, err := tsdbclient.NewClient(h.ts.URL, "AK_CK", "SK_CK", nil)
 	require.NoError(t, err)
 	repo := fmt.Sprintf("ck_%d", time.Now().UnixNano())
-	require.NoError(t, pc.CreateRepo(ctx, repo, tsdb.CreateRepoInput{Region: "nb"}))
-	require.NoError(t, pc.CreateSeries(ctx, repo, "cpu", tsdb.CreateSeriesInput{Retention: "7d"}))
+	require.NoError(t, pc.CreateRepo(ctx, repo, tsdbapi.CreateRepoInput{Region: "nb"}))
+	require.NoError(t, pc.CreateSeries(ctx, repo, "cpu", tsdbapi.CreateSeriesInput{Retention: "7d"}))
 	ts := time.Now().Add(-time.Minute).UnixNano()
 	for range 2 { // a retry adds no row
 		_, err = pc.WritePoints(ctx, repo, fmt.Appendf(nil, "cpu,host=a v=1 %d\ncpu,host=b v=2 %d\n", ts, ts))

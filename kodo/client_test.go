@@ -23,7 +23,8 @@ import (
 	"github.com/kodo-project/kodo/kodo/kodoclient"
 	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/signer"
-	"github.com/kodo-project/kodo/tsdb"
+	"github.com/kodo-project/kodo/tsdb/tsdbapi"
+	"github.com/kodo-project/kodo/tsdb/tsdbclient"
 )
 
 // clServer is a gateway on the embedded engine behind httptest.
@@ -314,9 +315,9 @@ func TestClientRoundTrip(t *testing.T) {
 	t.Run("tsdb key pair", func(t *testing.T) {
 		kp, err := admin.CreateTSDBKeyPair(ctx)
 		require.NoError(t, err)
-		tc, err := tsdb.NewClient(url, kp.AccessKey, kp.SecretKey, nil)
+		tc, err := tsdbclient.NewClient(url, kp.AccessKey, kp.SecretKey, nil)
 		require.NoError(t, err)
-		require.NoError(t, tc.CreateRepo(ctx, "from_client", tsdb.CreateRepoInput{Region: "nb"}))
+		require.NoError(t, tc.CreateRepo(ctx, "from_client", tsdbapi.CreateRepoInput{Region: "nb"}))
 		repos, err := tc.ListRepos(ctx)
 		require.NoError(t, err)
 		require.Len(t, repos, 1)

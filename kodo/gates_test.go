@@ -17,7 +17,8 @@ import (
 
 	"github.com/kodo-project/kodo/kodo"
 	"github.com/kodo-project/kodo/signer"
-	"github.com/kodo-project/kodo/tsdb"
+	"github.com/kodo-project/kodo/tsdb/tsdbapi"
+	"github.com/kodo-project/kodo/tsdb/tsdbclient"
 )
 
 // countingBody counts the bytes a handler takes from a request body.
@@ -165,10 +166,10 @@ func TestGatesAdmitOnlyAuthenticated(t *testing.T) {
 		o.TSDBAccessKey, o.TSDBSecretKey = "AK_GATES", "SK_GATES"
 	})
 	ws := h.createWorkspace()
-	pc, err := tsdb.NewClient(h.ts.URL, "AK_GATES", "SK_GATES", nil)
+	pc, err := tsdbclient.NewClient(h.ts.URL, "AK_GATES", "SK_GATES", nil)
 	require.NoError(t, err)
-	require.NoError(t, pc.CreateRepo(t.Context(), "r_gates", tsdb.CreateRepoInput{Region: "nb"}))
-	require.NoError(t, pc.CreateSeries(t.Context(), "r_gates", "cpu", tsdb.CreateSeriesInput{Retention: "7d"}))
+	require.NoError(t, pc.CreateRepo(t.Context(), "r_gates", tsdbapi.CreateRepoInput{Region: "nb"}))
+	require.NoError(t, pc.CreateSeries(t.Context(), "r_gates", "cpu", tsdbapi.CreateSeriesInput{Retention: "7d"}))
 	hd := h.srv.Handler()
 	line := func(v int) string { return fmt.Sprintf("cpu,host=a v=%d %d", v, time.Now().UnixNano()) }
 
@@ -195,17 +196,17 @@ func TestGatesAdmitOnlyAuthenticated(t *testing.T) {
 	code, env = h.write(ws.Token, line(2), nil)
 	assert.Equal(t, 429, code, "the /v1 write waits for the same gate: %s", env.Message)
 	_, err = pc.WritePoints(t.Context(), "r_gates", []byte(line(3)))
-	var te *tsdb.Error
+	var te *tsdbapi.Error
 	require.ErrorAs(t, err, &te)
 	assert.Equal(t, http.StatusServiceUnavailable, te.Status)
-	assert.Equal(t, string(tsdb.CodeBusy), te.Code)
+	assert.Equal(t, string(tsdbapi.CodeBusy), te.Code)
 	assert.Contains(t, te.Message, "concurrent writes")
 	busy := h.rawPandora(t, "POST", "/v4/repos/r_gates/points", line(4))
 	assert.Equal(t, "1", busy.Header.Get("Retry-After"))
 	assert.Equal(t, "application/json", busy.Header.Get("Content-Type"))
 
 	// The query gate is separate: a query still runs.
-	_, err = pc.Query(t.Context(), "r_gates", "SELECT count(v) FROM cpu", tsdb.QueryOptions{})
+	_, err = pc.Query(t.Context(), "r_gates", "SELECT count(v) FROM cpu", tsdbclient.QueryOptions{})
 	require.NoError(t, err)
 
 	// The slow body completes; the slot is free again.
@@ -222,9 +223,9 @@ func TestGatesAdmitOnlyAuthenticated(t *testing.T) {
 		return signer.NewPandoraTransport(b, "AK_GATES", "SK_GATES")
 	}, "POST", "/v4/repos/r_gates/query", nil, http.Header{"Content-Type": {"application/json"}})
 	qw, qdone := slowRequest(t, hd, "/v4/repos/r_gates/query", qh)
-	_, err = pc.Query(t.Context(), "r_gates", "SELECT count(v) FROM cpu", tsdb.QueryOptions{})
+	_, err = pc.Query(t.Context(), "r_gates", "SELECT count(v) FROM cpu", tsdbclient.QueryOptions{})
 	require.ErrorAs(t, err, &te)
-	assert.Equal(t, string(tsdb.CodeBusy), te.Code)
+	assert.Equal(t, string(tsdbapi.CodeBusy), te.Code)
 	assert.Contains(t, te.Message, "concurrent queries")
 	code, env = h.write(ws.Token, line(7), nil)
 	assert.Equal(t, 200, code, env.Message)

@@ -17,7 +17,8 @@ import (
 
 	"github.com/kodo-project/kodo/kodo"
 	"github.com/kodo-project/kodo/signer"
-	"github.com/kodo-project/kodo/tsdb"
+	"github.com/kodo-project/kodo/tsdb/tsdbapi"
+	"github.com/kodo-project/kodo/tsdb/tsdbclient"
 )
 
 // hostileCase is one adversarial request of testdata/hostile.json.
@@ -54,10 +55,10 @@ func TestHostileCorpus(t *testing.T) {
 		o.Limits.AuthFailRate = -1 // every refusal here is on purpose; the limiter has its own tests
 	})
 	ws := h.createWorkspace()
-	pc, err := tsdb.NewClient(h.ts.URL, "AK_HOSTILE", "SK_HOSTILE", nil)
+	pc, err := tsdbclient.NewClient(h.ts.URL, "AK_HOSTILE", "SK_HOSTILE", nil)
 	require.NoError(t, err)
-	require.NoError(t, pc.CreateRepo(t.Context(), "r_hostile", tsdb.CreateRepoInput{Region: "nb"}))
-	require.NoError(t, pc.CreateSeries(t.Context(), "r_hostile", "cpu", tsdb.CreateSeriesInput{Retention: "7d"}))
+	require.NoError(t, pc.CreateRepo(t.Context(), "r_hostile", tsdbapi.CreateRepoInput{Region: "nb"}))
+	require.NoError(t, pc.CreateSeries(t.Context(), "r_hostile", "cpu", tsdbapi.CreateSeriesInput{Retention: "7d"}))
 	other := h.createWorkspace()
 	vars := strings.NewReplacer(
 		"{{token}}", ws.Token, "{{db_uuid}}", ws.DBUUID, "{{db}}", ws.DB, "{{workspace_uuid}}", ws.WorkspaceUUID,

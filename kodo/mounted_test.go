@@ -17,22 +17,23 @@ import (
 
 	"github.com/kodo-project/kodo/kodo"
 	"github.com/kodo-project/kodo/signer"
-	"github.com/kodo-project/kodo/tsdb"
+	"github.com/kodo-project/kodo/tsdb/tsdbapi"
+	"github.com/kodo-project/kodo/tsdb/tsdbclient"
 )
 
 // TestPandoraThroughServer drives the /v4 API mounted on the gateway with
-// the tsdb.Client, using the key pair given in Options.
+// the tsdbclient.Client, using the key pair given in Options.
 func TestPandoraThroughServer(t *testing.T) {
 	h := newHarness(t, func(o *kodo.Options) { o.TSDBAccessKey, o.TSDBSecretKey = "AK_TEST", "SK_TEST_secret" })
 	ctx := context.Background()
-	c, err := tsdb.NewClient(h.ts.URL, "AK_TEST", "SK_TEST_secret", nil)
+	c, err := tsdbclient.NewClient(h.ts.URL, "AK_TEST", "SK_TEST_secret", nil)
 	require.NoError(t, err)
-	require.NoError(t, c.CreateRepo(ctx, "app", tsdb.CreateRepoInput{Region: "nb", Metadata: map[string]string{"team": "ops"}}))
-	require.NoError(t, c.CreateSeries(ctx, "app", "cpu", tsdb.CreateSeriesInput{Retention: "7d"}))
+	require.NoError(t, c.CreateRepo(ctx, "app", tsdbapi.CreateRepoInput{Region: "nb", Metadata: map[string]string{"team": "ops"}}))
+	require.NoError(t, c.CreateSeries(ctx, "app", "cpu", tsdbapi.CreateSeriesInput{Retention: "7d"}))
 	ts := time.Now().Add(-time.Hour).Truncate(time.Second)
 	_, err = c.WritePoints(ctx, "app", []byte(fmt.Sprintf("cpu,host=a value=1 %d\ncpu,host=b value=3 %d\n", ts.UnixNano(), ts.UnixNano())))
 	require.NoError(t, err)
-	ret, err := c.Query(ctx, "app", "SELECT sum(value) FROM cpu", tsdb.QueryOptions{})
+	ret, err := c.Query(ctx, "app", "SELECT sum(value) FROM cpu", tsdbclient.QueryOptions{})
 	require.NoError(t, err)
 	require.Len(t, ret.Results, 1)
 	require.Len(t, ret.Results[0].Series, 1)
@@ -40,7 +41,7 @@ func TestPandoraThroughServer(t *testing.T) {
 
 	// Time zone: a local time literal in +08 is 8h earlier in UTC.
 	local := ts.Add(8 * time.Hour).UTC().Format("2006-01-02T15:04:05Z")
-	ret, err = c.Query(ctx, "app", "SELECT value FROM cpu WHERE time = '"+local+"'", tsdb.QueryOptions{Timezone: "+08"})
+	ret, err = c.Query(ctx, "app", "SELECT value FROM cpu WHERE time = '"+local+"'", tsdbclient.QueryOptions{Timezone: "+08"})
 	require.NoError(t, err)
 	require.Len(t, ret.Results[0].Series, 1)
 	assert.Len(t, ret.Results[0].Series[0].Values, 2)
@@ -48,7 +49,7 @@ func TestPandoraThroughServer(t *testing.T) {
 	// A series that does not exist is refused, with the E-code.
 	_, err = c.WritePoints(ctx, "app", []byte("mem v=1\n"))
 	require.Error(t, err)
-	assert.Equal(t, "E6303", tsdb.CodeOf(err))
+	assert.Equal(t, "E6303", tsdbapi.CodeOf(err))
 
 	// Another key pair sees nothing; the management endpoint makes one.
 	code, env := h.post("/v1/tsdb/keypair/create", nil)
@@ -58,7 +59,7 @@ func TestPandoraThroughServer(t *testing.T) {
 		A *string `json:"access_key"`
 		S *string `json:"secret_key"`
 	}{&kp.AccessKey, &kp.SecretKey}))
-	other, err := tsdb.NewClient(h.ts.URL, kp.AccessKey, kp.SecretKey, nil)
+	other, err := tsdbclient.NewClient(h.ts.URL, kp.AccessKey, kp.SecretKey, nil)
 	require.NoError(t, err)
 	repos, err := other.ListRepos(ctx)
 	require.NoError(t, err)
@@ -67,7 +68,7 @@ func TestPandoraThroughServer(t *testing.T) {
 	require.Error(t, err)
 
 	// A bad signature: 401 bad token, Content-Type exactly application/json.
-	bad, _ := tsdb.NewClient(h.ts.URL, "AK_TEST", "wrong", nil)
+	bad, _ := tsdbclient.NewClient(h.ts.URL, "AK_TEST", "wrong", nil)
 	_, err = bad.ListRepos(ctx)
 	require.Error(t, err)
 	req, _ := http.NewRequest(http.MethodGet, h.ts.URL+"/v4/repos", nil)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/kodo-project/kodo/tsdb"
+	"github.com/kodo-project/kodo/tsdb/tsdbapi"
 )
 
 // openTSDB starts the Pandora TSDB v4 service on the engine new databases
@@ -46,5 +47,5 @@ func (s *service) handleTSDBKeyPair(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, metaError(err, "creating the key pair")
 	}
-	return tsdb.KeyPairJSON{AccessKey: kp.AccessKey, SecretKey: kp.SecretKey}, nil
+	return tsdbapi.KeyPair{AccessKey: kp.AccessKey, SecretKey: kp.SecretKey}, nil
 }

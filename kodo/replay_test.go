@@ -19,7 +19,8 @@ import (
 
 	"github.com/kodo-project/kodo/kodo"
 	"github.com/kodo-project/kodo/signer"
-	"github.com/kodo-project/kodo/tsdb"
+	"github.com/kodo-project/kodo/tsdb/tsdbapi"
+	"github.com/kodo-project/kodo/tsdb/tsdbclient"
 )
 
 // captured is a signed request as it would cross the wire, to be sent
@@ -253,8 +254,8 @@ func everyScheme(t *testing.T, h *harness, ak, sk, repo string) (workspace, sche
 	require.Equal(t, 200, code, env.Message)
 	var kp schemeKeyPair
 	require.NoError(t, json.Unmarshal(env.Content, &kp))
-	pc, err := tsdb.NewClient(h.ts.URL, ak, sk, nil)
+	pc, err := tsdbclient.NewClient(h.ts.URL, ak, sk, nil)
 	require.NoError(t, err)
-	require.NoError(t, pc.CreateRepo(t.Context(), repo, tsdb.CreateRepoInput{Region: "nb"}))
+	require.NoError(t, pc.CreateRepo(t.Context(), repo, tsdbapi.CreateRepoInput{Region: "nb"}))
 	return ws, kp
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kodo-project/kodo/internal/httpx"
+	"github.com/kodo-project/kodo/tsdb/tsdbapi"
 )
 
 // trackedBody counts what the service reads of a body.
@@ -88,7 +89,7 @@ func TestAdmitOrder(t *testing.T) {
 	r.Body = body
 	f.h.ServeHTTP(w, r)
 	a = answer{Status: w.Code, CType: w.Header().Get("Content-Type"), Body: w.Body.Bytes()}
-	mustErr(t, a, CodeBusy)
+	mustErr(t, a, tsdbapi.CodeBusy)
 	assert.Contains(t, a.errText(t), "concurrent writes")
 	assert.Equal(t, "1", w.Header().Get("Retry-After"))
 	assert.Zero(t, body.n, "a refused request's body is not read")

@@ -9,6 +9,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/kodo-project/kodo/tsdb/tsdbapi"
+	"github.com/kodo-project/kodo/tsdb/tsdbclient"
 )
 
 // TestClientRoundTrip drives every Client method against a real server
@@ -18,11 +21,11 @@ func TestClientRoundTrip(t *testing.T) {
 	f := newFixture(t, eng, nil)
 	srv := httptest.NewServer(f.svc.Handler())
 	t.Cleanup(srv.Close)
-	c, err := NewClient(srv.URL, testAK, testSK, nil)
+	c, err := tsdbclient.NewClient(srv.URL, testAK, testSK, nil)
 	require.NoError(t, err)
 	ctx := context.Background()
 
-	require.NoError(t, c.CreateRepo(ctx, "metrics", CreateRepoInput{Region: "nb", Metadata: map[string]string{"team": "ops"}}))
+	require.NoError(t, c.CreateRepo(ctx, "metrics", tsdbapi.CreateRepoInput{Region: "nb", Metadata: map[string]string{"team": "ops"}}))
 	repo, err := c.GetRepo(ctx, "metrics")
 	require.NoError(t, err)
 	assert.Equal(t, "metrics", repo.Name)
@@ -42,10 +45,10 @@ func TestClientRoundTrip(t *testing.T) {
 	repo, _ = c.GetRepo(ctx, "metrics")
 	assert.Empty(t, repo.Metadata)
 
-	require.NoError(t, c.CreateSeries(ctx, "metrics", "cpu", CreateSeriesInput{Retention: "7d", Metadata: map[string]string{"unit": "%"}}))
+	require.NoError(t, c.CreateSeries(ctx, "metrics", "cpu", tsdbapi.CreateSeriesInput{Retention: "7d", Metadata: map[string]string{"unit": "%"}}))
 	se, err := c.GetSeries(ctx, "metrics", "cpu")
 	require.NoError(t, err)
-	assert.Equal(t, SeriesInfo{Name: "cpu", Retention: "7d", Metadata: map[string]string{"unit": "%"}, CreateTime: se.CreateTime, Type: "1", Deleting: "false"}, se)
+	assert.Equal(t, tsdbapi.SeriesInfo{Name: "cpu", Retention: "7d", Metadata: map[string]string{"unit": "%"}, CreateTime: se.CreateTime, Type: "1", Deleting: "false"}, se)
 	list, err := c.ListSeries(ctx, "metrics", false)
 	require.NoError(t, err)
 	require.Len(t, list, 1)
@@ -65,18 +68,18 @@ func TestClientRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, res.Dropped)
 
-	ret, err := c.Query(ctx, "metrics", "SELECT usage FROM cpu", QueryOptions{})
+	ret, err := c.Query(ctx, "metrics", "SELECT usage FROM cpu", tsdbclient.QueryOptions{})
 	require.NoError(t, err)
 	require.Len(t, ret.Results, 1)
 	require.Len(t, ret.Results[0].Series, 1)
 	assert.Equal(t, []any{now.UTC().Format(time.RFC3339Nano), 0.5}, ret.Results[0].Series[0].Values[0])
 	// The same instant written as +08 wall time.
 	wall := now.UTC().Add(8 * time.Hour).Format(time.RFC3339Nano)
-	ret, err = c.Query(ctx, "metrics", "SELECT usage FROM cpu WHERE time = '"+wall+"'", QueryOptions{Timezone: "+08"})
+	ret, err = c.Query(ctx, "metrics", "SELECT usage FROM cpu WHERE time = '"+wall+"'", tsdbclient.QueryOptions{Timezone: "+08"})
 	require.NoError(t, err)
 	require.Len(t, ret.Results[0].Series, 1)
 
-	require.NoError(t, c.CreateView(ctx, "metrics", "peak", CreateViewInput{SQL: "SELECT max(usage) FROM cpu", Retention: "30d", Metadata: map[string]string{"k": "v"}}))
+	require.NoError(t, c.CreateView(ctx, "metrics", "peak", tsdbapi.CreateViewInput{SQL: "SELECT max(usage) FROM cpu", Retention: "30d", Metadata: map[string]string{"k": "v"}}))
 	v, err := c.GetView(ctx, "metrics", "peak")
 	require.NoError(t, err)
 	assert.Equal(t, "30d", v.Retention)
@@ -87,61 +90,28 @@ func TestClientRoundTrip(t *testing.T) {
 
 	// Typed errors carry the code.
 	_, err = c.GetSeries(ctx, "metrics", "nope")
-	var apiErr *Error
+	var apiErr *tsdbapi.Error
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, 404, apiErr.Status)
 	assert.Equal(t, "E6303", apiErr.Code)
 	assert.Contains(t, apiErr.Message, "Series does not exist")
-	assert.True(t, errors.Is(err, &Error{Code: "E6303"}))
-	assert.False(t, errors.Is(err, &Error{Code: "E6302"}))
-	assert.Equal(t, "E6303", CodeOf(err))
+	assert.True(t, errors.Is(err, &tsdbapi.Error{Code: "E6303"}))
+	assert.False(t, errors.Is(err, &tsdbapi.Error{Code: "E6302"}))
+	assert.Equal(t, "E6303", tsdbapi.CodeOf(err))
 
 	_, err = c.WritePoints(ctx, "metrics", []byte("mem v=1\n"))
-	assert.Equal(t, "E6303", CodeOf(err))
+	assert.Equal(t, "E6303", tsdbapi.CodeOf(err))
 
 	require.NoError(t, c.DeleteSeries(ctx, "metrics", "cpu"))
 	require.NoError(t, c.DeleteRepo(ctx, "metrics"))
 	f.waitIdle()
 	_, err = c.GetRepo(ctx, "metrics")
-	assert.Equal(t, "E6004", CodeOf(err))
+	assert.Equal(t, "E6004", tsdbapi.CodeOf(err))
 
 	// A wrong secret is a 401 without a code.
-	bad, err := NewClient(srv.URL, testAK, "wrong", nil)
+	bad, err := tsdbclient.NewClient(srv.URL, testAK, "wrong", nil)
 	require.NoError(t, err)
 	_, err = bad.ListRepos(ctx)
 	require.ErrorAs(t, err, &apiErr)
-	assert.Equal(t, &Error{Status: 401, Message: "bad token"}, apiErr)
-}
-
-func TestNewClientChecks(t *testing.T) {
-	for _, ep := range []string{"", "ftp://x", "http://", "::"} {
-		_, err := NewClient(ep, "a", "b", nil)
-		assert.Error(t, err, ep)
-	}
-	_, err := NewClient("http://127.0.0.1:1", "", "b", nil)
-	assert.Error(t, err)
-	c, err := NewClient("http://127.0.0.1:1/", "a", "b", nil)
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	_, err = c.ListRepos(ctx) // nothing listens there
-	require.Error(t, err)
-	assert.Empty(t, CodeOf(err))
-}
-
-func TestParseErrorBody(t *testing.T) {
-	tests := []struct {
-		status int
-		body   string
-		want   Error
-	}{
-		{404, `{"error":"E6303: Series does not exist: series \"x\""}`, Error{Status: 404, Code: "E6303", Message: `Series does not exist: series "x"`}},
-		{401, `{"error":"bad token"}`, Error{Status: 401, Message: "bad token"}},
-		{502, `<html>bad gateway</html>`, Error{Status: 502, Message: "<html>bad gateway</html>"}},
-		{500, ``, Error{Status: 500, Message: "Internal Server Error"}},
-		{400, `{"error":"Exx: odd"}`, Error{Status: 400, Message: "Exx: odd"}},
-	}
-	for _, tc := range tests {
-		assert.Equal(t, &tc.want, parseErrorBody(tc.status, []byte(tc.body)), tc.body)
-	}
+	assert.Equal(t, &tsdbapi.Error{Status: 401, Message: "bad token"}, apiErr)
 }

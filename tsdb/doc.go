@@ -1,6 +1,6 @@
 // Package tsdb is the Pandora TSDB v4 service of Kodo: the HTTP API of
 // Qiniu's time-series database (repos, series, views, points, queries)
-// over a tsengine.Engine, and a Go client for it.
+// over a tsengine.Engine.
 //
 // # Model
 //
@@ -25,7 +25,7 @@
 // Success is 200 with JSON ({} when there is nothing to return). Errors are
 // {"error":"E6303: Series does not exist: <detail>"} with
 // Content-Type: application/json exactly and the status of the spec's
-// tables (see Code and its Status); a bad signature is 401
+// tables (see tsdbapi.Code and its Status); a bad signature is 401
 // {"error":"bad token"}. The documented text is kept verbatim, typos
 // included, and a detail naming the culprit follows it.
 //
@@ -67,9 +67,17 @@
 //   - GET /v4/repos/<repo>/series/<name> (not in the spec) describes one
 //     series, metadata included.
 //
-// # Client
+// # Packages
 //
-// Client signs every call with the Pandora AK/SK scheme through
-// signer.PandoraTransport and returns *Error for API failures, so
-// CodeOf(err) == "E6303" or errors.Is(err, &Error{Code: "E6303"}).
+// The wire shapes and the error codes are package tsdbapi's, which the
+// service and the Go client (package tsdbclient) share; neither of those
+// imports this package, so a program that only calls the API does not
+// link the engine.
+//
+// Inside, serve authenticates, admits and reads the body; the routes (Go
+// 1.22 ServeMux patterns over the full /v4/ path) lead to handlers of one
+// shape, func(*call) (any, error), which decode the request, call the
+// domain (repos.go, series.go, views.go, points.go, query.go) and return;
+// answer writes the value or, through apiError, the one mapping of errors
+// to codes, the error.
 package tsdb

@@ -6,13 +6,15 @@ import (
 	"log"
 	"net/http/httptest"
 	"os"
-	"time"
 
 	"github.com/kodo-project/kodo/storage/tsengine/embedded"
+	"github.com/kodo-project/kodo/tsdb/tsdbapi"
+	"github.com/kodo-project/kodo/tsdb/tsdbclient"
 )
 
-// A Service on the embedded engine, driven through the Client.
-func ExampleClient() {
+// A Service on the embedded engine, served over HTTP and driven through
+// the Go client of package tsdbclient.
+func ExampleService() {
 	dir, err := os.MkdirTemp("", "tsdb-example-")
 	if err != nil {
 		log.Fatal(err)
@@ -35,43 +37,21 @@ func ExampleClient() {
 	srv := httptest.NewServer(svc.Handler())
 	defer srv.Close()
 
-	c, err := NewClient(srv.URL, "my-ak", "my-sk", nil)
+	// Any HTTP client that signs the Pandora way works; tsdbclient is Go's.
+	c, err := tsdbclient.NewClient(srv.URL, "my-ak", "my-sk", nil)
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := c.CreateRepo(ctx, "app", CreateRepoInput{Region: "nb"}); err != nil {
+	if err := c.CreateRepo(ctx, "app", tsdbapi.CreateRepoInput{Region: "nb", Metadata: map[string]string{"team": "ops"}}); err != nil {
 		log.Fatal(err)
 	}
-	if err := c.CreateSeries(ctx, "app", "cpu", CreateSeriesInput{Retention: "7d"}); err != nil {
-		log.Fatal(err)
-	}
-	t0 := time.Now().Add(-time.Hour).Truncate(time.Minute)
-	lines := fmt.Sprintf("cpu,host=a usage=0.25 %d\ncpu,host=b usage=0.75 %d\n", t0.UnixNano(), t0.UnixNano())
-	if _, err := c.WritePoints(ctx, "app", []byte(lines)); err != nil {
-		log.Fatal(err)
-	}
-	ret, err := c.Query(ctx, "app", "SELECT mean(usage) FROM cpu", QueryOptions{})
+	repo, err := c.GetRepo(ctx, "app")
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(ret.Results[0].Series[0].Columns, ret.Results[0].Series[0].Values[0][1])
-
-	// Writing to a series that does not exist is refused, naming it.
-	_, err = c.WritePoints(ctx, "app", []byte("mem used=1\n"))
-	fmt.Println(CodeOf(err))
+	fmt.Println(repo.Name, repo.Region, repo.Metadata, repo.Deleting)
 	// Output:
-	// [time mean] 0.5
-	// E6303
-}
-
-// Errors carry their E-code; errors.Is matches on it.
-func ExampleError() {
-	err := parseErrorBody(404, []byte(`{"error":"E6303: Series does not exist"}`))
-	fmt.Println(err.Code, err.Status, err.Message)
-	fmt.Println(CodeSeriesNotFound.Status(), CodeSeriesNotFound.Text())
-	// Output:
-	// E6303 404 Series does not exist
-	// 404 Series does not exist
+	// app nb map[team:ops] false
 }
 
 // Series named bare in queries are read from the retention policy of

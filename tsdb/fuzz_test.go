@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kodo-project/kodo/tsdb/tsdbapi"
 )
 
 // checkAnswer holds for every answer: JSON, exact Content-Type, and a
@@ -15,11 +17,11 @@ func checkAnswer(t *testing.T, a answer, what string) {
 	if a.CType != "application/json" || !json.Valid(a.Body) {
 		t.Fatalf("%s: answer %d %q %q is not JSON", what, a.Status, a.CType, a.Body)
 	}
-	if a.Status >= 500 && !strings.Contains(string(a.Body), string(CodeQueryInterrupted)) {
+	if a.Status >= 500 && !strings.Contains(string(a.Body), string(tsdbapi.CodeQueryInterrupted)) {
 		t.Fatalf("%s: server error %d %s", what, a.Status, a.Body)
 	}
 	if a.Status != 200 {
-		var b errorBody
+		var b tsdbapi.ErrorBody
 		if err := json.Unmarshal(a.Body, &b); err != nil || b.Error == "" {
 			t.Fatalf("%s: error answer without the error member: %s", what, a.Body)
 		}
@@ -72,22 +74,5 @@ func FuzzBodies(f *testing.F) {
 			checkAnswer(t, fx.call("POST", target, body), target)
 		}
 		checkAnswer(t, fx.call("POST", "/v4/repos/r/points", []byte(body)), "points")
-	})
-}
-
-// FuzzParseErrorBody: the client turns any answer into an *Error.
-func FuzzParseErrorBody(f *testing.F) {
-	f.Add(404, `{"error":"E6303: Series does not exist"}`)
-	f.Add(401, `{"error":"bad token"}`)
-	f.Add(500, `<html>`)
-	f.Add(400, `{"error":"E:"}`)
-	f.Fuzz(func(t *testing.T, status int, body string) {
-		e := parseErrorBody(status, []byte(body))
-		if e == nil || e.Status != status || e.Message == "" && body != "" && strings.TrimSpace(body) != "" && !strings.HasPrefix(strings.TrimSpace(body), "{") {
-			t.Fatalf("parseErrorBody(%d, %q) = %+v", status, body, e)
-		}
-		if e.Code != "" && (e.Code[0] != 'E' || !isDigits(e.Code[1:])) {
-			t.Fatalf("bad code %q from %q", e.Code, body)
-		}
 	})
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/kodo-project/kodo/signer"
 	"github.com/kodo-project/kodo/storage/tsengine"
 	"github.com/kodo-project/kodo/storage/tsengine/embedded"
+	"github.com/kodo-project/kodo/tsdb/tsdbapi"
 )
 
 const (
@@ -149,7 +150,7 @@ func mustOK(t testing.TB, a answer) {
 
 // mustErr checks status, exact Content-Type and that the error text
 // starts with the code and its documented text.
-func mustErr(t testing.TB, a answer, code Code) {
+func mustErr(t testing.TB, a answer, code tsdbapi.Code) {
 	t.Helper()
 	require.Equal(t, code.Status(), a.Status, "body: %s", a.Body)
 	require.Equal(t, "application/json", a.CType)

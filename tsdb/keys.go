@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+
+	"github.com/kodo-project/kodo/tsdb/tsdbapi"
 )
 
 // EnsureKeyPair records ak/sk unless ak is already known with the same
@@ -48,25 +50,23 @@ func randomKey() string {
 	return base64.URLEncoding.EncodeToString(b[:])
 }
 
-// KeyPairJSON is the answer of HandleCreateKeyPair.
-type KeyPairJSON struct {
-	AccessKey string `json:"access_key"`
-	SecretKey string `json:"secret_key"`
-}
-
 // HandleCreateKeyPair answers POST with a fresh key pair as
 // {"access_key","secret_key"}. It does no authentication: mount it behind
 // the server's admin check.
 func (s *Service) HandleCreateKeyPair(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		writeError(w, &Error{Status: http.StatusMethodNotAllowed, Message: "method not allowed: use POST to create a key pair"})
-		return
 	}
-	kp, err := s.NewKeyPair(r.Context())
+	s.answer(s.handleCreateKeyPair).ServeHTTP(w, r)
+}
+
+func (s *Service) handleCreateKeyPair(q *call) (any, error) {
+	if q.r.Method != http.MethodPost {
+		return nil, &tsdbapi.Error{Status: http.StatusMethodNotAllowed, Message: "method not allowed: use POST to create a key pair"}
+	}
+	kp, err := s.NewKeyPair(q.ctx())
 	if err != nil {
-		writeError(w, s.internal("creating key pair", err))
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, KeyPairJSON{AccessKey: kp.AccessKey, SecretKey: kp.SecretKey})
+	return tsdbapi.KeyPair{AccessKey: kp.AccessKey, SecretKey: kp.SecretKey}, nil
 }

@@ -1,6 +1,7 @@
 package tsdb
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -11,17 +12,8 @@ import (
 
 	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/storage/tsengine"
+	"github.com/kodo-project/kodo/tsdb/tsdbapi"
 )
-
-// WriteResult is the answer to a points write: {} when every point was
-// stored. Earlier versions answered points older than their series'
-// retention with 200 and Dropped set, which the official SDK reads as
-// success; they are now refused with 400 E6000, so Dropped and Reason
-// stay empty (kept so that clients built against them still decode).
-type WriteResult struct {
-	Dropped int    `json:"dropped,omitempty"`
-	Reason  string `json:"reason,omitempty"`
-}
 
 var batchPool = sync.Pool{New: func() any { return new(lineproto.Batch) }}
 
@@ -32,36 +24,36 @@ const retentionReason = "points beyond retention policy"
 // writePoints stores a line-protocol body. Every measurement must be a
 // series of the repo; the body is refused as a whole otherwise, and
 // nothing is acknowledged before the engine has it durably.
-func (s *Service) writePoints(q *request, repo string) *Error {
-	if _, e := s.loadRepo(q.ctx, q.ak, repo, false); e != nil {
-		return e
+func (s *Service) writePoints(ctx context.Context, ak, repo string, body []byte) error {
+	if _, err := s.loadRepo(ctx, ak, repo, false); err != nil {
+		return err
 	}
 	b := batchPool.Get().(*lineproto.Batch)
 	b.Reset()
 	defer batchPool.Put(b)
-	err := lineproto.Parse(q.body, lineproto.ParseOptions{Now: s.now(), Limits: s.cfg.LineLimits, MaxFuture: s.cfg.MaxFuture}, b)
+	err := lineproto.Parse(body, lineproto.ParseOptions{Now: s.now(), Limits: s.cfg.LineLimits, MaxFuture: s.cfg.MaxFuture}, b)
 	if err != nil {
 		var pe *lineproto.PartialError
 		var de *lineproto.DecodeError
 		switch {
 		case errors.As(err, &pe):
-			return apiError(CodeBadRequest, "line protocol: %v; nothing was written", pe)
+			return tsdbapi.Errorf(tsdbapi.CodeBadRequest, "line protocol: %v; nothing was written", pe)
 		case errors.As(err, &de):
-			e := apiError(CodeBadRequest, "line protocol: %v; nothing was written", de)
+			e := tsdbapi.Errorf(tsdbapi.CodeBadRequest, "line protocol: %v; nothing was written", de)
 			if de.Limit != "" {
 				e.Status = 413
 			}
 			return e
 		}
-		return apiError(CodeBadRequest, "line protocol: %v", err)
+		return tsdbapi.Errorf(tsdbapi.CodeBadRequest, "line protocol: %v", err)
 	}
 	if b.Len() == 0 {
-		return apiError(CodeBadRequest, "the body holds no point")
+		return tsdbapi.Errorf(tsdbapi.CodeBadRequest, "the body holds no point")
 	}
 	widenNumbers(b)
-	list, err := s.cfg.Store.PandoraSeriesList(q.ctx, q.ak, repo)
+	list, err := s.cfg.Store.PandoraSeriesList(ctx, ak, repo)
 	if err != nil {
-		return s.internal("listing series", err)
+		return fmt.Errorf("listing series: %w", err)
 	}
 	byName := make(map[string]*Series, len(list))
 	for i := range list {
@@ -86,16 +78,16 @@ func (s *Service) writePoints(q *request, repo string) *Error {
 		}
 	}
 	if len(missing) > 0 {
-		return apiError(CodeSeriesNotFound, "%s in repo %q (create the series first); nothing was written", nameList(missing), repo)
+		return tsdbapi.Errorf(tsdbapi.CodeSeriesNotFound, "%s in repo %q (create the series first); nothing was written", nameList(missing), repo)
 	}
 	if len(deleting) > 0 {
-		return apiError(CodeSeriesDeleting, "%s; nothing was written", nameList(deleting))
+		return tsdbapi.Errorf(tsdbapi.CodeSeriesDeleting, "%s; nothing was written", nameList(deleting))
 	}
-	db := DatabaseName(q.ak, repo)
+	db := DatabaseName(ak, repo)
 	var res struct{ Dropped int }
 	var reasons []string
-	write := func(rp string, part *lineproto.Batch) *Error {
-		err := s.cfg.Engine.WritePoints(q.ctx, db, rp, part)
+	write := func(rp string, part *lineproto.Batch) error {
+		err := s.cfg.Engine.WritePoints(ctx, db, rp, part)
 		var pwe *tsengine.PartialWriteError
 		switch {
 		case err == nil:
@@ -106,12 +98,12 @@ func (s *Service) writePoints(q *request, repo string) *Error {
 			// Some engines report a conflict inside one body as a plain
 			// error rather than a PartialWriteError; it is still the
 			// writer's to fix.
-			return apiError(CodeBadRequest, "%v", err)
+			return tsdbapi.Errorf(tsdbapi.CodeBadRequest, "%v", err)
 		case errors.Is(err, tsengine.ErrDatabaseNotFound), errors.Is(err, tsengine.ErrRetentionPolicyNotFound):
 			// The repo went away between the lookup and the write.
-			return apiError(CodeRepoDeleting, "repo %q", repo)
+			return tsdbapi.Errorf(tsdbapi.CodeRepoDeleting, "repo %q", repo)
 		default:
-			return s.internal("writing points", err)
+			return fmt.Errorf("writing points: %w", err)
 		}
 		return nil
 	}
@@ -132,7 +124,7 @@ func (s *Service) writePoints(q *request, repo string) *Error {
 			for i := 0; i < b.Len(); i++ {
 				if rpOf[i] == rp {
 					if err := part.Append(b.At(i)); err != nil {
-						return s.internal("splitting points by retention", err)
+						return fmt.Errorf("splitting points by retention: %w", err)
 					}
 				}
 			}
@@ -148,9 +140,9 @@ func (s *Service) writePoints(q *request, repo string) *Error {
 		// error, though the other points are stored (as InfluxDB does).
 		reason := strings.ReplaceAll(strings.Join(reasons, "; "), retentionReason,
 			"older than the series' retention")
-		return apiError(CodeBadRequest, "%d point(s) refused: %s (the other points were stored)", res.Dropped, reason)
+		return tsdbapi.Errorf(tsdbapi.CodeBadRequest, "%d point(s) refused: %s (the other points were stored)", res.Dropped, reason)
 	}
-	return ok(q, WriteResult{})
+	return nil
 }
 
 func appendOnce(list []string, s string) []string {

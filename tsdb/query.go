@@ -1,10 +1,9 @@
 package tsdb
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"mime"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -12,96 +11,50 @@ import (
 
 	kql "github.com/kodo-project/kodo/influxql"
 	"github.com/kodo-project/kodo/storage/tsengine"
+	"github.com/kodo-project/kodo/tsdb/tsdbapi"
 )
 
-// QueryRet is the answer to a query, as the spec shapes it.
-type QueryRet struct {
-	Results []QueryResult `json:"results,omitempty"`
-}
-
-// QueryResult answers one statement.
-type QueryResult struct {
-	Series []Serie `json:"series,omitempty"`
-}
-
-// Serie is one tag set of a statement's answer. Times are RFC3339 strings.
-type Serie struct {
-	Name    string            `json:"name,omitempty"`
-	Tags    map[string]string `json:"tags,omitempty"`
-	Columns []string          `json:"columns,omitempty"`
-	Values  [][]any           `json:"values,omitempty"`
-}
-
-type queryBody struct {
-	SQL string `json:"sql"`
-}
-
-// querySQL takes the SQL from ?q= (GET), a JSON {"sql"} body or a
-// text/plain body (POST).
-func querySQL(q *request) (string, *Error) {
-	if q.r.Method == "GET" {
-		return q.r.URL.Query().Get("q"), nil
-	}
-	body := bytes.TrimSpace(q.body)
-	if len(body) == 0 {
-		return q.r.URL.Query().Get("q"), nil
-	}
-	mt, _, _ := mime.ParseMediaType(q.r.Header.Get("Content-Type"))
-	if mt == "application/json" || (mt != "text/plain" && body[0] == '{') {
-		var b queryBody
-		if e := decodeJSON(body, &b, true); e != nil {
-			return "", e
-		}
-		return b.SQL, nil
-	}
-	return string(body), nil
-}
-
-func (s *Service) query(q *request, repo string) *Error {
-	if _, e := s.loadRepo(q.ctx, q.ak, repo, false); e != nil {
-		return e
-	}
-	sql, e := querySQL(q)
-	if e != nil {
-		return e
+// query runs sql, naming series and views bare, in ak's repo; tz is the
+// caller's time zone ("" = UTC), in which the time literals are read.
+func (s *Service) query(reqCtx context.Context, ak, repo, sql, tz string) (*tsdbapi.QueryRet, error) {
+	if _, err := s.loadRepo(reqCtx, ak, repo, false); err != nil {
+		return nil, err
 	}
 	if strings.TrimSpace(sql) == "" {
-		return apiError(CodeInvalidSQL, "the query is empty: send it as ?q=, {\"sql\":...} or a text/plain body")
+		return nil, tsdbapi.Errorf(tsdbapi.CodeInvalidSQL, "the query is empty: send it as ?q=, {\"sql\":...} or a text/plain body")
 	}
-	tz, hasTZ := q.r.URL.Query()["timezone"]
-	hasTZ = hasTZ && tz[0] != "" // "timezone=" is UTC, like no parameter
-	if hasTZ {
-		if _, err := kql.ParseTimezone(tz[0]); err != nil {
-			return apiError(CodeInvalidTimezone, "%v", err)
+	if tz != "" { // "timezone=" is UTC, like no parameter
+		if _, err := kql.ParseTimezone(tz); err != nil {
+			return nil, tsdbapi.Errorf(tsdbapi.CodeInvalidTimezone, "%v", err)
 		}
 	}
-	db := DatabaseName(q.ak, repo)
+	db := DatabaseName(ak, repo)
 	parsed, err := kql.Guard(sql, db, kql.AllowRead)
 	if err != nil {
-		return apiError(CodeInvalidSQL, "%v", err)
+		return nil, tsdbapi.Errorf(tsdbapi.CodeInvalidSQL, "%v", err)
 	}
-	rw, e := s.newResolver(q.ctx, q.ak, repo)
-	if e != nil {
-		return e
+	rw, err := s.newResolver(reqCtx, ak, repo)
+	if err != nil {
+		return nil, err
 	}
 	viewNames := make([]string, len(parsed.Statements))
 	for i, st := range parsed.Statements {
 		name, err := rw.statement(st)
 		if err != nil {
-			return apiError(CodeInvalidSQL, "statement %d: %v", i+1, err)
+			return nil, tsdbapi.Errorf(tsdbapi.CodeInvalidSQL, "statement %d: %v", i+1, err)
 		}
 		viewNames[i] = name
 	}
-	if hasTZ {
+	if tz != "" {
 		// After the sources are resolved, so view subqueries shift too.
-		if err := kql.ShiftTimezone(parsed, tz[0]); err != nil {
-			return apiError(CodeInvalidTimezone, "%v", err)
+		if err := kql.ShiftTimezone(parsed, tz); err != nil {
+			return nil, tsdbapi.Errorf(tsdbapi.CodeInvalidTimezone, "%v", err)
 		}
 	}
 	if err := kql.CheckBuckets(parsed, s.now(), s.cfg.MaxSelectBuckets); err != nil {
-		return apiError(CodeInvalidSQL, "%v", err)
+		return nil, tsdbapi.Errorf(tsdbapi.CodeInvalidSQL, "%v", err)
 	}
-	ctx := q.ctx
+	ctx := reqCtx
 	if s.cfg.QueryTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, s.cfg.QueryTimeout)
@@ -111,42 +64,42 @@ func (s *Service) query(q *request, repo string) *Error {
 	var limit *tsengine.LimitError
 	switch {
 	case errors.As(err, &limit):
-		return apiError(CodeExecuteSQL, "%v: narrow the time range, filter on tags, aggregate with a coarser GROUP BY time or add LIMIT", err)
+		return nil, tsdbapi.Errorf(tsdbapi.CodeExecuteSQL, "%v: narrow the time range, filter on tags, aggregate with a coarser GROUP BY time or add LIMIT", err)
 	case errors.Is(err, context.DeadlineExceeded) || (err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded)):
-		return apiError(CodeQueryTimeout, "the limit is %s", s.cfg.QueryTimeout)
+		return nil, tsdbapi.Errorf(tsdbapi.CodeQueryTimeout, "the limit is %s", s.cfg.QueryTimeout)
 	case errors.Is(err, tsengine.ErrDatabaseNotFound):
-		return apiError(CodeRepoDeleting, "repo %q", repo)
+		return nil, tsdbapi.Errorf(tsdbapi.CodeRepoDeleting, "repo %q", repo)
 	case errors.Is(err, tsengine.ErrUnavailable):
-		return s.internal("query", err)
-	case err != nil && q.ctx.Err() != nil:
-		return apiError(CodeQueryInterrupted, "the request was cancelled")
+		return nil, fmt.Errorf("query: %w", err)
+	case err != nil && reqCtx.Err() != nil:
+		return nil, tsdbapi.Errorf(tsdbapi.CodeQueryInterrupted, "the request was cancelled")
 	case err != nil:
-		return apiError(CodeExecuteSQL, "%v", err)
+		return nil, tsdbapi.Errorf(tsdbapi.CodeExecuteSQL, "%v", err)
 	}
 	if len(results) == 0 {
-		return apiError(CodeQueryInterrupted, "")
+		return nil, tsdbapi.Errorf(tsdbapi.CodeQueryInterrupted, "")
 	}
-	out := QueryRet{Results: make([]QueryResult, 0, len(results))}
+	out := tsdbapi.QueryRet{Results: make([]tsdbapi.QueryResult, 0, len(results))}
 	for i, r := range results {
 		if r.Err != "" {
 			if strings.Contains(r.Err, "timeout") || strings.Contains(r.Err, "query killed") || strings.Contains(r.Err, "interrupted") {
 				if ctx.Err() != nil {
-					return apiError(CodeQueryTimeout, "the limit is %s", s.cfg.QueryTimeout)
+					return nil, tsdbapi.Errorf(tsdbapi.CodeQueryTimeout, "the limit is %s", s.cfg.QueryTimeout)
 				}
 			}
-			return apiError(CodeExecuteSQL, "statement %d: %s", i+1, r.Err)
+			return nil, tsdbapi.Errorf(tsdbapi.CodeExecuteSQL, "statement %d: %s", i+1, r.Err)
 		}
-		qr := QueryResult{}
+		qr := tsdbapi.QueryResult{}
 		for _, row := range r.Series {
 			name := row.Name
 			if i < len(viewNames) && viewNames[i] != "" {
 				name = viewNames[i]
 			}
-			qr.Series = append(qr.Series, Serie{Name: name, Tags: row.Tags, Columns: row.Columns, Values: row.Values})
+			qr.Series = append(qr.Series, tsdbapi.Serie{Name: name, Tags: row.Tags, Columns: row.Columns, Values: row.Values})
 		}
 		out.Results = append(out.Results, qr)
 	}
-	return ok(q, out)
+	return &out, nil
 }
 
 // resolver rewrites the sources of a query: a series named bare is read
@@ -158,14 +111,14 @@ type resolver struct {
 	views  map[string]View
 }
 
-func (s *Service) newResolver(ctx context.Context, ak, repo string) (*resolver, *Error) {
+func (s *Service) newResolver(ctx context.Context, ak, repo string) (*resolver, error) {
 	list, err := s.cfg.Store.PandoraSeriesList(ctx, ak, repo)
 	if err != nil {
-		return nil, s.internal("listing series", err)
+		return nil, fmt.Errorf("listing series: %w", err)
 	}
 	views, err := s.cfg.Store.PandoraViews(ctx, ak, repo)
 	if err != nil {
-		return nil, s.internal("listing views", err)
+		return nil, fmt.Errorf("listing views: %w", err)
 	}
 	r := &resolver{series: map[string]Series{}, views: map[string]View{}}
 	for _, se := range list {

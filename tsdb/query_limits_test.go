@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kodo-project/kodo/storage/tsengine/embedded"
+	"github.com/kodo-project/kodo/tsdb/tsdbapi"
 )
 
 // TestQueryLimits: /v4 queries obey the gateway's query limits: buckets
@@ -33,18 +34,18 @@ func TestQueryLimits(t *testing.T) {
 	q := func(sql string) answer { return f.call("GET", "/v4/repos/app/query?q="+url.QueryEscape(sql), nil) }
 
 	a := q(`SELECT count(v) FROM cpu WHERE time > now() - 1h GROUP BY time(1ns)`)
-	mustErr(t, a, CodeInvalidSQL)
+	mustErr(t, a, tsdbapi.CodeInvalidSQL)
 	assert.Contains(t, a.errText(t), "max-select-buckets")
 	a = q(`SELECT max(c) FROM (SELECT count(v) AS c FROM cpu GROUP BY time(1ms)) WHERE time > now() - 2h`)
-	mustErr(t, a, CodeInvalidSQL)
+	mustErr(t, a, tsdbapi.CodeInvalidSQL)
 	assert.Contains(t, a.errText(t), "max-select-buckets", "the outer range bounds a subquery's GROUP BY")
 
 	a = q(`SELECT count(v) FROM cpu WHERE time > now() - 2h`)
-	mustErr(t, a, CodeExecuteSQL)
+	mustErr(t, a, tsdbapi.CodeExecuteSQL)
 	assert.Contains(t, a.errText(t), "max-select-series", "three series, the engine allows two")
 
 	a = q(`SELECT v FROM cpu WHERE host = 'h1'`)
-	mustErr(t, a, CodeExecuteSQL)
+	mustErr(t, a, tsdbapi.CodeExecuteSQL)
 	assert.Contains(t, a.errText(t), "max-answer-bytes")
 
 	mustOK(t, q(`SELECT count(v) FROM cpu WHERE host = 'h1' AND time > now() - 2h GROUP BY time(10m)`))

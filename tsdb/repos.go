@@ -1,31 +1,22 @@
 package tsdb
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"net/http"
+	"fmt"
 	"sort"
 	"time"
 	"unicode/utf8"
+
+	"github.com/kodo-project/kodo/tsdb/tsdbapi"
 )
 
-// RepoInfo is the JSON form of a repo.
-type RepoInfo struct {
-	Name       string            `json:"name"`
-	Region     string            `json:"region"`
-	Metadata   map[string]string `json:"metadata"`
-	CreateTime string            `json:"createTime"`
-	Deleting   string            `json:"deleting"` // "true" or "false"
-}
-
-func repoInfo(r Repo) RepoInfo {
+func repoInfo(r Repo) tsdbapi.RepoInfo {
 	md := r.Metadata
 	if md == nil {
 		md = map[string]string{}
 	}
-	return RepoInfo{Name: r.Name, Region: r.Region, Metadata: md, CreateTime: formatTime(r.CreatedAt), Deleting: boolString(r.Deleting)}
+	return tsdbapi.RepoInfo{Name: r.Name, Region: r.Region, Metadata: md, CreateTime: formatTime(r.CreatedAt), Deleting: boolString(r.Deleting)}
 }
 
 func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
@@ -41,7 +32,7 @@ func boolString(b bool) string {
 const MaxMetadataValue = 500
 
 // checkMetadata applies the spec's key rule and 1–500-character values.
-func checkMetadata(md map[string]string) *Error {
+func checkMetadata(md map[string]string) error {
 	keys := make([]string, 0, len(md))
 	for k := range md {
 		keys = append(keys, k)
@@ -49,217 +40,150 @@ func checkMetadata(md map[string]string) *Error {
 	sort.Strings(keys) // report the same key every time
 	for _, k := range keys {
 		if !ValidName(k) {
-			return apiError(CodeBadRequest, "metadata key %q must match ^[a-zA-Z_][a-zA-Z0-9_]{0,127}$", k)
+			return tsdbapi.Errorf(tsdbapi.CodeBadRequest, "metadata key %q must match ^[a-zA-Z_][a-zA-Z0-9_]{0,127}$", k)
 		}
 		v := md[k]
 		if !utf8.ValidString(v) {
-			return apiError(CodeBadRequest, "metadata value of %q is not valid UTF-8", k)
+			return tsdbapi.Errorf(tsdbapi.CodeBadRequest, "metadata value of %q is not valid UTF-8", k)
 		}
 		if n := utf8.RuneCountInString(v); n < 1 || n > MaxMetadataValue {
-			return apiError(CodeBadRequest, "metadata value of %q has %d characters, want 1 to %d", k, n, MaxMetadataValue)
+			return tsdbapi.Errorf(tsdbapi.CodeBadRequest, "metadata value of %q has %d characters, want 1 to %d", k, n, MaxMetadataValue)
 		}
 	}
-	return nil
-}
-
-// decodeJSON reads a JSON object body into v; an empty body is rejected
-// when required.
-func decodeJSON(body []byte, v any, required bool) *Error {
-	if len(bytes.TrimSpace(body)) == 0 {
-		if required {
-			return apiError(CodeBadRequest, "the body must be a JSON object")
-		}
-		return nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(v); err != nil {
-		return apiError(CodeBadRequest, "body is not the expected JSON: %v", err)
-	}
-	if dec.More() {
-		return apiError(CodeBadRequest, "body holds more than one JSON value")
-	}
-	return nil
-}
-
-func ok(q *request, v any) *Error {
-	if v == nil {
-		v = struct{}{}
-	}
-	writeJSON(q.w, http.StatusOK, v)
 	return nil
 }
 
 // loadRepo finds ak's repo; a repo being deleted is refused unless
 // allowDeleting (reads may still see it).
-func (s *Service) loadRepo(ctx context.Context, ak, name string, allowDeleting bool) (Repo, *Error) {
+func (s *Service) loadRepo(ctx context.Context, ak, name string, allowDeleting bool) (Repo, error) {
 	if !ValidName(name) {
-		return Repo{}, apiError(CodeInvalidRepoName, "got %q", name)
+		return Repo{}, tsdbapi.Errorf(tsdbapi.CodeInvalidRepoName, "got %q", name)
 	}
 	r, err := s.cfg.Store.PandoraRepo(ctx, ak, name)
 	if errors.Is(err, ErrNotFound) {
-		return Repo{}, apiError(CodeNotFound, "repo %q does not exist", name)
+		return Repo{}, tsdbapi.Errorf(tsdbapi.CodeNotFound, "repo %q does not exist", name)
 	}
 	if err != nil {
-		return Repo{}, s.internal("loading repo", err)
+		return Repo{}, fmt.Errorf("loading repo: %w", err)
 	}
 	if r.Deleting && !allowDeleting {
-		return Repo{}, apiError(CodeRepoDeleting, "repo %q", name)
+		return Repo{}, tsdbapi.Errorf(tsdbapi.CodeRepoDeleting, "repo %q", name)
 	}
 	return r, nil
 }
 
-type createRepoBody struct {
-	Region   string            `json:"region"`
-	Metadata map[string]string `json:"metadata"`
-}
-
-func (s *Service) createRepo(q *request, name string) *Error {
+func (s *Service) createRepo(ctx context.Context, ak, name string, in tsdbapi.CreateRepoInput) error {
 	if !ValidName(name) {
-		return apiError(CodeInvalidRepoName, "got %q", name)
+		return tsdbapi.Errorf(tsdbapi.CodeInvalidRepoName, "got %q", name)
 	}
-	var b createRepoBody
-	if e := decodeJSON(q.body, &b, true); e != nil {
-		return e
+	if in.Region == "" {
+		return tsdbapi.Errorf(tsdbapi.CodeRegionEmpty, "")
 	}
-	if b.Region == "" {
-		return apiError(CodeRegionEmpty, "")
+	if !s.regions[in.Region] {
+		return tsdbapi.Errorf(tsdbapi.CodeRegionUnknown, "region %q", in.Region)
 	}
-	if !s.regions[b.Region] {
-		return apiError(CodeRegionUnknown, "region %q", b.Region)
+	if err := checkMetadata(in.Metadata); err != nil {
+		return err
 	}
-	if e := checkMetadata(b.Metadata); e != nil {
-		return e
-	}
-	unlock, e := s.lockRepo(q.ak, name, true)
-	if e != nil {
-		return e
+	unlock, err := s.lockRepo(ak, name, true)
+	if err != nil {
+		return err
 	}
 	defer unlock()
-	if r, err := s.cfg.Store.PandoraRepo(q.ctx, q.ak, name); err == nil {
+	if r, err := s.cfg.Store.PandoraRepo(ctx, ak, name); err == nil {
 		if r.Deleting {
-			return apiError(CodeRepoDeleting, "repo %q", name)
+			return tsdbapi.Errorf(tsdbapi.CodeRepoDeleting, "repo %q", name)
 		}
-		return apiError(CodeRepoExists, "repo %q", name)
+		return tsdbapi.Errorf(tsdbapi.CodeRepoExists, "repo %q", name)
 	} else if !errors.Is(err, ErrNotFound) {
-		return s.internal("loading repo", err)
+		return fmt.Errorf("loading repo: %w", err)
 	}
 	// The database first: a repo on record always has one.
-	if err := s.cfg.Engine.CreateDatabase(q.ctx, DatabaseName(q.ak, name), nil); err != nil {
-		return s.internal("creating database", err)
+	if err := s.cfg.Engine.CreateDatabase(ctx, DatabaseName(ak, name), nil); err != nil {
+		return fmt.Errorf("creating database: %w", err)
 	}
-	md := b.Metadata
+	md := in.Metadata
 	if md == nil {
 		md = map[string]string{}
 	}
-	r := Repo{AccessKey: q.ak, Name: name, Region: b.Region, Metadata: md, CreatedAt: s.now().UTC()}
-	if err := s.cfg.Store.CreatePandoraRepo(q.ctx, r); err != nil {
+	r := Repo{AccessKey: ak, Name: name, Region: in.Region, Metadata: md, CreatedAt: s.now().UTC()}
+	if err := s.cfg.Store.CreatePandoraRepo(ctx, r); err != nil {
 		if errors.Is(err, ErrConflict) {
-			return apiError(CodeRepoExists, "repo %q", name)
+			return tsdbapi.Errorf(tsdbapi.CodeRepoExists, "repo %q", name)
 		}
-		return s.internal("storing repo", err)
+		return fmt.Errorf("storing repo: %w", err)
 	}
-	return ok(q, nil)
+	return nil
 }
 
-func (s *Service) getRepo(q *request, name string) *Error {
-	r, e := s.loadRepo(q.ctx, q.ak, name, true)
-	if e != nil {
-		return e
-	}
-	return ok(q, repoInfo(r))
-}
-
-func (s *Service) listRepos(q *request) *Error {
-	rs, err := s.cfg.Store.PandoraRepos(q.ctx, q.ak)
+func (s *Service) getRepo(ctx context.Context, ak, name string) (tsdbapi.RepoInfo, error) {
+	r, err := s.loadRepo(ctx, ak, name, true)
 	if err != nil {
-		return s.internal("listing repos", err)
+		return tsdbapi.RepoInfo{}, err
 	}
-	out := make([]RepoInfo, 0, len(rs))
+	return repoInfo(r), nil
+}
+
+func (s *Service) listRepos(ctx context.Context, ak string) ([]tsdbapi.RepoInfo, error) {
+	rs, err := s.cfg.Store.PandoraRepos(ctx, ak)
+	if err != nil {
+		return nil, fmt.Errorf("listing repos: %w", err)
+	}
+	out := make([]tsdbapi.RepoInfo, 0, len(rs))
 	for _, r := range rs {
 		out = append(out, repoInfo(r))
 	}
-	return ok(q, out)
-}
-
-type metadataBody struct {
-	Metadata map[string]string `json:"metadata"`
-}
-
-// readMetadata decodes {"metadata":{...}}, which must be present.
-func readMetadata(body []byte) (map[string]string, *Error) {
-	var b metadataBody
-	if e := decodeJSON(body, &b, true); e != nil {
-		return nil, e
-	}
-	if b.Metadata == nil {
-		return nil, apiError(CodeBadRequest, `"metadata" must be a JSON object of strings`)
-	}
-	if e := checkMetadata(b.Metadata); e != nil {
-		return nil, e
-	}
-	return b.Metadata, nil
+	return out, nil
 }
 
 // setRepoMeta replaces a repo's metadata (nil clears it).
-func (s *Service) setRepoMeta(q *request, name string, md map[string]string) *Error {
-	unlock, e := s.lockRepo(q.ak, name, true)
-	if e != nil {
-		return e
+func (s *Service) setRepoMeta(ctx context.Context, ak, name string, md map[string]string) error {
+	if !ValidName(name) {
+		return tsdbapi.Errorf(tsdbapi.CodeInvalidRepoName, "got %q", name)
+	}
+	unlock, err := s.lockRepo(ak, name, true)
+	if err != nil {
+		return err
 	}
 	defer unlock()
-	r, e := s.loadRepo(q.ctx, q.ak, name, false)
-	if e != nil {
-		return e
+	r, err := s.loadRepo(ctx, ak, name, false)
+	if err != nil {
+		return err
 	}
 	if md == nil {
 		md = map[string]string{}
 	}
 	r.Metadata = md
-	if err := s.cfg.Store.UpdatePandoraRepo(q.ctx, r); err != nil {
+	if err := s.cfg.Store.UpdatePandoraRepo(ctx, r); err != nil {
 		if errors.Is(err, ErrNotFound) {
-			return apiError(CodeNotFound, "repo %q does not exist", name)
+			return tsdbapi.Errorf(tsdbapi.CodeNotFound, "repo %q does not exist", name)
 		}
-		return s.internal("updating repo", err)
+		return fmt.Errorf("updating repo: %w", err)
 	}
-	return ok(q, nil)
-}
-
-func (s *Service) updateRepoMeta(q *request, name string) *Error {
-	if !ValidName(name) {
-		return apiError(CodeInvalidRepoName, "got %q", name)
-	}
-	md, e := readMetadata(q.body)
-	if e != nil {
-		return e
-	}
-	return s.setRepoMeta(q, name, md)
-}
-
-func (s *Service) deleteRepoMeta(q *request, name string) *Error {
-	return s.setRepoMeta(q, name, nil)
+	return nil
 }
 
 // deleteRepo marks the repo deleting and drops its database in the
 // background; the record goes once the data is gone.
-func (s *Service) deleteRepo(q *request, name string) *Error {
+func (s *Service) deleteRepo(ctx context.Context, ak, name string) error {
 	if !ValidName(name) {
-		return apiError(CodeInvalidRepoName, "got %q", name)
+		return tsdbapi.Errorf(tsdbapi.CodeInvalidRepoName, "got %q", name)
 	}
-	unlock, e := s.lockRepo(q.ak, name, true)
-	if e != nil {
-		return e
+	unlock, err := s.lockRepo(ak, name, true)
+	if err != nil {
+		return err
 	}
 	defer unlock()
-	r, e := s.loadRepo(q.ctx, q.ak, name, false)
-	if e != nil {
-		return e
+	r, err := s.loadRepo(ctx, ak, name, false)
+	if err != nil {
+		return err
 	}
 	r.Deleting = true
-	if err := s.cfg.Store.UpdatePandoraRepo(q.ctx, r); err != nil {
-		return s.internal("marking repo deleting", err)
+	if err := s.cfg.Store.UpdatePandoraRepo(ctx, r); err != nil {
+		return fmt.Errorf("marking repo deleting: %w", err)
 	}
 	s.goDropRepo(r)
-	return ok(q, nil)
+	return nil
 }
 
 func (s *Service) goDropRepo(r Repo) {

@@ -2,7 +2,6 @@ package tsdb
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -12,6 +11,7 @@ import (
 	"github.com/influxdata/influxql"
 
 	"github.com/kodo-project/kodo/storage/tsengine"
+	"github.com/kodo-project/kodo/tsdb/tsdbapi"
 )
 
 // MinRetentionDays and MaxRetentionDays bound a series' retention ("1d".."30d").
@@ -48,33 +48,8 @@ func isKeyword(name string) bool {
 	return influxql.Lookup(name) != influxql.IDENT || strings.EqualFold(name, "time")
 }
 
-// SeriesInfo is the JSON form of a series. Metadata is shown only when
-// asked (showMeta=true) or for a single series.
-type SeriesInfo struct {
-	Name       string            `json:"name"`
-	Retention  string            `json:"retention"`
-	Metadata   map[string]string `json:"metadata,omitempty"`
-	CreateTime string            `json:"createTime"`
-	Type       string            `json:"type"`
-	Deleting   string            `json:"deleting"`
-}
-
-// MarshalJSON writes "metadata" whenever it is set, even empty, so
-// showMeta=true always shows the member.
-func (si SeriesInfo) MarshalJSON() ([]byte, error) {
-	type plain SeriesInfo
-	out := struct {
-		plain
-		Metadata *map[string]string `json:"metadata,omitempty"`
-	}{plain: plain(si)}
-	if si.Metadata != nil {
-		out.Metadata = &si.Metadata
-	}
-	return json.Marshal(out)
-}
-
-func seriesInfo(se Series, showMeta bool) SeriesInfo {
-	out := SeriesInfo{Name: se.Name, Retention: se.Retention, CreateTime: formatTime(se.CreatedAt),
+func seriesInfo(se Series, showMeta bool) tsdbapi.SeriesInfo {
+	out := tsdbapi.SeriesInfo{Name: se.Name, Retention: se.Retention, CreateTime: formatTime(se.CreatedAt),
 		Type: strconv.Itoa(se.Type), Deleting: boolString(se.Deleting)}
 	if showMeta {
 		out.Metadata = se.Metadata
@@ -85,209 +60,174 @@ func seriesInfo(se Series, showMeta bool) SeriesInfo {
 	return out
 }
 
-func (s *Service) loadSeries(ctx context.Context, ak, repo, name string, allowDeleting bool) (Series, *Error) {
+// checkRecord validates the retention and the metadata of a new series
+// or view.
+func checkRecord(retention string, md map[string]string) error {
+	if _, err := ParseRetention(retention); err != nil {
+		return tsdbapi.Errorf(tsdbapi.CodeRetentionUnknown, "%v", err)
+	}
+	return checkMetadata(md)
+}
+
+func (s *Service) loadSeries(ctx context.Context, ak, repo, name string, allowDeleting bool) (Series, error) {
 	if !ValidName(name) {
-		return Series{}, apiError(CodeInvalidSeriesName, "got %q", name)
+		return Series{}, tsdbapi.Errorf(tsdbapi.CodeInvalidSeriesName, "got %q", name)
 	}
 	se, err := s.cfg.Store.PandoraSeries(ctx, ak, repo, name)
 	if errors.Is(err, ErrNotFound) {
-		return Series{}, apiError(CodeSeriesNotFound, "series %q in repo %q", name, repo)
+		return Series{}, tsdbapi.Errorf(tsdbapi.CodeSeriesNotFound, "series %q in repo %q", name, repo)
 	}
 	if err != nil {
-		return Series{}, s.internal("loading series", err)
+		return Series{}, fmt.Errorf("loading series: %w", err)
 	}
 	if se.Deleting && !allowDeleting {
-		return Series{}, apiError(CodeSeriesDeleting, "series %q", name)
+		return Series{}, tsdbapi.Errorf(tsdbapi.CodeSeriesDeleting, "series %q", name)
 	}
 	return se, nil
 }
 
-type createSeriesBody struct {
-	Retention string            `json:"retention"`
-	Metadata  map[string]string `json:"metadata"`
-}
-
-func (s *Service) createSeries(q *request, repo, name string) *Error {
+// checkSeriesNames validates the names of a change to a series.
+func checkSeriesNames(repo, name string) error {
 	if !ValidName(repo) {
-		return apiError(CodeInvalidRepoName, "got %q", repo)
+		return tsdbapi.Errorf(tsdbapi.CodeInvalidRepoName, "got %q", repo)
 	}
 	if !ValidName(name) {
-		return apiError(CodeInvalidSeriesName, "got %q", name)
+		return tsdbapi.Errorf(tsdbapi.CodeInvalidSeriesName, "got %q", name)
+	}
+	return nil
+}
+
+func (s *Service) createSeries(ctx context.Context, ak, repo, name string, in tsdbapi.CreateSeriesInput) error {
+	if err := checkSeriesNames(repo, name); err != nil {
+		return err
 	}
 	if isKeyword(name) {
-		return apiError(CodeSeriesKeyword, "%q is an InfluxQL keyword", name)
+		return tsdbapi.Errorf(tsdbapi.CodeSeriesKeyword, "%q is an InfluxQL keyword", name)
 	}
-	var b createSeriesBody
-	if e := decodeJSON(q.body, &b, true); e != nil {
-		return e
+	if err := checkRecord(in.Retention, in.Metadata); err != nil {
+		return err
 	}
-	rp, err := rpFor(b.Retention)
+	rp, err := rpFor(in.Retention)
 	if err != nil {
-		return apiError(CodeRetentionUnknown, "%v", err)
+		return err // checked above
 	}
-	if e := checkMetadata(b.Metadata); e != nil {
-		return e
-	}
-	unlock, e := s.lockSeries(q.ak, repo, name)
-	if e != nil {
-		return e
+	unlock, err := s.lockSeriesOfRepo(ctx, ak, repo, name)
+	if err != nil {
+		return err
 	}
 	defer unlock()
-	if _, e := s.loadRepo(q.ctx, q.ak, repo, false); e != nil {
-		return e
-	}
-	list, err := s.cfg.Store.PandoraSeriesList(q.ctx, q.ak, repo)
+	list, err := s.cfg.Store.PandoraSeriesList(ctx, ak, repo)
 	if err != nil {
-		return s.internal("listing series", err)
+		return fmt.Errorf("listing series: %w", err)
 	}
 	for _, se := range list {
 		if se.Name == name {
 			if se.Deleting {
-				return apiError(CodeSeriesDeleting, "series %q", name)
+				return tsdbapi.Errorf(tsdbapi.CodeSeriesDeleting, "series %q", name)
 			}
-			return apiError(CodeSeriesExists, "series %q in repo %q", name, repo)
+			return tsdbapi.Errorf(tsdbapi.CodeSeriesExists, "series %q in repo %q", name, repo)
 		}
 	}
-	if _, err := s.cfg.Store.PandoraView(q.ctx, q.ak, repo, name); err == nil {
-		return apiError(CodeSeriesExists, "a view of repo %q is named %q", repo, name)
+	if _, err := s.cfg.Store.PandoraView(ctx, ak, repo, name); err == nil {
+		return tsdbapi.Errorf(tsdbapi.CodeSeriesExists, "a view of repo %q is named %q", repo, name)
 	}
 	if len(list) >= s.cfg.MaxSeriesPerRepo {
 		// Cheap early answer; the store checks again atomically below.
-		return apiError(CodeSeriesLimit, "repo %q has %d series, the most allowed", repo, len(list))
+		return tsdbapi.Errorf(tsdbapi.CodeSeriesLimit, "repo %q has %d series, the most allowed", repo, len(list))
 	}
 	// The RP first, so a series on record can always be written.
-	if err := s.cfg.Engine.CreateDatabase(q.ctx, DatabaseName(q.ak, repo), []tsengine.RetentionPolicy{rp}); err != nil {
-		return s.internal("creating retention policy", err)
+	if err := s.cfg.Engine.CreateDatabase(ctx, DatabaseName(ak, repo), []tsengine.RetentionPolicy{rp}); err != nil {
+		return fmt.Errorf("creating retention policy: %w", err)
 	}
-	md := b.Metadata
+	md := in.Metadata
 	if md == nil {
 		md = map[string]string{}
 	}
-	se := Series{AccessKey: q.ak, Repo: repo, Name: name, Retention: b.Retention, Metadata: md, Type: 1, CreatedAt: s.now().UTC()}
-	if err := s.cfg.Store.CreatePandoraSeries(q.ctx, se, s.cfg.MaxSeriesPerRepo); err != nil {
+	se := Series{AccessKey: ak, Repo: repo, Name: name, Retention: in.Retention, Metadata: md, Type: 1, CreatedAt: s.now().UTC()}
+	if err := s.cfg.Store.CreatePandoraSeries(ctx, se, s.cfg.MaxSeriesPerRepo); err != nil {
 		switch {
 		case errors.Is(err, ErrLimit):
 			// Another creation took the last place since the list above.
-			return apiError(CodeSeriesLimit, "repo %q has %d series, the most allowed", repo, s.cfg.MaxSeriesPerRepo)
+			return tsdbapi.Errorf(tsdbapi.CodeSeriesLimit, "repo %q has %d series, the most allowed", repo, s.cfg.MaxSeriesPerRepo)
 		case errors.Is(err, ErrConflict):
-			return apiError(CodeSeriesExists, "series %q in repo %q", name, repo)
+			return tsdbapi.Errorf(tsdbapi.CodeSeriesExists, "series %q in repo %q", name, repo)
 		case errors.Is(err, ErrNotFound):
-			return apiError(CodeNotFound, "repo %q does not exist", repo)
+			return tsdbapi.Errorf(tsdbapi.CodeNotFound, "repo %q does not exist", repo)
 		}
-		return s.internal("storing series", err)
+		return fmt.Errorf("storing series: %w", err)
 	}
-	return ok(q, nil)
+	return nil
 }
 
-func (s *Service) getSeries(q *request, repo, name string) *Error {
-	if _, e := s.loadRepo(q.ctx, q.ak, repo, true); e != nil {
-		return e
+func (s *Service) getSeries(ctx context.Context, ak, repo, name string) (tsdbapi.SeriesInfo, error) {
+	if _, err := s.loadRepo(ctx, ak, repo, true); err != nil {
+		return tsdbapi.SeriesInfo{}, err
 	}
-	se, e := s.loadSeries(q.ctx, q.ak, repo, name, true)
-	if e != nil {
-		return e
-	}
-	return ok(q, seriesInfo(se, true))
-}
-
-func (s *Service) listSeries(q *request, repo string) *Error {
-	if _, e := s.loadRepo(q.ctx, q.ak, repo, true); e != nil {
-		return e
-	}
-	showMeta := false
-	if v := q.r.URL.Query().Get("showMeta"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return apiError(CodeBadRequest, "showMeta=%q: want true or false", v)
-		}
-		showMeta = b
-	}
-	list, err := s.cfg.Store.PandoraSeriesList(q.ctx, q.ak, repo)
+	se, err := s.loadSeries(ctx, ak, repo, name, true)
 	if err != nil {
-		return s.internal("listing series", err)
+		return tsdbapi.SeriesInfo{}, err
 	}
-	out := make([]SeriesInfo, 0, len(list))
+	return seriesInfo(se, true), nil
+}
+
+func (s *Service) listSeries(ctx context.Context, ak, repo string, showMeta bool) ([]tsdbapi.SeriesInfo, error) {
+	if _, err := s.loadRepo(ctx, ak, repo, true); err != nil {
+		return nil, err
+	}
+	list, err := s.cfg.Store.PandoraSeriesList(ctx, ak, repo)
+	if err != nil {
+		return nil, fmt.Errorf("listing series: %w", err)
+	}
+	out := make([]tsdbapi.SeriesInfo, 0, len(list))
 	for _, se := range list {
 		out = append(out, seriesInfo(se, showMeta))
 	}
-	return ok(q, out)
+	return out, nil
 }
 
-func (s *Service) setSeriesMeta(q *request, repo, name string, md map[string]string) *Error {
-	unlock, e := s.lockSeries(q.ak, repo, name)
-	if e != nil {
-		return e
-	}
-	defer unlock()
-	if _, e := s.loadRepo(q.ctx, q.ak, repo, false); e != nil {
-		return e
-	}
-	se, e := s.loadSeries(q.ctx, q.ak, repo, name, false)
-	if e != nil {
-		return e
-	}
+// setSeriesMeta replaces a series' metadata (nil clears it).
+func (s *Service) setSeriesMeta(ctx context.Context, ak, repo, name string, md map[string]string) error {
 	if md == nil {
 		md = map[string]string{}
 	}
-	se.Metadata = md
-	if err := s.cfg.Store.UpdatePandoraSeries(q.ctx, se); err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return apiError(CodeSeriesNotFound, "series %q in repo %q", name, repo)
-		}
-		return s.internal("updating series", err)
-	}
-	return ok(q, nil)
+	_, err := s.updateSeries(ctx, ak, repo, name, func(se *Series) { se.Metadata = md })
+	return err
 }
 
-func (s *Service) updateSeriesMeta(q *request, repo, name string) *Error {
-	if !ValidName(repo) {
-		return apiError(CodeInvalidRepoName, "got %q", repo)
-	}
-	if !ValidName(name) {
-		return apiError(CodeInvalidSeriesName, "got %q", name)
-	}
-	md, e := readMetadata(q.body)
-	if e != nil {
-		return e
-	}
-	return s.setSeriesMeta(q, repo, name, md)
-}
-
-func (s *Service) deleteSeriesMeta(q *request, repo, name string) *Error {
-	if !ValidName(repo) {
-		return apiError(CodeInvalidRepoName, "got %q", repo)
-	}
-	if !ValidName(name) {
-		return apiError(CodeInvalidSeriesName, "got %q", name)
-	}
-	return s.setSeriesMeta(q, repo, name, nil)
-}
-
-func (s *Service) deleteSeries(q *request, repo, name string) *Error {
-	if !ValidName(repo) {
-		return apiError(CodeInvalidRepoName, "got %q", repo)
-	}
-	if !ValidName(name) {
-		return apiError(CodeInvalidSeriesName, "got %q", name)
-	}
-	unlock, e := s.lockSeries(q.ak, repo, name)
-	if e != nil {
-		return e
-	}
-	defer unlock()
-	if _, e := s.loadRepo(q.ctx, q.ak, repo, false); e != nil {
-		return e
-	}
-	se, e := s.loadSeries(q.ctx, q.ak, repo, name, false)
-	if e != nil {
-		return e
-	}
-	se.Deleting = true
-	if err := s.cfg.Store.UpdatePandoraSeries(q.ctx, se); err != nil {
-		return s.internal("marking series deleting", err)
+// deleteSeries marks the series deleting and drops its points in the
+// background; the record goes once the data is gone.
+func (s *Service) deleteSeries(ctx context.Context, ak, repo, name string) error {
+	se, err := s.updateSeries(ctx, ak, repo, name, func(se *Series) { se.Deleting = true })
+	if err != nil {
+		return err
 	}
 	s.goDropSeries(se)
-	return ok(q, nil)
+	return nil
+}
+
+// updateSeries applies change to a series that is not being deleted, in a
+// repo that is not either, under the series' lock, and stores it.
+func (s *Service) updateSeries(ctx context.Context, ak, repo, name string, change func(*Series)) (Series, error) {
+	if err := checkSeriesNames(repo, name); err != nil {
+		return Series{}, err
+	}
+	unlock, err := s.lockSeriesOfRepo(ctx, ak, repo, name)
+	if err != nil {
+		return Series{}, err
+	}
+	defer unlock()
+	se, err := s.loadSeries(ctx, ak, repo, name, false)
+	if err != nil {
+		return Series{}, err
+	}
+	change(&se)
+	if err := s.cfg.Store.UpdatePandoraSeries(ctx, se); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return Series{}, tsdbapi.Errorf(tsdbapi.CodeSeriesNotFound, "series %q in repo %q", name, repo)
+		}
+		return Series{}, fmt.Errorf("updating series: %w", err)
+	}
+	return se, nil
 }
 
 func (s *Service) goDropSeries(se Series) {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"path"
 	"regexp"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/signer"
 	"github.com/kodo-project/kodo/storage/tsengine"
+	"github.com/kodo-project/kodo/tsdb/tsdbapi"
 )
 
 // DefaultRegion is the region every service knows (华东, "nb").
@@ -85,9 +87,9 @@ const (
 
 // workOf classifies a request for Config.Admit ("" = not gated).
 func workOf(r *http.Request) Work {
-	segs := splitPath(r.URL.Path)
+	p := strings.Trim(r.URL.Path, "/")
 	switch {
-	case len(segs) == 4 && segs[3] == "query":
+	case strings.Count(p, "/") == 3 && strings.HasSuffix(p, "/query"): // /v4/repos/<repo>/query
 		return WorkQuery
 	case r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0:
 		return WorkWrite
@@ -102,6 +104,7 @@ type Service struct {
 	now     func() time.Time
 	regions map[string]bool
 	locks   lockTable
+	mux     *http.ServeMux // the routes, behind serve's authentication
 
 	// Background deletions: ctx is cancelled by Close, wg waits for them.
 	ctx    context.Context
@@ -139,6 +142,7 @@ func NewService(cfg Config) (*Service, error) {
 		}
 	}
 	s.locks.held = map[string]*lockState{}
+	s.mux = s.routes()
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 
 	repos, series, err := cfg.Store.PandoraDeleting(context.Background())
@@ -180,67 +184,77 @@ var nameRe = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]{0,127}$`)
 // ValidName reports whether s follows the repo/series/metadata-key rule.
 func ValidName(s string) bool { return nameRe.MatchString(s) }
 
-// Handler serves the API under /v4/.
+// Handler serves the API under /v4/: the full path, as the Pandora
+// signature covers it, so the embedding server mounts it at "/v4/"
+// without stripping the prefix.
 func (s *Service) Handler() http.Handler { return http.HandlerFunc(s.serve) }
-
-// request is one authenticated call.
-type request struct {
-	w    http.ResponseWriter
-	r    *http.Request
-	ctx  context.Context
-	ak   string
-	body []byte // decoded (gunzipped) body
-	segs []string
-}
 
 // serve authenticates from the headers (the Pandora signature never
 // covers the body), then admits the request to its gate, then reads the
 // body: an unsigned request is refused without a byte of its body read or
-// decompressed, and never holds a gate slot.
+// decompressed, and never holds a gate slot. The routes of s.mux answer
+// what is left.
 func (s *Service) serve(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
 			s.log.Error("tsdb: panic", "path", r.URL.Path, "panic", v)
-			writeError(w, apiError(CodeInternal, ""))
+			writeError(w, tsdbapi.Errorf(tsdbapi.CodeInternal, ""))
 		}
 	}()
-	ak, e := s.authenticate(r)
-	if e != nil {
+	ak, err := s.authenticate(r)
+	if err != nil {
 		w.Header().Set("Connection", "close") // hang up rather than drain the unread body
-		writeError(w, e)
+		s.fail(w, r, err)
 		return
 	}
 	if work := workOf(r); work != "" && s.cfg.Admit != nil {
 		admitted, release, err := s.cfg.Admit(r, work)
 		if err != nil {
-			writeError(w, s.admitError(err))
+			s.fail(w, r, err)
 			return
 		}
 		defer release()
 		r = admitted
 	}
-	body, e := s.readBody(r)
-	if e != nil {
-		writeError(w, e)
+	body, err := s.readBody(r)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	defer body.Release()
-	if e := s.replayed(r); e != nil {
-		writeError(w, e)
+	if err := s.replayed(r); err != nil {
+		s.fail(w, r, err)
 		return
 	}
-	req := &request{w: w, r: r, ctx: r.Context(), ak: ak, body: body.Data, segs: splitPath(r.URL.Path)}
-	if e := s.route(req); e != nil {
-		if e.Status >= 500 {
-			s.log.Error("tsdb: request failed", "method", r.Method, "path", r.URL.Path, "err", e.Error())
-		}
-		writeError(w, e)
+	r, err = routable(r.WithContext(context.WithValue(r.Context(), callKey{}, &call{ak: ak, body: body.Data})))
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// routable returns r with the path the routes match: decoded, as the API
+// always split it (an escaped "/" in a name is a separator, as before),
+// and without the slashes around it ("/v4/repos/" is "/v4/repos"). A path
+// that is not clean is not an API, nor is HEAD, which the GET patterns of
+// a ServeMux would take: ServeMux would answer the first with a redirect.
+func routable(r *http.Request) (*http.Request, error) {
+	p := "/" + strings.Trim(r.URL.Path, "/")
+	if path.Clean(p) != p || r.Method == http.MethodHead {
+		return r, noAPIError(r)
+	}
+	if p != r.URL.Path || r.URL.RawPath != "" {
+		u := *r.URL // the caller's URL stays as it was
+		u.Path, u.RawPath = p, ""
+		r.URL = &u
+	}
+	return r, nil
 }
 
 // authenticate checks the Pandora signature from the headers alone; the
 // Content-MD5 against the body, the one part that needs it, is readBody's.
-func (s *Service) authenticate(r *http.Request) (string, *Error) {
+func (s *Service) authenticate(r *http.Request) (string, error) {
 	v := signer.PandoraVerifier{Now: s.now, MaxSkew: s.cfg.MaxSkew, SkipBodyDigest: true}
 	ak, err := v.Verify(signer.FromHTTP(r, nil), func(ak string) (string, error) {
 		kp, err := s.cfg.Store.PandoraKeyPair(r.Context(), ak)
@@ -249,147 +263,52 @@ func (s *Service) authenticate(r *http.Request) (string, *Error) {
 	if err != nil {
 		var se *signer.Error
 		if errors.As(err, &se) && se.Code == signer.ErrUnknownKey && se.Err != nil && !errors.Is(se.Err, ErrNotFound) {
-			// The store failed, not the client.
-			s.log.Error("tsdb: key lookup", "err", err)
-			return "", apiError(CodeInternal, "")
+			return "", fmt.Errorf("key lookup: %w", err) // the store failed, not the client
 		}
 		s.log.Debug("tsdb: signature rejected", "path", r.URL.Path, "err", err)
-		return "", &Error{Status: http.StatusUnauthorized, Message: BadToken}
+		return "", errBadToken
 	}
 	return ak, nil
 }
 
+// errBadToken is the answer to a signature that does not verify: the
+// spec's 401 without a code.
+var errBadToken = &tsdbapi.Error{Status: http.StatusUnauthorized, Message: tsdbapi.BadToken}
+
 // replayed asks the replay cache, once the whole request (body digest
 // included) has verified, whether its signature was used before.
-func (s *Service) replayed(r *http.Request) *Error {
+func (s *Service) replayed(r *http.Request) error {
 	if s.cfg.SeenBefore == nil {
 		return nil
 	}
 	seen, err := s.cfg.SeenBefore(r.Context(), r.Header.Get("Authorization"))
 	if err != nil {
-		s.log.Error("tsdb: replay cache", "err", err)
-		return apiError(CodeInternal, "")
+		return fmt.Errorf("replay cache: %w", err)
 	}
 	if seen {
 		s.log.Debug("tsdb: signature replayed", "path", r.URL.Path)
-		return &Error{Status: http.StatusUnauthorized, Message: BadToken}
+		return errBadToken
 	}
 	return nil
 }
 
 // readBody reads the body under the limits, charged to the request's gate
 // lease, and checks a Content-MD5 header against it.
-func (s *Service) readBody(r *http.Request) (*httpx.Body, *Error) {
+func (s *Service) readBody(r *http.Request) (*httpx.Body, error) {
 	body, err := httpx.ReadBody(r, s.cfg.Limits)
 	if err != nil {
 		var be *httpx.BodyError
-		if errors.As(err, &be) {
-			e := apiError(CodeBadRequest, "%s", be.Msg)
-			e.Status = be.Status
-			return nil, e
+		if errors.As(err, &be) || errors.Is(err, httpx.ErrBusy) {
+			return nil, err // answered by fail: over a limit, or the gate refused the decompressed bytes
 		}
-		if errors.Is(err, httpx.ErrBusy) { // the gate refused the decompressed bytes
-			return nil, s.admitError(err)
-		}
-		return nil, apiError(CodeBadRequest, "%v", err)
+		return nil, tsdbapi.Errorf(tsdbapi.CodeBadRequest, "%v", err)
 	}
 	if err := signer.CheckPandoraBodyDigest(signer.FromHTTP(r, body.Raw)); err != nil {
 		body.Release()
 		s.log.Debug("tsdb: body digest rejected", "path", r.URL.Path, "err", err)
-		return nil, &Error{Status: http.StatusUnauthorized, Message: BadToken}
+		return nil, errBadToken
 	}
 	return body, nil
-}
-
-// admitError answers a refused admission. The spec has no capacity code:
-// E9003 is ours, 503 with Retry-After so clients back off and retry.
-func (s *Service) admitError(err error) *Error {
-	var busy *httpx.BusyError
-	if !errors.As(err, &busy) {
-		return s.internal("admission", err)
-	}
-	e := apiError(CodeBusy, "%v", busy)
-	e.RetryAfter = 1
-	return e
-}
-
-func splitPath(p string) []string {
-	p = strings.Trim(p, "/")
-	if p == "" {
-		return nil
-	}
-	return strings.Split(p, "/")
-}
-
-// route dispatches on the path; handlers answer success themselves and
-// return an *Error otherwise.
-func (s *Service) route(q *request) *Error {
-	g := q.segs
-	m := q.r.Method
-	if len(g) < 2 || g[0] != "v4" || g[1] != "repos" {
-		return apiError(CodeNotFound, "no API at %s", q.r.URL.Path)
-	}
-	g = g[2:]
-	switch {
-	case len(g) == 0 && m == http.MethodGet:
-		return s.listRepos(q)
-	case len(g) == 1:
-		switch m {
-		case http.MethodPost:
-			return s.createRepo(q, g[0])
-		case http.MethodGet:
-			return s.getRepo(q, g[0])
-		case http.MethodDelete:
-			return s.deleteRepo(q, g[0])
-		}
-	case len(g) == 2 && g[1] == "meta":
-		switch m {
-		case http.MethodPost:
-			return s.updateRepoMeta(q, g[0])
-		case http.MethodDelete:
-			return s.deleteRepoMeta(q, g[0])
-		}
-	case len(g) == 2 && g[1] == "series" && m == http.MethodGet:
-		return s.listSeries(q, g[0])
-	case len(g) == 3 && g[1] == "series":
-		switch m {
-		case http.MethodPost:
-			return s.createSeries(q, g[0], g[2])
-		case http.MethodGet:
-			return s.getSeries(q, g[0], g[2])
-		case http.MethodDelete:
-			return s.deleteSeries(q, g[0], g[2])
-		}
-	case len(g) == 4 && g[1] == "series" && g[3] == "meta":
-		switch m {
-		case http.MethodPost:
-			return s.updateSeriesMeta(q, g[0], g[2])
-		case http.MethodDelete:
-			return s.deleteSeriesMeta(q, g[0], g[2])
-		}
-	case len(g) == 2 && g[1] == "views" && m == http.MethodGet:
-		return s.listViews(q, g[0])
-	case len(g) == 3 && g[1] == "views":
-		switch m {
-		case http.MethodPost:
-			return s.createView(q, g[0], g[2])
-		case http.MethodGet:
-			return s.getView(q, g[0], g[2])
-		case http.MethodDelete:
-			return s.deleteView(q, g[0], g[2])
-		}
-	case len(g) == 2 && g[1] == "points" && m == http.MethodPost:
-		return s.writePoints(q, g[0])
-	case len(g) == 2 && g[1] == "query" && (m == http.MethodGet || m == http.MethodPost):
-		return s.query(q, g[0])
-	}
-	return apiError(CodeNotFound, "no API for %s %s", m, q.r.URL.Path)
-}
-
-// internal logs err and returns the E9001 answer.
-func (s *Service) internal(what string, err error) *Error {
-	s.log.Error("tsdb: "+what, "err", err)
-	return apiError(CodeInternal, "")
 }
 
 // goBackground runs f unless the service is closed.
@@ -459,16 +378,16 @@ func repoKey(ak, repo string) string           { return "r\x00" + ak + "\x00" + 
 func seriesKey(ak, repo, series string) string { return "s\x00" + ak + "\x00" + repo + "\x00" + series }
 
 // lockRepo takes the repo key; the caller defers the returned release.
-func (s *Service) lockRepo(ak, repo string, exclusive bool) (func(), *Error) {
+func (s *Service) lockRepo(ak, repo string, exclusive bool) (func(), error) {
 	k := repoKey(ak, repo)
 	if !s.locks.try(k, exclusive) {
-		return nil, apiError(CodeRepoModifying, "repo %q", repo)
+		return nil, tsdbapi.Errorf(tsdbapi.CodeRepoModifying, "repo %q", repo)
 	}
 	return func() { s.locks.release(k, exclusive) }, nil
 }
 
 // lockSeries takes the repo shared and the series exclusive.
-func (s *Service) lockSeries(ak, repo, series string) (func(), *Error) {
+func (s *Service) lockSeries(ak, repo, series string) (func(), error) {
 	unlockRepo, e := s.lockRepo(ak, repo, false)
 	if e != nil {
 		return nil, e
@@ -476,7 +395,22 @@ func (s *Service) lockSeries(ak, repo, series string) (func(), *Error) {
 	k := seriesKey(ak, repo, series)
 	if !s.locks.try(k, true) {
 		unlockRepo()
-		return nil, apiError(CodeSeriesModifying, "series %q", series)
+		return nil, tsdbapi.Errorf(tsdbapi.CodeSeriesModifying, "series %q", series)
 	}
 	return func() { s.locks.release(k, true); unlockRepo() }, nil
+}
+
+// lockSeriesOfRepo takes the lock of a series (or view) name, then checks
+// that the repo exists and is not being deleted; the caller defers the
+// returned release.
+func (s *Service) lockSeriesOfRepo(ctx context.Context, ak, repo, name string) (func(), error) {
+	unlock, err := s.lockSeries(ak, repo, name)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.loadRepo(ctx, ak, repo, false); err != nil {
+		unlock()
+		return nil, err
+	}
+	return unlock, nil
 }

@@ -16,12 +16,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kodo-project/kodo/storage/tsengine"
+	"github.com/kodo-project/kodo/tsdb/tsdbapi"
 )
 
-func queryRet(t *testing.T, a answer) QueryRet {
+func queryRet(t *testing.T, a answer) tsdbapi.QueryRet {
 	t.Helper()
 	mustOK(t, a)
-	var ret QueryRet
+	var ret tsdbapi.QueryRet
 	require.NoError(t, json.Unmarshal(a.Body, &ret))
 	return ret
 }
@@ -74,7 +75,7 @@ func TestTimezoneExample(t *testing.T) {
 					continue
 				}
 				require.Len(t, ret.Results[0].Series, 1, method)
-				assert.Equal(t, Serie{Name: "cpu", Columns: []string{"time", "value"}, Values: [][]any{{point, float64(1)}}}, ret.Results[0].Series[0], method)
+				assert.Equal(t, tsdbapi.Serie{Name: "cpu", Columns: []string{"time", "value"}, Values: [][]any{{point, float64(1)}}}, ret.Results[0].Series[0], method)
 			}
 		})
 	}
@@ -134,7 +135,7 @@ func TestWriteAndQuery(t *testing.T) {
 
 	// a point older than its series' retention is refused; the other is stored
 	a = f.call("POST", "/v4/repos/app/points", []byte("cpu,host=a v=1"+ts(3*24*time.Hour)+"\ncpu,host=a v=7"+ts(time.Second)+"\n"))
-	mustErr(t, a, CodeBadRequest)
+	mustErr(t, a, tsdbapi.CodeBadRequest)
 	assert.Contains(t, a.errText(t), "1 point(s) refused: older than the series' retention (the other points were stored)")
 	ret = queryRet(t, f.call("GET", "/v4/repos/app/query?q="+url.QueryEscape(`SELECT max(v) FROM cpu`), nil))
 	assert.Equal(t, float64(7), ret.Results[0].Series[0].Values[0][1])
@@ -142,7 +143,7 @@ func TestWriteAndQuery(t *testing.T) {
 	// deleting a series drops its points; recreating it starts empty
 	mustOK(t, f.call("DELETE", "/v4/repos/app/series/cpu", nil))
 	f.waitIdle()
-	mustErr(t, f.call("GET", "/v4/repos/app/series/cpu", nil), CodeSeriesNotFound)
+	mustErr(t, f.call("GET", "/v4/repos/app/series/cpu", nil), tsdbapi.CodeSeriesNotFound)
 	mustOK(t, f.call("POST", "/v4/repos/app/series/cpu", `{"retention":"2d"}`))
 	ret = queryRet(t, f.call("GET", "/v4/repos/app/query?q="+url.QueryEscape(`SELECT * FROM cpu`), nil))
 	assert.Empty(t, ret.Results[0].Series)
@@ -150,7 +151,7 @@ func TestWriteAndQuery(t *testing.T) {
 	// deleting the repo drops its database
 	mustOK(t, f.call("DELETE", "/v4/repos/app", nil))
 	f.waitIdle()
-	mustErr(t, f.call("GET", "/v4/repos/app", nil), CodeNotFound)
+	mustErr(t, f.call("GET", "/v4/repos/app", nil), tsdbapi.CodeNotFound)
 	res, err := eng.Query(context.Background(), db, mustParse(t, `SHOW MEASUREMENTS`), tsengine.QueryOptions{})
 	if err == nil {
 		require.Len(t, res, 1)
@@ -190,7 +191,7 @@ func TestRepoAndSeriesLifecycle(t *testing.T) {
 	// Another key pair sees nothing of it, and may use the same names.
 	other, err := f.svc.NewKeyPair(context.Background())
 	require.NoError(t, err)
-	mustErr(t, serve(f.h, f.signed("GET", "/v4/repos/test_repo", "", nil, other.AccessKey, other.SecretKey)), CodeNotFound)
+	mustErr(t, serve(f.h, f.signed("GET", "/v4/repos/test_repo", "", nil, other.AccessKey, other.SecretKey)), tsdbapi.CodeNotFound)
 	a = serve(f.h, f.signed("GET", "/v4/repos", "", nil, other.AccessKey, other.SecretKey))
 	assert.Equal(t, "[]", string(a.Body))
 	mustOK(t, serve(f.h, f.signed("POST", "/v4/repos/test_repo", "application/json", []byte(`{"region":"nb"}`), other.AccessKey, other.SecretKey)))
@@ -237,66 +238,66 @@ func TestErrorCodes(t *testing.T) {
 		name         string
 		method, path string
 		body         any
-		code         Code
+		code         tsdbapi.Code
 		detail       string
 	}{
-		{"bad json", "POST", "/v4/repos/x", `{"region":`, CodeBadRequest, "JSON"},
-		{"empty body", "POST", "/v4/repos/x", nil, CodeBadRequest, "JSON object"},
-		{"metadata key", "POST", "/v4/repos/x", `{"region":"nb","metadata":{"1a":"v"}}`, CodeBadRequest, `"1a"`},
-		{"metadata value empty", "POST", "/v4/repos/x", `{"region":"nb","metadata":{"a":""}}`, CodeBadRequest, "1 to 500"},
-		{"metadata value long", "POST", "/v4/repos/r/meta", `{"metadata":{"a":"` + long + `"}}`, CodeBadRequest, "501 characters"},
-		{"metadata missing", "POST", "/v4/repos/r/meta", `{}`, CodeBadRequest, "metadata"},
-		{"showMeta", "GET", "/v4/repos/r/series?showMeta=maybe", nil, CodeBadRequest, "showMeta"},
-		{"line protocol", "POST", "/v4/repos/r/points", []byte("s v=\n"), CodeBadRequest, "line 1"},
-		{"no points", "POST", "/v4/repos/r/points", []byte("\n"), CodeBadRequest, "no point"},
-		{"unknown path", "GET", "/v4/nothing", nil, CodeNotFound, "/v4/nothing"},
-		{"wrong method", "PUT", "/v4/repos/r", nil, CodeNotFound, "PUT"},
-		{"unknown repo", "GET", "/v4/repos/nope", nil, CodeNotFound, `"nope"`},
-		{"unknown repo write", "POST", "/v4/repos/nope/points", []byte("s v=1\n"), CodeNotFound, `"nope"`},
-		{"repo name", "POST", "/v4/repos/1abc", `{"region":"nb"}`, CodeInvalidRepoName, `"1abc"`},
-		{"repo name long", "GET", "/v4/repos/" + strings.Repeat("a", 129), nil, CodeInvalidRepoName, ""},
-		{"region empty", "POST", "/v4/repos/x", `{"metadata":{}}`, CodeRegionEmpty, ""},
-		{"repo exists", "POST", "/v4/repos/r", `{"region":"nb"}`, CodeRepoExists, `"r"`},
-		{"region unknown", "POST", "/v4/repos/x", `{"region":"mars"}`, CodeRegionUnknown, `"mars"`},
-		{"repo deleting create", "POST", "/v4/repos/dying", `{"region":"nb"}`, CodeRepoDeleting, ""},
-		{"repo deleting write", "POST", "/v4/repos/dying/points", []byte("s v=1\n"), CodeRepoDeleting, ""},
-		{"repo deleting query", "GET", "/v4/repos/dying/query?q=SELECT+*+FROM+s", nil, CodeRepoDeleting, ""},
-		{"repo deleting series", "POST", "/v4/repos/dying/series/s", `{"retention":"1d"}`, CodeRepoDeleting, ""},
-		{"retention 31d", "POST", "/v4/repos/r/series/t", `{"retention":"31d"}`, CodeRetentionUnknown, "31d"},
-		{"retention 0d", "POST", "/v4/repos/r/series/t", `{"retention":"0d"}`, CodeRetentionUnknown, ""},
-		{"retention hours", "POST", "/v4/repos/r/series/t", `{"retention":"24h"}`, CodeRetentionUnknown, ""},
-		{"retention missing", "POST", "/v4/repos/r/series/t", `{}`, CodeRetentionUnknown, ""},
-		{"series name", "POST", "/v4/repos/r/series/a-b", `{"retention":"1d"}`, CodeInvalidSeriesName, `"a-b"`},
-		{"series keyword", "POST", "/v4/repos/r/series/select", `{"retention":"1d"}`, CodeSeriesKeyword, "select"},
-		{"series time", "POST", "/v4/repos/r/series/time", `{"retention":"1d"}`, CodeSeriesKeyword, ""},
-		{"series exists", "POST", "/v4/repos/r/series/s", `{"retention":"1d"}`, CodeSeriesExists, `"s"`},
-		{"series named like a view", "POST", "/v4/repos/r/series/v", `{"retention":"1d"}`, CodeSeriesExists, "view"},
-		{"series missing", "GET", "/v4/repos/r/series/t", nil, CodeSeriesNotFound, `"t"`},
-		{"series missing delete", "DELETE", "/v4/repos/r/series/t", nil, CodeSeriesNotFound, ""},
-		{"series missing meta", "POST", "/v4/repos/r/series/t/meta", `{"metadata":{"a":"b"}}`, CodeSeriesNotFound, ""},
-		{"points name missing series", "POST", "/v4/repos/r/points", []byte("s v=1\nnope v=1\nnope2 v=2\n"), CodeSeriesNotFound, `"nope", "nope2"`},
-		{"series deleting", "POST", "/v4/repos/r/series/gone", `{"retention":"1d"}`, CodeSeriesDeleting, ""},
-		{"series deleting write", "POST", "/v4/repos/r/points", []byte("gone v=1\n"), CodeSeriesDeleting, `"gone"`},
-		{"series deleting delete", "DELETE", "/v4/repos/r/series/gone", nil, CodeSeriesDeleting, ""},
-		{"series limit", "POST", "/v4/repos/r/series/third", `{"retention":"1d"}`, CodeSeriesLimit, ""},
-		{"view name", "POST", "/v4/repos/r/views/9v", `{"sql":"SELECT * FROM s","retention":"1d"}`, CodeInvalidViewName, ""},
-		{"view sql", "POST", "/v4/repos/r/views/w", `{"sql":"SELEC","retention":"1d"}`, CodeInvalidViewSQL, ""},
-		{"view sql show", "POST", "/v4/repos/r/views/w", `{"sql":"SHOW MEASUREMENTS","retention":"1d"}`, CodeInvalidViewSQL, "SELECT"},
-		{"view sql unknown series", "POST", "/v4/repos/r/views/w", `{"sql":"SELECT * FROM zz","retention":"1d"}`, CodeInvalidViewSQL, `"zz"`},
-		{"view retention", "POST", "/v4/repos/r/views/w", `{"sql":"SELECT * FROM s","retention":"99d"}`, CodeRetentionUnknown, ""},
-		{"view missing", "GET", "/v4/repos/r/views/w", nil, CodeViewNotFound, `"w"`},
-		{"view missing delete", "DELETE", "/v4/repos/r/views/w", nil, CodeViewNotFound, ""},
-		{"view exists", "POST", "/v4/repos/r/views/v", `{"sql":"SELECT * FROM s","retention":"1d"}`, CodeViewExists, ""},
-		{"view named like a series", "POST", "/v4/repos/r/views/s", `{"sql":"SELECT * FROM s","retention":"1d"}`, CodeViewExists, "series"},
-		{"sql syntax", "GET", "/v4/repos/r/query?q=SELEC", nil, CodeInvalidSQL, ""},
-		{"sql empty", "GET", "/v4/repos/r/query?q=", nil, CodeInvalidSQL, "empty"},
-		{"sql foreign db", "GET", "/v4/repos/r/query?q=" + url.QueryEscape(`SELECT * FROM other..s`), nil, CodeInvalidSQL, "other"},
-		{"sql into", "POST", "/v4/repos/r/query", map[string]string{"sql": `SELECT * INTO x FROM s`}, CodeInvalidSQL, "INTO"},
-		{"sql drop", "POST", "/v4/repos/r/query", []byte(`DROP MEASUREMENT s`), CodeInvalidSQL, ""},
-		{"sql show databases", "GET", "/v4/repos/r/query?q=SHOW+DATABASES", nil, CodeInvalidSQL, ""},
-		{"timezone range", "GET", "/v4/repos/r/query?q=SELECT+*+FROM+s&timezone=%2B15", nil, CodeInvalidTimezone, ""},
-		{"timezone text", "GET", "/v4/repos/r/query?q=SELECT+*+FROM+s&timezone=Asia/Shanghai", nil, CodeInvalidTimezone, ""},
-		{"execute", "GET", "/v4/repos/r/query?q=" + url.QueryEscape(`SELECT v, mean(v) FROM s`), nil, CodeExecuteSQL, "statement 1"},
+		{"bad json", "POST", "/v4/repos/x", `{"region":`, tsdbapi.CodeBadRequest, "JSON"},
+		{"empty body", "POST", "/v4/repos/x", nil, tsdbapi.CodeBadRequest, "JSON object"},
+		{"metadata key", "POST", "/v4/repos/x", `{"region":"nb","metadata":{"1a":"v"}}`, tsdbapi.CodeBadRequest, `"1a"`},
+		{"metadata value empty", "POST", "/v4/repos/x", `{"region":"nb","metadata":{"a":""}}`, tsdbapi.CodeBadRequest, "1 to 500"},
+		{"metadata value long", "POST", "/v4/repos/r/meta", `{"metadata":{"a":"` + long + `"}}`, tsdbapi.CodeBadRequest, "501 characters"},
+		{"metadata missing", "POST", "/v4/repos/r/meta", `{}`, tsdbapi.CodeBadRequest, "metadata"},
+		{"showMeta", "GET", "/v4/repos/r/series?showMeta=maybe", nil, tsdbapi.CodeBadRequest, "showMeta"},
+		{"line protocol", "POST", "/v4/repos/r/points", []byte("s v=\n"), tsdbapi.CodeBadRequest, "line 1"},
+		{"no points", "POST", "/v4/repos/r/points", []byte("\n"), tsdbapi.CodeBadRequest, "no point"},
+		{"unknown path", "GET", "/v4/nothing", nil, tsdbapi.CodeNotFound, "/v4/nothing"},
+		{"wrong method", "PUT", "/v4/repos/r", nil, tsdbapi.CodeNotFound, "PUT"},
+		{"unknown repo", "GET", "/v4/repos/nope", nil, tsdbapi.CodeNotFound, `"nope"`},
+		{"unknown repo write", "POST", "/v4/repos/nope/points", []byte("s v=1\n"), tsdbapi.CodeNotFound, `"nope"`},
+		{"repo name", "POST", "/v4/repos/1abc", `{"region":"nb"}`, tsdbapi.CodeInvalidRepoName, `"1abc"`},
+		{"repo name long", "GET", "/v4/repos/" + strings.Repeat("a", 129), nil, tsdbapi.CodeInvalidRepoName, ""},
+		{"region empty", "POST", "/v4/repos/x", `{"metadata":{}}`, tsdbapi.CodeRegionEmpty, ""},
+		{"repo exists", "POST", "/v4/repos/r", `{"region":"nb"}`, tsdbapi.CodeRepoExists, `"r"`},
+		{"region unknown", "POST", "/v4/repos/x", `{"region":"mars"}`, tsdbapi.CodeRegionUnknown, `"mars"`},
+		{"repo deleting create", "POST", "/v4/repos/dying", `{"region":"nb"}`, tsdbapi.CodeRepoDeleting, ""},
+		{"repo deleting write", "POST", "/v4/repos/dying/points", []byte("s v=1\n"), tsdbapi.CodeRepoDeleting, ""},
+		{"repo deleting query", "GET", "/v4/repos/dying/query?q=SELECT+*+FROM+s", nil, tsdbapi.CodeRepoDeleting, ""},
+		{"repo deleting series", "POST", "/v4/repos/dying/series/s", `{"retention":"1d"}`, tsdbapi.CodeRepoDeleting, ""},
+		{"retention 31d", "POST", "/v4/repos/r/series/t", `{"retention":"31d"}`, tsdbapi.CodeRetentionUnknown, "31d"},
+		{"retention 0d", "POST", "/v4/repos/r/series/t", `{"retention":"0d"}`, tsdbapi.CodeRetentionUnknown, ""},
+		{"retention hours", "POST", "/v4/repos/r/series/t", `{"retention":"24h"}`, tsdbapi.CodeRetentionUnknown, ""},
+		{"retention missing", "POST", "/v4/repos/r/series/t", `{}`, tsdbapi.CodeRetentionUnknown, ""},
+		{"series name", "POST", "/v4/repos/r/series/a-b", `{"retention":"1d"}`, tsdbapi.CodeInvalidSeriesName, `"a-b"`},
+		{"series keyword", "POST", "/v4/repos/r/series/select", `{"retention":"1d"}`, tsdbapi.CodeSeriesKeyword, "select"},
+		{"series time", "POST", "/v4/repos/r/series/time", `{"retention":"1d"}`, tsdbapi.CodeSeriesKeyword, ""},
+		{"series exists", "POST", "/v4/repos/r/series/s", `{"retention":"1d"}`, tsdbapi.CodeSeriesExists, `"s"`},
+		{"series named like a view", "POST", "/v4/repos/r/series/v", `{"retention":"1d"}`, tsdbapi.CodeSeriesExists, "view"},
+		{"series missing", "GET", "/v4/repos/r/series/t", nil, tsdbapi.CodeSeriesNotFound, `"t"`},
+		{"series missing delete", "DELETE", "/v4/repos/r/series/t", nil, tsdbapi.CodeSeriesNotFound, ""},
+		{"series missing meta", "POST", "/v4/repos/r/series/t/meta", `{"metadata":{"a":"b"}}`, tsdbapi.CodeSeriesNotFound, ""},
+		{"points name missing series", "POST", "/v4/repos/r/points", []byte("s v=1\nnope v=1\nnope2 v=2\n"), tsdbapi.CodeSeriesNotFound, `"nope", "nope2"`},
+		{"series deleting", "POST", "/v4/repos/r/series/gone", `{"retention":"1d"}`, tsdbapi.CodeSeriesDeleting, ""},
+		{"series deleting write", "POST", "/v4/repos/r/points", []byte("gone v=1\n"), tsdbapi.CodeSeriesDeleting, `"gone"`},
+		{"series deleting delete", "DELETE", "/v4/repos/r/series/gone", nil, tsdbapi.CodeSeriesDeleting, ""},
+		{"series limit", "POST", "/v4/repos/r/series/third", `{"retention":"1d"}`, tsdbapi.CodeSeriesLimit, ""},
+		{"view name", "POST", "/v4/repos/r/views/9v", `{"sql":"SELECT * FROM s","retention":"1d"}`, tsdbapi.CodeInvalidViewName, ""},
+		{"view sql", "POST", "/v4/repos/r/views/w", `{"sql":"SELEC","retention":"1d"}`, tsdbapi.CodeInvalidViewSQL, ""},
+		{"view sql show", "POST", "/v4/repos/r/views/w", `{"sql":"SHOW MEASUREMENTS","retention":"1d"}`, tsdbapi.CodeInvalidViewSQL, "SELECT"},
+		{"view sql unknown series", "POST", "/v4/repos/r/views/w", `{"sql":"SELECT * FROM zz","retention":"1d"}`, tsdbapi.CodeInvalidViewSQL, `"zz"`},
+		{"view retention", "POST", "/v4/repos/r/views/w", `{"sql":"SELECT * FROM s","retention":"99d"}`, tsdbapi.CodeRetentionUnknown, ""},
+		{"view missing", "GET", "/v4/repos/r/views/w", nil, tsdbapi.CodeViewNotFound, `"w"`},
+		{"view missing delete", "DELETE", "/v4/repos/r/views/w", nil, tsdbapi.CodeViewNotFound, ""},
+		{"view exists", "POST", "/v4/repos/r/views/v", `{"sql":"SELECT * FROM s","retention":"1d"}`, tsdbapi.CodeViewExists, ""},
+		{"view named like a series", "POST", "/v4/repos/r/views/s", `{"sql":"SELECT * FROM s","retention":"1d"}`, tsdbapi.CodeViewExists, "series"},
+		{"sql syntax", "GET", "/v4/repos/r/query?q=SELEC", nil, tsdbapi.CodeInvalidSQL, ""},
+		{"sql empty", "GET", "/v4/repos/r/query?q=", nil, tsdbapi.CodeInvalidSQL, "empty"},
+		{"sql foreign db", "GET", "/v4/repos/r/query?q=" + url.QueryEscape(`SELECT * FROM other..s`), nil, tsdbapi.CodeInvalidSQL, "other"},
+		{"sql into", "POST", "/v4/repos/r/query", map[string]string{"sql": `SELECT * INTO x FROM s`}, tsdbapi.CodeInvalidSQL, "INTO"},
+		{"sql drop", "POST", "/v4/repos/r/query", []byte(`DROP MEASUREMENT s`), tsdbapi.CodeInvalidSQL, ""},
+		{"sql show databases", "GET", "/v4/repos/r/query?q=SHOW+DATABASES", nil, tsdbapi.CodeInvalidSQL, ""},
+		{"timezone range", "GET", "/v4/repos/r/query?q=SELECT+*+FROM+s&timezone=%2B15", nil, tsdbapi.CodeInvalidTimezone, ""},
+		{"timezone text", "GET", "/v4/repos/r/query?q=SELECT+*+FROM+s&timezone=Asia/Shanghai", nil, tsdbapi.CodeInvalidTimezone, ""},
+		{"execute", "GET", "/v4/repos/r/query?q=" + url.QueryEscape(`SELECT v, mean(v) FROM s`), nil, tsdbapi.CodeExecuteSQL, "statement 1"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -309,13 +310,13 @@ func TestErrorCodes(t *testing.T) {
 	t.Run("modifying", func(t *testing.T) {
 		unlock, e := f.svc.lockRepo(testAK, "busy", false) // a series change in progress
 		require.Nil(t, e)
-		mustErr(t, f.call("POST", "/v4/repos/busy/meta", `{"metadata":{"a":"b"}}`), CodeRepoModifying)
-		mustErr(t, f.call("DELETE", "/v4/repos/busy", nil), CodeRepoModifying)
+		mustErr(t, f.call("POST", "/v4/repos/busy/meta", `{"metadata":{"a":"b"}}`), tsdbapi.CodeRepoModifying)
+		mustErr(t, f.call("DELETE", "/v4/repos/busy", nil), tsdbapi.CodeRepoModifying)
 		unlock()
 		unlock, e = f.svc.lockSeries(testAK, "r", "s")
 		require.Nil(t, e)
-		mustErr(t, f.call("POST", "/v4/repos/r/series/s/meta", `{"metadata":{"a":"b"}}`), CodeSeriesModifying)
-		mustErr(t, f.call("DELETE", "/v4/repos/r/series/s", nil), CodeSeriesModifying)
+		mustErr(t, f.call("POST", "/v4/repos/r/series/s/meta", `{"metadata":{"a":"b"}}`), tsdbapi.CodeSeriesModifying)
+		mustErr(t, f.call("DELETE", "/v4/repos/r/series/s", nil), tsdbapi.CodeSeriesModifying)
 		unlock()
 		mustOK(t, f.call("POST", "/v4/repos/r/series/s/meta", `{"metadata":{"a":"b"}}`))
 	})
@@ -324,13 +325,13 @@ func TestErrorCodes(t *testing.T) {
 		g := newFixture(t, eng, func(c *Config) { c.QueryTimeout = time.Nanosecond })
 		mustOK(t, g.call("POST", "/v4/repos/slow", `{"region":"nb"}`))
 		a := g.call("GET", "/v4/repos/slow/query?q=SELECT+*+FROM+s", nil)
-		mustErr(t, a, CodeQueryTimeout)
+		mustErr(t, a, tsdbapi.CodeQueryTimeout)
 	})
 
 	t.Run("no result", func(t *testing.T) {
 		g := newFixture(t, blockingEngine{Engine: eng, noResult: true}, nil)
 		mustOK(t, g.call("POST", "/v4/repos/empty", `{"region":"nb"}`))
-		mustErr(t, g.call("GET", "/v4/repos/empty/query?q=SELECT+*+FROM+s", nil), CodeQueryInterrupted)
+		mustErr(t, g.call("GET", "/v4/repos/empty/query?q=SELECT+*+FROM+s", nil), tsdbapi.CodeQueryInterrupted)
 	})
 
 	t.Run("internal", func(t *testing.T) {
@@ -338,7 +339,7 @@ func TestErrorCodes(t *testing.T) {
 		g.store.setFail(errors.New("disk on fire"))
 		a := g.call("GET", "/v4/repos", nil)
 		// The key lookup fails first: the store's fault, not the client's.
-		mustErr(t, a, CodeInternal)
+		mustErr(t, a, tsdbapi.CodeInternal)
 		assert.NotContains(t, string(a.Body), "fire", "causes stay in the log")
 	})
 
@@ -414,7 +415,7 @@ func TestKeyPairs(t *testing.T) {
 	f.svc.HandleCreateKeyPair(w, httptestRequest("POST", "/admin/tsdb/keys"))
 	require.Equal(t, 200, w.Code)
 	require.Equal(t, "application/json", w.Header().Get("Content-Type"))
-	var kp KeyPairJSON
+	var kp tsdbapi.KeyPair
 	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &kp))
 	assert.Len(t, kp.AccessKey, 40)
 	assert.Len(t, kp.SecretKey, 40)

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kodo-project/kodo/storage/meta/sqlite"
+	"github.com/kodo-project/kodo/tsdb/tsdbapi"
 )
 
 // TestSQLiteStoreAndResume runs the service on the real SQLite meta store
@@ -31,7 +32,7 @@ func TestSQLiteStoreAndResume(t *testing.T) {
 	mustOK(t, f.call("POST", "/v4/repos/keep/series/cpu", `{"retention":"3d"}`))
 	mustOK(t, f.call("POST", "/v4/repos/keep/points", []byte("cpu v=1\n")))
 	mustOK(t, f.call("POST", "/v4/repos/gone", `{"region":"nb"}`))
-	mustErr(t, f.call("POST", "/v4/repos/keep", `{"region":"nb"}`), CodeRepoExists)
+	mustErr(t, f.call("POST", "/v4/repos/keep", `{"region":"nb"}`), tsdbapi.CodeRepoExists)
 	require.NoError(t, svc.Close())
 
 	// A deletion recorded but not carried out (the process died first).
@@ -50,7 +51,7 @@ func TestSQLiteStoreAndResume(t *testing.T) {
 	f2 := &fixture{svc: svc2, eng: eng, clock: &clock{}, h: svc2.Handler()}
 	ret := queryRet(t, f2.call("GET", "/v4/repos/keep/query?q=SELECT+count(v)+FROM+cpu", nil))
 	assert.Equal(t, float64(1), ret.Results[0].Series[0].Values[0][1])
-	var info RepoInfo
+	var info tsdbapi.RepoInfo
 	a := f2.call("GET", "/v4/repos/keep", nil)
 	mustOK(t, a)
 	require.NoError(t, jsonUnmarshal(a.Body, &info))
@@ -88,7 +89,7 @@ func TestSeriesLimitUnderConcurrentCreation(t *testing.T) {
 			created++
 			continue
 		}
-		mustErr(t, a, CodeSeriesLimit)
+		mustErr(t, a, tsdbapi.CodeSeriesLimit)
 	}
 	assert.Equal(t, limit, created)
 	list, err := st.PandoraSeriesList(ctx, testAK, "r")

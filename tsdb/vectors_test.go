@@ -14,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/kodo-project/kodo/tsdb/tsdbapi"
 )
 
 // vectorsFile is the project's copy of shared/vectors/pandora-go-sdk.json.
@@ -106,7 +108,7 @@ func TestVectorsReplay(t *testing.T) {
 			setup(v.Now)
 		case "pandora-21":
 			f.waitIdle()
-			var repos []RepoInfo
+			var repos []tsdbapi.RepoInfo
 			state(v.Now, "GET", "/v4/repos", &repos)
 			require.Empty(t, repos, "repo r1 should be gone after vector 20")
 			f.clock.Set(v.Now)
@@ -131,21 +133,21 @@ func TestVectorsReplay(t *testing.T) {
 		// What each call's answer must hold.
 		switch id {
 		case "pandora-02":
-			var r RepoInfo
+			var r tsdbapi.RepoInfo
 			require.NoError(t, json.Unmarshal(a.Body, &r))
-			assert.Equal(t, RepoInfo{Name: "r1", Region: "nb", Metadata: map[string]string{"env": "test", "owner": "vector"},
+			assert.Equal(t, tsdbapi.RepoInfo{Name: "r1", Region: "nb", Metadata: map[string]string{"env": "test", "owner": "vector"},
 				CreateTime: "2026-11-23T00:11:33Z", Deleting: "false"}, r)
 		case "pandora-03":
-			var rs []RepoInfo
+			var rs []tsdbapi.RepoInfo
 			require.NoError(t, json.Unmarshal(a.Body, &rs))
 			require.Len(t, rs, 1)
 			assert.Equal(t, "r1", rs[0].Name)
 		case "pandora-04":
-			var r RepoInfo
+			var r tsdbapi.RepoInfo
 			state(v.Now, "GET", "/v4/repos/r1", &r)
 			assert.Equal(t, map[string]string{"env": "prod"}, r.Metadata)
 		case "pandora-05":
-			var r RepoInfo
+			var r tsdbapi.RepoInfo
 			state(v.Now, "GET", "/v4/repos/r1", &r)
 			assert.Empty(t, r.Metadata)
 		case "pandora-07":
@@ -154,21 +156,21 @@ func TestVectorsReplay(t *testing.T) {
 			require.Len(t, ss, 1)
 			assert.Equal(t, map[string]any{"name": "s1", "retention": "7d", "createTime": "2026-11-23T00:11:33Z", "type": "1", "deleting": "false"}, ss[0])
 		case "pandora-08":
-			var s SeriesInfo
+			var s tsdbapi.SeriesInfo
 			state(v.Now, "GET", "/v4/repos/r1/series/s1", &s)
 			assert.Equal(t, map[string]string{"unit": "s"}, s.Metadata)
 		case "pandora-09":
-			var ss []SeriesInfo
+			var ss []tsdbapi.SeriesInfo
 			state(v.Now, "GET", "/v4/repos/r1/series?showMeta=true", &ss)
 			require.Len(t, ss, 1)
 			assert.Equal(t, map[string]string{}, ss[0].Metadata)
 		case "pandora-11":
-			var views []ViewInfo
+			var views []tsdbapi.ViewInfo
 			require.NoError(t, json.Unmarshal(a.Body, &views))
 			require.Len(t, views, 1)
 			assert.Equal(t, "v1", views[0].Name)
 		case "pandora-12":
-			var view ViewInfo
+			var view tsdbapi.ViewInfo
 			require.NoError(t, json.Unmarshal(a.Body, &view))
 			assert.Equal(t, "30d", view.Retention)
 			assert.Equal(t, map[string]string{"k": "v"}, view.Metadata)
@@ -176,7 +178,7 @@ func TestVectorsReplay(t *testing.T) {
 		case "pandora-13", "pandora-21", "pandora-24", "pandora-25", "pandora-32":
 			assert.JSONEq(t, `{}`, string(a.Body), v.ID)
 		case "pandora-17":
-			var ret QueryRet
+			var ret tsdbapi.QueryRet
 			require.NoError(t, json.Unmarshal(a.Body, &ret))
 			require.Len(t, ret.Results, 1) // nothing in the last hour: one empty result
 			assert.Empty(t, ret.Results[0].Series)
@@ -197,14 +199,14 @@ func TestVectorsReplay(t *testing.T) {
 			require.Len(t, ret.Results[0].Series, 1)
 			assert.Equal(t, [][]any{{"2020-09-13T12:26:40Z", float64(1)}, {"2020-09-13T12:26:40.000000001Z", 2.5}}, ret.Results[0].Series[0].Values)
 		case "pandora-19":
-			var s SeriesInfo
+			var s tsdbapi.SeriesInfo
 			f.clock.Set(v.Now)
 			g := serve(f.h, f.signed("GET", "/v4/repos/r1/series/s1", "", nil, ak, sk))
 			if g.Status == http.StatusOK { // still deleting
 				require.NoError(t, json.Unmarshal(g.Body, &s))
 				assert.Equal(t, "true", s.Deleting)
 			} else {
-				mustErr(t, g, CodeSeriesNotFound)
+				mustErr(t, g, tsdbapi.CodeSeriesNotFound)
 			}
 		}
 	}

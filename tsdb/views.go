@@ -1,172 +1,147 @@
 package tsdb
 
 import (
+	"context"
 	"errors"
+	"fmt"
 
 	iql "github.com/influxdata/influxql"
 
 	kql "github.com/kodo-project/kodo/influxql"
+	"github.com/kodo-project/kodo/tsdb/tsdbapi"
 )
 
-// ViewInfo is the JSON form of a view.
-type ViewInfo struct {
-	Name       string            `json:"name"`
-	SQL        string            `json:"sql"`
-	Retention  string            `json:"retention"`
-	Metadata   map[string]string `json:"metadata"`
-	CreateTime string            `json:"createTime"`
-}
-
-func viewInfo(v View) ViewInfo {
+func viewInfo(v View) tsdbapi.ViewInfo {
 	md := v.Metadata
 	if md == nil {
 		md = map[string]string{}
 	}
-	return ViewInfo{Name: v.Name, SQL: v.SQL, Retention: v.Retention, Metadata: md, CreateTime: formatTime(v.CreatedAt)}
-}
-
-type createViewBody struct {
-	SQL       string            `json:"sql"`
-	Retention string            `json:"retention"`
-	Metadata  map[string]string `json:"metadata"`
+	return tsdbapi.ViewInfo{Name: v.Name, SQL: v.SQL, Retention: v.Retention, Metadata: md, CreateTime: formatTime(v.CreatedAt)}
 }
 
 // createView stores a named SELECT. The view is computed when queried
 // (FROM <view> reads the SELECT as a subquery), so it holds no data of its
 // own; its retention is checked and kept for the record.
-func (s *Service) createView(q *request, repo, name string) *Error {
+func (s *Service) createView(ctx context.Context, ak, repo, name string, in tsdbapi.CreateViewInput) error {
 	if !ValidName(repo) {
-		return apiError(CodeInvalidRepoName, "got %q", repo)
+		return tsdbapi.Errorf(tsdbapi.CodeInvalidRepoName, "got %q", repo)
 	}
 	if !ValidName(name) || isKeyword(name) {
-		return apiError(CodeInvalidViewName, "got %q", name)
+		return tsdbapi.Errorf(tsdbapi.CodeInvalidViewName, "got %q", name)
 	}
-	var b createViewBody
-	if e := decodeJSON(q.body, &b, true); e != nil {
-		return e
+	if err := checkRecord(in.Retention, in.Metadata); err != nil {
+		return err
 	}
-	if _, err := ParseRetention(b.Retention); err != nil {
-		return apiError(CodeRetentionUnknown, "%v", err)
-	}
-	if e := checkMetadata(b.Metadata); e != nil {
-		return e
-	}
-	unlock, e := s.lockSeries(q.ak, repo, name)
-	if e != nil {
-		return e
+	unlock, err := s.lockSeriesOfRepo(ctx, ak, repo, name)
+	if err != nil {
+		return err
 	}
 	defer unlock()
-	if _, e := s.loadRepo(q.ctx, q.ak, repo, false); e != nil {
-		return e
-	}
-	parsed, err := kql.Guard(b.SQL, DatabaseName(q.ak, repo), kql.AllowRead)
+	parsed, err := kql.Guard(in.SQL, DatabaseName(ak, repo), kql.AllowRead)
 	if err != nil {
-		return apiError(CodeInvalidViewSQL, "%v", err)
+		return tsdbapi.Errorf(tsdbapi.CodeInvalidViewSQL, "%v", err)
 	}
 	if len(parsed.Statements) != 1 {
-		return apiError(CodeInvalidViewSQL, "a view is one SELECT statement, got %d statements", len(parsed.Statements))
+		return tsdbapi.Errorf(tsdbapi.CodeInvalidViewSQL, "a view is one SELECT statement, got %d statements", len(parsed.Statements))
 	}
 	sel, isSelect := parsed.Statements[0].(*iql.SelectStatement)
 	if !isSelect {
-		return apiError(CodeInvalidViewSQL, "a view is a SELECT statement")
+		return tsdbapi.Errorf(tsdbapi.CodeInvalidViewSQL, "a view is a SELECT statement")
 	}
-	list, err := s.cfg.Store.PandoraSeriesList(q.ctx, q.ak, repo)
+	list, err := s.cfg.Store.PandoraSeriesList(ctx, ak, repo)
 	if err != nil {
-		return s.internal("listing series", err)
+		return fmt.Errorf("listing series: %w", err)
 	}
 	known := map[string]bool{}
 	for _, se := range list {
 		known[se.Name] = !se.Deleting
 	}
 	if _, isSeries := known[name]; isSeries {
-		return apiError(CodeViewExists, "a series of repo %q is named %q", repo, name)
+		return tsdbapi.Errorf(tsdbapi.CodeViewExists, "a series of repo %q is named %q", repo, name)
 	}
 	for _, src := range sel.Sources {
 		m, isM := src.(*iql.Measurement)
 		if !isM || m.Regex != nil || m.RetentionPolicy != "" || m.Database != "" {
-			return apiError(CodeInvalidViewSQL, "FROM must name series of the repo, bare, got %s", src.String())
+			return tsdbapi.Errorf(tsdbapi.CodeInvalidViewSQL, "FROM must name series of the repo, bare, got %s", src.String())
 		}
 		if !known[m.Name] {
-			return apiError(CodeInvalidViewSQL, "FROM %q: no such series in repo %q", m.Name, repo)
+			return tsdbapi.Errorf(tsdbapi.CodeInvalidViewSQL, "FROM %q: no such series in repo %q", m.Name, repo)
 		}
 	}
-	md := b.Metadata
+	md := in.Metadata
 	if md == nil {
 		md = map[string]string{}
 	}
-	v := View{AccessKey: q.ak, Repo: repo, Name: name, SQL: sel.String(), Retention: b.Retention, Metadata: md, CreatedAt: s.now().UTC()}
-	if err := s.cfg.Store.CreatePandoraView(q.ctx, v); err != nil {
+	v := View{AccessKey: ak, Repo: repo, Name: name, SQL: sel.String(), Retention: in.Retention, Metadata: md, CreatedAt: s.now().UTC()}
+	if err := s.cfg.Store.CreatePandoraView(ctx, v); err != nil {
 		switch {
 		case errors.Is(err, ErrConflict):
-			return apiError(CodeViewExists, "view %q in repo %q", name, repo)
+			return tsdbapi.Errorf(tsdbapi.CodeViewExists, "view %q in repo %q", name, repo)
 		case errors.Is(err, ErrNotFound):
-			return apiError(CodeNotFound, "repo %q does not exist", repo)
+			return tsdbapi.Errorf(tsdbapi.CodeNotFound, "repo %q does not exist", repo)
 		}
-		return s.internal("storing view", err)
+		return fmt.Errorf("storing view: %w", err)
 	}
-	return ok(q, nil)
+	return nil
 }
 
-func (s *Service) loadView(q *request, repo, name string) (View, *Error) {
+func (s *Service) loadView(ctx context.Context, ak, repo, name string) (View, error) {
 	if !ValidName(name) {
-		return View{}, apiError(CodeInvalidViewName, "got %q", name)
+		return View{}, tsdbapi.Errorf(tsdbapi.CodeInvalidViewName, "got %q", name)
 	}
-	v, err := s.cfg.Store.PandoraView(q.ctx, q.ak, repo, name)
+	v, err := s.cfg.Store.PandoraView(ctx, ak, repo, name)
 	if errors.Is(err, ErrNotFound) {
-		return View{}, apiError(CodeViewNotFound, "view %q in repo %q", name, repo)
+		return View{}, tsdbapi.Errorf(tsdbapi.CodeViewNotFound, "view %q in repo %q", name, repo)
 	}
 	if err != nil {
-		return View{}, s.internal("loading view", err)
+		return View{}, fmt.Errorf("loading view: %w", err)
 	}
 	return v, nil
 }
 
-func (s *Service) getView(q *request, repo, name string) *Error {
-	if _, e := s.loadRepo(q.ctx, q.ak, repo, true); e != nil {
-		return e
+func (s *Service) getView(ctx context.Context, ak, repo, name string) (tsdbapi.ViewInfo, error) {
+	if _, err := s.loadRepo(ctx, ak, repo, true); err != nil {
+		return tsdbapi.ViewInfo{}, err
 	}
-	v, e := s.loadView(q, repo, name)
-	if e != nil {
-		return e
+	v, err := s.loadView(ctx, ak, repo, name)
+	if err != nil {
+		return tsdbapi.ViewInfo{}, err
 	}
-	return ok(q, viewInfo(v))
+	return viewInfo(v), nil
 }
 
-func (s *Service) listViews(q *request, repo string) *Error {
-	if _, e := s.loadRepo(q.ctx, q.ak, repo, true); e != nil {
-		return e
+func (s *Service) listViews(ctx context.Context, ak, repo string) ([]tsdbapi.ViewInfo, error) {
+	if _, err := s.loadRepo(ctx, ak, repo, true); err != nil {
+		return nil, err
 	}
-	vs, err := s.cfg.Store.PandoraViews(q.ctx, q.ak, repo)
+	vs, err := s.cfg.Store.PandoraViews(ctx, ak, repo)
 	if err != nil {
-		return s.internal("listing views", err)
+		return nil, fmt.Errorf("listing views: %w", err)
 	}
-	out := make([]ViewInfo, 0, len(vs))
+	out := make([]tsdbapi.ViewInfo, 0, len(vs))
 	for _, v := range vs {
 		out = append(out, viewInfo(v))
 	}
-	return ok(q, out)
+	return out, nil
 }
 
-func (s *Service) deleteView(q *request, repo, name string) *Error {
+func (s *Service) deleteView(ctx context.Context, ak, repo, name string) error {
 	if !ValidName(repo) {
-		return apiError(CodeInvalidRepoName, "got %q", repo)
+		return tsdbapi.Errorf(tsdbapi.CodeInvalidRepoName, "got %q", repo)
 	}
-	unlock, e := s.lockSeries(q.ak, repo, name)
-	if e != nil {
-		return e
+	unlock, err := s.lockSeriesOfRepo(ctx, ak, repo, name)
+	if err != nil {
+		return err
 	}
 	defer unlock()
-	if _, e := s.loadRepo(q.ctx, q.ak, repo, false); e != nil {
-		return e
+	if _, err := s.loadView(ctx, ak, repo, name); err != nil {
+		return err
 	}
-	if _, e := s.loadView(q, repo, name); e != nil {
-		return e
-	}
-	if err := s.cfg.Store.DeletePandoraView(q.ctx, q.ak, repo, name); err != nil {
+	if err := s.cfg.Store.DeletePandoraView(ctx, ak, repo, name); err != nil {
 		if errors.Is(err, ErrNotFound) {
-			return apiError(CodeViewNotFound, "view %q in repo %q", name, repo)
+			return tsdbapi.Errorf(tsdbapi.CodeViewNotFound, "view %q in repo %q", name, repo)
 		}
-		return s.internal("deleting view", err)
+		return fmt.Errorf("deleting view: %w", err)
 	}
-	return ok(q, nil)
+	return nil
 }

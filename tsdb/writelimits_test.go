@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/kodo-project/kodo/tsdb/tsdbapi"
 )
 
 // TestWriteRefusesFuturePoints: a point past Config.MaxFuture is a bad
@@ -18,7 +20,7 @@ func TestWriteRefusesFuturePoints(t *testing.T) {
 	now := time.Now()
 	body := fmt.Sprintf("cpu v=1 %d\ncpu v=2 %d\n", now.UnixNano(), now.Add(2*time.Hour).UnixNano())
 	a := f.call("POST", "/v4/repos/fut/points", []byte(body))
-	mustErr(t, a, CodeBadRequest)
+	mustErr(t, a, tsdbapi.CodeBadRequest)
 	assert.Contains(t, a.errText(t), "line 2")
 	assert.Contains(t, a.errText(t), "ahead of the server clock (limit MaxFuture)")
 	mustOK(t, f.call("POST", "/v4/repos/fut/points", []byte(fmt.Sprintf("cpu v=1 %d\n", now.Add(30*time.Minute).UnixNano()))))
@@ -34,6 +36,6 @@ func TestWriteFieldTypeAcrossShards(t *testing.T) {
 	now := time.Now()
 	mustOK(t, f.call("POST", "/v4/repos/typed/points", []byte(fmt.Sprintf("cpu v=1.5 %d\n", now.Add(-24*time.Hour).UnixNano()))))
 	a := f.call("POST", "/v4/repos/typed/points", []byte(fmt.Sprintf("cpu v=2i %d\n", now.UnixNano())))
-	mustErr(t, a, CodeBadRequest)
+	mustErr(t, a, tsdbapi.CodeBadRequest)
 	assert.Contains(t, a.errText(t), `input field "v" on measurement "cpu" is type integer, already exists as type float`)
 }

@@ -28,7 +28,8 @@ import (
 	"github.com/kodo-project/kodo/kodo"
 	"github.com/kodo-project/kodo/kodo/kodoapi"
 	"github.com/kodo-project/kodo/kodo/kodoclient"
-	"github.com/kodo-project/kodo/tsdb"
+	"github.com/kodo-project/kodo/tsdb/tsdbapi"
+	"github.com/kodo-project/kodo/tsdb/tsdbclient"
 )
 
 func main() {
@@ -150,11 +151,11 @@ func selfCheck(ctx context.Context, base, ak, sk string) error {
 	fmt.Println("sum(done) = 7")
 
 	// The Pandora TSDB v4 API is on the same mux.
-	tc, err := tsdb.NewClient(base, ak, sk, nil)
+	tc, err := tsdbclient.NewClient(base, ak, sk, nil)
 	if err != nil {
 		return err
 	}
-	if err := tc.CreateRepo(ctx, "embedded", tsdb.CreateRepoInput{Region: "nb"}); err != nil {
+	if err := tc.CreateRepo(ctx, "embedded", tsdbapi.CreateRepoInput{Region: "nb"}); err != nil {
 		return fmt.Errorf("tsdb create repo: %w", err)
 	}
 	repos, err := tc.ListRepos(ctx)

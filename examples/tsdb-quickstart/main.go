@@ -1,5 +1,5 @@
 // Command tsdb-quickstart shows the Pandora TSDB v4 API of Kodo through its
-// Go client (tsdb.Client, AK/SK-signed): create a repo and a series with a
+// Go client (tsdbclient.Client, AK/SK-signed): create a repo and a series with a
 // retention, write line protocol, query it with a time-zone shift, list
 // the series, then delete the repo.
 //
@@ -21,7 +21,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kodo-project/kodo/tsdb"
+	"github.com/kodo-project/kodo/tsdb/tsdbapi"
+	"github.com/kodo-project/kodo/tsdb/tsdbclient"
 )
 
 func main() {
@@ -44,12 +45,12 @@ func run(ctx context.Context, url, ak, sk string) error {
 	if ak == "" || sk == "" {
 		return errors.New("-ak and -sk are required (start the gateway with -tsdb-ak/-tsdb-sk)")
 	}
-	c, err := tsdb.NewClient(url, ak, sk, nil)
+	c, err := tsdbclient.NewClient(url, ak, sk, nil)
 	if err != nil {
 		return err
 	}
 	repo := fmt.Sprintf("quickstart_%d", time.Now().UnixNano())
-	if err := c.CreateRepo(ctx, repo, tsdb.CreateRepoInput{Region: "nb", Metadata: map[string]string{"owner": "quickstart"}}); err != nil {
+	if err := c.CreateRepo(ctx, repo, tsdbapi.CreateRepoInput{Region: "nb", Metadata: map[string]string{"owner": "quickstart"}}); err != nil {
 		return fmt.Errorf("create repo: %w", err)
 	}
 	fmt.Println("created repo", repo)
@@ -62,7 +63,7 @@ func run(ctx context.Context, url, ak, sk string) error {
 		}
 	}()
 
-	if err := c.CreateSeries(ctx, repo, "cpu", tsdb.CreateSeriesInput{Retention: "7d"}); err != nil {
+	if err := c.CreateSeries(ctx, repo, "cpu", tsdbapi.CreateSeriesInput{Retention: "7d"}); err != nil {
 		return fmt.Errorf("create series: %w", err)
 	}
 
@@ -84,7 +85,7 @@ func run(ctx context.Context, url, ak, sk string) error {
 	fmt.Println("wrote 24 points")
 
 	// Series are named bare; the gateway reads them from their retention.
-	ret, err := c.Query(ctx, repo, "SELECT mean(usage), count(usage) FROM cpu GROUP BY host", tsdb.QueryOptions{})
+	ret, err := c.Query(ctx, repo, "SELECT mean(usage), count(usage) FROM cpu GROUP BY host", tsdbclient.QueryOptions{})
 	if err != nil {
 		return fmt.Errorf("query: %w", err)
 	}
@@ -109,7 +110,7 @@ func run(ctx context.Context, url, ak, sk string) error {
 
 	// Time literals may be read in the caller's zone: here UTC+8.
 	local := t0.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02 15:04:05")
-	ret, err = c.Query(ctx, repo, fmt.Sprintf("SELECT count(usage) FROM cpu WHERE time >= '%s'", local), tsdb.QueryOptions{Timezone: "+08"})
+	ret, err = c.Query(ctx, repo, fmt.Sprintf("SELECT count(usage) FROM cpu WHERE time >= '%s'", local), tsdbclient.QueryOptions{Timezone: "+08"})
 	if err != nil {
 		return fmt.Errorf("query with timezone: %w", err)
 	}
@@ -136,7 +137,7 @@ func run(ctx context.Context, url, ak, sk string) error {
 
 	// Errors carry the spec's E-codes.
 	_, err = c.WritePoints(ctx, repo, []byte("mem used=1\n"))
-	if code := tsdb.CodeOf(err); code != "E6303" {
+	if code := tsdbapi.CodeOf(err); code != "E6303" {
 		return fmt.Errorf("writing to a missing series answered %v, want E6303", err)
 	}
 	fmt.Println("writing to a missing series: E6303")

@@ -108,10 +108,3 @@ type WorkspaceLimits struct {
 	WorkspaceUUID string           `json:"workspace_uuid"`
 	Databases     []DatabaseLimits `json:"databases"`
 }
-
-// PandoraKeyPair is the answer of /v1/tsdb/keypair/create: a key pair for
-// the Pandora TSDB v4 API under /v4/.
-type PandoraKeyPair struct {
-	AccessKey string `json:"access_key"`
-	SecretKey string `json:"secret_key"`
-}

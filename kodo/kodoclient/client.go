@@ -21,6 +21,7 @@ import (
 	"github.com/kodo-project/kodo/kodo/kodoapi"
 	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/signer"
+	"github.com/kodo-project/kodo/tsdb/tsdbapi"
 )
 
 // Options configure a Client. Only the credentials of the calls you
@@ -1228,10 +1229,10 @@ func (c *Client) DeleteLogPipeline(ctx context.Context, workspaceUUID, source st
 		kodoapi.PipelineRequest{WorkspaceUUID: workspaceUUID, Source: source}, nil)
 }
 
-// CreateTSDBKeyPair issues a Pandora TSDB v4 key pair, for tsdb.NewClient
+// CreateTSDBKeyPair issues a Pandora TSDB v4 key pair, for tsdbclient.NewClient
 // (/v1/tsdb/keypair/create).
-func (c *Client) CreateTSDBKeyPair(ctx context.Context) (*kodoapi.PandoraKeyPair, error) {
-	var out kodoapi.PandoraKeyPair
+func (c *Client) CreateTSDBKeyPair(ctx context.Context) (*tsdbapi.KeyPair, error) {
+	var out tsdbapi.KeyPair
 	if err := c.do(ctx, call{method: http.MethodPost, path: "/v1/tsdb/keypair/create", create: true}, &out); err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package tsdb
+package tsdbclient
 
 import (
 	"bytes"
@@ -13,11 +13,13 @@ import (
 	"strings"
 
 	"github.com/kodo-project/kodo/signer"
+	"github.com/kodo-project/kodo/tsdb/tsdbapi"
 )
 
 // Client calls the Pandora TSDB v4 API, signing every request with an
-// access key / secret key pair. API failures are *Error values carrying
-// the E-code; use CodeOf or errors.Is(err, &Error{Code: "E6303"}).
+// access key / secret key pair. API failures are *tsdbapi.Error values
+// carrying the E-code; use tsdbapi.CodeOf or
+// errors.Is(err, &tsdbapi.Error{Code: "E6303"}).
 type Client struct {
 	endpoint string
 	hc       *http.Client
@@ -41,25 +43,6 @@ func NewClient(endpoint, accessKey, secretKey string, base http.RoundTripper) (*
 		endpoint: strings.TrimRight(endpoint, "/"),
 		hc:       &http.Client{Transport: signer.NewPandoraTransport(base, accessKey, secretKey)},
 	}, nil
-}
-
-// CreateRepoInput is the body of CreateRepo.
-type CreateRepoInput struct {
-	Region   string            `json:"region"`
-	Metadata map[string]string `json:"metadata,omitempty"`
-}
-
-// CreateSeriesInput is the body of CreateSeries.
-type CreateSeriesInput struct {
-	Retention string            `json:"retention"`
-	Metadata  map[string]string `json:"metadata,omitempty"`
-}
-
-// CreateViewInput is the body of CreateView.
-type CreateViewInput struct {
-	SQL       string            `json:"sql"`
-	Retention string            `json:"retention"`
-	Metadata  map[string]string `json:"metadata,omitempty"`
 }
 
 // QueryOptions tune Query.
@@ -114,7 +97,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		return fmt.Errorf("tsdb: %s %s: reading answer: %w", method, path, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return parseErrorBody(resp.StatusCode, data)
+		return tsdbapi.ParseError(resp.StatusCode, data)
 	}
 	if out != nil {
 		if err := json.Unmarshal(data, out); err != nil {
@@ -125,27 +108,27 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 }
 
 // CreateRepo creates a repo in a region ("nb" or one the server adds).
-func (c *Client) CreateRepo(ctx context.Context, repo string, in CreateRepoInput) error {
+func (c *Client) CreateRepo(ctx context.Context, repo string, in tsdbapi.CreateRepoInput) error {
 	return c.do(ctx, http.MethodPost, repoPath(repo), nil, in, nil)
 }
 
 // GetRepo describes a repo.
-func (c *Client) GetRepo(ctx context.Context, repo string) (RepoInfo, error) {
-	var out RepoInfo
+func (c *Client) GetRepo(ctx context.Context, repo string) (tsdbapi.RepoInfo, error) {
+	var out tsdbapi.RepoInfo
 	err := c.do(ctx, http.MethodGet, repoPath(repo), nil, nil, &out)
 	return out, err
 }
 
 // ListRepos lists the key pair's repos.
-func (c *Client) ListRepos(ctx context.Context) ([]RepoInfo, error) {
-	var out []RepoInfo
+func (c *Client) ListRepos(ctx context.Context) ([]tsdbapi.RepoInfo, error) {
+	var out []tsdbapi.RepoInfo
 	err := c.do(ctx, http.MethodGet, "/v4/repos", nil, nil, &out)
 	return out, err
 }
 
 // UpdateRepoMetadata replaces a repo's metadata.
 func (c *Client) UpdateRepoMetadata(ctx context.Context, repo string, md map[string]string) error {
-	return c.do(ctx, http.MethodPost, repoPath(repo, "meta"), nil, metadataBody{Metadata: md}, nil)
+	return c.do(ctx, http.MethodPost, repoPath(repo, "meta"), nil, tsdbapi.MetadataInput{Metadata: md}, nil)
 }
 
 // DeleteRepoMetadata clears a repo's metadata.
@@ -159,27 +142,27 @@ func (c *Client) DeleteRepo(ctx context.Context, repo string) error {
 }
 
 // CreateSeries creates a series with a retention of "1d" to "30d".
-func (c *Client) CreateSeries(ctx context.Context, repo, series string, in CreateSeriesInput) error {
+func (c *Client) CreateSeries(ctx context.Context, repo, series string, in tsdbapi.CreateSeriesInput) error {
 	return c.do(ctx, http.MethodPost, repoPath(repo, "series", series), nil, in, nil)
 }
 
 // GetSeries describes a series, metadata included.
-func (c *Client) GetSeries(ctx context.Context, repo, series string) (SeriesInfo, error) {
-	var out SeriesInfo
+func (c *Client) GetSeries(ctx context.Context, repo, series string) (tsdbapi.SeriesInfo, error) {
+	var out tsdbapi.SeriesInfo
 	err := c.do(ctx, http.MethodGet, repoPath(repo, "series", series), nil, nil, &out)
 	return out, err
 }
 
 // ListSeries lists a repo's series; showMeta adds their metadata.
-func (c *Client) ListSeries(ctx context.Context, repo string, showMeta bool) ([]SeriesInfo, error) {
-	var out []SeriesInfo
+func (c *Client) ListSeries(ctx context.Context, repo string, showMeta bool) ([]tsdbapi.SeriesInfo, error) {
+	var out []tsdbapi.SeriesInfo
 	err := c.do(ctx, http.MethodGet, repoPath(repo, "series"), url.Values{"showMeta": {strconv.FormatBool(showMeta)}}, nil, &out)
 	return out, err
 }
 
 // UpdateSeriesMetadata replaces a series' metadata.
 func (c *Client) UpdateSeriesMetadata(ctx context.Context, repo, series string, md map[string]string) error {
-	return c.do(ctx, http.MethodPost, repoPath(repo, "series", series, "meta"), nil, metadataBody{Metadata: md}, nil)
+	return c.do(ctx, http.MethodPost, repoPath(repo, "series", series, "meta"), nil, tsdbapi.MetadataInput{Metadata: md}, nil)
 }
 
 // DeleteSeriesMetadata clears a series' metadata.
@@ -193,20 +176,20 @@ func (c *Client) DeleteSeries(ctx context.Context, repo, series string) error {
 }
 
 // CreateView stores a named SELECT over the repo's series.
-func (c *Client) CreateView(ctx context.Context, repo, view string, in CreateViewInput) error {
+func (c *Client) CreateView(ctx context.Context, repo, view string, in tsdbapi.CreateViewInput) error {
 	return c.do(ctx, http.MethodPost, repoPath(repo, "views", view), nil, in, nil)
 }
 
 // GetView describes a view.
-func (c *Client) GetView(ctx context.Context, repo, view string) (ViewInfo, error) {
-	var out ViewInfo
+func (c *Client) GetView(ctx context.Context, repo, view string) (tsdbapi.ViewInfo, error) {
+	var out tsdbapi.ViewInfo
 	err := c.do(ctx, http.MethodGet, repoPath(repo, "views", view), nil, nil, &out)
 	return out, err
 }
 
 // ListViews lists a repo's views.
-func (c *Client) ListViews(ctx context.Context, repo string) ([]ViewInfo, error) {
-	var out []ViewInfo
+func (c *Client) ListViews(ctx context.Context, repo string) ([]tsdbapi.ViewInfo, error) {
+	var out []tsdbapi.ViewInfo
 	err := c.do(ctx, http.MethodGet, repoPath(repo, "views"), nil, nil, &out)
 	return out, err
 }
@@ -218,8 +201,8 @@ func (c *Client) DeleteView(ctx context.Context, repo, view string) error {
 
 // WritePoints sends a line-protocol body (nanosecond timestamps). Every
 // measurement must be a series of the repo.
-func (c *Client) WritePoints(ctx context.Context, repo string, lines []byte) (WriteResult, error) {
-	var out WriteResult
+func (c *Client) WritePoints(ctx context.Context, repo string, lines []byte) (tsdbapi.WriteResult, error) {
+	var out tsdbapi.WriteResult
 	if lines == nil {
 		lines = []byte{}
 	}
@@ -228,12 +211,12 @@ func (c *Client) WritePoints(ctx context.Context, repo string, lines []byte) (Wr
 }
 
 // Query runs InfluxQL naming series (and views) bare.
-func (c *Client) Query(ctx context.Context, repo, sql string, opt QueryOptions) (QueryRet, error) {
-	var out QueryRet
+func (c *Client) Query(ctx context.Context, repo, sql string, opt QueryOptions) (tsdbapi.QueryRet, error) {
+	var out tsdbapi.QueryRet
 	var q url.Values
 	if opt.Timezone != "" {
 		q = url.Values{"timezone": {opt.Timezone}}
 	}
-	err := c.do(ctx, http.MethodPost, repoPath(repo, "query"), q, queryBody{SQL: sql}, &out)
+	err := c.do(ctx, http.MethodPost, repoPath(repo, "query"), q, tsdbapi.QueryInput{SQL: sql}, &out)
 	return out, err
 }

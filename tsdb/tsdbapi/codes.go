@@ -1,19 +1,13 @@
-package tsdb
+package tsdbapi
 
-import (
-	"encoding/json"
-	"errors"
-	"fmt"
-	"net/http"
-	"strings"
-)
+import "net/http"
 
 // Code is a Pandora error code such as "E6100". Its HTTP status and the
 // fixed text the API documents come from one table, codeTable.
 type Code string
 
 // The codes of the spec's error tables, plus the view codes the official Go
-// SDK knows (the spec has no view section; see doc.go).
+// SDK knows (the spec has no view section).
 const (
 	CodeInternal          Code = "E9001"
 	CodeBadRequest        Code = "E6000"
@@ -97,127 +91,3 @@ func (c Code) Text() string { return codeTable[c].text }
 
 // BadToken is the body text of a 401: the spec's table gives it without a code.
 const BadToken = "bad token"
-
-// Error is a Pandora API error: the server builds them and the Client
-// returns them. Code is empty for a 401 "bad token" and for answers that
-// carry no E-code.
-type Error struct {
-	Status  int    // HTTP status
-	Code    string // "E6101"; "" when the body had none
-	Message string // the text after "E....: " (or the whole error text)
-	// Detail is what the server adds after the documented text; it is part
-	// of Message on the wire.
-	Detail string `json:"-"`
-	// RetryAfter, when > 0, is sent as Retry-After (seconds).
-	RetryAfter int `json:"-"`
-}
-
-func (e *Error) Error() string {
-	if e.Code == "" {
-		return fmt.Sprintf("tsdb: %d %s", e.Status, e.Message)
-	}
-	return fmt.Sprintf("tsdb: %d %s: %s", e.Status, e.Code, e.Message)
-}
-
-// Is makes errors.Is(err, &tsdb.Error{Code: "E6303"}) match on the code
-// (and on the status when the target sets one).
-func (e *Error) Is(target error) bool {
-	t, ok := target.(*Error)
-	if !ok {
-		return false
-	}
-	return (t.Code == "" || t.Code == e.Code) && (t.Status == 0 || t.Status == e.Status)
-}
-
-// apiError builds the server-side error for code with an optional detail
-// appended to the documented text.
-func apiError(code Code, format string, args ...any) *Error {
-	e := &Error{Status: code.Status(), Code: string(code), Message: code.Text()}
-	if format != "" {
-		e.Detail = fmt.Sprintf(format, args...)
-		e.Message += ": " + e.Detail
-	}
-	return e
-}
-
-// CodeOf returns the E-code of err when it is (or wraps) an *Error.
-func CodeOf(err error) string {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return ""
-}
-
-// body is the wire form of an error.
-type errorBody struct {
-	Error string `json:"error"`
-}
-
-// wireText is the "error" member: "E6100: text[: detail]".
-func (e *Error) wireText() string {
-	if e.Code == "" {
-		return e.Message
-	}
-	return e.Code + ": " + e.Message
-}
-
-// parseErrorBody turns an error answer back into an *Error (Client side).
-func parseErrorBody(status int, data []byte) *Error {
-	e := &Error{Status: status}
-	var b errorBody
-	if err := json.Unmarshal(data, &b); err != nil || b.Error == "" {
-		e.Message = strings.TrimSpace(string(data))
-		if len(e.Message) > 512 {
-			e.Message = e.Message[:512]
-		}
-		if e.Message == "" {
-			e.Message = http.StatusText(status)
-		}
-		return e
-	}
-	msg := b.Error
-	if len(msg) >= 6 && msg[0] == 'E' && strings.IndexByte(msg, ':') > 1 {
-		i := strings.IndexByte(msg, ':')
-		code := msg[:i]
-		if isDigits(code[1:]) {
-			e.Code = code
-			msg = strings.TrimSpace(msg[i+1:])
-		}
-	}
-	e.Message = msg
-	return e
-}
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// writeJSON answers status with v as JSON; Content-Type is exactly
-// application/json because the official SDK compares it.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	data, err := json.Marshal(v)
-	if err != nil {
-		status = http.StatusInternalServerError
-		data, _ = json.Marshal(errorBody{Error: string(CodeInternal) + ": " + CodeInternal.Text()})
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", fmt.Sprint(len(data)))
-	w.WriteHeader(status)
-	_, _ = w.Write(data)
-}
-
-func writeError(w http.ResponseWriter, e *Error) {
-	if e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", fmt.Sprint(e.RetryAfter))
-	}
-	writeJSON(w, e.Status, errorBody{Error: e.wireText()})
-}
