@@ -2,15 +2,12 @@ package tsdb
 
 import (
 	"bytes"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"mime"
 	"net/http"
-	"reflect"
 	"strconv"
 	"strings"
 
+	"github.com/kodo-project/kodo/internal/jsonbody"
 	"github.com/kodo-project/kodo/tsdb/tsdbapi"
 )
 
@@ -177,7 +174,7 @@ func (s *Service) handleQuery(q *call) (any, error) {
 }
 
 // decodeJSON reads a JSON object body into v; an empty body is rejected
-// when required.
+// when required. Problems name the member as the user wrote it.
 func decodeJSON(body []byte, v any, required bool) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		if required {
@@ -185,49 +182,10 @@ func decodeJSON(body []byte, v any, required bool) error {
 		}
 		return nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(v); err != nil {
-		return tsdbapi.Errorf(tsdbapi.CodeBadRequest, "body is not the expected JSON: %s", jsonProblem(err))
-	}
-	if dec.More() {
-		return tsdbapi.Errorf(tsdbapi.CodeBadRequest, "body holds more than one JSON value")
+	if err := jsonbody.Decode(body, v, jsonbody.Options{}); err != nil {
+		return tsdbapi.Errorf(tsdbapi.CodeBadRequest, "body is not the expected JSON: %v", err)
 	}
 	return nil
-}
-
-// jsonProblem says what is wrong with a body in the caller's terms: the
-// member as it is written in JSON, never the Go type it decodes into.
-func jsonProblem(err error) string {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		where := "the body"
-		if te.Field != "" {
-			// Field names the member, also when the value at fault is one
-			// of its elements (a metadata value).
-			where = fmt.Sprintf("in %q", te.Field)
-		}
-		return fmt.Sprintf("%s: expected %s, got a JSON %s", where, jsonKind(te.Type), te.Value)
-	}
-	return err.Error()
-}
-
-// jsonKind names the JSON value that decodes into t.
-func jsonKind(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.String:
-		return "a string"
-	case reflect.Map, reflect.Struct:
-		return "an object"
-	case reflect.Slice, reflect.Array:
-		return "an array"
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
-		reflect.Float32, reflect.Float64:
-		return "a number"
-	}
-	return "another JSON value"
 }
 
 // readMetadata decodes {"metadata":{...}}, which must be present.
