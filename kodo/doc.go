@@ -17,7 +17,9 @@
 // logger is injected through Options.Logger.
 //
 // Every /v1 answer is the envelope {"code","content","errorCode","message"};
-// the error codes and their HTTP statuses are the table in errors.go.
+// the error codes and their HTTP statuses are the table in kodoapi, and
+// asError (errors.go) is the one function from an error to a code. The Go
+// client is kodoclient; it shares the wire types (kodoapi) with this package.
 //
 // # Admission
 //
