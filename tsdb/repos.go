@@ -138,52 +138,46 @@ func (s *Service) listRepos(ctx context.Context, ak string) ([]tsdbapi.RepoInfo,
 
 // setRepoMeta replaces a repo's metadata (nil clears it).
 func (s *Service) setRepoMeta(ctx context.Context, ak, name string, md map[string]string) error {
-	if !ValidName(name) {
-		return tsdbapi.Errorf(tsdbapi.CodeInvalidRepoName, "got %q", name)
-	}
-	unlock, err := s.lockRepo(ak, name, true)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	r, err := s.loadRepo(ctx, ak, name, false)
-	if err != nil {
-		return err
-	}
 	if md == nil {
 		md = map[string]string{}
 	}
-	r.Metadata = md
-	if err := s.cfg.Store.UpdatePandoraRepo(ctx, r); err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return tsdbapi.Errorf(tsdbapi.CodeNotFound, "repo %q does not exist", name)
-		}
-		return fmt.Errorf("updating repo: %w", err)
-	}
-	return nil
+	_, err := s.updateRepo(ctx, ak, name, "updating repo", func(r *Repo) { r.Metadata = md })
+	return err
 }
 
 // deleteRepo marks the repo deleting and drops its database in the
 // background; the record goes once the data is gone.
 func (s *Service) deleteRepo(ctx context.Context, ak, name string) error {
+	r, err := s.updateRepo(ctx, ak, name, "marking repo deleting", func(r *Repo) { r.Deleting = true })
+	if err != nil {
+		return err
+	}
+	s.goDropRepo(r)
+	return nil
+}
+
+// updateRepo changes a repo's record under its lock.
+func (s *Service) updateRepo(ctx context.Context, ak, name, doing string, change func(*Repo)) (Repo, error) {
 	if !ValidName(name) {
-		return tsdbapi.Errorf(tsdbapi.CodeInvalidRepoName, "got %q", name)
+		return Repo{}, tsdbapi.Errorf(tsdbapi.CodeInvalidRepoName, "got %q", name)
 	}
 	unlock, err := s.lockRepo(ak, name, true)
 	if err != nil {
-		return err
+		return Repo{}, err
 	}
 	defer unlock()
 	r, err := s.loadRepo(ctx, ak, name, false)
 	if err != nil {
-		return err
+		return Repo{}, err
 	}
-	r.Deleting = true
+	change(&r)
 	if err := s.cfg.Store.UpdatePandoraRepo(ctx, r); err != nil {
-		return fmt.Errorf("marking repo deleting: %w", err)
+		if errors.Is(err, ErrNotFound) {
+			return Repo{}, tsdbapi.Errorf(tsdbapi.CodeNotFound, "repo %q does not exist", name)
+		}
+		return Repo{}, fmt.Errorf("%s: %w", doing, err)
 	}
-	s.goDropRepo(r)
-	return nil
+	return r, nil
 }
 
 func (s *Service) goDropRepo(r Repo) {
