@@ -13,6 +13,7 @@ import (
 
 	"github.com/kodo-project/kodo/internal/httpx"
 	"github.com/kodo-project/kodo/kodo/kodoapi"
+	"github.com/kodo-project/kodo/tsdb/tsdbapi"
 )
 
 // authLimiter is a token bucket per client address. Failed
@@ -165,7 +166,7 @@ func (s *service) tooManyAuthFailures(w http.ResponseWriter, r *http.Request, d 
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusTooManyRequests)
-		_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
+		_ = json.NewEncoder(w).Encode(tsdbapi.ErrorBody{Error: msg})
 	case r.URL.Path == "/write" || r.URL.Path == "/query":
 		s.influxError(w, r, &Error{Code: kodoapi.ErrTooManyRequests, Message: msg, RetryAfter: secs})
 	default:
