@@ -812,7 +812,7 @@ func BenchmarkClientWrite(b *testing.B) {
 }
 
 // FuzzClientAnswer feeds arbitrary answers to the client: it must never
-// panic, must fail with a *ClientError on any non-200 status, and must
+// panic, must fail with a *Error on any non-200 status, and must
 // decode only what it was sent.
 func FuzzClientAnswer(f *testing.F) {
 	f.Add(200, []byte(`{"code":200,"content":{"version":"1","engines":{}},"errorCode":"","message":""}`), "")

@@ -89,7 +89,7 @@ type Options struct {
 // are signed with the workspace token (DATAFLUX) or a key pair (DWAY),
 // gzipped, and split into BatchSize / BatchBytes requests. Every call
 // takes a context and is retried with backoff on 429 and 5xx (honouring
-// Retry-After) as ClientOptions.MaxRetries says. A gateway's error answer
+// Retry-After) as Options.MaxRetries says. A gateway's error answer
 // is a *Error carrying the status and the errorCode
 // ("kodo.tokenNotFound": test it with IsErrorCode); a write that fails is
 // a *WriteError that says how many points were stored and holds the rest.
@@ -105,7 +105,7 @@ type Client struct {
 
 // ErrNoCredentials is returned by calls that need a token or key pair the
 // Client was not given.
-var ErrNoCredentials = errors.New("kodo: this call needs ClientOptions.Token or AccessKey/SecretKey")
+var ErrNoCredentials = errors.New("kodo: this call needs Options.Token or AccessKey/SecretKey")
 
 // New returns a Client for the gateway at baseURL (for example
 // "http://127.0.0.1:9527").
@@ -118,10 +118,10 @@ func New(baseURL string, opts Options) (*Client, error) {
 		return nil, fmt.Errorf("kodo: base URL %q: want http://host:port or https://host", baseURL)
 	}
 	if !opts.Precision.Valid() {
-		return nil, fmt.Errorf("kodo: ClientOptions.Precision %d is not a lineproto precision", opts.Precision)
+		return nil, fmt.Errorf("kodo: Options.Precision %d is not a lineproto precision", opts.Precision)
 	}
 	if (opts.AccessKey == "") != (opts.SecretKey == "") {
-		return nil, errors.New("kodo: ClientOptions.AccessKey and SecretKey go together")
+		return nil, errors.New("kodo: Options.AccessKey and SecretKey go together")
 	}
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 5000
@@ -315,7 +315,7 @@ func (c *Client) attempt(ctx context.Context, hc *http.Client, cl call, target s
 		return kodoapi.Envelope[json.RawMessage]{}, fmt.Errorf("kodo: %s %s: reading the answer: %w", cl.method, cl.path, err)
 	}
 	if int64(len(raw)) > c.opts.MaxResponseBytes {
-		return kodoapi.Envelope[json.RawMessage]{}, fmt.Errorf("kodo: %s %s: answer larger than ClientOptions.MaxResponseBytes (%d)", cl.method, cl.path, c.opts.MaxResponseBytes)
+		return kodoapi.Envelope[json.RawMessage]{}, fmt.Errorf("kodo: %s %s: answer larger than Options.MaxResponseBytes (%d)", cl.method, cl.path, c.opts.MaxResponseBytes)
 	}
 	var env kodoapi.Envelope[json.RawMessage]
 	jerr := json.Unmarshal(raw, &env)
@@ -799,7 +799,7 @@ func (c *Client) CleanTokenCache(ctx context.Context, token string) error {
 }
 
 // DatakitOnline reports datakits (by UUID) of the Client's workspace as
-// online (/v1/datakit/online). It needs ClientOptions.Token.
+// online (/v1/datakit/online). It needs Options.Token.
 func (c *Client) DatakitOnline(ctx context.Context, datakitUUIDs ...string) error {
 	if c.opts.Token == "" || c.signed == nil {
 		return ErrNoCredentials
@@ -885,9 +885,9 @@ var ErrWriterClosed = errors.New("kodo: Writer is closed")
 
 // WriterOptions tune a Writer; zero fields take the Client's options.
 type WriterOptions struct {
-	BatchSize     int           // points per request (ClientOptions.BatchSize)
-	BatchBytes    int           // bytes per request (ClientOptions.BatchBytes)
-	FlushInterval time.Duration // longest a point waits (ClientOptions.FlushInterval)
+	BatchSize     int           // points per request (Options.BatchSize)
+	BatchBytes    int           // bytes per request (Options.BatchBytes)
+	FlushInterval time.Duration // longest a point waits (Options.FlushInterval)
 	// MaxQueued is how many full requests may wait to be sent before Add
 	// blocks (default 8): memory stays bounded when the gateway is slow.
 	MaxQueued int
