@@ -11,6 +11,12 @@ import (
 	"github.com/kodo-project/kodo/lineproto"
 )
 
+// LineOptions is how both engines write points as InfluxDB 1.x line
+// protocol: 1.x (the embedded engine and a stock server) reads no
+// unsigned "5u", so unsigned values go as integers and those above
+// MaxInt64 are refused.
+var LineOptions = lineproto.EncodeOptions{UnsignedAsInt: true}
+
 // Engine stores points and answers InfluxQL for the databases placed on it.
 // The embedded engine (InfluxDB 1.8 in-process) and the remote one (an
 // InfluxDB 1.x instance over HTTP) both implement it and pass the same

@@ -15,7 +15,6 @@ import (
 	"github.com/influxdata/influxql"
 
 	"github.com/kodo-project/kodo/storage/tsengine"
-	"github.com/kodo-project/kodo/storage/tsengine/internal/influxlp"
 )
 
 // Query runs q with db as the default database. Statement errors come back
@@ -276,7 +275,7 @@ func convertValue(v any, unit time.Duration) any {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return nil // JSON has no NaN; InfluxDB's HTTP API cannot send it either
 		}
-		return json.Number(influxlp.AppendJSONFloat(nil, v))
+		return json.Number(appendJSONFloat(nil, v))
 	case int64:
 		return json.Number(strconv.FormatInt(v, 10))
 	case int:

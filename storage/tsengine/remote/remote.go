@@ -22,7 +22,6 @@ import (
 
 	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/storage/tsengine"
-	"github.com/kodo-project/kodo/storage/tsengine/internal/influxlp"
 )
 
 // Options configure a remote engine. The zero value works against an
@@ -227,7 +226,7 @@ func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 			continue
 		}
 		var err error
-		line, err = influxlp.AppendPoint(line[:0], b.At(i))
+		line, err = lineproto.AppendPoint(line[:0], b.At(i), tsengine.LineOptions)
 		if err != nil {
 			dropped++
 			drops = appendReason(drops, err.Error())
