@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -70,7 +71,7 @@ func startKodo(t *testing.T, addr, data string) *exec.Cmd {
 			}
 		}
 		require.True(t, time.Now().Before(deadline), "kodo did not answer /v1/ping within 60s: %v", err)
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond) // polling interval
 	}
 }
 
@@ -231,6 +232,8 @@ func TestSIGKILLKeepsAcknowledgedPoints(t *testing.T) {
 				}
 			}
 		}()
+		// Not synchronisation: the crash must land at a random moment
+		// of the load, which is what this test is about.
 		time.Sleep(time.Duration(300+rand.IntN(700)) * time.Millisecond)
 		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
 		_, _ = cmd.Process.Wait()
@@ -315,10 +318,19 @@ func TestSIGTERMFinishesInFlightWrites(t *testing.T) {
 	_, err := (&http.Client{Transport: signer.NewDatafluxTransport(capture, ws.Token, ws.Secret, signer.AlgoSHA256)}).Do(signed)
 	require.NoError(t, err)
 	req.Header = captured
+	// With "Expect: 100-continue" the server answers 100 when the handler
+	// first reads the body, and the client sends none before: the trace
+	// tells the test the write is in the handler's hands.
+	req.Header.Set("Expect", "100-continue")
+	reading := make(chan struct{})
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		Got100Continue: func() { close(reading) },
+	}))
+	client := &http.Client{Transport: &http.Transport{ExpectContinueTimeout: time.Minute}}
 
 	done := make(chan *http.Response, 1)
 	go func() {
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := client.Do(req)
 		if err != nil {
 			t.Error(err)
 			done <- nil
@@ -326,12 +338,27 @@ func TestSIGTERMFinishesInFlightWrites(t *testing.T) {
 		}
 		done <- resp
 	}()
+	select {
+	case <-reading:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the handler did not start reading the body within 30s")
+	}
 	half := body.Len() / 2
 	_, err = pw.Write(body.Bytes()[:half])
 	require.NoError(t, err)
-	time.Sleep(200 * time.Millisecond) // the handler is reading the body now
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	time.Sleep(200 * time.Millisecond)
+	// Send the rest only once the server is shutting down: it has closed
+	// its listener, so a new connection is refused.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			break
+		}
+		c.Close()
+		require.True(t, time.Now().Before(deadline), "kodo still accepts connections 30s after SIGTERM")
+		time.Sleep(10 * time.Millisecond) // polling interval
+	}
 	_, err = pw.Write(body.Bytes()[half:])
 	require.NoError(t, err)
 	require.NoError(t, pw.Close())
