@@ -40,10 +40,15 @@ func TestGate(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		time.Sleep(5 * time.Millisecond)
+		// TryAcquire(0) fails only while someone waits for a slot: leave
+		// once the acquire below is queued.
+		deadline := time.Now().Add(10 * time.Second)
+		for g.slots.TryAcquire(0) && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond) // polling interval
+		}
 		r1()
 	}()
-	g.wait = time.Second
+	g.wait = time.Minute
 	r3, err := g.acquire(ctx, 50)
 	require.NoError(t, err)
 	wg.Wait()

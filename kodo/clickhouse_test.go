@@ -168,11 +168,7 @@ func TestClickHouseMatchesEngine(t *testing.T) {
 // eventually polls cond until it holds, failing after 30s.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		require.True(t, time.Now().Before(deadline), "timed out waiting until %s", what)
-		time.Sleep(25 * time.Millisecond)
-	}
+	require.Eventually(t, cond, 30*time.Second, 25*time.Millisecond, "timed out waiting until %s", what)
 }
 
 // TestClickHouseGetsPandoraWrites: /v4 writes take the same path to the

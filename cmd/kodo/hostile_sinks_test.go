@@ -157,29 +157,34 @@ func TestHostileSinkOutages(t *testing.T) {
 					}
 					require.Contains(t, []int{429, 503}, a.Status, "only capacity answers while sinks fail: %s", a)
 					require.Less(t, attempt, 600, "a batch was never acknowledged")
-					time.Sleep(50 * time.Millisecond)
+					time.Sleep(50 * time.Millisecond) // an agent's pause before its retry, not synchronisation
 				}
 			}
 		}()
 	}
-	// The fault timeline (durations of load, not synchronisation).
-	time.Sleep(time.Second)
+	// The fault timeline. The sleeps are how long a fault lasts under
+	// load, not synchronisation; a phase that must see writes acknowledged
+	// waits for them.
+	ackedAtLeast := func(what string, n int64, counter *atomic.Int64) {
+		require.Eventually(t, func() bool { return counter.Load() >= n }, time.Minute, 20*time.Millisecond, what)
+	}
+	ackedAtLeast("writes acknowledged before the faults", 3*perBatch, &acked)
 	nsqd.kill()
-	time.Sleep(time.Second)
+	time.Sleep(time.Second) // nsqd is down for a second
 	nsqd.start()
-	time.Sleep(time.Second)
+	ackedAtLeast("writes acknowledged after nsqd came back", acked.Load()+3*perBatch, &acked)
 	require.NoError(t, syscall.Kill(chPID, syscall.SIGSTOP))
 	frozen.Store(true)
-	time.Sleep(2 * time.Second)
+	time.Sleep(2 * time.Second) // ClickHouse is frozen for at least two seconds
+	ackedAtLeast("writes acknowledged while ClickHouse is frozen", perBatch, &ackedWhileFrozen)
 	frozen.Store(false)
 	require.NoError(t, syscall.Kill(chPID, syscall.SIGCONT))
-	time.Sleep(time.Second)
+	ackedAtLeast("writes acknowledged after ClickHouse thawed", acked.Load()+3*perBatch, &acked)
 	close(stop)
 	wg.Wait()
 
 	want := acked.Load()
 	require.Positive(t, want)
-	assert.Positive(t, ackedWhileFrozen.Load(), "writes are acknowledged while ClickHouse is frozen")
 	assert.Equal(t, want, p.Count(ws, "sink", "v"), "the engine holds every acknowledged point")
 
 	ckCount := func() int64 { return p.ClickHouseCount(ws, "sink") }
