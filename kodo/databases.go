@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -63,12 +63,7 @@ func (s *service) planRPs(defaultRP string, cqrp *string, rpList []string, known
 }
 
 func (s *service) configuredRPs() []string {
-	names := make([]string, 0, len(s.opts.RetentionPolicies))
-	for n := range s.opts.RetentionPolicies {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(s.opts.RetentionPolicies))
 }
 
 // enginePolicies turns a database's RP names into engine policies.

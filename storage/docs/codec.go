@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -16,11 +17,7 @@ import (
 // to equal bytes. NaN and infinities, which JSON cannot hold, are an
 // error, as are values that are not scalars.
 func AppendFieldsJSON(dst []byte, fields map[string]any) ([]byte, error) {
-	keys := make([]string, 0, len(fields))
-	for k := range fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(fields))
 	dst = append(dst, '{')
 	for i, k := range keys {
 		if i > 0 {

@@ -2,7 +2,8 @@ package embedded
 
 import (
 	"encoding/json"
-	"sort"
+	"maps"
+	"slices"
 	"unicode"
 	"unicode/utf8"
 
@@ -111,11 +112,8 @@ func appendJSONString(dst []byte, s string) []byte {
 // appendTagsJSON appends tags as a JSON object with sorted keys (as
 // json.Marshal does, without its reflection); keys is scratch space.
 func appendTagsJSON(dst []byte, tags map[string]string, keys []string) ([]byte, []string) {
-	keys = keys[:0]
-	for k := range tags {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys = slices.AppendSeq(keys[:0], maps.Keys(tags))
+	slices.Sort(keys)
 	dst = append(dst, '{')
 	for i, k := range keys {
 		if i > 0 {

@@ -283,10 +283,8 @@ func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 }
 
 func appendReason(rs []string, r string) []string {
-	for _, x := range rs {
-		if x == r {
-			return rs
-		}
+	if slices.Contains(rs, r) {
+		return rs
 	}
 	return append(rs, r)
 }
