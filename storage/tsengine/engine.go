@@ -157,3 +157,17 @@ var (
 	// ErrTooManyOpenFiles: the process hit its open-file limit (EMFILE).
 	ErrTooManyOpenFiles = fmt.Errorf("%w: too many open files", ErrUnavailable)
 )
+
+// Deletes reports whether q may remove series, fields or shards, after
+// which an engine forgets what it learnt of field types and tag values.
+func Deletes(q *influxql.Query) bool {
+	for _, st := range q.Statements {
+		switch st.(type) {
+		case *influxql.DropDatabaseStatement, *influxql.DropMeasurementStatement, *influxql.DropSeriesStatement,
+			*influxql.DeleteSeriesStatement, *influxql.DeleteStatement, *influxql.DropShardStatement,
+			*influxql.DropRetentionPolicyStatement:
+			return true
+		}
+	}
+	return false
+}

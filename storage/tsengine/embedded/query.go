@@ -54,7 +54,7 @@ func (e *Engine) run(ctx context.Context, db string, q *influxql.Query, opt tsen
 	}
 	dropped := e.cqTargets(db, q)
 	defer e.stopCQRuns(dropped)
-	if deletes(q) {
+	if tsengine.Deletes(q) {
 		// Field types and tag values the write guards learnt may be gone.
 		defer e.forgetGuards()
 	}
@@ -293,19 +293,6 @@ func convertValue(v any, unit time.Duration) any {
 	default:
 		return v
 	}
-}
-
-// deletes reports whether q may remove series, fields or shards.
-func deletes(q *influxql.Query) bool {
-	for _, st := range q.Statements {
-		switch st.(type) {
-		case *influxql.DropDatabaseStatement, *influxql.DropMeasurementStatement, *influxql.DropSeriesStatement,
-			*influxql.DeleteSeriesStatement, *influxql.DeleteStatement, *influxql.DropShardStatement,
-			*influxql.DropRetentionPolicyStatement:
-			return true
-		}
-	}
-	return false
 }
 
 func selectsOnly(q *influxql.Query) bool {

@@ -337,7 +337,7 @@ func (e *Engine) Query(ctx context.Context, db string, q *influxql.Query, opt ts
 		return nil, err
 	}
 	defer e.leave()
-	if deletes(q) {
+	if tsengine.Deletes(q) {
 		defer e.forgetFields("") // field types may have gone with the data
 	}
 	res, err := e.queryRP(ctx, db, q.String(), opt.Epoch, opt.RetentionPolicy, opt.Typed, opt.MaxAnswerBytes)
@@ -550,17 +550,4 @@ func (e *Engine) DropMeasurement(ctx context.Context, db, measurement string) er
 		}
 	}
 	return nil
-}
-
-// deletes reports whether q may remove series, fields or shards.
-func deletes(q *influxql.Query) bool {
-	for _, st := range q.Statements {
-		switch st.(type) {
-		case *influxql.DropDatabaseStatement, *influxql.DropMeasurementStatement, *influxql.DropSeriesStatement,
-			*influxql.DeleteSeriesStatement, *influxql.DeleteStatement, *influxql.DropShardStatement,
-			*influxql.DropRetentionPolicyStatement:
-			return true
-		}
-	}
-	return false
 }
