@@ -462,8 +462,18 @@ func testUnknownDatabase(t *testing.T, e tsengine.Engine) {
 	assert.ErrorAs(t, err, &ee)
 }
 
+// partialWrite writes b into db and requires a *PartialWriteError that
+// counts dropped points.
+func partialWrite(t *testing.T, e tsengine.Engine, db string, b *lineproto.Batch, dropped int) *tsengine.PartialWriteError {
+	t.Helper()
+	err := e.WritePoints(context.Background(), db, "", b)
+	var pwe *tsengine.PartialWriteError
+	require.ErrorAs(t, err, &pwe)
+	assert.Equal(t, dropped, pwe.Dropped)
+	return pwe
+}
+
 func testPartialWriteRetention(t *testing.T, e tsengine.Engine) {
-	ctx := context.Background()
 	db := newDB(t, e, tsengine.RetentionPolicy{Name: "hour", Duration: time.Hour, Default: true})
 	now := time.Now()
 	b := batch(t,
@@ -471,10 +481,7 @@ func testPartialWriteRetention(t *testing.T, e tsengine.Engine) {
 		pt{"m", nil, map[string]any{"v": 2.0}, now.Add(-time.Minute)},
 		pt{"m", nil, map[string]any{"v": 3.0}, now.Add(-2 * time.Hour)}, // beyond too
 	)
-	err := e.WritePoints(ctx, db, "", b)
-	var pwe *tsengine.PartialWriteError
-	require.ErrorAs(t, err, &pwe)
-	assert.Equal(t, 2, pwe.Dropped)
+	pwe := partialWrite(t, e, db, b, 2)
 	assert.Contains(t, pwe.Reason, "retention policy")
 
 	rows := one(t, e, db, "SELECT v FROM m", "")
@@ -483,7 +490,6 @@ func testPartialWriteRetention(t *testing.T, e tsengine.Engine) {
 }
 
 func testFieldTypeConflict(t *testing.T, e tsengine.Engine) {
-	ctx := context.Background()
 	db := newDB(t, e)
 	now := time.Now().Add(-time.Minute)
 	write(t, e, db, "", pt{"m", map[string]string{"host": "a"}, map[string]any{"v": 1.0}, now})
@@ -491,10 +497,7 @@ func testFieldTypeConflict(t *testing.T, e tsengine.Engine) {
 		pt{"m", map[string]string{"host": "a"}, map[string]any{"v": "text"}, now.Add(time.Second)},
 		pt{"m", map[string]string{"host": "a"}, map[string]any{"v": 2.0}, now.Add(2 * time.Second)},
 	)
-	err := e.WritePoints(ctx, db, "", b)
-	var pwe *tsengine.PartialWriteError
-	require.ErrorAs(t, err, &pwe)
-	assert.Equal(t, 1, pwe.Dropped)
+	pwe := partialWrite(t, e, db, b, 1)
 	assert.Contains(t, pwe.Reason, "field type conflict")
 
 	rows := one(t, e, db, "SELECT v FROM m", "")
@@ -518,10 +521,7 @@ func testFieldTypeAcrossShards(t *testing.T, e tsengine.Engine) {
 		at  time.Time
 		typ string
 	}{{int64(2), now, "integer"}, {"s", now.Add(-3 * day), "string"}} {
-		err := e.WritePoints(ctx, db, "", batch(t, pt{"m", nil, map[string]any{"v": c.v}, c.at}))
-		var pwe *tsengine.PartialWriteError
-		require.ErrorAs(t, err, &pwe, "a %s into a float field", c.typ)
-		assert.Equal(t, 1, pwe.Dropped)
+		pwe := partialWrite(t, e, db, batch(t, pt{"m", nil, map[string]any{"v": c.v}, c.at}), 1)
 		assert.Equal(t, `field type conflict: input field "v" on measurement "m" is type `+c.typ+`, already exists as type float`, pwe.Reason)
 	}
 	rows := one(t, e, db, "SELECT v FROM m", "")
