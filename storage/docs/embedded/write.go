@@ -540,18 +540,7 @@ func (s *Store) flushIndex(ctx context.Context, c driver.Conn) error {
 // stmt returns the prepared statement for q, preparing it once per
 // connection.
 func (w *writer) stmt(ctx context.Context, c driver.Conn, q string) (driver.Stmt, error) {
-	if st, ok := w.stmts[q]; ok {
-		return st, nil
-	}
-	st, err := c.(driver.ConnPrepareContext).PrepareContext(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	if w.stmts == nil {
-		w.stmts = make(map[string]driver.Stmt)
-	}
-	w.stmts[q] = st
-	return st, nil
+	return prepared(ctx, c, &w.stmts, q, func() string { return q })
 }
 
 func (w *writer) exec(ctx context.Context, c driver.Conn, q string) error {
@@ -565,32 +554,39 @@ func (w *writer) exec(ctx context.Context, c driver.Conn, q string) error {
 
 // closeStmts finalizes the prepared statements.
 func (w *writer) closeStmts() error {
-	var errs []error
-	for q, st := range w.stmts {
-		errs = append(errs, st.Close())
-		delete(w.stmts, q)
-	}
-	for n, st := range w.inserts {
-		errs = append(errs, st.Close())
-		delete(w.inserts, n)
-	}
-	return errors.Join(errs...)
+	return errors.Join(closeAll(w.stmts), closeAll(w.inserts))
 }
 
 // insertStmt returns the prepared n-row insert statement.
 func (w *writer) insertStmt(ctx context.Context, c driver.Conn, n int) (driver.Stmt, error) {
-	if st, ok := w.inserts[n]; ok {
+	return prepared(ctx, c, &w.inserts, n, func() string { return docsInsertSQL(n) })
+}
+
+// prepared returns the statement cached under key, preparing the text
+// sql gives on c the first time.
+func prepared[K comparable](ctx context.Context, c driver.Conn, cache *map[K]driver.Stmt, key K, sql func() string) (driver.Stmt, error) {
+	if st, ok := (*cache)[key]; ok {
 		return st, nil
 	}
-	st, err := c.(driver.ConnPrepareContext).PrepareContext(ctx, docsInsertSQL(n))
+	st, err := c.(driver.ConnPrepareContext).PrepareContext(ctx, sql())
 	if err != nil {
 		return nil, err
 	}
-	if w.inserts == nil {
-		w.inserts = make(map[int]driver.Stmt)
+	if *cache == nil {
+		*cache = make(map[K]driver.Stmt)
 	}
-	w.inserts[n] = st
+	(*cache)[key] = st
 	return st, nil
+}
+
+// closeAll closes and forgets every statement of cache.
+func closeAll[K comparable](cache map[K]driver.Stmt) error {
+	var errs []error
+	for k, st := range cache {
+		errs = append(errs, st.Close())
+		delete(cache, k)
+	}
+	return errors.Join(errs...)
 }
 
 // docsInsertSQL is the n-row insert statement. A document already stored
