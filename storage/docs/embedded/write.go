@@ -262,7 +262,7 @@ func (r *request) encodeRange(lo, hi int) {
 	)
 	for i := lo; i < hi; i++ {
 		d, rw := &r.ds[i], &r.rows[i]
-		buf, keys = appendTagsJSON(buf[:0], d.Tags, keys)
+		buf, keys = docs.AppendTagsJSON(buf[:0], d.Tags, keys)
 		rw.tags = string(buf)
 		rw.docid = docs.DocID(r.ws, r.kind, d)
 		start := len(terms)
