@@ -106,6 +106,15 @@ func mustWorkspace(t *testing.T, s meta.Store, name string) (meta.Workspace, met
 }
 
 // assertKind checks that err wraps kind and is a *meta.Error naming op.
+// requireEmpty requires no error and an empty list that is not nil (it
+// encodes as [] or {}, not null).
+func requireEmpty(t *testing.T, list any, err error) {
+	t.Helper()
+	require.NoError(t, err)
+	assert.NotNil(t, list)
+	assert.Empty(t, list)
+}
+
 func assertKind(t *testing.T, err, kind error, op string) {
 	t.Helper()
 	require.Error(t, err)
@@ -268,9 +277,7 @@ func testDatabase(t *testing.T, s meta.Store) {
 	equalDatabase(t, d2, list[2])
 
 	list, err = s.DatabasesByWorkspace(ctx, id("wksp_"))
-	require.NoError(t, err)
-	assert.NotNil(t, list)
-	assert.Empty(t, list)
+	requireEmpty(t, list, err)
 
 	_, err = s.Database(ctx, id("ifdb_"))
 	assertKind(t, err, meta.ErrNotFound, "Database")
@@ -328,9 +335,7 @@ func testUpdateDeleteDatabase(t *testing.T, s meta.Store) {
 func testInstances(t *testing.T, s meta.Store) {
 	ctx := context.Background()
 	list, err := s.Instances(ctx)
-	require.NoError(t, err)
-	assert.NotNil(t, list)
-	assert.Empty(t, list)
+	requireEmpty(t, list, err)
 
 	embedded := meta.Instance{UUID: "iflx_b", URL: ""}
 	remote := meta.Instance{UUID: "iflx_a", URL: "http://127.0.0.1:8086"}
@@ -392,9 +397,7 @@ func testMeasurementRPs(t *testing.T, s meta.Store) {
 	_, other := mustWorkspace(t, s, "beta")
 
 	got, err := s.MeasurementRPs(ctx, d.UUID)
-	require.NoError(t, err)
-	assert.NotNil(t, got)
-	assert.Empty(t, got)
+	requireEmpty(t, got, err)
 
 	require.NoError(t, s.SetMeasurementRPs(ctx, d.UUID, map[string]string{"cpu": "rp1", "mem": "rp2"}))
 	require.NoError(t, s.SetMeasurementRPs(ctx, other.UUID, map[string]string{"cpu": "rp9"}))
@@ -477,9 +480,7 @@ func testDatakits(t *testing.T, s meta.Store) {
 	other, _ := mustWorkspace(t, s, "beta")
 
 	got, err := s.DatakitsOnline(ctx, w.UUID, time.Time{})
-	require.NoError(t, err)
-	assert.NotNil(t, got)
-	assert.Empty(t, got)
+	requireEmpty(t, got, err)
 
 	require.NoError(t, s.DatakitOnline(ctx, w.UUID, []string{"dk_b", "dk_a", "dk_b"}, stamp(0)))
 	require.NoError(t, s.DatakitOnline(ctx, w.UUID, []string{"dk_c"}, stamp(10*time.Minute)))
@@ -520,13 +521,9 @@ func testDropping(t *testing.T, s meta.Store) {
 	_, d2 := mustWorkspace(t, s, "beta")
 
 	all, err := s.AllDropping(ctx)
-	require.NoError(t, err)
-	assert.NotNil(t, all)
-	assert.Empty(t, all)
+	requireEmpty(t, all, err)
 	list, err := s.Dropping(ctx, d1.UUID)
-	require.NoError(t, err)
-	assert.NotNil(t, list)
-	assert.Empty(t, list)
+	requireEmpty(t, list, err)
 
 	require.NoError(t, s.AddDropping(ctx, d1.UUID, "mem"))
 	require.NoError(t, s.AddDropping(ctx, d1.UUID, "cpu"))
@@ -559,9 +556,7 @@ func testCQ(t *testing.T, s meta.Store) {
 	other, otherDB := mustWorkspace(t, s, "beta")
 
 	list, err := s.CQsByWorkspace(ctx, w.UUID)
-	require.NoError(t, err)
-	assert.NotNil(t, list)
-	assert.Empty(t, list)
+	requireEmpty(t, list, err)
 
 	cq1 := meta.ContinuousQuery{UUID: id("cq_"), WorkspaceUUID: w.UUID, DBUUID: d.UUID, Measurement: "cpu",
 		AggrFunc: "mean", AggrPeriod: "1m", AggrEvery: "5m", CreatedAt: stamp(time.Hour)}

@@ -58,9 +58,7 @@ func testPandoraRepos(t *testing.T, s meta.Store) {
 	assert.Equal(t, []string{"a0", "r1"}, []string{list[0].Name, list[1].Name})
 	assert.Equal(t, map[string]string{}, list[0].Metadata, "nil metadata reads back empty, not nil")
 	list, err = s.PandoraRepos(ctx, "nobody")
-	require.NoError(t, err)
-	assert.NotNil(t, list)
-	assert.Empty(t, list)
+	requireEmpty(t, list, err)
 
 	r.Metadata, r.Deleting = map[string]string{"env": "prod"}, true
 	r.Region = "ignored" // only metadata and deleting change
