@@ -228,9 +228,15 @@ type testWorkspace struct {
 // trust) and returns it.
 func (p *proc) CreateWorkspace() testWorkspace {
 	p.t.Helper()
+	return createWorkspace(p.t, p.Base)
+}
+
+// createWorkspace makes a workspace on the gateway at base.
+func createWorkspace(t *testing.T, base string) testWorkspace {
+	t.Helper()
 	var ws testWorkspace
-	require.Equal(p.t, 200, postJSON(p.t, p.Base+"/v1/workspace/create", map[string]any{"name": "hostile"}, &ws))
-	require.NotEmpty(p.t, ws.Token)
+	require.Equal(t, 200, postJSON(t, base+"/v1/workspace/create", map[string]any{"name": "test"}, &ws))
+	require.NotEmpty(t, ws.Token)
 	return ws
 }
 

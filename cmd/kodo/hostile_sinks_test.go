@@ -129,38 +129,29 @@ func TestHostileSinkOutages(t *testing.T) {
 	var wg sync.WaitGroup
 	base := time.Now().Add(-time.Hour).UnixNano()
 	var seq atomic.Int64
-	for wr := 0; wr < 3; wr++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				b := seq.Add(1)
-				var lines strings.Builder
-				for i := 0; i < perBatch; i++ {
-					fmt.Fprintf(&lines, "sink,host=h%d v=%di %d\n", i%10, b, base+b*perBatch+int64(i))
-				}
-				// An agent retries until the gateway acknowledges; a
-				// retry of a batch the engine already has adds nothing.
-				for attempt := 0; ; attempt++ {
-					a := p.WriteLines(ws, lines.String(), true)
-					if a.Status == 200 {
-						acked.Add(perBatch)
-						if frozen.Load() {
-							ackedWhileFrozen.Add(perBatch)
-						}
-						break
-					}
-					require.Contains(t, []int{429, 503}, a.Status, "only capacity answers while sinks fail: %s", a)
-					require.Less(t, attempt, 600, "a batch was never acknowledged")
-					time.Sleep(50 * time.Millisecond) // an agent's pause before its retry, not synchronisation
-				}
+	for range 3 {
+		load(&wg, stop, func(int) bool {
+			b := seq.Add(1)
+			var lines strings.Builder
+			for i := 0; i < perBatch; i++ {
+				fmt.Fprintf(&lines, "sink,host=h%d v=%di %d\n", i%10, b, base+b*perBatch+int64(i))
 			}
-		}()
+			// An agent retries until the gateway acknowledges; a retry
+			// of a batch the engine already has adds nothing.
+			for attempt := 0; ; attempt++ {
+				a := p.WriteLines(ws, lines.String(), true)
+				if a.Status == 200 {
+					acked.Add(perBatch)
+					if frozen.Load() {
+						ackedWhileFrozen.Add(perBatch)
+					}
+					return true
+				}
+				require.Contains(t, []int{429, 503}, a.Status, "only capacity answers while sinks fail: %s", a)
+				require.Less(t, attempt, 600, "a batch was never acknowledged")
+				time.Sleep(50 * time.Millisecond) // an agent's pause before its retry, not synchronisation
+			}
+		})
 	}
 	// The fault timeline. The sleeps are how long a fault lasts under
 	// load, not synchronisation; a phase that must see writes acknowledged
