@@ -2,7 +2,6 @@ package kodo
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kodo-project/kodo/internal/httpx"
+	"github.com/kodo-project/kodo/internal/testkit"
 )
 
 func TestGate(t *testing.T) {
@@ -100,7 +100,7 @@ func TestLeaseChargesDecompressedBytes(t *testing.T) {
 	g := newGate("writes", 4, budget, 20*time.Millisecond)
 	ctx := context.Background()
 	plain := bytes.Repeat([]byte("cpu,host=a usage=1\n"), 100_000) // 1.9 MB
-	zipped := gzipOf(t, plain)
+	zipped := testkit.Gzip(t, plain)
 	require.Less(t, len(zipped), 64<<10)
 	lim := httpx.Limits{MaxBodyBytes: 1 << 20, MaxDecompressedBytes: 8 << 20}
 	read := func(l *lease) error {
@@ -137,13 +137,4 @@ func TestLeaseChargesDecompressedBytes(t *testing.T) {
 	l.release()
 	l.release() // idempotent
 	assert.True(t, g.bytes.TryAcquire(budget), "release returns every byte")
-}
-
-func gzipOf(t *testing.T, b []byte) []byte {
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	_, err := zw.Write(b)
-	require.NoError(t, err)
-	require.NoError(t, zw.Close())
-	return buf.Bytes()
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kodo-project/kodo/internal/testkit"
 	"github.com/kodo-project/kodo/signer"
 )
 
@@ -270,11 +270,7 @@ func (p *proc) WriteLines(ws testWorkspace, lines string, zip bool) answer {
 	req, err := http.NewRequest(http.MethodPost, p.Base+"/v1/write/metrics", nil)
 	require.NoError(p.t, err)
 	if zip {
-		var buf bytes.Buffer
-		zw := gzip.NewWriter(&buf)
-		_, _ = zw.Write(body)
-		require.NoError(p.t, zw.Close())
-		body = buf.Bytes()
+		body = testkit.Gzip(p.t, body)
 		req.Header.Set("Content-Encoding", "gzip")
 	}
 	req.Body = io.NopCloser(bytes.NewReader(body))
