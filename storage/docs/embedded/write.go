@@ -81,6 +81,14 @@ func (s *Store) Write(ctx context.Context, workspaceUUID string, kind docs.Kind,
 	if err != nil {
 		return err
 	}
+	// The documents may still be committed after ctx ends; a retry is
+	// idempotent.
+	return s.submit(ctx, req, "wait for commit", req.encodeRest)
+}
+
+// submit queues req for the committer, runs queued (work that can overlap
+// the wait), and waits for req's outcome.
+func (s *Store) submit(ctx context.Context, req *request, waiting string, queued func()) error {
 	select {
 	case s.reqs <- req:
 	case <-ctx.Done():
@@ -88,13 +96,12 @@ func (s *Store) Write(ctx context.Context, workspaceUUID string, kind docs.Kind,
 	case <-s.quit:
 		return fmt.Errorf("%w: %w", docs.ErrUnavailable, errClosed)
 	}
-	req.encodeRest()
+	queued()
 	select {
 	case err := <-req.done:
 		return err
 	case <-ctx.Done():
-		// The documents may still be committed; a retry is idempotent.
-		return s.unavailable("wait for commit", ctx.Err())
+		return s.unavailable(waiting, ctx.Err())
 	case <-s.stopped:
 		select {
 		case err := <-req.done:
@@ -113,21 +120,7 @@ func (s *Store) DeleteWorkspace(ctx context.Context, workspaceUUID string) error
 		return fmt.Errorf("%w: delete needs a workspace uuid", docs.ErrInvalid)
 	}
 	req := &request{ctx: ctx, ws: workspaceUUID, del: true, done: make(chan error, 1)}
-	select {
-	case s.reqs <- req:
-	case <-ctx.Done():
-		return s.unavailable("queue", ctx.Err())
-	case <-s.quit:
-		return fmt.Errorf("%w: %w", docs.ErrUnavailable, errClosed)
-	}
-	select {
-	case err := <-req.done:
-		return err
-	case <-ctx.Done():
-		return s.unavailable("wait for delete", ctx.Err())
-	case <-s.stopped:
-		return fmt.Errorf("%w: %w", docs.ErrUnavailable, errClosed)
-	}
+	return s.submit(ctx, req, "wait for delete", func() {})
 }
 
 func (s *Store) deleteWorkspace(ws string) error {
