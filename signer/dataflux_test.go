@@ -48,8 +48,7 @@ func TestDatafluxVerifyFailures(t *testing.T) {
 	withSecret = with(withSecret, "Authorization", strings.Replace(withSecret.Header.Get("Authorization"), "tkn_a", "tkn_s", 1))
 	md5KeyAsSecretTok := with(with(md5Key, "X-Token", "tkn_s"), "Authorization", strings.Replace(md5Key.Header.Get("Authorization"), "tkn_a", "tkn_s", 1))
 
-	tampered := md5Key
-	tampered.Body = []byte("cpu,host=a usage=9 1600000000000000000\n")
+	tampered := withBody(md5Key, "cpu,host=a usage=9 1600000000000000000\n")
 	tamperedNoMD5 := noMD5
 	tamperedNoMD5.Body = tampered.Body
 	auth := md5Key.Header.Get("Authorization")

@@ -36,8 +36,7 @@ func TestDwayVerifyFailures(t *testing.T) {
 	}
 	auth := js.Header.Get("Authorization")
 	sig := auth[len(auth)-28:]
-	tampered := js
-	tampered.Body = []byte("cpu,host=a usage=2 1600000000000000000\n")
+	tampered := withBody(js, "cpu,host=a usage=2 1600000000000000000\n")
 
 	tests := []struct {
 		name string

@@ -37,12 +37,7 @@ func TestVectorsHeaderPhase(t *testing.T) {
 	}
 	for _, v := range loadVectors(t, "dataway-go-sdk.json") {
 		t.Run(v.ID, func(t *testing.T) {
-			lookup := func(id string) (KeyPair, error) {
-				if id == v.AK || id == v.SK {
-					return KeyPair{AccessKey: v.AK, SecretKey: v.SK}, nil
-				}
-				return KeyPair{}, errors.New("no such key")
-			}
+			lookup := v.lookup
 			vf := &DwayVerifier{Now: v.clock()}
 			r := v.wireRequest(t)
 			_, herr := vf.VerifyHeader(noBody(r), lookup)
@@ -120,8 +115,7 @@ func TestDatafluxVerifyHeaderWithSecret(t *testing.T) {
 
 	// The body phase still binds the body through Content-MD5.
 	require.NotEmpty(t, good.Header.Get("Content-MD5"))
-	tampered := good
-	tampered.Body = []byte("cpu,host=a usage=9 1600000000000000000\n")
+	tampered := withBody(good, "cpu,host=a usage=9 1600000000000000000\n")
 	_, err = vf.Verify(tampered, secretFor)
 	assert.ErrorIs(t, err, ErrDigestMismatch)
 }

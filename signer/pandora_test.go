@@ -56,10 +56,8 @@ func TestPandoraVerifyAKSK(t *testing.T) {
 	}
 	auth := plain.Header.Get("Authorization")
 	sig := auth[len("Pandora AK1:"):]
-	otherBody := full
-	otherBody.Body = []byte("changed")
-	plainOtherBody := plain
-	plainOtherBody.Body = []byte("changed")
+	otherBody := withBody(full, "changed")
+	plainOtherBody := withBody(plain, "changed")
 
 	tests := []struct {
 		name   string

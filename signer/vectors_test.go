@@ -121,6 +121,20 @@ func (v vector) wireRequest(t testing.TB) Request {
 
 func (v vector) clock() func() time.Time { return func() time.Time { return v.Now } }
 
+// lookup finds the vector's key pair by either of its keys.
+func (v vector) lookup(id string) (KeyPair, error) {
+	if id == v.AK || id == v.SK {
+		return KeyPair{AccessKey: v.AK, SecretKey: v.SK}, nil
+	}
+	return KeyPair{}, errors.New("no such key")
+}
+
+// withBody is r with another body (a tampered request).
+func withBody(r Request, body string) Request {
+	r.Body = []byte(body)
+	return r
+}
+
 func (v vector) checkResult(t *testing.T, err error, wantCode map[string]ErrorCode) {
 	t.Helper()
 	if v.Valid {
@@ -182,12 +196,7 @@ func TestVectorsDway(t *testing.T) {
 	}
 	for _, v := range loadVectors(t, "dataway-go-sdk.json") {
 		t.Run(v.ID, func(t *testing.T) {
-			lookup := func(id string) (KeyPair, error) {
-				if id == v.AK || id == v.SK {
-					return KeyPair{AccessKey: v.AK, SecretKey: v.SK}, nil
-				}
-				return KeyPair{}, errors.New("no such key")
-			}
+			lookup := v.lookup
 			vf := &DwayVerifier{Now: v.clock()}
 			for _, r := range []Request{v.request(t), v.wireRequest(t)} {
 				kp, err := vf.Verify(r, lookup)
