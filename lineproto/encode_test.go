@@ -16,22 +16,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func encStr(s string) lineprotocol.Value {
-	v, ok := lineprotocol.StringValue(s)
-	if !ok {
-		panic("invalid UTF-8 in a test string")
-	}
-	return v
-}
-
-func encFloat(f float64) lineprotocol.Value {
-	v, ok := lineprotocol.FloatValue(f)
-	if !ok {
-		panic("non-finite test float")
-	}
-	return v
-}
-
 func encPoint(m string, tags [][2]string, fields ...Field) Point {
 	p := Point{Measurement: []byte(m), Fields: fields, Time: 1700000000123456789}
 	for _, t := range tags {
@@ -132,7 +116,7 @@ func canonical(p Point) string {
 // InfluxDB 1.8's parser: each must read back unchanged or be refused with
 // a reason, and the ones listed with a line must give exactly that line.
 func TestEncodeAgainstInfluxDB18(t *testing.T) {
-	one := encField("f", encFloat(1))
+	one := encField("f", fv(1))
 	cases := []struct {
 		name string
 		p    Point
@@ -140,7 +124,7 @@ func TestEncodeAgainstInfluxDB18(t *testing.T) {
 		want string // the line, or "refused: <part of the message>"
 	}{
 		{"all kinds", encPoint("cpu", [][2]string{{"host", "a"}}, encField("i", lineprotocol.IntValue(-3)), encField("u", lineprotocol.UintValue(4)),
-			encField("f", encFloat(0.5)), encField("b", lineprotocol.BoolValue(false)), encField("s", encStr("x"))),
+			encField("f", fv(0.5)), encField("b", lineprotocol.BoolValue(false)), encField("s", sv("x"))),
 			EncodeOptions{UnsignedAsInt: true}, "cpu,host=a i=-3i,u=4i,f=0.5,b=false,s=\"x\" 1700000000123456789\n"},
 		{"unsigned as u", encPoint("m", nil, encField("u", lineprotocol.UintValue(math.MaxUint64))), EncodeOptions{},
 			"m u=18446744073709551615u 1700000000123456789\n"},
@@ -150,22 +134,22 @@ func TestEncodeAgainstInfluxDB18(t *testing.T) {
 			"m u=9223372036854775807i 1700000000123456789\n"},
 		{"large ints", encPoint("m", nil, encField("a", lineprotocol.IntValue(math.MinInt64)), encField("b", lineprotocol.IntValue(math.MaxInt64))), EncodeOptions{},
 			"m a=-9223372036854775808i,b=9223372036854775807i 1700000000123456789\n"},
-		{"float forms", encPoint("m", nil, encField("a", encFloat(2)), encField("b", encFloat(1e21)), encField("c", encFloat(-1e-7)),
-			encField("d", encFloat(0.1)), encField("e", encFloat(math.MaxFloat64)), encField("g", encFloat(math.SmallestNonzeroFloat64)), encField("h", encFloat(math.Copysign(0, -1)))),
+		{"float forms", encPoint("m", nil, encField("a", fv(2)), encField("b", fv(1e21)), encField("c", fv(-1e-7)),
+			encField("d", fv(0.1)), encField("e", fv(math.MaxFloat64)), encField("g", fv(math.SmallestNonzeroFloat64)), encField("h", fv(math.Copysign(0, -1)))),
 			EncodeOptions{}, ""},
-		{"escapes", encPoint("my m,x=y", [][2]string{{"k k,=", "v v,=\\x"}}, encField("f f,=", encStr(`a "q" \ b`+"\n"))), EncodeOptions{},
+		{"escapes", encPoint("my m,x=y", [][2]string{{"k k,=", "v v,=\\x"}}, encField("f f,=", sv(`a "q" \ b`+"\n"))), EncodeOptions{},
 			`my\ m\,x\=y,k\ k\,\==v\ v\,\=\x f\ f\,\=="a \"q\" \\ b` + "\n\" 1700000000123456789\n"},
-		{"quotes in names", encPoint(`"m"`, [][2]string{{`"k"`, `"v"`}}, encField(`"f"`, encStr(`"`))), EncodeOptions{}, ""},
+		{"quotes in names", encPoint(`"m"`, [][2]string{{`"k"`, `"v"`}}, encField(`"f"`, sv(`"`))), EncodeOptions{}, ""},
 		{"backslash before a comma in a measurement", encPoint(`m\,x`, nil, one), EncodeOptions{}, "refused: backslash before ','"},
 		{"backslash before a quote in a measurement", encPoint(`m\"x`, nil, one), EncodeOptions{}, "refused: backslash before '\"'"},
 		{"backslash before '=' in a tag key", encPoint("m", [][2]string{{`k\=`, "v"}}, one), EncodeOptions{}, "refused: backslash before '='"},
 		{"backslash before a space in a tag value", encPoint("m", [][2]string{{"k", `v\ y`}}, one), EncodeOptions{}, "refused: backslash before ' '"},
 		{"backslash before a quote in a tag value", encPoint("m", [][2]string{{"k", `v\"`}}, one), EncodeOptions{}, ""},
-		{"backslash before a comma in a field key", encPoint("m", nil, encField(`f\,k`, encFloat(1))), EncodeOptions{}, "refused: backslash before ','"},
-		{"backslashes before a space in a field key", encPoint("m", nil, encField(`f\\ k`, encFloat(1))), EncodeOptions{}, "refused: backslash before ' '"},
-		{"literal backslashes", encPoint(`m\x\\y`, [][2]string{{`k\x`, `v\\` + "z"}}, encField(`f\x`, encStr(`\\`))), EncodeOptions{}, ""},
-		{"unicode", encPoint("温度 °C", [][2]string{{"城市", "東京 🗼"}}, encField("värde", encStr("ünïcödé ✓"))), EncodeOptions{}, ""},
-		{"tabs and NULs inside names", encPoint("m\tx\x00", [][2]string{{"k\tk", "\tv\x00"}}, encField("f\tx\x00", encStr("\x00"))), EncodeOptions{}, ""},
+		{"backslash before a comma in a field key", encPoint("m", nil, encField(`f\,k`, fv(1))), EncodeOptions{}, "refused: backslash before ','"},
+		{"backslashes before a space in a field key", encPoint("m", nil, encField(`f\\ k`, fv(1))), EncodeOptions{}, "refused: backslash before ' '"},
+		{"literal backslashes", encPoint(`m\x\\y`, [][2]string{{`k\x`, `v\\` + "z"}}, encField(`f\x`, sv(`\\`))), EncodeOptions{}, ""},
+		{"unicode", encPoint("温度 °C", [][2]string{{"城市", "東京 🗼"}}, encField("värde", sv("ünïcödé ✓"))), EncodeOptions{}, ""},
+		{"tabs and NULs inside names", encPoint("m\tx\x00", [][2]string{{"k\tk", "\tv\x00"}}, encField("f\tx\x00", sv("\x00"))), EncodeOptions{}, ""},
 		{"empty tag values are no tags", encPoint("m", [][2]string{{"a", ""}, {"b", "1"}, {"c", ""}}, one), EncodeOptions{},
 			"m,b=1 f=1 1700000000123456789\n"},
 		{"unsorted tags are sorted", encPoint("m", [][2]string{{"z", "1"}, {"a", "2"}}, one), EncodeOptions{},
@@ -184,12 +168,12 @@ func TestEncodeAgainstInfluxDB18(t *testing.T) {
 		{"comment", encPoint("#m", nil, one), EncodeOptions{}, "refused: may not start with '#'"},
 		{"leading tab", encPoint("\tm", nil, one), EncodeOptions{}, "refused: may not start with '\\t'"},
 		{"leading NUL", encPoint("\x00m", nil, one), EncodeOptions{}, "refused: may not start with '\\x00'"},
-		{"field key with a leading tab", encPoint("m", nil, encField("\tf", encFloat(1))), EncodeOptions{}, "refused: starts with '\\t'"},
+		{"field key with a leading tab", encPoint("m", nil, encField("\tf", fv(1))), EncodeOptions{}, "refused: starts with '\\t'"},
 		{"newline in a tag", encPoint("m", [][2]string{{"k", "a\nb"}}, one), EncodeOptions{}, "refused: newline"},
 		{"trailing backslash", encPoint(`m\`, nil, one), EncodeOptions{}, "refused: ends with a backslash"},
 		{"invalid UTF-8", encPoint("m\xff", nil, one), EncodeOptions{}, "refused: not valid UTF-8"},
 		{"series key too long", encPoint("m", [][2]string{{"k", strings.Repeat("v", 65535)}}, one), EncodeOptions{}, "refused: series key of"},
-		{"series plus field key too long", encPoint("m", [][2]string{{"k", strings.Repeat("v", 65000)}}, encField(strings.Repeat("f", 600), encFloat(1))), EncodeOptions{},
+		{"series plus field key too long", encPoint("m", [][2]string{{"k", strings.Repeat("v", 65000)}}, encField(strings.Repeat("f", 600), fv(1))), EncodeOptions{},
 			"refused: series key plus field key"},
 	}
 	for _, tc := range cases {
