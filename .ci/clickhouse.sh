@@ -56,11 +56,7 @@ ready() {
 		[[ "$(clickhouse-client --host 127.0.0.1 --port "$tcp_port" --query 'SELECT 1' 2>/dev/null)" == 1 ]]
 		return
 	fi
-	(
-		exec 3<>"/dev/tcp/127.0.0.1/$http_port" || exit 1
-		printf 'GET /?query=SELECT%%201 HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
-		read -r -t 2 _ code _ <&3 && [[ "$code" == 200 ]]
-	) 2>/dev/null
+	http_answers "$http_port" "/?query=SELECT%201" 200
 }
 
 start() {

@@ -28,11 +28,7 @@ ping() {
 		curl -fsS -o /dev/null "http://127.0.0.1:$port/ping" 2>/dev/null
 		return
 	fi
-	(
-		exec 3<>"/dev/tcp/127.0.0.1/$port" || exit 1
-		printf 'GET /ping HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
-		read -r -t 2 _ code _ <&3 && [[ "$code" == 204 ]]
-	) 2>/dev/null
+	http_answers "$port" /ping 204
 }
 
 start() {

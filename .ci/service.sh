@@ -7,6 +7,16 @@ die() { echo "$script: $*" >&2; exit 1; }
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# http_answers succeeds when GET $2 on 127.0.0.1:$1 answers status $3,
+# with bash's /dev/tcp where curl is missing.
+http_answers() {
+	(
+		exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+		printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$2" >&3
+		read -r -t 2 _ code _ <&3 && [[ "$code" == "$3" ]]
+	) 2>/dev/null
+}
+
 # clear_stale refuses to start over a running server and forgets one that
 # is gone.
 clear_stale() {
