@@ -15,11 +15,7 @@ import (
 func TestDatafluxVerifyFailures(t *testing.T) {
 	body := []byte("cpu,host=a usage=1 1600000000000000000\n")
 	mk := func(secret string, algo Algo) func(http.RoundTripper) http.RoundTripper {
-		return func(b http.RoundTripper) http.RoundTripper {
-			tr := NewDatafluxTransport(b, "tkn_a", secret, algo)
-			tr.Now = fixed(t0)
-			return tr
-		}
+		return datafluxAtT0("tkn_a", secret, algo)
 	}
 	md5Key := signed(t, mk("", AlgoSHA256), "POST", "/v1/write/metrics?precision=ns", body, map[string]string{"Content-Type": "text/plain"})
 	sha1Req := signed(t, mk("", AlgoSHA1), "POST", "/v1/write/metrics", body, nil)
@@ -138,4 +134,13 @@ func verified(t *testing.T, err error, code ErrorCode) bool {
 	require.Error(t, err)
 	assert.ErrorIs(t, err, code, "%v", err)
 	return false
+}
+
+// datafluxAtT0 wraps a transport in a DatafluxTransport whose clock reads t0.
+func datafluxAtT0(token, secret string, algo Algo) func(http.RoundTripper) http.RoundTripper {
+	return func(b http.RoundTripper) http.RoundTripper {
+		tr := NewDatafluxTransport(b, token, secret, algo)
+		tr.Now = fixed(t0)
+		return tr
+	}
 }

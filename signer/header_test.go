@@ -2,7 +2,6 @@ package signer
 
 import (
 	"errors"
-	"net/http"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -53,12 +52,7 @@ func TestVectorsHeaderPhase(t *testing.T) {
 	}
 	for _, v := range loadVectors(t, "pandora-go-sdk.json") {
 		t.Run(v.ID, func(t *testing.T) {
-			secretFor := func(ak string) (string, error) {
-				if ak != v.AK {
-					return "", errors.New("no such access key")
-				}
-				return v.SK, nil
-			}
+			secretFor := v.secretFor
 			r := v.wireRequest(t)
 			_, herr := (&PandoraVerifier{Now: v.clock(), SkipBodyDigest: true}).Verify(noBody(r), secretFor)
 			_, ferr := (&PandoraVerifier{Now: v.clock()}).Verify(r, secretFor)
@@ -82,11 +76,7 @@ func TestVectorsHeaderPhase(t *testing.T) {
 // phase checks it in full; only Content-MD5 against the body is left.
 func TestDatafluxVerifyHeaderWithSecret(t *testing.T) {
 	body := []byte("cpu,host=a usage=1 1600000000000000000\n")
-	good := signed(t, func(b http.RoundTripper) http.RoundTripper {
-		tr := NewDatafluxTransport(b, "tkn_s", "s3cret", AlgoSHA256)
-		tr.Now = fixed(t0)
-		return tr
-	}, "POST", "/v1/write/metrics", body, nil)
+	good := signed(t, datafluxAtT0("tkn_s", "s3cret", AlgoSHA256), "POST", "/v1/write/metrics", body, nil)
 	secretFor := func(tok string) (string, error) {
 		if tok != "tkn_s" {
 			return "", errNoKey

@@ -129,6 +129,14 @@ func (v vector) lookup(id string) (KeyPair, error) {
 	return KeyPair{}, errors.New("no such key")
 }
 
+// secretFor finds the vector's secret key by its access key.
+func (v vector) secretFor(ak string) (string, error) {
+	if ak != v.AK {
+		return "", errors.New("no such access key")
+	}
+	return v.SK, nil
+}
+
 // withBody is r with another body (a tampered request).
 func withBody(r Request, body string) Request {
 	r.Body = []byte(body)
@@ -236,12 +244,7 @@ func TestVectorsPandora(t *testing.T) {
 	}
 	for _, v := range loadVectors(t, "pandora-go-sdk.json") {
 		t.Run(v.ID, func(t *testing.T) {
-			secretFor := func(ak string) (string, error) {
-				if ak != v.AK {
-					return "", errors.New("no such access key")
-				}
-				return v.SK, nil
-			}
+			secretFor := v.secretFor
 			vf := &PandoraVerifier{Now: v.clock()}
 			for _, r := range []Request{v.request(t), v.wireRequest(t)} {
 				ak, err := vf.Verify(r, secretFor)
