@@ -128,14 +128,23 @@ func testIsolation(t *testing.T, s docs.Store) {
 	assert.Zero(t, res.Total, "an unknown workspace has no documents")
 }
 
-func testTimeRangeSortPaging(t *testing.T, s docs.Store) {
-	ctx := context.Background()
-	ws := wsUUID(t)
-	var in []docs.Document
-	for i := range 10 {
-		in = append(in, logDoc(i, fmt.Sprintf("line %d", i)))
+// writeLines writes log lines "line 0" .. "line n-1", one a second from
+// base, after edit (if any) changed them, into a new workspace.
+func writeLines(t *testing.T, s docs.Store, n int, edit func([]docs.Document)) (ws string) {
+	ws = wsUUID(t)
+	in := make([]docs.Document, n)
+	for i := range in {
+		in[i] = logDoc(i, fmt.Sprintf("line %d", i))
 	}
-	require.NoError(t, s.Write(ctx, ws, docs.KindLogging, in))
+	if edit != nil {
+		edit(in)
+	}
+	require.NoError(t, s.Write(context.Background(), ws, docs.KindLogging, in))
+	return ws
+}
+
+func testTimeRangeSortPaging(t *testing.T, s docs.Store) {
+	ws := writeLines(t, s, 10, nil)
 	sec := int64(time.Second)
 	tests := []struct {
 		name  string
@@ -162,14 +171,7 @@ func testTimeRangeSortPaging(t *testing.T, s docs.Store) {
 }
 
 func testFilters(t *testing.T, s docs.Store) {
-	ctx := context.Background()
-	ws := wsUUID(t)
-	var in []docs.Document
-	for i := range 6 {
-		in = append(in, logDoc(i, fmt.Sprintf("line %d", i)))
-	}
-	in[5].Source, in[5].Name = "redis", "redis"
-	require.NoError(t, s.Write(ctx, ws, docs.KindLogging, in))
+	ws := writeLines(t, s, 6, func(in []docs.Document) { in[5].Source, in[5].Name = "redis", "redis" })
 	tests := []struct {
 		name    string
 		filters []docs.Filter
