@@ -12,15 +12,21 @@ import (
 // benchLines builds n log lines shaped like nginx access logs.
 var benchLines = synth.Logs
 
-// BenchmarkWrite indexes 5,000-line batches of log lines, each batch one
-// durable commit; lines/s is the figure to watch (SetBytes counts the
-// message bytes).
-func BenchmarkWrite(b *testing.B) {
+// openBench opens a store in a temp dir, closed when b ends.
+func openBench(b *testing.B) *Store {
 	s, err := Open(b.TempDir(), Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer s.Close()
+	b.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// BenchmarkWrite indexes 5,000-line batches of log lines, each batch one
+// durable commit; lines/s is the figure to watch (SetBytes counts the
+// message bytes).
+func BenchmarkWrite(b *testing.B) {
+	s := openBench(b)
 	const batch = 5000
 	ctx := context.Background()
 	seed := 0
@@ -44,11 +50,7 @@ func BenchmarkWrite(b *testing.B) {
 // batches at once, as concurrent HTTP requests do: group commit shares
 // one transaction and one fsync among the batches that wait together.
 func BenchmarkWriteConcurrent(b *testing.B) {
-	s, err := Open(b.TempDir(), Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+	s := openBench(b)
 	const batch, batches = 500, 400
 	ctx := context.Background()
 	pre := make([][]docs.Document, batches) // built before the clock runs
@@ -80,11 +82,7 @@ func BenchmarkWriteConcurrent(b *testing.B) {
 // BenchmarkSearch runs the searches of README-choice.md over 100,000
 // indexed log lines: many hits, a tag filter, words + filter + time range.
 func BenchmarkSearch(b *testing.B) {
-	s, err := Open(b.TempDir(), Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+	s := openBench(b)
 	ctx := context.Background()
 	const n, batch = 100000, 5000
 	var mid int64
