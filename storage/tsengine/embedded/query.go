@@ -226,16 +226,23 @@ func convertRow(row *models.Row, unit time.Duration, typed bool) tsengine.Row {
 	return out
 }
 
+// inLocation is t in the statement's tz() location, which the engine
+// gives, kept as influxd's answer keeps it ("...T00:00:00-08:00"); the
+// engine's Local means no tz(): UTC.
+func inLocation(t time.Time) time.Time {
+	if t.Location() == time.Local {
+		return t.UTC()
+	}
+	return t
+}
+
 // typedValue gives v the representation of QueryOptions.Typed: Go's
 // numeric types as the engine has them, times as time.Time.
 func typedValue(v any, unit time.Duration) any {
 	switch v := v.(type) {
 	case time.Time:
 		if unit == 0 {
-			if v.Location() == time.Local {
-				v = v.UTC()
-			}
-			return v
+			return inLocation(v)
 		}
 		return v.UnixNano() / int64(unit)
 	case float64:
@@ -263,12 +270,7 @@ func convertValue(v any, unit time.Duration) any {
 	switch v := v.(type) {
 	case time.Time:
 		if unit == 0 {
-			// The engine gives times in the statement's tz() location;
-			// keep it, as influxd's answer does ("...T00:00:00-08:00").
-			if v.Location() == time.Local {
-				v = v.UTC()
-			}
-			return v.Format(time.RFC3339Nano)
+			return inLocation(v).Format(time.RFC3339Nano)
 		}
 		return json.Number(strconv.FormatInt(v.UnixNano()/int64(unit), 10))
 	case float64:
