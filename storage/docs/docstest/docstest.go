@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kodo-project/kodo/internal/conformance"
 	"github.com/kodo-project/kodo/storage/docs"
 )
 
@@ -30,29 +31,23 @@ func wsUUID(t *testing.T) string {
 
 // Run runs the suite against stores made by newStore.
 func Run(t *testing.T, newStore NewStore) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, s docs.Store)
-	}{
-		{"RoundTrip", testRoundTrip},
-		{"Isolation", testIsolation},
-		{"TimeRangeSortPaging", testTimeRangeSortPaging},
-		{"Filters", testFilters},
-		{"FullText", testFullText},
-		{"FullTextCJK", testFullTextCJK},
-		{"DeleteWorkspace", testDeleteWorkspace},
-		{"IdempotentRetry", testIdempotentRetry},
-		{"ObjectReplace", testObjectReplace},
-		{"Validation", testValidation},
-		{"DailyBoundary", testDailyBoundary},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			s := newStore(t)
-			t.Cleanup(func() { assert.NoError(t, s.Close()) })
-			tc.fn(t, s)
-		})
-	}
+	conformance.Run(t, func(t *testing.T) docs.Store {
+		s := newStore(t)
+		t.Cleanup(func() { assert.NoError(t, s.Close()) })
+		return s
+	}, []conformance.Case[docs.Store]{
+		{Name: "RoundTrip", Test: testRoundTrip},
+		{Name: "Isolation", Test: testIsolation},
+		{Name: "TimeRangeSortPaging", Test: testTimeRangeSortPaging},
+		{Name: "Filters", Test: testFilters},
+		{Name: "FullText", Test: testFullText},
+		{Name: "FullTextCJK", Test: testFullTextCJK},
+		{Name: "DeleteWorkspace", Test: testDeleteWorkspace},
+		{Name: "IdempotentRetry", Test: testIdempotentRetry},
+		{Name: "ObjectReplace", Test: testObjectReplace},
+		{Name: "Validation", Test: testValidation},
+		{Name: "DailyBoundary", Test: testDailyBoundary},
+	})
 }
 
 func logDoc(i int, content string) docs.Document {

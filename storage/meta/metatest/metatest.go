@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kodo-project/kodo/internal/conformance"
 	"github.com/kodo-project/kodo/storage/meta"
 )
 
@@ -38,38 +39,32 @@ func Run(t *testing.T, open func(t *testing.T) meta.Store, opts ...Option) {
 	for _, o := range opts {
 		o(&c)
 	}
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, s meta.Store)
-	}{
-		{"Workspace", testWorkspace},
-		{"WorkspaceValidation", testWorkspaceValidation},
-		{"Database", testDatabase},
-		{"UpdateDeleteDatabase", testUpdateDeleteDatabase},
-		{"DatabaseLimits", testDatabaseLimits},
-		{"Instances", testInstances},
-		{"InstanceLoad", testInstanceLoad},
-		{"MeasurementRPs", testMeasurementRPs},
-		{"KeyPairs", testKeyPairs},
-		{"Datakits", testDatakits},
-		{"Dropping", testDropping},
-		{"LogPipelines", testLogPipelines},
-		{"WorkspaceSecrets", testWorkspaceSecrets},
-		{"ReplayCache", testReplayCache},
-		{"ContinuousQueries", testCQ},
-		{"CascadeOnDeleteDatabase", testCascade},
-		{"DeleteWorkspace", testDeleteWorkspace},
-		{"ConcurrentWriters", testConcurrentWriters},
-		{"ConcurrentConflicts", testConcurrentConflicts},
-		{"PandoraKeyPairs", testPandoraKeyPairs},
-		{"PandoraRepos", testPandoraRepos},
-		{"PandoraSeriesViews", testPandoraSeriesViews},
-		{"PandoraConcurrentCreate", testPandoraConcurrentCreate},
-		{"PandoraSeriesLimit", testPandoraSeriesLimit},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
-	}
+	conformance.Run(t, open, []conformance.Case[meta.Store]{
+		{Name: "Workspace", Test: testWorkspace},
+		{Name: "WorkspaceValidation", Test: testWorkspaceValidation},
+		{Name: "Database", Test: testDatabase},
+		{Name: "UpdateDeleteDatabase", Test: testUpdateDeleteDatabase},
+		{Name: "DatabaseLimits", Test: testDatabaseLimits},
+		{Name: "Instances", Test: testInstances},
+		{Name: "InstanceLoad", Test: testInstanceLoad},
+		{Name: "MeasurementRPs", Test: testMeasurementRPs},
+		{Name: "KeyPairs", Test: testKeyPairs},
+		{Name: "Datakits", Test: testDatakits},
+		{Name: "Dropping", Test: testDropping},
+		{Name: "LogPipelines", Test: testLogPipelines},
+		{Name: "WorkspaceSecrets", Test: testWorkspaceSecrets},
+		{Name: "ReplayCache", Test: testReplayCache},
+		{Name: "ContinuousQueries", Test: testCQ},
+		{Name: "CascadeOnDeleteDatabase", Test: testCascade},
+		{Name: "DeleteWorkspace", Test: testDeleteWorkspace},
+		{Name: "ConcurrentWriters", Test: testConcurrentWriters},
+		{Name: "ConcurrentConflicts", Test: testConcurrentConflicts},
+		{Name: "PandoraKeyPairs", Test: testPandoraKeyPairs},
+		{Name: "PandoraRepos", Test: testPandoraRepos},
+		{Name: "PandoraSeriesViews", Test: testPandoraSeriesViews},
+		{Name: "PandoraConcurrentCreate", Test: testPandoraConcurrentCreate},
+		{Name: "PandoraSeriesLimit", Test: testPandoraSeriesLimit},
+	})
 	t.Run("Reopen", func(t *testing.T) {
 		if c.reopen == nil {
 			t.Skip("metatest.WithReopen not given")

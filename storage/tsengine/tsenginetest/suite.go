@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	kql "github.com/kodo-project/kodo/influxql"
+	"github.com/kodo-project/kodo/internal/conformance"
 	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/storage/tsengine"
 )
@@ -25,33 +26,25 @@ import (
 // subtest's t (register cleanups on it); engines may share a backend, since
 // every subtest works in databases of its own.
 func Run(t *testing.T, newEngine func(t *testing.T) tsengine.Engine) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, e tsengine.Engine)
-	}{
-		{"CreateDatabase", testCreateDatabase},
-		{"CreateDatabaseInvalid", testCreateDatabaseInvalid},
-		{"WriteReadPrecisions", testWriteReadPrecisions},
-		{"ValueTypes", testValueTypes},
-		{"WriteNamedRP", testWriteNamedRP},
-		{"GroupByTimeFill", testGroupByTimeFill},
-		{"ShowStatements", testShowStatements},
-		{"DropMeasurement", testDropMeasurement},
-		{"DropDatabase", testDropDatabase},
-		{"UnknownDatabase", testUnknownDatabase},
-		{"PartialWriteRetention", testPartialWriteRetention},
-		{"FieldTypeConflict", testFieldTypeConflict},
-		{"FieldTypeAcrossShards", testFieldTypeAcrossShards},
-		{"QueryContext", testQueryContext},
-		{"ConcurrentWriters", testConcurrentWriters},
-		{"ContinuousQuery", testContinuousQuery},
-		{"Ping", testPing},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			tc.fn(t, newEngine(t))
-		})
-	}
+	conformance.Run(t, newEngine, []conformance.Case[tsengine.Engine]{
+		{Name: "CreateDatabase", Test: testCreateDatabase},
+		{Name: "CreateDatabaseInvalid", Test: testCreateDatabaseInvalid},
+		{Name: "WriteReadPrecisions", Test: testWriteReadPrecisions},
+		{Name: "ValueTypes", Test: testValueTypes},
+		{Name: "WriteNamedRP", Test: testWriteNamedRP},
+		{Name: "GroupByTimeFill", Test: testGroupByTimeFill},
+		{Name: "ShowStatements", Test: testShowStatements},
+		{Name: "DropMeasurement", Test: testDropMeasurement},
+		{Name: "DropDatabase", Test: testDropDatabase},
+		{Name: "UnknownDatabase", Test: testUnknownDatabase},
+		{Name: "PartialWriteRetention", Test: testPartialWriteRetention},
+		{Name: "FieldTypeConflict", Test: testFieldTypeConflict},
+		{Name: "FieldTypeAcrossShards", Test: testFieldTypeAcrossShards},
+		{Name: "QueryContext", Test: testQueryContext},
+		{Name: "ConcurrentWriters", Test: testConcurrentWriters},
+		{Name: "ContinuousQuery", Test: testContinuousQuery},
+		{Name: "Ping", Test: testPing},
+	})
 }
 
 // DBName returns a database name no other run uses, so suites against a
