@@ -123,13 +123,22 @@ func testIsolation(t *testing.T, s docs.Store) {
 	assert.Zero(t, res.Total, "an unknown workspace has no documents")
 }
 
-// writeLines writes log lines "line 0" .. "line n-1", one a second from
-// base, after edit (if any) changed them, into a new workspace.
+// writeLines writes log lines "line 0" .. "line n-1" as writeLogs does.
 func writeLines(t *testing.T, s docs.Store, n int, edit func([]docs.Document)) (ws string) {
+	lines := make([]string, n)
+	for i := range lines {
+		lines[i] = fmt.Sprintf("line %d", i)
+	}
+	return writeLogs(t, s, lines, edit)
+}
+
+// writeLogs writes logs of the given contents, one a second from base,
+// after edit (if any) changed them, into a new workspace.
+func writeLogs(t *testing.T, s docs.Store, contents []string, edit func([]docs.Document)) (ws string) {
 	ws = wsUUID(t)
-	in := make([]docs.Document, n)
-	for i := range in {
-		in[i] = logDoc(i, fmt.Sprintf("line %d", i))
+	in := make([]docs.Document, len(contents))
+	for i, c := range contents {
+		in[i] = logDoc(i, c)
 	}
 	if edit != nil {
 		edit(in)
@@ -223,13 +232,7 @@ type searchCase struct {
 
 // checkSearches writes lines as logs of a new workspace and runs each case.
 func checkSearches(t *testing.T, s docs.Store, lines []string, cases func(lines []string) []searchCase) string {
-	ctx := context.Background()
-	ws := wsUUID(t)
-	var in []docs.Document
-	for i, l := range lines {
-		in = append(in, logDoc(i, l))
-	}
-	require.NoError(t, s.Write(ctx, ws, docs.KindLogging, in))
+	ws := writeLogs(t, s, lines, nil)
 	for _, tc := range cases(lines) {
 		t.Run(tc.query, func(t *testing.T) {
 			res := search(t, s, docs.SearchRequest{WorkspaceUUID: ws, Kind: docs.KindLogging, Query: tc.query})
