@@ -213,16 +213,15 @@ func TestVectorsDway(t *testing.T) {
 	}
 	for _, v := range loadVectors(t, "dataway-go-sdk.json") {
 		t.Run(v.ID, func(t *testing.T) {
-			lookup := v.lookup
 			vf := &DwayVerifier{Now: v.clock()}
-			checkVector(t, v, want, KeyPair{AccessKey: v.AK, SecretKey: v.SK}, func(r Request) (KeyPair, error) { return vf.Verify(r, lookup) },
+			checkVector(t, v, want, KeyPair{AccessKey: v.AK, SecretKey: v.SK}, func(r Request) (KeyPair, error) { return vf.Verify(r, v.lookup) },
 				func(r Request) string {
 					return DwayStringToSign(r.Method, r.Body, r.Header.Get("Content-Type"), r.Header.Get("Date"))
 				})
 			// With the Go SDK orientation refused, only JS-orientation
 			// vectors may pass.
 			strict := &DwayVerifier{Now: v.clock(), DenySecretAsID: true}
-			_, err := strict.Verify(v.request(t), lookup)
+			_, err := strict.Verify(v.request(t), v.lookup)
 			switch {
 			case v.Valid && v.Orientation == "js-sdk":
 				assert.NoError(t, err)
@@ -249,9 +248,8 @@ func TestVectorsPandora(t *testing.T) {
 	}
 	for _, v := range loadVectors(t, "pandora-go-sdk.json") {
 		t.Run(v.ID, func(t *testing.T) {
-			secretFor := v.secretFor
 			vf := &PandoraVerifier{Now: v.clock()}
-			checkVector(t, v, want, v.AK, func(r Request) (string, error) { return vf.Verify(r, secretFor) }, func(r Request) string {
+			checkVector(t, v, want, v.AK, func(r Request) (string, error) { return vf.Verify(r, v.secretFor) }, func(r Request) string {
 				if v.AuthMode == "token" {
 					c, err := ParseAuthorization(r.Header.Get("Authorization"))
 					require.NoError(t, err)
