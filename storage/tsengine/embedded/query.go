@@ -267,31 +267,16 @@ func typedValue(v any, unit time.Duration) any {
 // convertValue gives v the representation documented in package tsengine:
 // the one the remote engine decodes from InfluxDB's JSON with UseNumber.
 func convertValue(v any, unit time.Duration) any {
-	switch v := v.(type) {
+	// typedValue settles the Go type; what is left is the JSON form.
+	switch v := typedValue(v, unit).(type) {
 	case time.Time:
-		if unit == 0 {
-			return inLocation(v).Format(time.RFC3339Nano)
-		}
-		return json.Number(strconv.FormatInt(v.UnixNano()/int64(unit), 10))
+		return v.Format(time.RFC3339Nano)
 	case float64:
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil // JSON has no NaN; InfluxDB's HTTP API cannot send it either
-		}
-		return json.Number(appendJSONFloat(nil, v))
+		return json.Number(appendJSONFloat(nil, v)) // NaN and Inf are nil already
 	case int64:
 		return json.Number(strconv.FormatInt(v, 10))
-	case int:
-		return json.Number(strconv.Itoa(v))
-	case int32:
-		return json.Number(strconv.FormatInt(int64(v), 10))
 	case uint64:
 		return json.Number(strconv.FormatUint(v, 10))
-	case uint32:
-		return json.Number(strconv.FormatUint(uint64(v), 10))
-	case float32:
-		return convertValue(float64(v), unit)
-	case time.Duration:
-		return v.String()
 	default:
 		return v
 	}
