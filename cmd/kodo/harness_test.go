@@ -81,7 +81,7 @@ func (p *proc) start() {
 		default:
 		}
 		require.True(t, time.Now().Before(deadline), "kodo did not answer /v1/ping within 90s: %v", err)
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond) // polling interval
 	}
 }
 

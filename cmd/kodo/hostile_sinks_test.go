@@ -96,7 +96,7 @@ func (n *nsqdProc) start() {
 			return
 		}
 		require.True(n.t, time.Now().Before(deadline), "kodo-nsqd did not listen within 30s")
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond) // polling interval
 	}
 }
 
@@ -182,7 +182,7 @@ func TestHostileSinkOutages(t *testing.T) {
 	deadline := time.Now().Add(90 * time.Second)
 	got := ckCount()
 	for got != want && time.Now().Before(deadline) {
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(200 * time.Millisecond) // polling interval
 		got = ckCount()
 	}
 	assert.Equal(t, want, got, "ClickHouse holds each acknowledged point once")
@@ -216,11 +216,7 @@ func TestIndexerProcess(t *testing.T) {
 	assert.Equal(t, 404, a.Status, "an indexer serves no API: %s", a)
 
 	count := func() int64 { return gw.ClickHouseCount(ws, "idx") }
-	deadline := time.Now().Add(60 * time.Second)
-	for count() != 2000 && time.Now().Before(deadline) {
-		time.Sleep(100 * time.Millisecond)
-	}
-	assert.EqualValues(t, 2000, count(), "the indexer wrote what the gateway published")
+	assert.Eventually(t, func() bool { return count() == 2000 }, time.Minute, 100*time.Millisecond, "the indexer wrote what the gateway published")
 	assert.EqualValues(t, 2000, gw.Count(ws, "idx", "v"))
 }
 

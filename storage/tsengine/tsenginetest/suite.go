@@ -625,7 +625,7 @@ func testContinuousQuery(t *testing.T, e tsengine.Engine) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the continuous query did not write rollup within 20s")
 		}
-		time.Sleep(250 * time.Millisecond)
+		time.Sleep(250 * time.Millisecond) // polling interval
 	}
 
 	query(t, e, db, fmt.Sprintf(`DROP CONTINUOUS QUERY "cq_sum" ON %q`, db), "")
