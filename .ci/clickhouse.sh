@@ -23,9 +23,10 @@ tcp_port="${KODO_CLICKHOUSE_TCP_PORT:-19000}"
 http_port="${KODO_CLICKHOUSE_HTTP_PORT:-18123}"
 state="${KODO_CLICKHOUSE_STATE:-${TMPDIR:-/tmp}/kodo-clickhouse.state}"
 
-die() { echo "clickhouse.sh: $*" >&2; exit 1; }
-
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+script=clickhouse.sh
+what=clickhouse-server
+# shellcheck source=service.sh
+source "$(dirname "${BASH_SOURCE[0]}")/service.sh"
 
 # server_cmd prints the command that runs the server: Debian ships
 # /usr/sbin/clickhouse-server, upstream packages a multi-call `clickhouse`.
@@ -55,25 +56,13 @@ ready() {
 		[[ "$(clickhouse-client --host 127.0.0.1 --port "$tcp_port" --query 'SELECT 1' 2>/dev/null)" == 1 ]]
 		return
 	fi
-	(
-		exec 3<>"/dev/tcp/127.0.0.1/$http_port" || exit 1
-		printf 'GET /?query=SELECT%%201 HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
-		read -r -t 2 _ code _ <&3 && [[ "$code" == 200 ]]
-	) 2>/dev/null
+	http_answers "$http_port" "/?query=SELECT%201" 200
 }
 
 start() {
 	local cmd
 	cmd="$(server_cmd)" || die "clickhouse-server not found: apt-get install -y clickhouse-server clickhouse-client"
-	if [[ -f "$state" ]]; then
-		# shellcheck disable=SC1090
-		source "$state"
-		if kill -0 "$pid" 2>/dev/null; then
-			die "clickhouse-server already running (pid $pid, $dir); run '$0 stop' first"
-		fi
-		rm -rf -- "$dir"
-		rm -f "$state"
-	fi
+	clear_stale
 	port_busy "$tcp_port" && die "port 127.0.0.1:$tcp_port is in use; set KODO_CLICKHOUSE_TCP_PORT"
 	port_busy "$http_port" && die "port 127.0.0.1:$http_port is in use; set KODO_CLICKHOUSE_HTTP_PORT"
 
@@ -153,46 +142,9 @@ CONF
 USERS
 
 	# shellcheck disable=SC2086 # $cmd may be "clickhouse server"
-	nohup $cmd --config-file="$dir/config.xml" >"$dir/log/stdout.log" 2>&1 </dev/null &
-	pid=$!
-	printf 'pid=%q\ndir=%q\n' "$pid" "$dir" >"$state"
-
-	for _ in $(seq 1 120); do # up to 30 s
-		if ready; then
-			echo "KODO_TEST_CLICKHOUSE_DSN=clickhouse://127.0.0.1:$tcp_port/default"
-			return 0
-		fi
-		if ! kill -0 "$pid" 2>/dev/null; then
-			tail -n 20 "$dir/log/stdout.log" "$dir/log/clickhouse-server.err.log" >&2 2>/dev/null || true
-			rm -rf -- "$dir"
-			rm -f "$state"
-			die "clickhouse-server exited during start"
-		fi
-		sleep 0.25
-	done
-	tail -n 20 "$dir/log/clickhouse-server.err.log" >&2 2>/dev/null || true
-	stop
-	die "clickhouse-server did not answer on 127.0.0.1:$http_port within 30s"
+	launch "$dir/log/stdout.log" $cmd --config-file="$dir/config.xml"
+	await 120 ready "KODO_TEST_CLICKHOUSE_DSN=clickhouse://127.0.0.1:$tcp_port/default" \
+		"$dir/log/stdout.log" "$dir/log/clickhouse-server.err.log"
 }
 
-stop() {
-	[[ -f "$state" ]] || { echo "clickhouse.sh: not running (no $state)" >&2; return 0; }
-	# shellcheck disable=SC1090
-	source "$state"
-	if kill -0 "$pid" 2>/dev/null; then
-		kill "$pid"
-		for _ in $(seq 1 60); do # up to 15 s
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.25
-		done
-		kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
-	fi
-	rm -rf -- "$dir"
-	rm -f "$state"
-}
-
-case "${1:-}" in
-start) start ;;
-stop) stop ;;
-*) die "usage: $0 start|stop" ;;
-esac
+main "$@"

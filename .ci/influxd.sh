@@ -16,9 +16,10 @@ port="${KODO_INFLUXD_PORT:-18086}"
 rpc_port="${KODO_INFLUXD_RPC_PORT:-18088}"
 state="${KODO_INFLUXD_STATE:-${TMPDIR:-/tmp}/kodo-influxd.state}"
 
-die() { echo "influxd.sh: $*" >&2; exit 1; }
-
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+script=influxd.sh
+what=influxd
+# shellcheck source=service.sh
+source "$(dirname "${BASH_SOURCE[0]}")/service.sh"
 
 # ping succeeds when influxd answers /ping with 204 (curl, or bash's
 # /dev/tcp where curl is missing).
@@ -27,23 +28,12 @@ ping() {
 		curl -fsS -o /dev/null "http://127.0.0.1:$port/ping" 2>/dev/null
 		return
 	fi
-	(
-		exec 3<>"/dev/tcp/127.0.0.1/$port" || exit 1
-		printf 'GET /ping HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
-		read -r -t 2 _ code _ <&3 && [[ "$code" == 204 ]]
-	) 2>/dev/null
+	http_answers "$port" /ping 204
 }
 
 start() {
 	command -v influxd >/dev/null || die "influxd not found: apt-get install -y influxdb influxdb-client"
-	if [[ -f "$state" ]]; then
-		# shellcheck disable=SC1090
-		source "$state"
-		if kill -0 "$pid" 2>/dev/null; then
-			die "influxd already running (pid $pid, $dir); run '$0 stop' first"
-		fi
-		rm -f "$state"
-	fi
+	clear_stale
 	port_busy "$port" && die "port 127.0.0.1:$port is in use; set KODO_INFLUXD_PORT"
 	port_busy "$rpc_port" && die "port 127.0.0.1:$rpc_port is in use; set KODO_INFLUXD_RPC_PORT"
 
@@ -95,42 +85,8 @@ bind-address = "127.0.0.1:$rpc_port"
 [[udp]]
   enabled = false
 CONF
-	# A plain background process: no systemd in CI containers.
-	nohup influxd -config "$dir/influxdb.conf" >"$dir/influxd.log" 2>&1 </dev/null &
-	pid=$!
-	printf 'pid=%q\ndir=%q\n' "$pid" "$dir" >"$state"
-
-	for _ in $(seq 1 80); do # up to 20 s
-		if ping; then
-			echo "KODO_TEST_INFLUX_URL=http://127.0.0.1:$port"
-			return 0
-		fi
-		kill -0 "$pid" 2>/dev/null || { tail -n 20 "$dir/influxd.log" >&2; rm -f "$state"; die "influxd exited during start"; }
-		sleep 0.25
-	done
-	tail -n 20 "$dir/influxd.log" >&2
-	stop
-	die "influxd did not answer /ping on 127.0.0.1:$port within 20s"
+	launch "$dir/influxd.log" influxd -config "$dir/influxdb.conf"
+	await 80 ping "KODO_TEST_INFLUX_URL=http://127.0.0.1:$port" "$dir/influxd.log"
 }
 
-stop() {
-	[[ -f "$state" ]] || { echo "influxd.sh: not running (no $state)" >&2; return 0; }
-	# shellcheck disable=SC1090
-	source "$state"
-	if kill -0 "$pid" 2>/dev/null; then
-		kill "$pid"
-		for _ in $(seq 1 40); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.25
-		done
-		kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
-	fi
-	rm -rf -- "$dir"
-	rm -f "$state"
-}
-
-case "${1:-}" in
-start) start ;;
-stop) stop ;;
-*) die "usage: $0 start|stop" ;;
-esac
+main "$@"

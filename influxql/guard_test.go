@@ -2,6 +2,7 @@ package influxql
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -262,4 +263,36 @@ func TestGuardEscapes(t *testing.T) {
 		}
 	}
 	assert.Greater(t, n, 50)
+}
+
+// TestGuardEveryKindWithDatabase: each statement kind whose database or
+// sources the guard reads by field name is refused on another database,
+// and accepted on its own.
+func TestGuardEveryKindWithDatabase(t *testing.T) {
+	for _, q := range []string{
+		"SHOW SERIES ON %s", "SHOW SERIES CARDINALITY ON %s", "SHOW MEASUREMENT CARDINALITY ON %s",
+		"SHOW TAG KEYS ON %s", "SHOW TAG KEY CARDINALITY ON %s", `SHOW TAG VALUES ON %s WITH KEY = "host"`,
+		`SHOW TAG VALUES CARDINALITY ON %s WITH KEY = "host"`, "SHOW FIELD KEYS ON %s", "SHOW FIELD KEY CARDINALITY ON %s",
+		"CREATE RETENTION POLICY rp ON %s DURATION 1d REPLICATION 1", "ALTER RETENTION POLICY rp ON %s DURATION 2d",
+		"DROP RETENTION POLICY rp ON %s", "DROP CONTINUOUS QUERY cq ON %s",
+	} {
+		_, err := Guard(fmt.Sprintf(q, "mydb"), "mydb", AllowManage)
+		assert.NoError(t, err, q)
+		_, err = Guard(fmt.Sprintf(q, "other"), "mydb", AllowManage)
+		var ge *ScopeError
+		if assert.ErrorAs(t, err, &ge, q) {
+			assert.Equal(t, ReasonForeignDatabase, ge.Reason, q)
+		}
+	}
+	// InfluxQL takes no database in these sources; the guard reads them
+	// all the same, and refuses the statements on a read-only endpoint.
+	for _, q := range []string{"DROP SERIES FROM cpu", "DELETE FROM cpu WHERE time < 0"} {
+		_, err := Guard(q, "mydb", AllowManage)
+		assert.NoError(t, err, q)
+		_, err = Guard(q, "mydb", AllowRead)
+		var ge *ScopeError
+		if assert.ErrorAs(t, err, &ge, q) {
+			assert.Equal(t, ReasonStatementNotAllowed, ge.Reason, q)
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,8 +25,16 @@ type Statement = kodoapi.RewrittenStatement
 // nanoseconds, that downsampling set or changed.
 const DownsampledTo = "downsampled_to"
 
-// aggregateFuncs are the functions default_aggr_func may name.
-var aggregateFuncs = []string{"count", "mean", "median", "mode", "spread", "stddev", "sum", "first", "last", "max", "min"}
+// aggregateFuncs are the functions that reduce a bucket to one value:
+// the ones a rewrite's default_aggr_func and a CQ's aggr_func may name.
+var aggregateFuncs = [...]string{"count", "mean", "median", "mode", "spread", "stddev", "sum", "first", "last", "max", "min"}
+
+// AggregateFuncs returns the functions a rewrite's default_aggr_func and a
+// continuous query's aggr_func may name, in the order messages list them.
+func AggregateFuncs() []string { return slices.Clone(aggregateFuncs[:]) }
+
+// IsAggregateFunc reports whether name is one of AggregateFuncs.
+func IsAggregateFunc(name string) bool { return slices.Contains(aggregateFuncs[:], name) }
 
 // ladder is the "nice" bucket ladder of rewrite.md.
 var ladder = []time.Duration{
@@ -200,9 +209,9 @@ func compile(it Item, now time.Time) (*plan, error) {
 	if p.aggr == "" {
 		p.aggr = "last"
 	}
-	if !contains(aggregateFuncs, p.aggr) {
+	if !IsAggregateFunc(p.aggr) {
 		return nil, &RewriteError{Field: "default_aggr_func",
-			Msg: fmt.Sprintf("%q is not one of %s", it.DefaultAggrFunc, strings.Join(aggregateFuncs, ", "))}
+			Msg: fmt.Sprintf("%q is not one of %s", it.DefaultAggrFunc, strings.Join(aggregateFuncs[:], ", "))}
 	}
 
 	switch strings.ToLower(strings.TrimSpace(it.FillOpt)) {
@@ -278,15 +287,6 @@ func fillNumber(v any) (any, error) {
 		return nil, bad(fmt.Sprintf("%v has too many digits to write without an exponent", f))
 	}
 	return f, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // isBoolean tells whether expr can stand in a WHERE clause.

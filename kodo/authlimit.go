@@ -156,10 +156,7 @@ func (s *service) authLimit(next http.Handler) http.Handler {
 // tooManyAuthFailures answers 429 in the shape of the API the path
 // belongs to.
 func (s *service) tooManyAuthFailures(w http.ResponseWriter, r *http.Request, d time.Duration) {
-	secs := int(math.Ceil(d.Seconds()))
-	if secs < 1 {
-		secs = 1
-	}
+	secs := max(int(math.Ceil(d.Seconds())), 1)
 	msg := "too many failed authentications from " + clientAddr(r.RemoteAddr) + "; retry after " + strconv.Itoa(secs) + "s (limit: -auth-fail-rate per second, burst -auth-fail-burst)"
 	switch {
 	case strings.HasPrefix(r.URL.Path, "/v4/"):

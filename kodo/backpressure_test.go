@@ -2,7 +2,6 @@ package kodo
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kodo-project/kodo/internal/httpx"
+	"github.com/kodo-project/kodo/internal/testkit"
 	"github.com/kodo-project/kodo/kodo/kodoapi"
 )
 
@@ -41,10 +41,15 @@ func TestGate(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		time.Sleep(5 * time.Millisecond)
+		// TryAcquire(0) fails only while someone waits for a slot: leave
+		// once the acquire below is queued.
+		deadline := time.Now().Add(10 * time.Second)
+		for g.slots.TryAcquire(0) && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond) // polling interval
+		}
 		r1()
 	}()
-	g.wait = time.Second
+	g.wait = time.Minute
 	r3, err := g.acquire(ctx, 50)
 	require.NoError(t, err)
 	wg.Wait()
@@ -96,7 +101,7 @@ func TestLeaseChargesDecompressedBytes(t *testing.T) {
 	g := newGate("writes", 4, budget, 20*time.Millisecond)
 	ctx := context.Background()
 	plain := bytes.Repeat([]byte("cpu,host=a usage=1\n"), 100_000) // 1.9 MB
-	zipped := gzipOf(t, plain)
+	zipped := testkit.Gzip(t, plain)
 	require.Less(t, len(zipped), 64<<10)
 	lim := httpx.Limits{MaxBodyBytes: 1 << 20, MaxDecompressedBytes: 8 << 20}
 	read := func(l *lease) error {
@@ -133,13 +138,4 @@ func TestLeaseChargesDecompressedBytes(t *testing.T) {
 	l.release()
 	l.release() // idempotent
 	assert.True(t, g.bytes.TryAcquire(budget), "release returns every byte")
-}
-
-func gzipOf(t *testing.T, b []byte) []byte {
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	_, err := zw.Write(b)
-	require.NoError(t, err)
-	require.NoError(t, zw.Close())
-	return buf.Bytes()
 }

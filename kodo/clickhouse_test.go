@@ -170,11 +170,7 @@ func TestClickHouseMatchesEngine(t *testing.T) {
 // eventually polls cond until it holds, failing after 30s.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		require.True(t, time.Now().Before(deadline), "timed out waiting until %s", what)
-		time.Sleep(25 * time.Millisecond)
-	}
+	require.Eventually(t, cond, 30*time.Second, 25*time.Millisecond, "timed out waiting until %s", what)
 }
 
 // TestClickHouseGetsPandoraWrites: /v4 writes take the same path to the
@@ -245,7 +241,7 @@ func BenchmarkClickHouseVisibility(b *testing.B) {
 			if time.Since(acked) > time.Minute {
 				b.Fatalf("batch %d not visible after a minute", i)
 			}
-			time.Sleep(time.Millisecond)
+			time.Sleep(time.Millisecond) // polling interval: the delay's resolution
 		}
 		delays = append(delays, time.Since(acked))
 	}

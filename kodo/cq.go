@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
@@ -17,9 +16,6 @@ import (
 	"github.com/kodo-project/kodo/storage/meta"
 	"github.com/kodo-project/kodo/storage/tsengine"
 )
-
-// cqAggregates are the functions a CQ may downsample with.
-var cqAggregates = []string{"count", "mean", "median", "mode", "spread", "stddev", "sum", "first", "last", "max", "min"}
 
 // cqDuration is the duration syntax the spec allows: "1w","1d","1h","1m","1s","1ms","1ns".
 var cqDuration = regexp.MustCompile(`^[1-9][0-9]{0,8}(w|d|h|m|s|ms|ns)$`)
@@ -32,8 +28,8 @@ func (s *service) validateCQ(c meta.ContinuousQuery) error {
 	if strings.ContainsAny(c.Measurement, "\x00\n\r") {
 		return Errorf(kodoapi.ErrBadRequest, "measurement %q contains a control character and cannot be named in InfluxQL", c.Measurement)
 	}
-	if !slices.Contains(cqAggregates, c.AggrFunc) {
-		return Errorf(kodoapi.ErrBadRequest, "aggr_func %q is not supported; use one of %s", c.AggrFunc, strings.Join(cqAggregates, ", "))
+	if !influxql.IsAggregateFunc(c.AggrFunc) {
+		return Errorf(kodoapi.ErrBadRequest, "aggr_func %q is not supported; use one of %s", c.AggrFunc, strings.Join(influxql.AggregateFuncs(), ", "))
 	}
 	period, err := parseCQDuration("aggr_period", c.AggrPeriod)
 	if err != nil {

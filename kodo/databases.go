@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -55,12 +55,7 @@ func (s *service) planRPs(defaultRP string, cqrp *string, rpList []string, known
 }
 
 func (s *service) configuredRPs() []string {
-	names := make([]string, 0, len(s.opts.RetentionPolicies))
-	for n := range s.opts.RetentionPolicies {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(s.opts.RetentionPolicies))
 }
 
 // enginePolicies turns a database's RP names into engine policies.
@@ -331,53 +326,22 @@ func (s *service) dropMetrics(ctx context.Context, req kodoapi.DropMetricsReques
 	return nil
 }
 
-// startDrop drops a measurement in the background and clears its record.
-// It returns a channel closed once the drop is done; a drop of the same
-// measurement already running is joined, not started twice.
+// startDrop drops a measurement in the background (retried until done)
+// and clears its record. It returns a channel closed once the drop is
+// done; a drop of the same measurement already running is joined.
 func (s *service) startDrop(db meta.Database, measurement string) <-chan struct{} {
-	key := dropKey{db.UUID, measurement}
-	s.dropMu.Lock()
-	if done, ok := s.dropRunning[key]; ok {
-		s.dropMu.Unlock()
-		return done
-	}
-	if s.dropRunning == nil {
-		s.dropRunning = map[dropKey]chan struct{}{}
-	}
-	done := make(chan struct{})
-	s.dropRunning[key] = done
-	s.dropWG.Add(1)
-	s.dropMu.Unlock()
-	go func() {
-		defer s.dropWG.Done()
-		finished := false
-		defer func() {
-			s.dropMu.Lock()
-			delete(s.dropRunning, key)
-			s.dropMu.Unlock()
-			if finished {
-				close(done)
-			}
-		}()
-		log := s.log.With("db_uuid", db.UUID, "measurement", measurement)
+	log := s.log.With("db_uuid", db.UUID, "measurement", measurement)
+	return s.drops.Start("measurement "+db.UUID+" "+measurement, func(ctx context.Context) error {
 		eng, err := s.engineFor(db)
 		if err != nil {
-			log.Error("drop measurement: no engine", "err", err)
-			return
+			return err
 		}
-		for attempt := 0; ; attempt++ {
-			err = eng.DropMeasurement(s.dropCtx, db.Name, measurement)
-			if err == nil || errors.Is(err, tsengine.ErrDatabaseNotFound) || s.dropCtx.Err() != nil {
-				break
-			}
-			log.Warn("drop measurement failed; retrying", "attempt", attempt, "err", err)
-			select {
-			case <-time.After(min(time.Duration(attempt+1)*time.Second, 30*time.Second)):
-			case <-s.dropCtx.Done():
-			}
+		err = eng.DropMeasurement(ctx, db.Name, measurement)
+		if err != nil && !errors.Is(err, tsengine.ErrDatabaseNotFound) {
+			return err
 		}
-		if s.dropCtx.Err() != nil {
-			return // shutting down: the record stays and the next start resumes
+		if ctx.Err() != nil {
+			return ctx.Err() // shutting down: the record stays and the next start resumes
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -388,13 +352,10 @@ func (s *service) startDrop(db meta.Database, measurement string) <-chan struct{
 		if err := s.meta.RemoveDropping(ctx, db.UUID, measurement); err != nil {
 			log.Error("drop measurement: clearing dropping record", "err", err)
 		}
-		finished = true
 		log.Info("measurement dropped")
-	}()
-	return done
+		return nil
+	})
 }
-
-type dropKey struct{ db, measurement string }
 
 func (s *service) resumeDrops(ctx context.Context) error {
 	all, err := s.meta.AllDropping(ctx)

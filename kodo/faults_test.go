@@ -23,6 +23,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kodo-project/kodo/internal/testkit"
 	"github.com/kodo-project/kodo/internal/tmpfs"
 	"github.com/kodo-project/kodo/kodo"
 	"github.com/kodo-project/kodo/signer"
@@ -299,7 +300,7 @@ func TestDiskFull507(t *testing.T) {
 	}
 	require.NoError(t, f.Close())
 
-	req, _ := http.NewRequest(http.MethodPost, h.ts.URL+"/v1/write/metrics", bytes.NewReader(gz(t, []byte("cpu,host=a v=2"))))
+	req, _ := http.NewRequest(http.MethodPost, h.ts.URL+"/v1/write/metrics", bytes.NewReader(testkit.Gzip(t, []byte("cpu,host=a v=2"))))
 	req.Header.Set("Content-Encoding", "gzip")
 	req.Header.Set("Content-Type", "text/plain")
 	resp, err := (&http.Client{Transport: signer.NewDatafluxTransport(h.ts.Client().Transport, ws.Token, ws.Secret, signer.AlgoSHA256)}).Do(req)

@@ -24,6 +24,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kodo-project/kodo/internal/testkit"
 	"github.com/kodo-project/kodo/signer"
 )
 
@@ -490,7 +491,7 @@ func goldenV1(t *testing.T, g *goldenRecorder) {
 	signedWrite := func(ep, name, path, body string, gzipped bool, hdr map[string]string, token, secret string) *goldenExchange {
 		q := goldenReq{endpoint: ep, name: name, method: http.MethodPost, path: path, body: []byte(body), header: map[string]string{"Content-Type": "text/plain"}, token: token, secret: secret}
 		if gzipped {
-			q.body, q.shown = gz(t, []byte(body)), "gzip("+body+")"
+			q.body, q.shown = testkit.Gzip(t, []byte(body)), "gzip("+body+")"
 			q.header["Content-Encoding"] = "gzip"
 		}
 		for k, v := range hdr {

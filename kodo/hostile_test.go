@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kodo-project/kodo/internal/testkit"
 	"github.com/kodo-project/kodo/kodo"
 	"github.com/kodo-project/kodo/signer"
 	"github.com/kodo-project/kodo/tsdb/tsdbapi"
@@ -163,13 +164,13 @@ func (o overrideHeader) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // hostileBodies builds the corpus's generated bodies.
 func hostileBodies(t *testing.T, dbUUID string) map[string][]byte {
-	full := gz(t, []byte("m f=1 1600000000000000000\n"))
+	full := testkit.Gzip(t, []byte("m f=1 1600000000000000000\n"))
 	long := append([]byte("m f=\""), bytes.Repeat([]byte("x"), 10<<20)...)
 	long = append(long, "\"\n"...)
 	return map[string][]byte{
 		"truncated_gzip":       full[:len(full)-6],
 		"gzip_bomb":            gzipBomb(t),
-		"long_line":            gz(t, long),
+		"long_line":            testkit.Gzip(t, long),
 		"oversized":            bytes.Repeat([]byte("m f=1\n"), 2<<20),
 		"nested_json":          []byte(strings.Repeat("[", 100_000) + strings.Repeat("]", 100_000)),
 		"nested_parens":        []byte(`{"db":"` + dbUUID + `","command":"SELECT * FROM cpu WHERE ` + strings.Repeat("(", 50_000) + "a=1" + strings.Repeat(")", 50_000) + `"}`),

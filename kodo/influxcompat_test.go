@@ -13,6 +13,7 @@ import (
 	"time"
 
 	client "github.com/influxdata/influxdb1-client/v2"
+	"github.com/kodo-project/kodo/internal/testkit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -106,7 +107,7 @@ func TestInfluxTelegrafWrite(t *testing.T) {
 	ws := h.createWorkspace()
 	ts := time.Now().Add(-time.Minute).UnixNano()
 	body := fmt.Sprintf("system,host=tg load1=0.5,n_cpus=4i %d\nsystem,host=tg load1=0.7,n_cpus=4i %d\n", ts, ts+int64(time.Second))
-	req, _ := http.NewRequest(http.MethodPost, h.ts.URL+"/write?db="+ws.DB+"&rp=rp1&precision=ns", strings.NewReader(string(gz(t, []byte(body)))))
+	req, _ := http.NewRequest(http.MethodPost, h.ts.URL+"/write?db="+ws.DB+"&rp=rp1&precision=ns", strings.NewReader(string(testkit.Gzip(t, []byte(body)))))
 	req.SetBasicAuth("telegraf", ws.Token)
 	req.Header.Set("Content-Encoding", "gzip")
 	req.Header.Set("User-Agent", "Telegraf/1.28")

@@ -4,8 +4,10 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -305,11 +307,7 @@ func csvTags(tags map[string]string) string {
 	if len(tags) == 0 {
 		return ""
 	}
-	keys := make([]string, 0, len(tags))
-	for k := range tags {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(tags))
 	esc := strings.NewReplacer(",", `\,`, " ", `\ `, "=", `\=`)
 	var b strings.Builder
 	for _, k := range keys {

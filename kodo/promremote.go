@@ -4,10 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -229,11 +230,7 @@ func (s *service) promQuery(ctx context.Context, db meta.Database, rp string, q 
 				}
 			}
 			labels["__name__"] = row.Name
-			keys := make([]string, 0, len(labels))
-			for k := range labels {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
+			keys := slices.Sorted(maps.Keys(labels))
 			for _, k := range keys {
 				ts.Labels = append(ts.Labels, &remote.LabelPair{Name: k, Value: labels[k]})
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	_ "modernc.org/sqlite"
 
+	"github.com/kodo-project/kodo/internal/testkit"
 	"github.com/kodo-project/kodo/kodo"
 	"github.com/kodo-project/kodo/kodo/kodoapi"
 	"github.com/kodo-project/kodo/kodo/kodoclient"
@@ -58,7 +59,7 @@ func TestWorkspaceSecretLifecycle(t *testing.T) {
 	assert.Contains(t, env.Message, "Content-MD5")
 
 	// The secret is shown only by create and rotate.
-	code, _, body := rawDo(t, h, newReq(t, http.MethodGet, h.ts.URL+"/v1/check/token/"+ws.Token, ""))
+	code, _, body := rawDo(t, h, testkit.NewRequest(t, http.MethodGet, h.ts.URL+"/v1/check/token/"+ws.Token, ""))
 	require.Equal(t, 200, code)
 	assert.NotContains(t, body, ws.Secret)
 

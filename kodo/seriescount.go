@@ -41,10 +41,7 @@ type dbSketch struct {
 
 func newSeriesCounter(window time.Duration, now func() time.Time) *seriesCounter {
 	slot := time.Minute
-	n := int64(window / slot)
-	if n < 1 {
-		n = 1
-	}
+	n := max(int64(window/slot), 1)
 	if n >= maxSlots {
 		n = maxSlots - 1
 	}

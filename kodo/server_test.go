@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kodo-project/kodo/internal/testkit"
 	"github.com/kodo-project/kodo/kodo"
 	"github.com/kodo-project/kodo/kodo/kodoapi"
 	"github.com/kodo-project/kodo/signer"
@@ -137,19 +138,10 @@ func (h *harness) createWorkspace() workspace {
 	return ws
 }
 
-func gz(t testing.TB, data []byte) []byte {
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	_, err := zw.Write(data)
-	require.NoError(t, err)
-	require.NoError(t, zw.Close())
-	return buf.Bytes()
-}
-
 // write sends a DATAFLUX-signed, gzipped line-protocol body.
 func (h *harness) write(token string, lines string, hdr map[string]string) (int, envelope) {
 	h.t.Helper()
-	req, err := http.NewRequest(http.MethodPost, h.ts.URL+"/v1/write/metrics", bytes.NewReader(gz(h.t, []byte(lines))))
+	req, err := http.NewRequest(http.MethodPost, h.ts.URL+"/v1/write/metrics", bytes.NewReader(testkit.Gzip(h.t, []byte(lines))))
 	require.NoError(h.t, err)
 	req.Header.Set("Content-Encoding", "gzip")
 	req.Header.Set("Content-Type", "text/plain")
@@ -322,7 +314,7 @@ func TestHostileBodies(t *testing.T) {
 	})
 	ws := h.createWorkspace()
 
-	full := gz(t, []byte("m f=1 1600000000000000000\n"))
+	full := testkit.Gzip(t, []byte("m f=1 1600000000000000000\n"))
 	bomb := gzipBomb(t)
 	longLine := append([]byte("m f=\""), bytes.Repeat([]byte("x"), 10<<20)...)
 	longLine = append(longLine, "\"\n"...)
@@ -339,7 +331,7 @@ func TestHostileBodies(t *testing.T) {
 		{"not gzip", []byte("m f=1\n"), true, 400, "kodo.badRequest", "gzip"},
 		{"gzip bomb", bomb, true, 413, "kodo.bodyTooLarge", "decompressed"},
 		{"invalid utf-8", []byte("m\xff f=1\n"), false, 400, "kodo.invalidLineProtocol", "line 1"},
-		{"10 MB line", gz(t, longLine), true, 400, "kodo.invalidLineProtocol", "line 1"},
+		{"10 MB line", testkit.Gzip(t, longLine), true, 400, "kodo.invalidLineProtocol", "line 1"},
 		{"body over limit", bytes.Repeat([]byte("m f=1\n"), 2<<20), false, 413, "kodo.bodyTooLarge", "limit"},
 		{"only garbage", []byte("this is not line protocol\n"), false, 400, "kodo.invalidLineProtocol", "line 1"},
 	}
@@ -488,7 +480,7 @@ func TestDwayKeyPairWrite(t *testing.T) {
 	for _, goSDK := range []bool{false, true} {
 		tr := signer.NewDwayTransport(h.ts.Client().Transport, kp.AccessKey, kp.SecretKey)
 		tr.GoSDKOrientation = goSDK
-		req, _ := http.NewRequest(http.MethodPost, h.ts.URL+"/v1/write/metrics", bytes.NewReader(gz(t, []byte(fmt.Sprintf("dway,sdk=%v f=1 %d\n", goSDK, ts)))))
+		req, _ := http.NewRequest(http.MethodPost, h.ts.URL+"/v1/write/metrics", bytes.NewReader(testkit.Gzip(t, []byte(fmt.Sprintf("dway,sdk=%v f=1 %d\n", goSDK, ts)))))
 		req.Header.Set("Content-Encoding", "gzip")
 		req.Header.Set("Content-Type", "text/plain")
 		code, env := h.do(&http.Client{Transport: tr}, req)
@@ -555,7 +547,7 @@ func TestBackpressure429(t *testing.T) {
 			for i := 0; i < 2000; i++ {
 				fmt.Fprintf(&lines, "bp,w=w%d f=%di %d\n", w, i, base+int64(i))
 			}
-			req, _ := http.NewRequest(http.MethodPost, h.ts.URL+"/v1/write/metrics", bytes.NewReader(gz(t, []byte(lines.String()))))
+			req, _ := http.NewRequest(http.MethodPost, h.ts.URL+"/v1/write/metrics", bytes.NewReader(testkit.Gzip(t, []byte(lines.String()))))
 			req.Header.Set("Content-Encoding", "gzip")
 			client := &http.Client{Transport: signer.NewDatafluxTransport(h.ts.Client().Transport, ws.Token, ws.Secret, signer.AlgoSHA256)}
 			resp, err := client.Do(req)

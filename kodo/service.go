@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kodo-project/kodo/documents"
+	"github.com/kodo-project/kodo/internal/bgdrop"
 	"github.com/kodo-project/kodo/internal/httpx"
 	"github.com/kodo-project/kodo/kodo/kodoapi"
 	"github.com/kodo-project/kodo/signer"
@@ -58,16 +59,12 @@ type service struct {
 	// InfluxDB compatibility: rate limit of RP re-reads (influxrp.go).
 	rpRefresh rpRefresh
 
-	dropWG   sync.WaitGroup
-	dropCtx  context.Context
-	dropStop context.CancelFunc
-	// dropRunning holds the drops in progress (item: faults), so a drop
-	// asked for twice runs once and a caller can wait for one.
-	dropMu      sync.Mutex
-	dropRunning map[dropKey]chan struct{}
-	health      instanceHealth // placement skips instances that fail a ping (item: faults)
-	seriesStop  context.CancelFunc
-	seriesDone  chan struct{}
+	// drops runs the background measurement drops (item: faults): a drop
+	// asked for twice runs once, and a caller can wait for one.
+	drops      *bgdrop.Runner
+	health     instanceHealth // placement skips instances that fail a ping (item: faults)
+	seriesStop context.CancelFunc
+	seriesDone chan struct{}
 }
 
 func newService(ctx context.Context, opts *Options, store meta.Store) (*service, error) {
@@ -115,7 +112,7 @@ func newService(ctx context.Context, opts *Options, store meta.Store) (*service,
 		return nil, err
 	}
 	s.startSeriesPersistence()
-	s.dropCtx, s.dropStop = context.WithCancel(context.Background())
+	s.drops = bgdrop.New(s.log)
 	if err := s.resumeDrops(ctx); err != nil {
 		s.log.Warn("could not resume pending measurement drops", "err", err)
 	}
@@ -202,16 +199,10 @@ func (s *service) closeEngines() error {
 }
 
 func (s *service) close(ctx context.Context) error {
-	if s.dropStop != nil {
-		s.dropStop()
+	if s.drops != nil {
+		_ = s.drops.Close(ctx) // past ctx, unfinished drops resume on the next start
 	}
 	s.stopSeriesPersistence(ctx)
-	done := make(chan struct{})
-	go func() { s.dropWG.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-	}
 	return s.closeServices()
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kodo-project/kodo/internal/testkit"
 	"github.com/kodo-project/kodo/kodo"
 )
 
@@ -39,20 +40,6 @@ func rawDo(t *testing.T, h *harness, req *http.Request) (int, http.Header, strin
 	return resp.StatusCode, resp.Header, string(body)
 }
 
-func newReq(t *testing.T, method, url, body string, hdr ...string) *http.Request {
-	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	require.NoError(t, err)
-	for i := 0; i+1 < len(hdr); i += 2 {
-		if hdr[i] == "Host" {
-			req.Host = hdr[i+1]
-			continue
-		}
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	return req
-}
-
 // TestBrowserCannotReadManagementUnderLoopbackTrust is the attack of
 // issue 13: a page in a browser on the gateway's machine posts text/plain
 // (no preflight) to create a workspace and reads the token, or does it
@@ -66,7 +53,7 @@ func TestBrowserCannotReadManagementUnderLoopbackTrust(t *testing.T) {
 	evil := "http://evil.example"
 	for _, path := range []string{"/v1/workspace/create", "/v1/tsdb/keypair/create", "/v1/workspace/keypair/create"} {
 		t.Run("simple POST from a foreign origin "+path, func(t *testing.T) {
-			code, hdr, body := rawDo(t, h, newReq(t, http.MethodPost, h.ts.URL+path, `{"name":"x"}`,
+			code, hdr, body := rawDo(t, h, testkit.NewRequest(t, http.MethodPost, h.ts.URL+path, `{"name":"x"}`,
 				"Origin", evil, "Content-Type", "text/plain"))
 			assert.Equal(t, http.StatusForbidden, code)
 			assert.Empty(t, hdr.Get("Access-Control-Allow-Origin"), "nothing a page may read")
@@ -75,7 +62,7 @@ func TestBrowserCannotReadManagementUnderLoopbackTrust(t *testing.T) {
 			assert.Contains(t, body, "-allowed-origins")
 		})
 		t.Run("preflight from a foreign origin "+path, func(t *testing.T) {
-			code, hdr, _ := rawDo(t, h, newReq(t, http.MethodOptions, h.ts.URL+path, "",
+			code, hdr, _ := rawDo(t, h, testkit.NewRequest(t, http.MethodOptions, h.ts.URL+path, "",
 				"Origin", evil, "Access-Control-Request-Method", "POST"))
 			assert.Equal(t, http.StatusForbidden, code)
 			assert.Empty(t, hdr.Get("Access-Control-Allow-Origin"))
@@ -84,7 +71,7 @@ func TestBrowserCannotReadManagementUnderLoopbackTrust(t *testing.T) {
 	}
 	t.Run("DNS rebinding: a foreign Host is refused", func(t *testing.T) {
 		for _, host := range []string{"evil.example:" + portOf(h.ts.URL), "evil.example", "127.0.0.1.evil.example"} {
-			code, hdr, body := rawDo(t, h, newReq(t, http.MethodPost, h.ts.URL+"/v1/workspace/create", `{}`,
+			code, hdr, body := rawDo(t, h, testkit.NewRequest(t, http.MethodPost, h.ts.URL+"/v1/workspace/create", `{}`,
 				"Host", host, "Content-Type", "text/plain"))
 			assert.Equal(t, http.StatusForbidden, code, host)
 			assert.Empty(t, hdr.Get("Access-Control-Allow-Origin"))
@@ -94,7 +81,7 @@ func TestBrowserCannotReadManagementUnderLoopbackTrust(t *testing.T) {
 	})
 	t.Run("a request relayed by a local proxy is not trusted as loopback", func(t *testing.T) {
 		for _, hd := range []string{"X-Forwarded-For", "Forwarded", "X-Real-IP"} {
-			code, _, body := rawDo(t, h, newReq(t, http.MethodPost, h.ts.URL+"/v1/workspace/create", `{}`,
+			code, _, body := rawDo(t, h, testkit.NewRequest(t, http.MethodPost, h.ts.URL+"/v1/workspace/create", `{}`,
 				hd, "203.0.113.9", "Content-Type", "application/json"))
 			assert.Equal(t, http.StatusForbidden, code, hd)
 			assert.Contains(t, body, "-admin-key", hd)
@@ -103,7 +90,7 @@ func TestBrowserCannotReadManagementUnderLoopbackTrust(t *testing.T) {
 	})
 	t.Run("loopback names, the listen host and allowed names pass", func(t *testing.T) {
 		for _, host := range []string{"127.0.0.1:" + portOf(h.ts.URL), "localhost", "[::1]:9527", "kodo.internal:80", "KODO.INTERNAL", "[fd00::1]:9527"} {
-			code, hdr, body := rawDo(t, h, newReq(t, http.MethodPost, h.ts.URL+"/v1/workspace/create", `{}`,
+			code, hdr, body := rawDo(t, h, testkit.NewRequest(t, http.MethodPost, h.ts.URL+"/v1/workspace/create", `{}`,
 				"Host", host, "Content-Type", "application/json"))
 			assert.Equal(t, http.StatusOK, code, "%s: %s", host, body)
 			assert.Empty(t, hdr.Get("Access-Control-Allow-Origin"), "no CORS without an allowed Origin")
@@ -111,18 +98,18 @@ func TestBrowserCannotReadManagementUnderLoopbackTrust(t *testing.T) {
 	})
 	t.Run("an allowed origin may call and read", func(t *testing.T) {
 		origin := "https://admin.example:8443"
-		code, hdr, _ := rawDo(t, h, newReq(t, http.MethodOptions, h.ts.URL+"/v1/workspace/create", "",
+		code, hdr, _ := rawDo(t, h, testkit.NewRequest(t, http.MethodOptions, h.ts.URL+"/v1/workspace/create", "",
 			"Origin", origin, "Access-Control-Request-Method", "POST"))
 		assert.Equal(t, http.StatusOK, code)
 		assert.Equal(t, origin, hdr.Get("Access-Control-Allow-Origin"), "the origin, never *")
 		assert.Contains(t, hdr.Values("Vary"), "Origin")
-		code, hdr, body := rawDo(t, h, newReq(t, http.MethodPost, h.ts.URL+"/v1/workspace/create", `{}`,
+		code, hdr, body := rawDo(t, h, testkit.NewRequest(t, http.MethodPost, h.ts.URL+"/v1/workspace/create", `{}`,
 			"Origin", origin, "Content-Type", "application/json"))
 		assert.Equal(t, http.StatusOK, code, body)
 		assert.Equal(t, origin, hdr.Get("Access-Control-Allow-Origin"))
 	})
 	t.Run("agent endpoints keep the API document's CORS", func(t *testing.T) {
-		code, hdr, _ := rawDo(t, h, newReq(t, http.MethodOptions, h.ts.URL+"/v1/write/metrics", "",
+		code, hdr, _ := rawDo(t, h, testkit.NewRequest(t, http.MethodOptions, h.ts.URL+"/v1/write/metrics", "",
 			"Origin", evil, "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "x-token"))
 		assert.Equal(t, http.StatusOK, code)
 		assert.Equal(t, "*", hdr.Get("Access-Control-Allow-Origin"))
@@ -134,7 +121,7 @@ func TestBrowserCannotReadManagementUnderLoopbackTrust(t *testing.T) {
 		ws := h.createWorkspace()
 		code, env := h.write(ws.Token, "cpu v=1\n", map[string]string{"Origin": evil})
 		assert.Equal(t, http.StatusOK, code, env.Message)
-		code, hdr, _ = rawDo(t, h, newReq(t, http.MethodGet, h.ts.URL+"/v1/check/token/"+ws.Token, "", "Origin", evil))
+		code, hdr, _ = rawDo(t, h, testkit.NewRequest(t, http.MethodGet, h.ts.URL+"/v1/check/token/"+ws.Token, "", "Origin", evil))
 		assert.Equal(t, http.StatusOK, code)
 		assert.Equal(t, "*", hdr.Get("Access-Control-Allow-Origin"))
 	})
@@ -149,15 +136,15 @@ func portOf(url string) string {
 // 401 it can read but learns nothing from.
 func TestManagementCORSWithAdminKey(t *testing.T) {
 	h := newHarness(t, func(o *kodo.Options) { o.AdminKey = "k3y" })
-	code, hdr, body := rawDo(t, h, newReq(t, http.MethodPost, h.ts.URL+"/v1/workspace/create", `{}`,
+	code, hdr, body := rawDo(t, h, testkit.NewRequest(t, http.MethodPost, h.ts.URL+"/v1/workspace/create", `{}`,
 		"Origin", "http://evil.example", "Content-Type", "text/plain", "Host", "evil.example"))
 	assert.Equal(t, http.StatusUnauthorized, code)
 	assert.Equal(t, "*", hdr.Get("Access-Control-Allow-Origin"))
 	assert.NotContains(t, body, "tkn_")
-	code, hdr, _ = rawDo(t, h, newReq(t, http.MethodOptions, h.ts.URL+"/v1/workspace/create", "", "Origin", "http://evil.example"))
+	code, hdr, _ = rawDo(t, h, testkit.NewRequest(t, http.MethodOptions, h.ts.URL+"/v1/workspace/create", "", "Origin", "http://evil.example"))
 	assert.Equal(t, http.StatusOK, code)
 	assert.Equal(t, "*", hdr.Get("Access-Control-Allow-Origin"))
-	code, _, body = rawDo(t, h, newReq(t, http.MethodPost, h.ts.URL+"/v1/workspace/create", `{}`,
+	code, _, body = rawDo(t, h, testkit.NewRequest(t, http.MethodPost, h.ts.URL+"/v1/workspace/create", `{}`,
 		"Authorization", "Bearer k3y", "Content-Type", "application/json"))
 	assert.Equal(t, http.StatusOK, code, body)
 }
@@ -205,7 +192,7 @@ func TestAuthFailuresAreRateLimited(t *testing.T) {
 	})
 	ws := h.createWorkspace()
 	bad := func() (int, http.Header, string) {
-		return rawDo(t, h, newReq(t, http.MethodPost, h.ts.URL+"/v1/write", "cpu v=1\n",
+		return rawDo(t, h, testkit.NewRequest(t, http.MethodPost, h.ts.URL+"/v1/write", "cpu v=1\n",
 			"X-Token", ws.Token, "Date", "Mon, 02 Jan 2006 15:04:05 GMT",
 			"Authorization", "DATAFLUX "+ws.Token+":AAAAAAAAAAAAAAAAAAAAAAAAAAA="))
 	}
@@ -214,7 +201,7 @@ func TestAuthFailuresAreRateLimited(t *testing.T) {
 		require.Equal(t, http.StatusUnauthorized, code, body)
 	}
 	// An unknown token is a failed guess too (403 tokenNotFound).
-	code, _, body := rawDo(t, h, newReq(t, http.MethodPost, h.ts.URL+"/v1/datakit/online?token=tkn_nope", "[]"))
+	code, _, body := rawDo(t, h, testkit.NewRequest(t, http.MethodPost, h.ts.URL+"/v1/datakit/online?token=tkn_nope", "[]"))
 	require.Equal(t, http.StatusForbidden, code, body)
 
 	code, hdr, body := bad()
@@ -229,14 +216,14 @@ func TestAuthFailuresAreRateLimited(t *testing.T) {
 	// must not tell a right guess from a wrong one.
 	code, _ = h.write(ws.Token, "cpu v=1\n", nil)
 	assert.Equal(t, http.StatusTooManyRequests, code)
-	code, hdr, body = rawDo(t, h, newReq(t, http.MethodGet, h.ts.URL+"/v4/repos", "", "Authorization", "Pandora AK_RL:x", "Date", "Mon, 02 Jan 2006 15:04:05 GMT"))
+	code, hdr, body = rawDo(t, h, testkit.NewRequest(t, http.MethodGet, h.ts.URL+"/v4/repos", "", "Authorization", "Pandora AK_RL:x", "Date", "Mon, 02 Jan 2006 15:04:05 GMT"))
 	assert.Equal(t, http.StatusTooManyRequests, code)
 	assert.Equal(t, "application/json", hdr.Get("Content-Type"))
 	assert.Contains(t, body, `"error"`)
-	code, _, _ = rawDo(t, h, newReq(t, http.MethodPost, h.ts.URL+"/write?db=x&p="+ws.Token, "cpu v=1\n"))
+	code, _, _ = rawDo(t, h, testkit.NewRequest(t, http.MethodPost, h.ts.URL+"/write?db=x&p="+ws.Token, "cpu v=1\n"))
 	assert.Equal(t, http.StatusTooManyRequests, code)
 	// Endpoints that check nothing still answer.
-	code, _, _ = rawDo(t, h, newReq(t, http.MethodGet, h.ts.URL+"/v1/ping", ""))
+	code, _, _ = rawDo(t, h, testkit.NewRequest(t, http.MethodGet, h.ts.URL+"/v1/ping", ""))
 	assert.Equal(t, http.StatusOK, code)
 }
 
@@ -247,10 +234,10 @@ func TestCheckTokenIsRateLimited(t *testing.T) {
 	})
 	ws := h.createWorkspace()
 	for _, tok := range []string{ws.Token, "tkn_guess"} {
-		code, _, _ := rawDo(t, h, newReq(t, http.MethodGet, h.ts.URL+"/v1/check/token/"+tok, ""))
+		code, _, _ := rawDo(t, h, testkit.NewRequest(t, http.MethodGet, h.ts.URL+"/v1/check/token/"+tok, ""))
 		assert.NotEqual(t, http.StatusTooManyRequests, code)
 	}
-	code, hdr, _ := rawDo(t, h, newReq(t, http.MethodGet, h.ts.URL+"/v1/check/token/"+ws.Token, ""))
+	code, hdr, _ := rawDo(t, h, testkit.NewRequest(t, http.MethodGet, h.ts.URL+"/v1/check/token/"+ws.Token, ""))
 	assert.Equal(t, http.StatusTooManyRequests, code, "even a valid token: each call is a guess checked")
 	assert.NotEmpty(t, hdr.Get("Retry-After"))
 }

@@ -36,7 +36,7 @@ var timeKey = []byte("time")
 // a duplicate tag key, a "time" tag key, a newline or trailing backslash
 // in a name, or a time outside [MinTime, MaxTime].
 func (b *Batch) Append(p Point) error {
-	if msg := checkName("measurement", p.Measurement); msg != "" {
+	if msg := nameProblem("measurement", p.Measurement); msg != "" {
 		return &PointError{Measurement: string(p.Measurement), Msg: msg}
 	}
 	if p.Measurement[0] == '#' || p.Measurement[0] == '\t' {
@@ -52,13 +52,13 @@ func (b *Batch) Append(p Point) error {
 		if len(t.Value) == 0 {
 			continue
 		}
-		if msg := checkName("tag key", t.Key); msg != "" {
+		if msg := nameProblem("tag key", t.Key); msg != "" {
 			return &PointError{Measurement: string(p.Measurement), Msg: msg}
 		}
 		if bytes.Equal(t.Key, timeKey) {
 			return &PointError{Measurement: string(p.Measurement), Msg: `tag key "time" is not allowed`}
 		}
-		if msg := checkName("tag value", t.Value); msg != "" {
+		if msg := nameProblem("tag value", t.Value); msg != "" {
 			// Name the tag only on failure: building the text for every
 			// tag allocated on the hot path.
 			msg = strings.Replace(msg, "tag value", "value of tag "+quote(t.Key), 1)
@@ -70,7 +70,7 @@ func (b *Batch) Append(p Point) error {
 		return &PointError{Measurement: string(p.Measurement), Msg: "a point needs at least one field"}
 	}
 	for _, f := range p.Fields {
-		if msg := checkName("field key", f.Key); msg != "" {
+		if msg := nameProblem("field key", f.Key); msg != "" {
 			return &PointError{Measurement: string(p.Measurement), Msg: msg}
 		}
 		need += len(f.Key)
@@ -204,28 +204,6 @@ func floatValue(f float64) (lineprotocol.Value, error) {
 	}
 	v, _ := lineprotocol.FloatValue(f)
 	return v, nil
-}
-
-// checkName returns why s cannot be a measurement, key or tag value, or "".
-func checkName(what string, s []byte) string {
-	switch {
-	case len(s) == 0:
-		return what + " is empty"
-	case !utf8.Valid(s):
-		return fmt.Sprintf("%s %s is not valid UTF-8", what, quote(s))
-	case bytes.IndexByte(s, '\n') >= 0:
-		return fmt.Sprintf("%s %s contains a newline, which line protocol cannot escape", what, quote(s))
-	case trailingBackslash(s):
-		return fmt.Sprintf("%s %s ends with a backslash, which line protocol cannot escape", what, quote(s))
-	}
-	return ""
-}
-
-// trailingBackslash reports whether s ends with a backslash. Any one does:
-// the escaping rules make `\` before a separator an escape, and `\\` is not
-// an escape in names, so no encoding reads back as a name ending in `\`.
-func trailingBackslash(s []byte) bool {
-	return len(s) > 0 && s[len(s)-1] == '\\'
 }
 
 func quote(s []byte) string {

@@ -27,8 +27,10 @@
 // influxd does. Limits bound lines, tags, fields and points.
 //
 // Batch.AppendLineProtocol writes canonical line protocol (sorted tags,
-// InfluxDB escaping, explicit timestamps in a chosen Precision) that both
-// this package and InfluxDB 1.x read back to the same points; Append and
+// InfluxDB escaping, explicit timestamps in a chosen Precision) that this
+// package reads back to the same points. AppendPoint is the same encoder
+// with the checks InfluxDB 1.x needs (tests parse its output with 1.8's
+// own parser); Kodo's engines write with it. Append and
 // AddPoint build batches from Go values; Point.AppendSeriesKey gives the
 // series key for counting distinct series.
 //

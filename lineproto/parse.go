@@ -261,9 +261,7 @@ func (p *parser) lineTooLong(n int) string {
 }
 
 func (p *parser) errorAt(pos int, msg, limit string) *DecodeError {
-	if pos > len(p.buf) {
-		pos = len(p.buf)
-	}
+	pos = min(pos, len(p.buf))
 	line, col0 := p.line, p.lineStart
 	for k := p.lineStart; k < pos; k++ {
 		if p.buf[k] == '\n' {

@@ -91,14 +91,7 @@ func (b *Batch) reserve(n int) {
 		return
 	}
 	b.spilled += len(b.arena)
-	c := 2 * cap(b.arena)
-	if c < 4096 {
-		c = 4096
-	}
-	if c < n {
-		c = n
-	}
-	b.arena = make([]byte, 0, c)
+	b.arena = make([]byte, 0, max(2*cap(b.arena), 4096, n))
 }
 
 // copyBytes copies s into the arena, which must have room (see reserve),

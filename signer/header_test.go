@@ -2,7 +2,6 @@ package signer
 
 import (
 	"errors"
-	"net/http"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -37,12 +36,7 @@ func TestVectorsHeaderPhase(t *testing.T) {
 	}
 	for _, v := range loadVectors(t, "dataway-go-sdk.json") {
 		t.Run(v.ID, func(t *testing.T) {
-			lookup := func(id string) (KeyPair, error) {
-				if id == v.AK || id == v.SK {
-					return KeyPair{AccessKey: v.AK, SecretKey: v.SK}, nil
-				}
-				return KeyPair{}, errors.New("no such key")
-			}
+			lookup := v.lookup
 			vf := &DwayVerifier{Now: v.clock()}
 			r := v.wireRequest(t)
 			_, herr := vf.VerifyHeader(noBody(r), lookup)
@@ -58,12 +52,7 @@ func TestVectorsHeaderPhase(t *testing.T) {
 	}
 	for _, v := range loadVectors(t, "pandora-go-sdk.json") {
 		t.Run(v.ID, func(t *testing.T) {
-			secretFor := func(ak string) (string, error) {
-				if ak != v.AK {
-					return "", errors.New("no such access key")
-				}
-				return v.SK, nil
-			}
+			secretFor := v.secretFor
 			r := v.wireRequest(t)
 			_, herr := (&PandoraVerifier{Now: v.clock(), SkipBodyDigest: true}).Verify(noBody(r), secretFor)
 			_, ferr := (&PandoraVerifier{Now: v.clock()}).Verify(r, secretFor)
@@ -87,11 +76,7 @@ func TestVectorsHeaderPhase(t *testing.T) {
 // phase checks it in full; only Content-MD5 against the body is left.
 func TestDatafluxVerifyHeaderWithSecret(t *testing.T) {
 	body := []byte("cpu,host=a usage=1 1600000000000000000\n")
-	good := signed(t, func(b http.RoundTripper) http.RoundTripper {
-		tr := NewDatafluxTransport(b, "tkn_s", "s3cret", AlgoSHA256)
-		tr.Now = fixed(t0)
-		return tr
-	}, "POST", "/v1/write/metrics", body, nil)
+	good := signed(t, datafluxAtT0("tkn_s", "s3cret", AlgoSHA256), "POST", "/v1/write/metrics", body, nil)
 	secretFor := func(tok string) (string, error) {
 		if tok != "tkn_s" {
 			return "", errNoKey
@@ -120,8 +105,7 @@ func TestDatafluxVerifyHeaderWithSecret(t *testing.T) {
 
 	// The body phase still binds the body through Content-MD5.
 	require.NotEmpty(t, good.Header.Get("Content-MD5"))
-	tampered := good
-	tampered.Body = []byte("cpu,host=a usage=9 1600000000000000000\n")
+	tampered := withBody(good, "cpu,host=a usage=9 1600000000000000000\n")
 	_, err = vf.Verify(tampered, secretFor)
 	assert.ErrorIs(t, err, ErrDigestMismatch)
 }

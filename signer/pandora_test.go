@@ -56,10 +56,8 @@ func TestPandoraVerifyAKSK(t *testing.T) {
 	}
 	auth := plain.Header.Get("Authorization")
 	sig := auth[len("Pandora AK1:"):]
-	otherBody := full
-	otherBody.Body = []byte("changed")
-	plainOtherBody := plain
-	plainOtherBody.Body = []byte("changed")
+	otherBody := withBody(full, "changed")
+	plainOtherBody := withBody(plain, "changed")
 
 	tests := []struct {
 		name   string
@@ -95,13 +93,10 @@ func TestPandoraVerifyAKSK(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			v := &PandoraVerifier{Now: fixed(tc.now), SkipBodyDigest: tc.skip}
 			ak, err := v.Verify(tc.r, secretFor)
-			if tc.code == 0 {
-				require.NoError(t, err)
+			if verified(t, err, tc.code) {
 				assert.Equal(t, "AK1", ak)
 				return
 			}
-			require.Error(t, err)
-			assert.ErrorIs(t, err, tc.code, "%v", err)
 			if tc.header != "" {
 				var se *Error
 				require.ErrorAs(t, err, &se)
@@ -185,13 +180,10 @@ func TestPandoraVerifyToken(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			ak, err := (&PandoraVerifier{Now: fixed(tc.now)}).Verify(tc.r, secretFor)
-			if tc.code == 0 {
-				require.NoError(t, err)
+			if verified(t, err, tc.code) {
 				assert.Equal(t, "AK1", ak)
 				return
 			}
-			require.Error(t, err)
-			assert.ErrorIs(t, err, tc.code, "%v", err)
 		})
 	}
 }

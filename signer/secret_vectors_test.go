@@ -226,11 +226,7 @@ func TestSecretVectors(t *testing.T) {
 // produces requests the verifier accepts under the secret only.
 func TestDatafluxTransportSignsWithSecret(t *testing.T) {
 	body := []byte("cpu v=1\n")
-	r := signed(t, func(b http.RoundTripper) http.RoundTripper {
-		tr := NewDatafluxTransport(b, "tkn_s", "the-secret", AlgoSHA256)
-		tr.Now = fixed(t0)
-		return tr
-	}, "POST", "/v1/write", body, map[string]string{"Content-Type": "text/plain"})
+	r := signed(t, datafluxAtT0("tkn_s", "the-secret", AlgoSHA256), "POST", "/v1/write", body, map[string]string{"Content-Type": "text/plain"})
 	v := &DatafluxVerifier{Now: fixed(t0)}
 	keys := func(k DatafluxKeys) func(string) (DatafluxKeys, error) {
 		return func(string) (DatafluxKeys, error) { return k, nil }

@@ -2,7 +2,6 @@ package signer
 
 import (
 	"bytes"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kodo-project/kodo/internal/testkit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -58,15 +58,6 @@ func do(t *testing.T, rt http.RoundTripper, method, url string, body []byte, hdr
 	return resp, string(msg)
 }
 
-func gz(t *testing.T, b []byte) []byte {
-	var buf bytes.Buffer
-	w := gzip.NewWriter(&buf)
-	_, err := w.Write(b)
-	require.NoError(t, err)
-	require.NoError(t, w.Close())
-	return buf.Bytes()
-}
-
 func TestDatafluxTransportRoundTrip(t *testing.T) {
 	serverNow := t0
 	secrets := map[string]string{"tkn_plain": "", "tkn_secret": "s3cret"}
@@ -95,7 +86,7 @@ func TestDatafluxTransportRoundTrip(t *testing.T) {
 		{name: "md5 key sha256", token: "tkn_plain", path: "/v1/write/metrics", body: body, status: 204},
 		{name: "md5 key sha1", token: "tkn_plain", algo: AlgoSHA1, path: "/v1/write/logging?source=nginx", body: body, status: 204},
 		{name: "secret", token: "tkn_secret", secret: "s3cret", path: "/v1/write/metrics", body: body, status: 204},
-		{name: "gzip body", token: "tkn_plain", path: "/v1/write/metrics", body: gz(t, body), hdr: http.Header{"Content-Encoding": {"gzip"}, "Content-Type": {"text/plain"}}, status: 204},
+		{name: "gzip body", token: "tkn_plain", path: "/v1/write/metrics", body: testkit.Gzip(t, body), hdr: http.Header{"Content-Encoding": {"gzip"}, "Content-Type": {"text/plain"}}, status: 204},
 		{name: "empty body", token: "tkn_plain", path: "/v1/write/metrics", status: 204},
 		{name: "redirect resends and re-signs", token: "tkn_plain", path: "/redirect", body: body, status: 204},
 		{name: "wrong secret", token: "tkn_secret", secret: "nope", path: "/v1/write/metrics", body: body, status: 401},
@@ -129,7 +120,7 @@ func TestDwayTransportRoundTrip(t *testing.T) {
 				tr := NewDwayTransport(nil, "ak1", "sk1")
 				tr.GoSDKOrientation = goSDK
 				tr.Now = fixed(t0)
-				body := gz(t, lineBody(20))
+				body := testkit.Gzip(t, lineBody(20))
 				resp, msg := do(t, tr, "POST", srv.URL+"/v1/write/metrics?token=tkn", body,
 					http.Header{"Content-Type": {"text/plain"}, "Content-Encoding": {"gzip"}})
 				want := 204

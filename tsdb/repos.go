@@ -181,16 +181,15 @@ func (s *Service) updateRepo(ctx context.Context, ak, name, doing string, change
 }
 
 func (s *Service) goDropRepo(r Repo) {
-	s.goBackground(func(ctx context.Context) {
+	s.drops.Start("repo "+r.AccessKey+" "+r.Name, func(ctx context.Context) error {
 		db := DatabaseName(r.AccessKey, r.Name)
 		if err := s.cfg.Engine.DropDatabase(ctx, db); err != nil {
-			s.log.Error("tsdb: dropping repo database (will resume on restart)", "repo", r.Name, "db", db, "err", err)
-			return
+			return fmt.Errorf("tsdb: dropping the database %s of repo %s: %w", db, r.Name, err)
 		}
 		if err := s.cfg.Store.DeletePandoraRepo(ctx, r.AccessKey, r.Name); err != nil && !errors.Is(err, ErrNotFound) {
-			s.log.Error("tsdb: removing repo record (will resume on restart)", "repo", r.Name, "err", err)
-			return
+			return fmt.Errorf("tsdb: removing the record of repo %s: %w", r.Name, err)
 		}
 		s.log.Info("tsdb: repo deleted", "repo", r.Name, "db", db)
+		return nil
 	})
 }

@@ -231,21 +231,19 @@ func (s *Service) updateSeries(ctx context.Context, ak, repo, name string, chang
 }
 
 func (s *Service) goDropSeries(se Series) {
-	s.goBackground(func(ctx context.Context) {
+	s.drops.Start("series "+se.AccessKey+" "+se.Repo+" "+se.Name, func(ctx context.Context) error {
 		db := DatabaseName(se.AccessKey, se.Repo)
 		err := s.cfg.Engine.DropMeasurement(ctx, db, se.Name)
 		if err != nil && !errors.Is(err, tsengine.ErrDatabaseNotFound) {
 			if r, rerr := s.cfg.Store.PandoraRepo(ctx, se.AccessKey, se.Repo); errors.Is(rerr, ErrNotFound) || (rerr == nil && r.Deleting) {
-				// The repo's deletion took the series with it.
-				return
+				return nil // the repo's deletion takes the series with it
 			}
-			s.log.Error("tsdb: dropping series (will resume on restart)", "repo", se.Repo, "series", se.Name, "err", err)
-			return
+			return fmt.Errorf("tsdb: dropping series %s of repo %s: %w", se.Name, se.Repo, err)
 		}
 		if err := s.cfg.Store.DeletePandoraSeries(ctx, se.AccessKey, se.Repo, se.Name); err != nil && !errors.Is(err, ErrNotFound) {
-			s.log.Error("tsdb: removing series record (will resume on restart)", "repo", se.Repo, "series", se.Name, "err", err)
-			return
+			return fmt.Errorf("tsdb: removing the record of series %s of repo %s: %w", se.Name, se.Repo, err)
 		}
 		s.log.Info("tsdb: series deleted", "repo", se.Repo, "series", se.Name)
+		return nil
 	})
 }

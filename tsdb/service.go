@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kodo-project/kodo/internal/bgdrop"
 	"github.com/kodo-project/kodo/internal/httpx"
 	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/signer"
@@ -106,12 +107,9 @@ type Service struct {
 	locks   lockTable
 	mux     *http.ServeMux // the routes, behind serve's authentication
 
-	// Background deletions: ctx is cancelled by Close, wg waits for them.
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	closed bool
+	// drops runs the background deletions of repos and series, retried
+	// until done; Close stops them and the next NewService resumes them.
+	drops *bgdrop.Runner
 }
 
 // NewService checks cfg and resumes the deletions a previous run left
@@ -143,7 +141,7 @@ func NewService(cfg Config) (*Service, error) {
 	}
 	s.locks.held = map[string]*lockState{}
 	s.mux = s.routes()
-	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.drops = bgdrop.New(s.log)
 
 	repos, series, err := cfg.Store.PandoraDeleting(context.Background())
 	if err != nil {
@@ -161,16 +159,11 @@ func NewService(cfg Config) (*Service, error) {
 // Close stops the background deletions and waits for them; the ones cut
 // short stay marked deleting and resume with the next NewService.
 func (s *Service) Close() error {
-	s.mu.Lock()
-	s.closed = true
-	s.mu.Unlock()
-	s.cancel()
-	s.wg.Wait()
-	return nil
+	return s.drops.Close(context.Background())
 }
 
 // Wait blocks until the background deletions started so far are done.
-func (s *Service) Wait() { s.wg.Wait() }
+func (s *Service) Wait() { s.drops.Wait() }
 
 // DatabaseName is the engine database of ak's repo: the access key is
 // hashed in so two key pairs' repos of the same name never collide.
@@ -309,20 +302,6 @@ func (s *Service) readBody(r *http.Request) (*httpx.Body, error) {
 		return nil, errBadToken
 	}
 	return body, nil
-}
-
-// goBackground runs f unless the service is closed.
-func (s *Service) goBackground(f func(ctx context.Context)) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return
-	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		f(s.ctx)
-	}()
 }
 
 // lockTable answers "currently modifying" (E6110/E6307) instead of making

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kodo-project/kodo/internal/testkit"
 	"github.com/kodo-project/kodo/signer"
 )
 
@@ -81,7 +81,7 @@ func (p *proc) start() {
 		default:
 		}
 		require.True(t, time.Now().Before(deadline), "kodo did not answer /v1/ping within 90s: %v", err)
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond) // polling interval
 	}
 }
 
@@ -228,9 +228,15 @@ type testWorkspace struct {
 // trust) and returns it.
 func (p *proc) CreateWorkspace() testWorkspace {
 	p.t.Helper()
+	return createWorkspace(p.t, p.Base)
+}
+
+// createWorkspace makes a workspace on the gateway at base.
+func createWorkspace(t *testing.T, base string) testWorkspace {
+	t.Helper()
 	var ws testWorkspace
-	require.Equal(p.t, 200, postJSON(p.t, p.Base+"/v1/workspace/create", map[string]any{"name": "hostile"}, &ws))
-	require.NotEmpty(p.t, ws.Token)
+	require.Equal(t, 200, postJSON(t, base+"/v1/workspace/create", map[string]any{"name": "test"}, &ws))
+	require.NotEmpty(t, ws.Token)
 	return ws
 }
 
@@ -264,11 +270,7 @@ func (p *proc) WriteLines(ws testWorkspace, lines string, zip bool) answer {
 	req, err := http.NewRequest(http.MethodPost, p.Base+"/v1/write/metrics", nil)
 	require.NoError(p.t, err)
 	if zip {
-		var buf bytes.Buffer
-		zw := gzip.NewWriter(&buf)
-		_, _ = zw.Write(body)
-		require.NoError(p.t, zw.Close())
-		body = buf.Bytes()
+		body = testkit.Gzip(p.t, body)
 		req.Header.Set("Content-Encoding", "gzip")
 	}
 	req.Body = io.NopCloser(bytes.NewReader(body))

@@ -96,7 +96,7 @@ func (n *nsqdProc) start() {
 			return
 		}
 		require.True(n.t, time.Now().Before(deadline), "kodo-nsqd did not listen within 30s")
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond) // polling interval
 	}
 }
 
@@ -129,64 +129,60 @@ func TestHostileSinkOutages(t *testing.T) {
 	var wg sync.WaitGroup
 	base := time.Now().Add(-time.Hour).UnixNano()
 	var seq atomic.Int64
-	for wr := 0; wr < 3; wr++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				b := seq.Add(1)
-				var lines strings.Builder
-				for i := 0; i < perBatch; i++ {
-					fmt.Fprintf(&lines, "sink,host=h%d v=%di %d\n", i%10, b, base+b*perBatch+int64(i))
-				}
-				// An agent retries until the gateway acknowledges; a
-				// retry of a batch the engine already has adds nothing.
-				for attempt := 0; ; attempt++ {
-					a := p.WriteLines(ws, lines.String(), true)
-					if a.Status == 200 {
-						acked.Add(perBatch)
-						if frozen.Load() {
-							ackedWhileFrozen.Add(perBatch)
-						}
-						break
-					}
-					require.Contains(t, []int{429, 503}, a.Status, "only capacity answers while sinks fail: %s", a)
-					require.Less(t, attempt, 600, "a batch was never acknowledged")
-					time.Sleep(50 * time.Millisecond)
-				}
+	for range 3 {
+		load(&wg, stop, func(int) bool {
+			b := seq.Add(1)
+			var lines strings.Builder
+			for i := 0; i < perBatch; i++ {
+				fmt.Fprintf(&lines, "sink,host=h%d v=%di %d\n", i%10, b, base+b*perBatch+int64(i))
 			}
-		}()
+			// An agent retries until the gateway acknowledges; a retry
+			// of a batch the engine already has adds nothing.
+			for attempt := 0; ; attempt++ {
+				a := p.WriteLines(ws, lines.String(), true)
+				if a.Status == 200 {
+					acked.Add(perBatch)
+					if frozen.Load() {
+						ackedWhileFrozen.Add(perBatch)
+					}
+					return true
+				}
+				require.Contains(t, []int{429, 503}, a.Status, "only capacity answers while sinks fail: %s", a)
+				require.Less(t, attempt, 600, "a batch was never acknowledged")
+				time.Sleep(50 * time.Millisecond) // an agent's pause before its retry, not synchronisation
+			}
+		})
 	}
-	// The fault timeline (durations of load, not synchronisation).
-	time.Sleep(time.Second)
+	// The fault timeline. The sleeps are how long a fault lasts under
+	// load, not synchronisation; a phase that must see writes acknowledged
+	// waits for them.
+	ackedAtLeast := func(what string, n int64, counter *atomic.Int64) {
+		require.Eventually(t, func() bool { return counter.Load() >= n }, time.Minute, 20*time.Millisecond, what)
+	}
+	ackedAtLeast("writes acknowledged before the faults", 3*perBatch, &acked)
 	nsqd.kill()
-	time.Sleep(time.Second)
+	time.Sleep(time.Second) // nsqd is down for a second
 	nsqd.start()
-	time.Sleep(time.Second)
+	ackedAtLeast("writes acknowledged after nsqd came back", acked.Load()+3*perBatch, &acked)
 	require.NoError(t, syscall.Kill(chPID, syscall.SIGSTOP))
 	frozen.Store(true)
-	time.Sleep(2 * time.Second)
+	time.Sleep(2 * time.Second) // ClickHouse is frozen for at least two seconds
+	ackedAtLeast("writes acknowledged while ClickHouse is frozen", perBatch, &ackedWhileFrozen)
 	frozen.Store(false)
 	require.NoError(t, syscall.Kill(chPID, syscall.SIGCONT))
-	time.Sleep(time.Second)
+	ackedAtLeast("writes acknowledged after ClickHouse thawed", acked.Load()+3*perBatch, &acked)
 	close(stop)
 	wg.Wait()
 
 	want := acked.Load()
 	require.Positive(t, want)
-	assert.Positive(t, ackedWhileFrozen.Load(), "writes are acknowledged while ClickHouse is frozen")
 	assert.Equal(t, want, p.Count(ws, "sink", "v"), "the engine holds every acknowledged point")
 
 	ckCount := func() int64 { return p.ClickHouseCount(ws, "sink") }
 	deadline := time.Now().Add(90 * time.Second)
 	got := ckCount()
 	for got != want && time.Now().Before(deadline) {
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(200 * time.Millisecond) // polling interval
 		got = ckCount()
 	}
 	assert.Equal(t, want, got, "ClickHouse holds each acknowledged point once")
@@ -220,11 +216,7 @@ func TestIndexerProcess(t *testing.T) {
 	assert.Equal(t, 404, a.Status, "an indexer serves no API: %s", a)
 
 	count := func() int64 { return gw.ClickHouseCount(ws, "idx") }
-	deadline := time.Now().Add(60 * time.Second)
-	for count() != 2000 && time.Now().Before(deadline) {
-		time.Sleep(100 * time.Millisecond)
-	}
-	assert.EqualValues(t, 2000, count(), "the indexer wrote what the gateway published")
+	assert.Eventually(t, func() bool { return count() == 2000 }, time.Minute, 100*time.Millisecond, "the indexer wrote what the gateway published")
 	assert.EqualValues(t, 2000, gw.Count(ws, "idx", "v"))
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kodo-project/kodo/internal/testkit"
 	"github.com/kodo-project/kodo/signer"
 )
 
@@ -22,20 +23,6 @@ import (
 // address without an admin key, guessing credentials and replaying a
 // captured request.
 
-func newRequest(t *testing.T, method, url, body string, hdr ...string) *http.Request {
-	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	require.NoError(t, err)
-	for i := 0; i+1 < len(hdr); i += 2 {
-		if hdr[i] == "Host" {
-			req.Host = hdr[i+1]
-		} else {
-			req.Header.Set(hdr[i], hdr[i+1])
-		}
-	}
-	return req
-}
-
 // TestHostileTrustBrowserPage: a page posts text/plain (a "simple"
 // request: the browser sends it without a preflight) to create a
 // workspace or a Pandora key pair. It must get no readable answer (no
@@ -43,7 +30,7 @@ func newRequest(t *testing.T, method, url, body string, hdr ...string) *http.Req
 func TestHostileTrustBrowserPage(t *testing.T) {
 	p := startProc(t, t.TempDir())
 	for _, path := range []string{"/v1/workspace/create", "/v1/tsdb/keypair/create", "/v1/workspace/keypair/create"} {
-		a, err := do(newRequest(t, http.MethodPost, p.Base+path, `{"name":"drive-by"}`,
+		a, err := do(testkit.NewRequest(t, http.MethodPost, p.Base+path, `{"name":"drive-by"}`,
 			"Origin", "http://evil.example", "Content-Type", "text/plain;charset=UTF-8",
 			"Sec-Fetch-Mode", "no-cors", "Sec-Fetch-Site", "cross-site"), 10*time.Second)
 		require.NoError(t, err)
@@ -52,7 +39,7 @@ func TestHostileTrustBrowserPage(t *testing.T) {
 		assert.NotContains(t, a.Body, "tkn_", path)
 		assert.NotContains(t, a.Body, "secret", path)
 
-		a, err = do(newRequest(t, http.MethodOptions, p.Base+path, "",
+		a, err = do(testkit.NewRequest(t, http.MethodOptions, p.Base+path, "",
 			"Origin", "http://evil.example", "Access-Control-Request-Method", "POST",
 			"Access-Control-Request-Headers", "content-type"), 10*time.Second)
 		require.NoError(t, err)
@@ -62,7 +49,7 @@ func TestHostileTrustBrowserPage(t *testing.T) {
 
 	// DNS rebinding: the page's own name resolved to 127.0.0.1.
 	for _, host := range []string{"evil.example:" + p.Addr[strings.LastIndexByte(p.Addr, ':')+1:], "rebind.evil.example"} {
-		a, err := do(newRequest(t, http.MethodPost, p.Base+"/v1/workspace/create", `{}`,
+		a, err := do(testkit.NewRequest(t, http.MethodPost, p.Base+"/v1/workspace/create", `{}`,
 			"Host", host, "Content-Type", "text/plain"), 10*time.Second)
 		require.NoError(t, err)
 		assert.Equal(t, http.StatusForbidden, a.Status, "Host %s: %s", host, a)
@@ -76,7 +63,7 @@ func TestHostileTrustBrowserPage(t *testing.T) {
 
 	// The agent paths keep the API document's CORS, preflight included,
 	// and signed writes from a page's origin still work.
-	a, err := do(newRequest(t, http.MethodOptions, p.Base+"/v1/write/metrics", "",
+	a, err := do(testkit.NewRequest(t, http.MethodOptions, p.Base+"/v1/write/metrics", "",
 		"Origin", "http://dashboard.example", "Access-Control-Request-Method", "POST",
 		"Access-Control-Request-Headers", "x-token,x-rp"), 10*time.Second)
 	require.NoError(t, err)
@@ -120,7 +107,7 @@ func TestHostileTrustGuessingIsRateLimited(t *testing.T) {
 	var last answer
 	for i := 0; i < 6; i++ {
 		var err error
-		last, err = do(newRequest(t, http.MethodGet, p.Base+"/v1/check/token/tkn_"+strings.Repeat(strconv.Itoa(i), 32), ""), 10*time.Second)
+		last, err = do(testkit.NewRequest(t, http.MethodGet, p.Base+"/v1/check/token/tkn_"+strings.Repeat(strconv.Itoa(i), 32), ""), 10*time.Second)
 		require.NoError(t, err)
 	}
 	assert.Equal(t, http.StatusTooManyRequests, last.Status, last.String())

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -70,7 +71,7 @@ func startKodo(t *testing.T, addr, data string) *exec.Cmd {
 			}
 		}
 		require.True(t, time.Now().Before(deadline), "kodo did not answer /v1/ping within 60s: %v", err)
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond) // polling interval
 	}
 }
 
@@ -118,12 +119,7 @@ func TestSIGKILLKeepsAcknowledgedPoints(t *testing.T) {
 	addr := freeAddr(t)
 	cmd := startKodo(t, addr, data)
 	base := "http://" + addr
-	var ws struct {
-		Token  string `json:"token"`
-		Secret string `json:"secret"`
-		DBUUID string `json:"db_uuid"`
-	}
-	require.Equal(t, 200, postJSON(t, base+"/v1/workspace/create", map[string]any{"name": "crash"}, &ws))
+	ws := createWorkspace(t, base)
 
 	const perBatch = 200
 	const logsPerBatch = 50
@@ -136,101 +132,66 @@ func TestSIGKILLKeepsAcknowledgedPoints(t *testing.T) {
 	for round := 0; round < 3; round++ {
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
+		client := signedClient(ws.Token, ws.Secret)
 		for w := 0; w < 3; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				client := &http.Client{Timeout: 10 * time.Second,
-					Transport: signer.NewDatafluxTransport(nil, ws.Token, ws.Secret, signer.AlgoSHA256)}
-				for b := 0; ; b++ {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					mu.Lock()
-					seq++
-					batch := fmt.Sprintf("r%dw%db%d", round, w, b)
-					t0 := start + seq*perBatch*1000
-					mu.Unlock()
-					var lp bytes.Buffer
-					zw := gzip.NewWriter(&lp)
-					for i := 0; i < perBatch; i++ {
-						fmt.Fprintf(zw, "crash,batch=%s,host=h%d f=%di %d\n", batch, i%10, i, t0+int64(i)*1000)
-					}
-					zw.Close()
-					req, _ := http.NewRequest(http.MethodPost, base+"/v1/write/metrics", &lp)
-					req.Header.Set("Content-Encoding", "gzip")
-					resp, err := client.Do(req)
-					if err != nil {
-						return // the server is gone
-					}
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode == 200 {
-						mu.Lock()
-						acked[batch] = true
-						mu.Unlock()
-					}
-				}
-			}()
-		}
-		wg.Add(1)
-		go func() { // workspaces go to the metadata store
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				resp, err := http.Post(base+"/v1/workspace/create", "application/json", strings.NewReader(`{"name":"crash"}`))
-				if err != nil {
-					return
-				}
-				var env struct {
-					Content struct {
-						Token string `json:"token"`
-					} `json:"content"`
-				}
-				_ = json.NewDecoder(resp.Body).Decode(&env)
-				resp.Body.Close()
-				if resp.StatusCode == 200 {
-					mu.Lock()
-					ackedTokens = append(ackedTokens, env.Content.Token)
-					mu.Unlock()
-				}
-			}
-		}()
-		wg.Add(1)
-		go func() { // logs go to the document store
-			defer wg.Done()
-			client := &http.Client{Timeout: 10 * time.Second,
-				Transport: signer.NewDatafluxTransport(nil, ws.Token, ws.Secret, signer.AlgoSHA256)}
-			for b := 0; ; b++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				batch := fmt.Sprintf("r%dl%d", round, b)
+			load(&wg, stop, func(b int) bool {
+				mu.Lock()
+				seq++
+				batch := fmt.Sprintf("r%dw%db%d", round, w, b)
+				t0 := start + seq*perBatch*1000
+				mu.Unlock()
 				var lp bytes.Buffer
-				for i := 0; i < logsPerBatch; i++ {
-					fmt.Fprintf(&lp, "app,batch=%s message=\"request %d served\" %d\n", batch, i, start+int64(b*logsPerBatch+i))
+				zw := gzip.NewWriter(&lp)
+				for i := 0; i < perBatch; i++ {
+					fmt.Fprintf(zw, "crash,batch=%s,host=h%d f=%di %d\n", batch, i%10, i, t0+int64(i)*1000)
 				}
-				resp, err := client.Post(base+"/v1/write/logging?source=app", "text/plain", &lp)
-				if err != nil {
-					return
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode == 200 {
+				zw.Close()
+				req, _ := http.NewRequest(http.MethodPost, base+"/v1/write/metrics", &lp)
+				req.Header.Set("Content-Encoding", "gzip")
+				code := status(client.Do(req))
+				if code == 200 {
 					mu.Lock()
-					ackedLogs[batch] = true
+					acked[batch] = true
 					mu.Unlock()
 				}
+				return code != 0 // 0: the server is gone
+			})
+		}
+		load(&wg, stop, func(int) bool { // workspaces go to the metadata store
+			resp, err := http.Post(base+"/v1/workspace/create", "application/json", strings.NewReader(`{"name":"crash"}`))
+			if err != nil {
+				return false
 			}
-		}()
+			var env struct {
+				Content struct {
+					Token string `json:"token"`
+				} `json:"content"`
+			}
+			_ = json.NewDecoder(resp.Body).Decode(&env)
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				mu.Lock()
+				ackedTokens = append(ackedTokens, env.Content.Token)
+				mu.Unlock()
+			}
+			return true
+		})
+		load(&wg, stop, func(b int) bool { // logs go to the document store
+			batch := fmt.Sprintf("r%dl%d", round, b)
+			var lp bytes.Buffer
+			for i := 0; i < logsPerBatch; i++ {
+				fmt.Fprintf(&lp, "app,batch=%s message=\"request %d served\" %d\n", batch, i, start+int64(b*logsPerBatch+i))
+			}
+			code := status(client.Post(base+"/v1/write/logging?source=app", "text/plain", &lp))
+			if code == 200 {
+				mu.Lock()
+				ackedLogs[batch] = true
+				mu.Unlock()
+			}
+			return code != 0
+		})
+		// Not synchronisation: the crash must land at a random moment
+		// of the load, which is what this test is about.
 		time.Sleep(time.Duration(300+rand.IntN(700)) * time.Millisecond)
 		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
 		_, _ = cmd.Process.Wait()
@@ -289,12 +250,7 @@ func TestSIGTERMFinishesInFlightWrites(t *testing.T) {
 	addr := freeAddr(t)
 	cmd := startKodo(t, addr, data)
 	base := "http://" + addr
-	var ws struct {
-		Token  string `json:"token"`
-		Secret string `json:"secret"`
-		DBUUID string `json:"db_uuid"`
-	}
-	require.Equal(t, 200, postJSON(t, base+"/v1/workspace/create", map[string]any{}, &ws))
+	ws := createWorkspace(t, base)
 
 	var body bytes.Buffer
 	ts := time.Now().Add(-time.Hour).UnixNano()
@@ -315,10 +271,19 @@ func TestSIGTERMFinishesInFlightWrites(t *testing.T) {
 	_, err := (&http.Client{Transport: signer.NewDatafluxTransport(capture, ws.Token, ws.Secret, signer.AlgoSHA256)}).Do(signed)
 	require.NoError(t, err)
 	req.Header = captured
+	// With "Expect: 100-continue" the server answers 100 when the handler
+	// first reads the body, and the client sends none before: the trace
+	// tells the test the write is in the handler's hands.
+	req.Header.Set("Expect", "100-continue")
+	reading := make(chan struct{})
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		Got100Continue: func() { close(reading) },
+	}))
+	client := &http.Client{Transport: &http.Transport{ExpectContinueTimeout: time.Minute}}
 
 	done := make(chan *http.Response, 1)
 	go func() {
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := client.Do(req)
 		if err != nil {
 			t.Error(err)
 			done <- nil
@@ -326,12 +291,27 @@ func TestSIGTERMFinishesInFlightWrites(t *testing.T) {
 		}
 		done <- resp
 	}()
+	select {
+	case <-reading:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the handler did not start reading the body within 30s")
+	}
 	half := body.Len() / 2
 	_, err = pw.Write(body.Bytes()[:half])
 	require.NoError(t, err)
-	time.Sleep(200 * time.Millisecond) // the handler is reading the body now
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	time.Sleep(200 * time.Millisecond)
+	// Send the rest only once the server is shutting down: it has closed
+	// its listener, so a new connection is refused.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			break
+		}
+		c.Close()
+		require.True(t, time.Now().Before(deadline), "kodo still accepts connections 30s after SIGTERM")
+		time.Sleep(10 * time.Millisecond) // polling interval
+	}
 	_, err = pw.Write(body.Bytes()[half:])
 	require.NoError(t, err)
 	require.NoError(t, pw.Close())
@@ -357,3 +337,36 @@ func TestSIGTERMFinishesInFlightWrites(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// load runs step(0), step(1), ... in a goroutine counted by wg until stop
+// is closed or step returns false (the server is gone).
+func load(wg *sync.WaitGroup, stop <-chan struct{}, step func(n int) bool) {
+	wg.Go(func() {
+		for n := 0; ; n++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if !step(n) {
+				return
+			}
+		}
+	})
+}
+
+// status drains and closes the answer and returns its status, or 0 when
+// the request failed.
+func status(resp *http.Response, err error) int {
+	if err != nil {
+		return 0
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// signedClient writes with DATAFLUX signatures of the workspace's secret.
+func signedClient(token, secret string) *http.Client {
+	return &http.Client{Timeout: 10 * time.Second, Transport: signer.NewDatafluxTransport(nil, token, secret, signer.AlgoSHA256)}
+}

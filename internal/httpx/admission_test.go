@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/kodo-project/kodo/internal/testkit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -42,7 +43,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 func TestReadBodyChargesLease(t *testing.T) {
 	lim := Limits{MaxBodyBytes: 1 << 20, MaxDecompressedBytes: 8 << 20}
 	plain := bytes.Repeat([]byte("cpu,host=a v=1\n"), 10000) // 150 kB
-	zipped := gzipped(t, plain)
+	zipped := testkit.Gzip(t, plain)
 	const slack = 1 << 20 // spare capacity of pooled buffers from earlier reads
 	req := func(body []byte, gzip, chunked bool, l Lease) *http.Request {
 		r := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
@@ -82,7 +83,7 @@ func TestReadBodyChargesLease(t *testing.T) {
 		assert.Zero(t, l.charged)
 	})
 	t.Run("a refused charge stops the decompression", func(t *testing.T) {
-		bomb := gzipped(t, make([]byte, 8<<20))
+		bomb := testkit.Gzip(t, make([]byte, 8<<20))
 		l := &countingLease{limit: 256 << 10}
 		_, err := ReadBody(req(bomb, true, false, l), lim)
 		assert.ErrorIs(t, err, errFull, "the lease's error comes back unchanged")

@@ -2,7 +2,6 @@ package httpx
 
 import (
 	"bytes"
-	"compress/gzip"
 	"errors"
 	"io"
 	"log/slog"
@@ -12,24 +11,16 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/kodo-project/kodo/internal/testkit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-func gzipped(t *testing.T, b []byte) []byte {
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	_, err := zw.Write(b)
-	require.NoError(t, err)
-	require.NoError(t, zw.Close())
-	return buf.Bytes()
-}
-
 func TestReadBody(t *testing.T) {
 	lim := Limits{MaxBodyBytes: 1000, MaxDecompressedBytes: 2000}
 	plain := []byte("cpu f=1\n")
-	zipped := gzipped(t, plain)
-	bomb := gzipped(t, make([]byte, 5000))
+	zipped := testkit.Gzip(t, plain)
+	bomb := testkit.Gzip(t, make([]byte, 5000))
 	cases := []struct {
 		name     string
 		body     []byte
@@ -115,7 +106,7 @@ func TestReadBodyReusesGzipReaders(t *testing.T) {
 	zips := make([][]byte, len(bodies))
 	for i := range bodies {
 		bodies[i] = bytes.Repeat([]byte{byte('a' + i)}, 1000*(i+1))
-		zips[i] = gzipped(t, bodies[i])
+		zips[i] = testkit.Gzip(t, bodies[i])
 	}
 	var wg sync.WaitGroup
 	for g := 0; g < 4; g++ {
@@ -146,11 +137,7 @@ func TestReadBodyReusesGzipReaders(t *testing.T) {
 
 func BenchmarkReadBodyGzip(b *testing.B) {
 	plain := bytes.Repeat([]byte("cpu,host=a,region=eu usage_user=1.5,usage_idle=90i 1700000000000000000\n"), 5000)
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	_, _ = zw.Write(plain)
-	_ = zw.Close()
-	zipped := buf.Bytes()
+	zipped := testkit.Gzip(b, plain)
 	lim := DefaultLimits()
 	b.SetBytes(int64(len(plain)))
 	b.ReportAllocs()

@@ -3,6 +3,7 @@ package loadgen
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -76,14 +77,7 @@ func ParseMix(s string) (Mix, error) {
 	return m, nil
 }
 
-func isKnownOp(op OpKind) bool {
-	for _, k := range knownOps {
-		if k == op {
-			return true
-		}
-	}
-	return false
-}
+func isKnownOp(op OpKind) bool { return slices.Contains(knownOps, op) }
 
 // Total is the sum of the weights.
 func (m Mix) Total() int {

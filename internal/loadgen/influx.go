@@ -129,13 +129,5 @@ func (t *InfluxTarget) Query(ctx context.Context, ws Workspace, q string) Outcom
 
 // Count runs count(*) in the workspace's database.
 func (t *InfluxTarget) Count(ctx context.Context, ws Workspace, measurement string) (int64, error) {
-	o, c := t.query(ctx, ws.DB, countQuery(measurement))
-	if !o.OK() {
-		return 0, &VerifyError{Workspace: ws.Name, Err: fmt.Errorf("HTTP %d %s: %s", o.Status, o.Code, o.Message)}
-	}
-	n, err := c.count()
-	if err != nil {
-		return 0, &VerifyError{Workspace: ws.Name, Err: err}
-	}
-	return n, nil
+	return countOf(ws)(t.query(ctx, ws.DB, countQuery(measurement)))
 }

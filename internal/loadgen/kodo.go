@@ -269,19 +269,25 @@ func (t *KodoTarget) Query(ctx context.Context, ws Workspace, q string) Outcome 
 
 // Count runs count(*) through /v1/read/metrics.
 func (t *KodoTarget) Count(ctx context.Context, ws Workspace, measurement string) (int64, error) {
-	o, c := t.read(ctx, ws, countQuery(measurement))
-	if !o.OK() {
-		return 0, &VerifyError{Workspace: ws.Name, Err: fmt.Errorf("HTTP %d %s: %s", o.Status, o.Code, o.Message)}
-	}
-	n, err := c.count()
-	if err != nil {
-		return 0, &VerifyError{Workspace: ws.Name, Err: err}
-	}
-	return n, nil
+	return countOf(ws)(t.read(ctx, ws, countQuery(measurement)))
 }
 
 func countQuery(measurement string) string {
 	return `SELECT count(*) FROM "` + measurement + `"`
+}
+
+// countOf reads the answer to countQuery in ws, for both targets.
+func countOf(ws Workspace) func(Outcome, *queryAnswer) (int64, error) {
+	return func(o Outcome, c *queryAnswer) (int64, error) {
+		if !o.OK() {
+			return 0, &VerifyError{Workspace: ws.Name, Err: fmt.Errorf("HTTP %d %s: %s", o.Status, o.Code, o.Message)}
+		}
+		n, err := c.count()
+		if err != nil {
+			return 0, &VerifyError{Workspace: ws.Name, Err: err}
+		}
+		return n, nil
+	}
 }
 
 func asInt(v any) (int64, error) {

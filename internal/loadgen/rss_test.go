@@ -70,7 +70,13 @@ func TestRSSSamplerSeesGrowth(t *testing.T) {
 	for i := 0; i < len(buf); i += 4096 {
 		buf[i] = 1
 	}
-	time.Sleep(50 * time.Millisecond)
+	// Wait for a sample taken by the ticker after the growth (stop adds
+	// one of its own, which alone would not show the sampler works).
+	require.Eventually(t, func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.maxRSS > before+32<<20
+	}, 10*time.Second, time.Millisecond, "the sampler saw the growth")
 	m := s.stop()
 	assert.Greater(t, m.MaxRSS, before+32<<20, "the sampler saw the growth")
 	assert.GreaterOrEqual(t, m.HWM, m.MaxRSS)

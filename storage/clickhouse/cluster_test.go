@@ -48,20 +48,12 @@ func TestClusterReplicates(t *testing.T) {
 		return int64(n)
 	}
 	for i, s := range []*Store{r1, r2} {
-		deadline := time.Now().Add(30 * time.Second)
-		for count(s) != 3 && time.Now().Before(deadline) {
-			time.Sleep(50 * time.Millisecond)
-		}
-		assert.EqualValues(t, 3, count(s), "replica %d counts each point once", i+1)
+		assert.Eventually(t, func() bool { return count(s) == 3 }, 30*time.Second, 50*time.Millisecond, "replica %d counts each point once", i+1)
 	}
 	tables, err := r2.Tables(ctx, db, TypeTable)
 	require.NoError(t, err)
 	assert.Equal(t, []Table{{"cpu", "ReplicatedReplacingMergeTree"}}, tables)
 
 	require.NoError(t, r1.DropTable(ctx, db, "cpu"))
-	deadline := time.Now().Add(30 * time.Second)
-	for count(r2) != -1 && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
-	assert.EqualValues(t, -1, count(r2), "the drop reached the other replica")
+	assert.Eventually(t, func() bool { return count(r2) == -1 }, 30*time.Second, 50*time.Millisecond, "the drop reached the other replica")
 }

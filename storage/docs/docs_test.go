@@ -2,6 +2,7 @@ package docs
 
 import (
 	"bytes"
+	"encoding/json"
 	"math"
 	"testing"
 
@@ -101,4 +102,31 @@ func FuzzDecodeFields(f *testing.F) {
 		require.NoError(t, err)
 		require.Equal(t, m, m2)
 	})
+}
+
+func TestAppendTagsJSON(t *testing.T) {
+	tests := []map[string]string{
+		nil,
+		{},
+		{"host": "web1", "level": "info"},
+		{"ключ": "значение 值", "q": "a \"quoted\"\nline\\", "<": "&>"},
+	}
+	for _, tags := range tests {
+		b, _ := AppendTagsJSON(nil, tags, nil)
+		var back map[string]string
+		require.NoError(t, json.Unmarshal(b, &back), "%s", b)
+		if len(tags) == 0 {
+			assert.Empty(t, back)
+			continue
+		}
+		assert.Equal(t, tags, back)
+		want, err := json.Marshal(tags)
+		require.NoError(t, err)
+		var wantBack map[string]string
+		require.NoError(t, json.Unmarshal(want, &wantBack))
+		assert.Equal(t, wantBack, back)
+		assert.Equal(t, string(want), string(b), "the bytes of json.Marshal")
+	}
+	b, _ := AppendTagsJSON(nil, map[string]string{"b": "2", "a": "1", "c": "3"}, nil)
+	assert.Equal(t, `{"a":"1","b":"2","c":"3"}`, string(b), "keys are sorted")
 }

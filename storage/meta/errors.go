@@ -55,18 +55,23 @@ func invalid(op, key, format string, args ...any) error {
 	return &Error{Op: op, Key: key, Kind: ErrInvalid, Err: fmt.Errorf(format, args...)}
 }
 
+// required returns the ErrInvalid error "empty <name>" for the first empty
+// value of the (value, name) pairs, or nil: the check every record's
+// Validate starts with.
+func required(op, key string, pairs ...string) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i] == "" {
+			return invalid(op, key, "empty %s", pairs[i+1])
+		}
+	}
+	return nil
+}
+
 // Validate reports an ErrInvalid *Error when a required field is empty.
 // The stores call it before touching the backend, so a bad request never
 // turns into a half-written record or an opaque constraint error.
 func (w Workspace) Validate(op string) error {
-	key := fmt.Sprintf("workspace %q", w.UUID)
-	switch {
-	case w.UUID == "":
-		return invalid(op, key, "empty workspace UUID")
-	case w.Token == "":
-		return invalid(op, key, "empty token")
-	}
-	return nil
+	return required(op, fmt.Sprintf("workspace %q", w.UUID), w.UUID, "workspace UUID", w.Token, "token")
 }
 
 // Validate reports an ErrInvalid *Error when a required field is empty or
@@ -74,15 +79,9 @@ func (w Workspace) Validate(op string) error {
 // against RPs: the API lets cqrp name "autogen" or be empty.
 func (d Database) Validate(op string) error {
 	key := fmt.Sprintf("database %q", d.UUID)
-	switch {
-	case d.UUID == "":
-		return invalid(op, key, "empty database UUID")
-	case d.WorkspaceUUID == "":
-		return invalid(op, key, "empty workspace UUID")
-	case d.Name == "":
-		return invalid(op, key, "empty database name")
-	case d.InstanceUUID == "":
-		return invalid(op, key, "empty instance UUID")
+	if err := required(op, key, d.UUID, "database UUID", d.WorkspaceUUID, "workspace UUID",
+		d.Name, "database name", d.InstanceUUID, "instance UUID"); err != nil {
+		return err
 	}
 	if err := d.Limits.Validate(op, key); err != nil {
 		return err
@@ -134,17 +133,13 @@ func (in Instance) Validate(op string) error {
 // equal (KeyPairByID could not tell which one was meant).
 func (kp KeyPair) Validate(op string) error {
 	key := fmt.Sprintf("access key %q", kp.AccessKey)
-	switch {
-	case kp.AccessKey == "":
-		return invalid(op, key, "empty access key")
-	case kp.SecretKey == "":
-		return invalid(op, key, "empty secret key")
-	case kp.AccessKey == kp.SecretKey:
-		return invalid(op, key, "access key and secret key are equal")
-	case kp.WorkspaceUUID == "":
-		return invalid(op, key, "empty workspace UUID")
+	if err := required(op, key, kp.AccessKey, "access key", kp.SecretKey, "secret key"); err != nil {
+		return err
 	}
-	return nil
+	if kp.AccessKey == kp.SecretKey {
+		return invalid(op, key, "access key and secret key are equal")
+	}
+	return required(op, key, kp.WorkspaceUUID, "workspace UUID")
 }
 
 // Validate reports an ErrInvalid *Error when a required field is empty.
@@ -158,18 +153,8 @@ func (cq ContinuousQuery) Validate(op string) error {
 // ValidateUpdate checks what UpdateCQ uses (everything but DBUUID, which
 // an update cannot change).
 func (cq ContinuousQuery) ValidateUpdate(op string) error {
-	key := fmt.Sprintf("continuous query %q", cq.UUID)
-	switch {
-	case cq.UUID == "":
-		return invalid(op, key, "empty continuous query UUID")
-	case cq.WorkspaceUUID == "":
-		return invalid(op, key, "empty workspace UUID")
-	case cq.Measurement == "":
-		return invalid(op, key, "empty measurement")
-	case cq.AggrFunc == "":
-		return invalid(op, key, "empty aggregate function")
-	}
-	return nil
+	return required(op, fmt.Sprintf("continuous query %q", cq.UUID), cq.UUID, "continuous query UUID",
+		cq.WorkspaceUUID, "workspace UUID", cq.Measurement, "measurement", cq.AggrFunc, "aggregate function")
 }
 
 // Invalid returns an ErrInvalid *Error for a bad argument of op; the

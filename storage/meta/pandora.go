@@ -19,28 +19,12 @@ func PandoraViewKey(ak, repo, name string) string {
 
 // Validate reports an ErrInvalid *Error when a key is empty.
 func (kp PandoraKeyPair) Validate(op string) error {
-	key := fmt.Sprintf("pandora access key %q", kp.AccessKey)
-	switch {
-	case kp.AccessKey == "":
-		return invalid(op, key, "empty access key")
-	case kp.SecretKey == "":
-		return invalid(op, key, "empty secret key")
-	}
-	return nil
+	return required(op, fmt.Sprintf("pandora access key %q", kp.AccessKey), kp.AccessKey, "access key", kp.SecretKey, "secret key")
 }
 
 // Validate reports an ErrInvalid *Error when a required field is empty.
 func (r PandoraRepo) Validate(op string) error {
-	key := PandoraRepoKey(r.AccessKey, r.Name)
-	switch {
-	case r.AccessKey == "":
-		return invalid(op, key, "empty access key")
-	case r.Name == "":
-		return invalid(op, key, "empty repo name")
-	case r.Region == "":
-		return invalid(op, key, "empty region")
-	}
-	return nil
+	return required(op, PandoraRepoKey(r.AccessKey, r.Name), r.AccessKey, "access key", r.Name, "repo name", r.Region, "region")
 }
 
 // Validate reports an ErrInvalid *Error when a required field is empty.

@@ -73,11 +73,7 @@ func (f *fakeSink) snapshot() ([]string, []string) {
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		require.True(t, time.Now().Before(deadline), "timed out waiting for %s", what)
-		time.Sleep(20 * time.Millisecond)
-	}
+	require.Eventually(t, cond, 30*time.Second, 20*time.Millisecond, "timed out waiting for %s", what)
 }
 
 // TestThroughNSQD publishes to a real nsqd running in-process, with the

@@ -12,6 +12,12 @@ import (
 	"github.com/kodo-project/kodo/lineproto"
 )
 
+// LineOptions is how both engines write points as InfluxDB 1.x line
+// protocol: 1.x (the embedded engine and a stock server) reads no
+// unsigned "5u", so unsigned values go as integers and those above
+// MaxInt64 are refused.
+var LineOptions = lineproto.EncodeOptions{UnsignedAsInt: true}
+
 // Engine stores points and answers InfluxQL for the databases placed on it.
 // The embedded engine (InfluxDB 1.8 in-process) and the remote one (an
 // InfluxDB 1.x instance over HTTP) both implement it and pass the same
@@ -144,3 +150,17 @@ var (
 	// ErrTooManyOpenFiles: the process hit its open-file limit (EMFILE).
 	ErrTooManyOpenFiles = fmt.Errorf("%w: too many open files", ErrUnavailable)
 )
+
+// Deletes reports whether q may remove series, fields or shards, after
+// which an engine forgets what it learnt of field types and tag values.
+func Deletes(q *influxql.Query) bool {
+	for _, st := range q.Statements {
+		switch st.(type) {
+		case *influxql.DropDatabaseStatement, *influxql.DropMeasurementStatement, *influxql.DropSeriesStatement,
+			*influxql.DeleteSeriesStatement, *influxql.DeleteStatement, *influxql.DropShardStatement,
+			*influxql.DropRetentionPolicyStatement:
+			return true
+		}
+	}
+	return false
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kodo-project/kodo/internal/conformance"
 	"github.com/kodo-project/kodo/storage/docs"
 )
 
@@ -30,29 +31,23 @@ func wsUUID(t *testing.T) string {
 
 // Run runs the suite against stores made by newStore.
 func Run(t *testing.T, newStore NewStore) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, s docs.Store)
-	}{
-		{"RoundTrip", testRoundTrip},
-		{"Isolation", testIsolation},
-		{"TimeRangeSortPaging", testTimeRangeSortPaging},
-		{"Filters", testFilters},
-		{"FullText", testFullText},
-		{"FullTextCJK", testFullTextCJK},
-		{"DeleteWorkspace", testDeleteWorkspace},
-		{"IdempotentRetry", testIdempotentRetry},
-		{"ObjectReplace", testObjectReplace},
-		{"Validation", testValidation},
-		{"DailyBoundary", testDailyBoundary},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			s := newStore(t)
-			t.Cleanup(func() { assert.NoError(t, s.Close()) })
-			tc.fn(t, s)
-		})
-	}
+	conformance.Run(t, func(t *testing.T) docs.Store {
+		s := newStore(t)
+		t.Cleanup(func() { assert.NoError(t, s.Close()) })
+		return s
+	}, []conformance.Case[docs.Store]{
+		{Name: "RoundTrip", Test: testRoundTrip},
+		{Name: "Isolation", Test: testIsolation},
+		{Name: "TimeRangeSortPaging", Test: testTimeRangeSortPaging},
+		{Name: "Filters", Test: testFilters},
+		{Name: "FullText", Test: testFullText},
+		{Name: "FullTextCJK", Test: testFullTextCJK},
+		{Name: "DeleteWorkspace", Test: testDeleteWorkspace},
+		{Name: "IdempotentRetry", Test: testIdempotentRetry},
+		{Name: "ObjectReplace", Test: testObjectReplace},
+		{Name: "Validation", Test: testValidation},
+		{Name: "DailyBoundary", Test: testDailyBoundary},
+	})
 }
 
 func logDoc(i int, content string) docs.Document {
@@ -128,14 +123,32 @@ func testIsolation(t *testing.T, s docs.Store) {
 	assert.Zero(t, res.Total, "an unknown workspace has no documents")
 }
 
-func testTimeRangeSortPaging(t *testing.T, s docs.Store) {
-	ctx := context.Background()
-	ws := wsUUID(t)
-	var in []docs.Document
-	for i := range 10 {
-		in = append(in, logDoc(i, fmt.Sprintf("line %d", i)))
+// writeLines writes log lines "line 0" .. "line n-1" as writeLogs does.
+func writeLines(t *testing.T, s docs.Store, n int, edit func([]docs.Document)) (ws string) {
+	lines := make([]string, n)
+	for i := range lines {
+		lines[i] = fmt.Sprintf("line %d", i)
 	}
-	require.NoError(t, s.Write(ctx, ws, docs.KindLogging, in))
+	return writeLogs(t, s, lines, edit)
+}
+
+// writeLogs writes logs of the given contents, one a second from base,
+// after edit (if any) changed them, into a new workspace.
+func writeLogs(t *testing.T, s docs.Store, contents []string, edit func([]docs.Document)) (ws string) {
+	ws = wsUUID(t)
+	in := make([]docs.Document, len(contents))
+	for i, c := range contents {
+		in[i] = logDoc(i, c)
+	}
+	if edit != nil {
+		edit(in)
+	}
+	require.NoError(t, s.Write(context.Background(), ws, docs.KindLogging, in))
+	return ws
+}
+
+func testTimeRangeSortPaging(t *testing.T, s docs.Store) {
+	ws := writeLines(t, s, 10, nil)
 	sec := int64(time.Second)
 	tests := []struct {
 		name  string
@@ -162,14 +175,7 @@ func testTimeRangeSortPaging(t *testing.T, s docs.Store) {
 }
 
 func testFilters(t *testing.T, s docs.Store) {
-	ctx := context.Background()
-	ws := wsUUID(t)
-	var in []docs.Document
-	for i := range 6 {
-		in = append(in, logDoc(i, fmt.Sprintf("line %d", i)))
-	}
-	in[5].Source, in[5].Name = "redis", "redis"
-	require.NoError(t, s.Write(ctx, ws, docs.KindLogging, in))
+	ws := writeLines(t, s, 6, func(in []docs.Document) { in[5].Source, in[5].Name = "redis", "redis" })
 	tests := []struct {
 		name    string
 		filters []docs.Filter
@@ -226,13 +232,7 @@ type searchCase struct {
 
 // checkSearches writes lines as logs of a new workspace and runs each case.
 func checkSearches(t *testing.T, s docs.Store, lines []string, cases func(lines []string) []searchCase) string {
-	ctx := context.Background()
-	ws := wsUUID(t)
-	var in []docs.Document
-	for i, l := range lines {
-		in = append(in, logDoc(i, l))
-	}
-	require.NoError(t, s.Write(ctx, ws, docs.KindLogging, in))
+	ws := writeLogs(t, s, lines, nil)
 	for _, tc := range cases(lines) {
 		t.Run(tc.query, func(t *testing.T) {
 			res := search(t, s, docs.SearchRequest{WorkspaceUUID: ws, Kind: docs.KindLogging, Query: tc.query})

@@ -2,51 +2,31 @@ package embedded
 
 import (
 	"context"
-	"fmt"
-	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/kodo-project/kodo/storage/docs"
+	"github.com/kodo-project/kodo/storage/docs/internal/synth"
 )
 
-var benchWords = strings.Fields("GET POST PUT DELETE request served failed timeout upstream cache miss hit user login token expired connection reset peer slow query index table disk full retry backoff")
+// benchLines builds n log lines shaped like nginx access logs.
+var benchLines = synth.Logs
 
-// benchLines builds n log lines shaped like nginx access logs: 2 tags, 2
-// fields and a ~90-byte message.
-func benchLines(n, seed int) ([]docs.Document, int64) {
-	base := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC).UnixNano()
-	out := make([]docs.Document, n)
-	var bytes int64
-	for i := range out {
-		k := seed*n + i
-		var sb strings.Builder
-		for j := range 12 {
-			if j > 0 {
-				sb.WriteByte(' ')
-			}
-			sb.WriteString(benchWords[(k*7+j*13+k/5)%len(benchWords)])
-		}
-		fmt.Fprintf(&sb, " id=%d", k)
-		out[i] = docs.Document{Kind: docs.KindLogging, Name: "nginx", Source: "nginx", Time: base + int64(k)*int64(time.Millisecond),
-			Tags:    map[string]string{"host": fmt.Sprintf("web%02d", k%20), "level": []string{"info", "warn", "error"}[k%3]},
-			Fields:  map[string]any{"status": int64(200 + (k%5)*100), "latency": float64(k%1000) / 10},
-			Content: sb.String()}
-		bytes += int64(sb.Len())
+// openBench opens a store in a temp dir, closed when b ends.
+func openBench(b *testing.B) *Store {
+	s, err := Open(b.TempDir(), Options{})
+	if err != nil {
+		b.Fatal(err)
 	}
-	return out, bytes
+	b.Cleanup(func() { _ = s.Close() })
+	return s
 }
 
 // BenchmarkWrite indexes 5,000-line batches of log lines, each batch one
 // durable commit; lines/s is the figure to watch (SetBytes counts the
 // message bytes).
 func BenchmarkWrite(b *testing.B) {
-	s, err := Open(b.TempDir(), Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+	s := openBench(b)
 	const batch = 5000
 	ctx := context.Background()
 	seed := 0
@@ -70,11 +50,7 @@ func BenchmarkWrite(b *testing.B) {
 // batches at once, as concurrent HTTP requests do: group commit shares
 // one transaction and one fsync among the batches that wait together.
 func BenchmarkWriteConcurrent(b *testing.B) {
-	s, err := Open(b.TempDir(), Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+	s := openBench(b)
 	const batch, batches = 500, 400
 	ctx := context.Background()
 	pre := make([][]docs.Document, batches) // built before the clock runs
@@ -106,11 +82,7 @@ func BenchmarkWriteConcurrent(b *testing.B) {
 // BenchmarkSearch runs the searches of README-choice.md over 100,000
 // indexed log lines: many hits, a tag filter, words + filter + time range.
 func BenchmarkSearch(b *testing.B) {
-	s, err := Open(b.TempDir(), Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+	s := openBench(b)
 	ctx := context.Background()
 	const n, batch = 100000, 5000
 	var mid int64

@@ -1,8 +1,6 @@
 package embedded
 
 import (
-	"encoding/json"
-	"sort"
 	"unicode"
 	"unicode/utf8"
 
@@ -92,40 +90,6 @@ func appendWords(dst []byte, s string) []byte {
 		dst = utf8.AppendRune(dst, unicode.ToLower(r))
 	}
 	return dst
-}
-
-// appendJSONString quotes s for JSON; the common case of printable ASCII
-// without quotes or backslashes is copied as is.
-func appendJSONString(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
-			b, _ := json.Marshal(s) // a string always marshals
-			return append(dst, b...)
-		}
-	}
-	dst = append(dst, '"')
-	dst = append(dst, s...)
-	return append(dst, '"')
-}
-
-// appendTagsJSON appends tags as a JSON object with sorted keys (as
-// json.Marshal does, without its reflection); keys is scratch space.
-func appendTagsJSON(dst []byte, tags map[string]string, keys []string) ([]byte, []string) {
-	keys = keys[:0]
-	for k := range tags {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	dst = append(dst, '{')
-	for i, k := range keys {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = appendJSONString(dst, k)
-		dst = append(dst, ':')
-		dst = appendJSONString(dst, tags[k])
-	}
-	return append(dst, '}'), keys
 }
 
 // appendIndexText appends the full-text index text of d: the words of

@@ -68,32 +68,6 @@ func TestTermToken(t *testing.T) {
 	assert.NotEqual(t, termToken("host=web1"), termToken("host=web2"))
 }
 
-func TestAppendTagsJSON(t *testing.T) {
-	tests := []map[string]string{
-		nil,
-		{},
-		{"host": "web1", "level": "info"},
-		{"ключ": "значение 值", "q": "a \"quoted\"\nline\\", "<": "&>"},
-	}
-	for _, tags := range tests {
-		b, _ := appendTagsJSON(nil, tags, nil)
-		var back map[string]string
-		require.NoError(t, json.Unmarshal(b, &back), "%s", b)
-		if len(tags) == 0 {
-			assert.Empty(t, back)
-			continue
-		}
-		assert.Equal(t, tags, back)
-		want, err := json.Marshal(tags)
-		require.NoError(t, err)
-		var wantBack map[string]string
-		require.NoError(t, json.Unmarshal(want, &wantBack))
-		assert.Equal(t, wantBack, back)
-	}
-	b, _ := appendTagsJSON(nil, map[string]string{"b": "2", "a": "1", "c": "3"}, nil)
-	assert.Equal(t, `{"a":"1","b":"2","c":"3"}`, string(b), "keys are sorted")
-}
-
 func TestAppendIndexText(t *testing.T) {
 	d := docs.Document{Name: "nginx", Source: "ngx", Tags: map[string]string{"host": "web1"},
 		Fields: map[string]any{"status": int64(500), "bad": []int{1}}, Content: "Upstream TIMEOUT"}

@@ -81,6 +81,14 @@ func (s *Store) Write(ctx context.Context, workspaceUUID string, kind docs.Kind,
 	if err != nil {
 		return err
 	}
+	// The documents may still be committed after ctx ends; a retry is
+	// idempotent.
+	return s.submit(ctx, req, "wait for commit", req.encodeRest)
+}
+
+// submit queues req for the committer, runs queued (work that can overlap
+// the wait), and waits for req's outcome.
+func (s *Store) submit(ctx context.Context, req *request, waiting string, queued func()) error {
 	select {
 	case s.reqs <- req:
 	case <-ctx.Done():
@@ -88,13 +96,12 @@ func (s *Store) Write(ctx context.Context, workspaceUUID string, kind docs.Kind,
 	case <-s.quit:
 		return fmt.Errorf("%w: %w", docs.ErrUnavailable, errClosed)
 	}
-	req.encodeRest()
+	queued()
 	select {
 	case err := <-req.done:
 		return err
 	case <-ctx.Done():
-		// The documents may still be committed; a retry is idempotent.
-		return s.unavailable("wait for commit", ctx.Err())
+		return s.unavailable(waiting, ctx.Err())
 	case <-s.stopped:
 		select {
 		case err := <-req.done:
@@ -113,21 +120,7 @@ func (s *Store) DeleteWorkspace(ctx context.Context, workspaceUUID string) error
 		return fmt.Errorf("%w: delete needs a workspace uuid", docs.ErrInvalid)
 	}
 	req := &request{ctx: ctx, ws: workspaceUUID, del: true, done: make(chan error, 1)}
-	select {
-	case s.reqs <- req:
-	case <-ctx.Done():
-		return s.unavailable("queue", ctx.Err())
-	case <-s.quit:
-		return fmt.Errorf("%w: %w", docs.ErrUnavailable, errClosed)
-	}
-	select {
-	case err := <-req.done:
-		return err
-	case <-ctx.Done():
-		return s.unavailable("wait for delete", ctx.Err())
-	case <-s.stopped:
-		return fmt.Errorf("%w: %w", docs.ErrUnavailable, errClosed)
-	}
+	return s.submit(ctx, req, "wait for delete", func() {})
 }
 
 func (s *Store) deleteWorkspace(ws string) error {
@@ -262,7 +255,7 @@ func (r *request) encodeRange(lo, hi int) {
 	)
 	for i := lo; i < hi; i++ {
 		d, rw := &r.ds[i], &r.rows[i]
-		buf, keys = appendTagsJSON(buf[:0], d.Tags, keys)
+		buf, keys = docs.AppendTagsJSON(buf[:0], d.Tags, keys)
 		rw.tags = string(buf)
 		rw.docid = docs.DocID(r.ws, r.kind, d)
 		start := len(terms)
@@ -540,18 +533,7 @@ func (s *Store) flushIndex(ctx context.Context, c driver.Conn) error {
 // stmt returns the prepared statement for q, preparing it once per
 // connection.
 func (w *writer) stmt(ctx context.Context, c driver.Conn, q string) (driver.Stmt, error) {
-	if st, ok := w.stmts[q]; ok {
-		return st, nil
-	}
-	st, err := c.(driver.ConnPrepareContext).PrepareContext(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	if w.stmts == nil {
-		w.stmts = make(map[string]driver.Stmt)
-	}
-	w.stmts[q] = st
-	return st, nil
+	return prepared(ctx, c, &w.stmts, q, func() string { return q })
 }
 
 func (w *writer) exec(ctx context.Context, c driver.Conn, q string) error {
@@ -565,32 +547,39 @@ func (w *writer) exec(ctx context.Context, c driver.Conn, q string) error {
 
 // closeStmts finalizes the prepared statements.
 func (w *writer) closeStmts() error {
-	var errs []error
-	for q, st := range w.stmts {
-		errs = append(errs, st.Close())
-		delete(w.stmts, q)
-	}
-	for n, st := range w.inserts {
-		errs = append(errs, st.Close())
-		delete(w.inserts, n)
-	}
-	return errors.Join(errs...)
+	return errors.Join(closeAll(w.stmts), closeAll(w.inserts))
 }
 
 // insertStmt returns the prepared n-row insert statement.
 func (w *writer) insertStmt(ctx context.Context, c driver.Conn, n int) (driver.Stmt, error) {
-	if st, ok := w.inserts[n]; ok {
+	return prepared(ctx, c, &w.inserts, n, func() string { return docsInsertSQL(n) })
+}
+
+// prepared returns the statement cached under key, preparing the text
+// sql gives on c the first time.
+func prepared[K comparable](ctx context.Context, c driver.Conn, cache *map[K]driver.Stmt, key K, sql func() string) (driver.Stmt, error) {
+	if st, ok := (*cache)[key]; ok {
 		return st, nil
 	}
-	st, err := c.(driver.ConnPrepareContext).PrepareContext(ctx, docsInsertSQL(n))
+	st, err := c.(driver.ConnPrepareContext).PrepareContext(ctx, sql())
 	if err != nil {
 		return nil, err
 	}
-	if w.inserts == nil {
-		w.inserts = make(map[int]driver.Stmt)
+	if *cache == nil {
+		*cache = make(map[K]driver.Stmt)
 	}
-	w.inserts[n] = st
+	(*cache)[key] = st
 	return st, nil
+}
+
+// closeAll closes and forgets every statement of cache.
+func closeAll[K comparable](cache map[K]driver.Stmt) error {
+	var errs []error
+	for k, st := range cache {
+		errs = append(errs, st.Close())
+		delete(cache, k)
+	}
+	return errors.Join(errs...)
 }
 
 // docsInsertSQL is the n-row insert statement. A document already stored

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 
@@ -64,7 +65,7 @@ func TestConcurrentWrites(t *testing.T) {
 	all, _ := benchLines(writers*batches*per, 0) // the same lines, in one slice
 	var upstream, web07 int64
 	for i := range all {
-		if contains(docs.Words(all[i].Content), "upstream") {
+		if slices.Contains(docs.Words(all[i].Content), "upstream") {
 			upstream++
 		}
 		if all[i].Tags["host"] == "web07" {
@@ -76,15 +77,6 @@ func TestConcurrentWrites(t *testing.T) {
 	assert.Equal(t, upstream, count(t, s, req))
 	req.Query, req.Filters = "", []docs.Filter{{Key: "host", Value: "web07"}}
 	assert.Equal(t, web07, count(t, s, req))
-}
-
-func contains(ws []string, w string) bool {
-	for _, x := range ws {
-		if x == w {
-			return true
-		}
-	}
-	return false
 }
 
 // TestGroupObjectReplace commits one group by hand (deterministically,

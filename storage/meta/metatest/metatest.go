@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kodo-project/kodo/internal/conformance"
 	"github.com/kodo-project/kodo/storage/meta"
 )
 
@@ -38,38 +39,32 @@ func Run(t *testing.T, open func(t *testing.T) meta.Store, opts ...Option) {
 	for _, o := range opts {
 		o(&c)
 	}
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, s meta.Store)
-	}{
-		{"Workspace", testWorkspace},
-		{"WorkspaceValidation", testWorkspaceValidation},
-		{"Database", testDatabase},
-		{"UpdateDeleteDatabase", testUpdateDeleteDatabase},
-		{"DatabaseLimits", testDatabaseLimits},
-		{"Instances", testInstances},
-		{"InstanceLoad", testInstanceLoad},
-		{"MeasurementRPs", testMeasurementRPs},
-		{"KeyPairs", testKeyPairs},
-		{"Datakits", testDatakits},
-		{"Dropping", testDropping},
-		{"LogPipelines", testLogPipelines},
-		{"WorkspaceSecrets", testWorkspaceSecrets},
-		{"ReplayCache", testReplayCache},
-		{"ContinuousQueries", testCQ},
-		{"CascadeOnDeleteDatabase", testCascade},
-		{"DeleteWorkspace", testDeleteWorkspace},
-		{"ConcurrentWriters", testConcurrentWriters},
-		{"ConcurrentConflicts", testConcurrentConflicts},
-		{"PandoraKeyPairs", testPandoraKeyPairs},
-		{"PandoraRepos", testPandoraRepos},
-		{"PandoraSeriesViews", testPandoraSeriesViews},
-		{"PandoraConcurrentCreate", testPandoraConcurrentCreate},
-		{"PandoraSeriesLimit", testPandoraSeriesLimit},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
-	}
+	conformance.Run(t, open, []conformance.Case[meta.Store]{
+		{Name: "Workspace", Test: testWorkspace},
+		{Name: "WorkspaceValidation", Test: testWorkspaceValidation},
+		{Name: "Database", Test: testDatabase},
+		{Name: "UpdateDeleteDatabase", Test: testUpdateDeleteDatabase},
+		{Name: "DatabaseLimits", Test: testDatabaseLimits},
+		{Name: "Instances", Test: testInstances},
+		{Name: "InstanceLoad", Test: testInstanceLoad},
+		{Name: "MeasurementRPs", Test: testMeasurementRPs},
+		{Name: "KeyPairs", Test: testKeyPairs},
+		{Name: "Datakits", Test: testDatakits},
+		{Name: "Dropping", Test: testDropping},
+		{Name: "LogPipelines", Test: testLogPipelines},
+		{Name: "WorkspaceSecrets", Test: testWorkspaceSecrets},
+		{Name: "ReplayCache", Test: testReplayCache},
+		{Name: "ContinuousQueries", Test: testCQ},
+		{Name: "CascadeOnDeleteDatabase", Test: testCascade},
+		{Name: "DeleteWorkspace", Test: testDeleteWorkspace},
+		{Name: "ConcurrentWriters", Test: testConcurrentWriters},
+		{Name: "ConcurrentConflicts", Test: testConcurrentConflicts},
+		{Name: "PandoraKeyPairs", Test: testPandoraKeyPairs},
+		{Name: "PandoraRepos", Test: testPandoraRepos},
+		{Name: "PandoraSeriesViews", Test: testPandoraSeriesViews},
+		{Name: "PandoraConcurrentCreate", Test: testPandoraConcurrentCreate},
+		{Name: "PandoraSeriesLimit", Test: testPandoraSeriesLimit},
+	})
 	t.Run("Reopen", func(t *testing.T) {
 		if c.reopen == nil {
 			t.Skip("metatest.WithReopen not given")
@@ -106,6 +101,15 @@ func mustWorkspace(t *testing.T, s meta.Store, name string) (meta.Workspace, met
 }
 
 // assertKind checks that err wraps kind and is a *meta.Error naming op.
+// requireEmpty requires no error and an empty list that is not nil (it
+// encodes as [] or {}, not null).
+func requireEmpty(t *testing.T, list any, err error) {
+	t.Helper()
+	require.NoError(t, err)
+	assert.NotNil(t, list)
+	assert.Empty(t, list)
+}
+
 func assertKind(t *testing.T, err, kind error, op string) {
 	t.Helper()
 	require.Error(t, err)
@@ -268,9 +272,7 @@ func testDatabase(t *testing.T, s meta.Store) {
 	equalDatabase(t, d2, list[2])
 
 	list, err = s.DatabasesByWorkspace(ctx, id("wksp_"))
-	require.NoError(t, err)
-	assert.NotNil(t, list)
-	assert.Empty(t, list)
+	requireEmpty(t, list, err)
 
 	_, err = s.Database(ctx, id("ifdb_"))
 	assertKind(t, err, meta.ErrNotFound, "Database")
@@ -328,9 +330,7 @@ func testUpdateDeleteDatabase(t *testing.T, s meta.Store) {
 func testInstances(t *testing.T, s meta.Store) {
 	ctx := context.Background()
 	list, err := s.Instances(ctx)
-	require.NoError(t, err)
-	assert.NotNil(t, list)
-	assert.Empty(t, list)
+	requireEmpty(t, list, err)
 
 	embedded := meta.Instance{UUID: "iflx_b", URL: ""}
 	remote := meta.Instance{UUID: "iflx_a", URL: "http://127.0.0.1:8086"}
@@ -392,9 +392,7 @@ func testMeasurementRPs(t *testing.T, s meta.Store) {
 	_, other := mustWorkspace(t, s, "beta")
 
 	got, err := s.MeasurementRPs(ctx, d.UUID)
-	require.NoError(t, err)
-	assert.NotNil(t, got)
-	assert.Empty(t, got)
+	requireEmpty(t, got, err)
 
 	require.NoError(t, s.SetMeasurementRPs(ctx, d.UUID, map[string]string{"cpu": "rp1", "mem": "rp2"}))
 	require.NoError(t, s.SetMeasurementRPs(ctx, other.UUID, map[string]string{"cpu": "rp9"}))
@@ -477,9 +475,7 @@ func testDatakits(t *testing.T, s meta.Store) {
 	other, _ := mustWorkspace(t, s, "beta")
 
 	got, err := s.DatakitsOnline(ctx, w.UUID, time.Time{})
-	require.NoError(t, err)
-	assert.NotNil(t, got)
-	assert.Empty(t, got)
+	requireEmpty(t, got, err)
 
 	require.NoError(t, s.DatakitOnline(ctx, w.UUID, []string{"dk_b", "dk_a", "dk_b"}, stamp(0)))
 	require.NoError(t, s.DatakitOnline(ctx, w.UUID, []string{"dk_c"}, stamp(10*time.Minute)))
@@ -520,13 +516,9 @@ func testDropping(t *testing.T, s meta.Store) {
 	_, d2 := mustWorkspace(t, s, "beta")
 
 	all, err := s.AllDropping(ctx)
-	require.NoError(t, err)
-	assert.NotNil(t, all)
-	assert.Empty(t, all)
+	requireEmpty(t, all, err)
 	list, err := s.Dropping(ctx, d1.UUID)
-	require.NoError(t, err)
-	assert.NotNil(t, list)
-	assert.Empty(t, list)
+	requireEmpty(t, list, err)
 
 	require.NoError(t, s.AddDropping(ctx, d1.UUID, "mem"))
 	require.NoError(t, s.AddDropping(ctx, d1.UUID, "cpu"))
@@ -559,9 +551,7 @@ func testCQ(t *testing.T, s meta.Store) {
 	other, otherDB := mustWorkspace(t, s, "beta")
 
 	list, err := s.CQsByWorkspace(ctx, w.UUID)
-	require.NoError(t, err)
-	assert.NotNil(t, list)
-	assert.Empty(t, list)
+	requireEmpty(t, list, err)
 
 	cq1 := meta.ContinuousQuery{UUID: id("cq_"), WorkspaceUUID: w.UUID, DBUUID: d.UUID, Measurement: "cpu",
 		AggrFunc: "mean", AggrPeriod: "1m", AggrEvery: "5m", CreatedAt: stamp(time.Hour)}

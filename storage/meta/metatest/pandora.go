@@ -58,9 +58,7 @@ func testPandoraRepos(t *testing.T, s meta.Store) {
 	assert.Equal(t, []string{"a0", "r1"}, []string{list[0].Name, list[1].Name})
 	assert.Equal(t, map[string]string{}, list[0].Metadata, "nil metadata reads back empty, not nil")
 	list, err = s.PandoraRepos(ctx, "nobody")
-	require.NoError(t, err)
-	assert.NotNil(t, list)
-	assert.Empty(t, list)
+	requireEmpty(t, list, err)
 
 	r.Metadata, r.Deleting = map[string]string{"env": "prod"}, true
 	r.Region = "ignored" // only metadata and deleting change
@@ -152,21 +150,13 @@ func testPandoraSeriesViews(t *testing.T, s meta.Store) {
 	assert.Empty(t, list)
 }
 
-// testPandoraConcurrentCreate: of many racing creations of one series,
-// exactly one wins and the others get ErrConflict.
-func testPandoraConcurrentCreate(t *testing.T, s meta.Store) {
-	ctx := context.Background()
-	ak := pandoraPair(t, s)
-	require.NoError(t, s.CreatePandoraRepo(ctx, meta.PandoraRepo{AccessKey: ak, Name: "r", Region: "nb"}))
-	const n = 8
+// raceWins runs call(0) .. call(n-1) at once and returns how many
+// succeeded; every failure must be of kind, from op.
+func raceWins(t *testing.T, n int, kind error, op string, call func(i int) error) int {
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = s.CreatePandoraSeries(ctx, meta.PandoraSeries{AccessKey: ak, Repo: "r", Name: "s", Retention: "1d", Type: 1}, 0)
-		}()
+		wg.Go(func() { errs[i] = call(i) })
 	}
 	wg.Wait()
 	wins := 0
@@ -175,8 +165,20 @@ func testPandoraConcurrentCreate(t *testing.T, s meta.Store) {
 			wins++
 			continue
 		}
-		assertKind(t, err, meta.ErrConflict, "CreatePandoraSeries")
+		assertKind(t, err, kind, op)
 	}
+	return wins
+}
+
+// testPandoraConcurrentCreate: of many racing creations of one series,
+// exactly one wins and the others get ErrConflict.
+func testPandoraConcurrentCreate(t *testing.T, s meta.Store) {
+	ctx := context.Background()
+	ak := pandoraPair(t, s)
+	require.NoError(t, s.CreatePandoraRepo(ctx, meta.PandoraRepo{AccessKey: ak, Name: "r", Region: "nb"}))
+	wins := raceWins(t, 8, meta.ErrConflict, "CreatePandoraSeries", func(int) error {
+		return s.CreatePandoraSeries(ctx, meta.PandoraSeries{AccessKey: ak, Repo: "r", Name: "s", Retention: "1d", Type: 1}, 0)
+	})
 	assert.Equal(t, 1, wins)
 }
 
@@ -186,25 +188,10 @@ func testPandoraSeriesLimit(t *testing.T, s meta.Store) {
 	ctx := context.Background()
 	ak := pandoraPair(t, s)
 	require.NoError(t, s.CreatePandoraRepo(ctx, meta.PandoraRepo{AccessKey: ak, Name: "r", Region: "nb"}))
-	const limit, n = 5, 16
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = s.CreatePandoraSeries(ctx, meta.PandoraSeries{AccessKey: ak, Repo: "r", Name: fmt.Sprintf("s%d", i), Retention: "1d", Type: 1}, limit)
-		}()
-	}
-	wg.Wait()
-	wins := 0
-	for _, err := range errs {
-		if err == nil {
-			wins++
-			continue
-		}
-		assertKind(t, err, meta.ErrLimit, "CreatePandoraSeries")
-	}
+	const limit = 5
+	wins := raceWins(t, 16, meta.ErrLimit, "CreatePandoraSeries", func(i int) error {
+		return s.CreatePandoraSeries(ctx, meta.PandoraSeries{AccessKey: ak, Repo: "r", Name: fmt.Sprintf("s%d", i), Retention: "1d", Type: 1}, limit)
+	})
 	assert.Equal(t, limit, wins)
 	list, err := s.PandoraSeriesList(ctx, ak, "r")
 	require.NoError(t, err)

@@ -13,7 +13,6 @@ import (
 
 	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/storage/tsengine"
-	"github.com/kodo-project/kodo/storage/tsengine/internal/influxlp"
 )
 
 // benchBatch builds n points over 10 series (host tag) with 5 float
@@ -34,7 +33,7 @@ func benchBatch(tb testing.TB, n int, start time.Time) *lineproto.Batch {
 func batchBytes(b *lineproto.Batch) int64 {
 	var buf []byte
 	for i := 0; i < b.Len(); i++ {
-		buf, _ = influxlp.AppendPoint(buf, b.At(i))
+		buf, _ = lineproto.AppendPoint(buf, b.At(i), tsengine.LineOptions)
 	}
 	return int64(len(buf))
 }

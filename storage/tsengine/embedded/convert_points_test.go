@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kodo-project/kodo/lineproto"
-	"github.com/kodo-project/kodo/storage/tsengine/internal/influxlp"
+	"github.com/kodo-project/kodo/storage/tsengine"
 )
 
 // parseModelPoints is the reference conversion toModelPoints must match:
@@ -25,7 +25,7 @@ func parseModelPoints(b *lineproto.Batch) (pts []models.Point, dropped int) {
 	lines := 0
 	for i := 0; i < b.Len(); i++ {
 		var err error
-		if buf, err = influxlp.AppendPoint(buf, b.At(i)); err != nil {
+		if buf, err = lineproto.AppendPoint(buf, b.At(i), tsengine.LineOptions); err != nil {
 			dropped++
 			continue
 		}

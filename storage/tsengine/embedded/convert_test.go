@@ -9,14 +9,26 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
+// valueCase is one value conversion: in, read in unit, gives want.
+type valueCase struct {
+	name string
+	in   any
+	unit time.Duration
+	want any
+}
+
+// checkValues runs the cases through convert.
+func checkValues(t *testing.T, convert func(any, time.Duration) any, cases []valueCase) {
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, convert(tc.in, tc.unit))
+		})
+	}
+}
+
 func TestConvertValue(t *testing.T) {
 	ts := time.Date(2024, 5, 6, 7, 8, 9, 123456789, time.FixedZone("x", 3600))
-	cases := []struct {
-		name string
-		in   any
-		unit time.Duration
-		want any
-	}{
+	checkValues(t, convertValue, []valueCase{
 		{"time rfc3339 keeps the tz() location", ts, 0, "2024-05-06T07:08:09.123456789+01:00"},
 		{"time rfc3339 in UTC", ts.UTC(), 0, "2024-05-06T06:08:09.123456789Z"},
 		{"time ns", ts, time.Nanosecond, json.Number("1714975689123456789")},
@@ -34,22 +46,12 @@ func TestConvertValue(t *testing.T) {
 		{"bool", true, 0, true},
 		{"nil", nil, 0, nil},
 		{"duration", 90 * time.Minute, 0, "1h30m0s"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.want, convertValue(tc.in, tc.unit))
-		})
-	}
+	})
 }
 
 func TestTypedValue(t *testing.T) {
 	ts := time.Date(2024, 5, 6, 7, 8, 9, 123456789, time.FixedZone("x", 3600))
-	cases := []struct {
-		name string
-		in   any
-		unit time.Duration
-		want any
-	}{
+	checkValues(t, typedValue, []valueCase{
 		{"time keeps its location", ts, 0, ts},
 		{"time ms", ts, time.Millisecond, int64(1714975689123)},
 		{"whole float stays float", 2.0, 0, 2.0},
@@ -57,10 +59,5 @@ func TestTypedValue(t *testing.T) {
 		{"uint", uint64(3), 0, uint64(3)},
 		{"nan", math.NaN(), 0, nil},
 		{"string", "s", 0, "s"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.want, typedValue(tc.in, tc.unit))
-		})
-	}
+	})
 }

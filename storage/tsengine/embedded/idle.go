@@ -71,24 +71,13 @@ func (e *Engine) ensureOpen(db string) error {
 	if e.idleTimeout <= 0 || db == "" {
 		return nil
 	}
-	now := time.Now()
-	var reopen []uint64
-	e.useMu.Lock()
+	var ids []uint64
 	for _, id := range e.store.ShardIDs() {
 		if sh := e.store.Shard(id); sh != nil && sh.Database() == db {
-			e.lastUse[id] = now
-			if _, closed := e.closedShards[id]; closed {
-				reopen = append(reopen, id)
-			}
+			ids = append(ids, id)
 		}
 	}
-	e.useMu.Unlock()
-	for _, id := range reopen {
-		if err := e.reopenShard(id); err != nil {
-			return err
-		}
-	}
-	return nil
+	return e.useShards(ids)
 }
 
 // reopenShard opens a closed shard; opening an open one is a no-op.
@@ -163,15 +152,19 @@ func (e *Engine) sweepIdle() {
 // runSweeper sweeps until stop is closed.
 func (e *Engine) runSweeper(stop <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
-	every := min(e.idleTimeout/2, time.Minute)
-	t := time.NewTicker(every)
+	everyTick(min(e.idleTimeout/2, time.Minute), stop, e.sweepIdle)
+}
+
+// everyTick calls f every d until stop is closed.
+func everyTick(d time.Duration, stop <-chan struct{}, f func()) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
 		case <-stop:
 			return
 		case <-t.C:
-			e.sweepIdle()
+			f()
 		}
 	}
 }

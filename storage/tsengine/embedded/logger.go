@@ -3,7 +3,8 @@ package embedded
 import (
 	"context"
 	"log/slog"
-	"sort"
+	"maps"
+	"slices"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -76,11 +77,7 @@ func attrs(fields []zapcore.Field) []slog.Attr {
 	for _, f := range fields {
 		f.AddTo(enc)
 	}
-	keys := make([]string, 0, len(enc.Fields))
-	for k := range enc.Fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(enc.Fields))
 	out := make([]slog.Attr, 0, len(keys))
 	for _, k := range keys {
 		out = append(out, slog.Any(k, enc.Fields[k]))

@@ -15,7 +15,6 @@ import (
 	"github.com/influxdata/influxql"
 
 	"github.com/kodo-project/kodo/storage/tsengine"
-	"github.com/kodo-project/kodo/storage/tsengine/internal/influxlp"
 )
 
 // Query runs q with db as the default database. Statement errors come back
@@ -55,7 +54,7 @@ func (e *Engine) run(ctx context.Context, db string, q *influxql.Query, opt tsen
 	}
 	dropped := e.cqTargets(db, q)
 	defer e.stopCQRuns(dropped)
-	if deletes(q) {
+	if tsengine.Deletes(q) {
 		// Field types and tag values the write guards learnt may be gone.
 		defer e.forgetGuards()
 	}
@@ -227,16 +226,23 @@ func convertRow(row *models.Row, unit time.Duration, typed bool) tsengine.Row {
 	return out
 }
 
+// inLocation is t in the statement's tz() location, which the engine
+// gives, kept as influxd's answer keeps it ("...T00:00:00-08:00"); the
+// engine's Local means no tz(): UTC.
+func inLocation(t time.Time) time.Time {
+	if t.Location() == time.Local {
+		return t.UTC()
+	}
+	return t
+}
+
 // typedValue gives v the representation of QueryOptions.Typed: Go's
 // numeric types as the engine has them, times as time.Time.
 func typedValue(v any, unit time.Duration) any {
 	switch v := v.(type) {
 	case time.Time:
 		if unit == 0 {
-			if v.Location() == time.Local {
-				v = v.UTC()
-			}
-			return v
+			return inLocation(v)
 		}
 		return v.UnixNano() / int64(unit)
 	case float64:
@@ -261,52 +267,19 @@ func typedValue(v any, unit time.Duration) any {
 // convertValue gives v the representation documented in package tsengine:
 // the one the remote engine decodes from InfluxDB's JSON with UseNumber.
 func convertValue(v any, unit time.Duration) any {
-	switch v := v.(type) {
+	// typedValue settles the Go type; what is left is the JSON form.
+	switch v := typedValue(v, unit).(type) {
 	case time.Time:
-		if unit == 0 {
-			// The engine gives times in the statement's tz() location;
-			// keep it, as influxd's answer does ("...T00:00:00-08:00").
-			if v.Location() == time.Local {
-				v = v.UTC()
-			}
-			return v.Format(time.RFC3339Nano)
-		}
-		return json.Number(strconv.FormatInt(v.UnixNano()/int64(unit), 10))
+		return v.Format(time.RFC3339Nano)
 	case float64:
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil // JSON has no NaN; InfluxDB's HTTP API cannot send it either
-		}
-		return json.Number(influxlp.AppendJSONFloat(nil, v))
+		return json.Number(appendJSONFloat(nil, v)) // NaN and Inf are nil already
 	case int64:
 		return json.Number(strconv.FormatInt(v, 10))
-	case int:
-		return json.Number(strconv.Itoa(v))
-	case int32:
-		return json.Number(strconv.FormatInt(int64(v), 10))
 	case uint64:
 		return json.Number(strconv.FormatUint(v, 10))
-	case uint32:
-		return json.Number(strconv.FormatUint(uint64(v), 10))
-	case float32:
-		return convertValue(float64(v), unit)
-	case time.Duration:
-		return v.String()
 	default:
 		return v
 	}
-}
-
-// deletes reports whether q may remove series, fields or shards.
-func deletes(q *influxql.Query) bool {
-	for _, st := range q.Statements {
-		switch st.(type) {
-		case *influxql.DropDatabaseStatement, *influxql.DropMeasurementStatement, *influxql.DropSeriesStatement,
-			*influxql.DeleteSeriesStatement, *influxql.DeleteStatement, *influxql.DropShardStatement,
-			*influxql.DropRetentionPolicyStatement:
-			return true
-		}
-	}
-	return false
 }
 
 func selectsOnly(q *influxql.Query) bool {

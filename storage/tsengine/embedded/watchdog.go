@@ -15,14 +15,7 @@ import (
 // not stop when killed but would then report a failure; those are left
 // alone here.
 func (e *Engine) selectWatchdog(limit, tick time.Duration, stop <-chan struct{}) {
-	t := time.NewTicker(tick)
-	defer t.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-t.C:
-		}
+	everyTick(tick, stop, func() {
 		for _, qi := range e.executor.TaskManager.Queries() {
 			if qi.Duration < limit || !onlySelects(qi.Query) {
 				continue
@@ -30,7 +23,7 @@ func (e *Engine) selectWatchdog(limit, tick time.Duration, stop <-chan struct{})
 			e.log.Warn("killing a query that ran past the query timeout", "db", qi.Database, "query", qi.Query, "limit", limit)
 			_ = e.executor.TaskManager.KillQuery(qi.ID)
 		}
-	}
+	})
 }
 
 func onlySelects(text string) bool {

@@ -16,7 +16,6 @@ import (
 
 	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/storage/tsengine"
-	"github.com/kodo-project/kodo/storage/tsengine/internal/influxlp"
 )
 
 // dropTally accumulates refused points and their distinct reasons.
@@ -77,7 +76,7 @@ func (d *dropTally) err() error {
 
 // toModelPoints converts a batch into InfluxDB points without printing
 // and re-parsing it: each point's key and field set are encoded by
-// influxlp (the same bytes as its line) straight into the binary form
+// lineproto (the same bytes as its line) straight into the binary form
 // models.NewPointFromBytes reads, all in one shared buffer. A point the
 // fast path cannot vouch for byte for byte (an escaped name, which the 1.x
 // parser may re-sort, a quote in a name, a key near the 64 KiB limit)
@@ -168,14 +167,14 @@ func compact(pts []models.Point, o origin, refused []int, drops *dropTally) ([]m
 func fastPoint(buf []byte, p lineproto.Point) (models.Point, []byte, error) {
 	start := len(buf)
 	buf = append(buf, 0, 0, 0, 0)
-	buf, plainKey, err := influxlp.AppendKey(buf, p)
+	buf, plainKey, err := lineproto.AppendKey(buf, p)
 	if err != nil {
 		return nil, buf[:start], err
 	}
 	keyLen := len(buf) - start - 4
 	buf = append(buf, 0, 0, 0, 0)
 	fieldStart := len(buf)
-	buf, plainFields, err := influxlp.AppendFields(buf, p)
+	buf, plainFields, err := lineproto.AppendFields(buf, p, tsengine.LineOptions)
 	if err != nil {
 		return nil, buf[:start], err
 	}
@@ -202,7 +201,7 @@ func fastPoint(buf []byte, p lineproto.Point) (models.Point, []byte, error) {
 // parsePoint converts p the slow, authoritative way: print its line and
 // let InfluxDB's parser read it (refusing, e.g., a key over 64 KiB).
 func parsePoint(p lineproto.Point) (models.Point, error) {
-	line, err := influxlp.AppendPoint(nil, p)
+	line, err := lineproto.AppendPoint(nil, p, tsengine.LineOptions)
 	if err != nil {
 		return nil, err
 	}

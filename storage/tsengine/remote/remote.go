@@ -22,7 +22,6 @@ import (
 
 	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/storage/tsengine"
-	"github.com/kodo-project/kodo/storage/tsengine/internal/influxlp"
 )
 
 // Options configure a remote engine. The zero value works against an
@@ -227,7 +226,7 @@ func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 			continue
 		}
 		var err error
-		line, err = influxlp.AppendPoint(line[:0], b.At(i))
+		line, err = lineproto.AppendPoint(line[:0], b.At(i), tsengine.LineOptions)
 		if err != nil {
 			dropped++
 			drops = appendReason(drops, err.Error())
@@ -284,10 +283,8 @@ func (e *Engine) WritePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 }
 
 func appendReason(rs []string, r string) []string {
-	for _, x := range rs {
-		if x == r {
-			return rs
-		}
+	if slices.Contains(rs, r) {
+		return rs
 	}
 	return append(rs, r)
 }
@@ -340,7 +337,7 @@ func (e *Engine) Query(ctx context.Context, db string, q *influxql.Query, opt ts
 		return nil, err
 	}
 	defer e.leave()
-	if deletes(q) {
+	if tsengine.Deletes(q) {
 		defer e.forgetFields("") // field types may have gone with the data
 	}
 	res, err := e.queryRP(ctx, db, q.String(), opt.Epoch, opt.RetentionPolicy, opt.Typed, opt.MaxAnswerBytes)
@@ -553,17 +550,4 @@ func (e *Engine) DropMeasurement(ctx context.Context, db, measurement string) er
 		}
 	}
 	return nil
-}
-
-// deletes reports whether q may remove series, fields or shards.
-func deletes(q *influxql.Query) bool {
-	for _, st := range q.Statements {
-		switch st.(type) {
-		case *influxql.DropDatabaseStatement, *influxql.DropMeasurementStatement, *influxql.DropSeriesStatement,
-			*influxql.DeleteSeriesStatement, *influxql.DeleteStatement, *influxql.DropShardStatement,
-			*influxql.DropRetentionPolicyStatement:
-			return true
-		}
-	}
-	return false
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	kql "github.com/kodo-project/kodo/influxql"
+	"github.com/kodo-project/kodo/internal/conformance"
 	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/storage/tsengine"
 )
@@ -25,33 +26,25 @@ import (
 // subtest's t (register cleanups on it); engines may share a backend, since
 // every subtest works in databases of its own.
 func Run(t *testing.T, newEngine func(t *testing.T) tsengine.Engine) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, e tsengine.Engine)
-	}{
-		{"CreateDatabase", testCreateDatabase},
-		{"CreateDatabaseInvalid", testCreateDatabaseInvalid},
-		{"WriteReadPrecisions", testWriteReadPrecisions},
-		{"ValueTypes", testValueTypes},
-		{"WriteNamedRP", testWriteNamedRP},
-		{"GroupByTimeFill", testGroupByTimeFill},
-		{"ShowStatements", testShowStatements},
-		{"DropMeasurement", testDropMeasurement},
-		{"DropDatabase", testDropDatabase},
-		{"UnknownDatabase", testUnknownDatabase},
-		{"PartialWriteRetention", testPartialWriteRetention},
-		{"FieldTypeConflict", testFieldTypeConflict},
-		{"FieldTypeAcrossShards", testFieldTypeAcrossShards},
-		{"QueryContext", testQueryContext},
-		{"ConcurrentWriters", testConcurrentWriters},
-		{"ContinuousQuery", testContinuousQuery},
-		{"Ping", testPing},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			tc.fn(t, newEngine(t))
-		})
-	}
+	conformance.Run(t, newEngine, []conformance.Case[tsengine.Engine]{
+		{Name: "CreateDatabase", Test: testCreateDatabase},
+		{Name: "CreateDatabaseInvalid", Test: testCreateDatabaseInvalid},
+		{Name: "WriteReadPrecisions", Test: testWriteReadPrecisions},
+		{Name: "ValueTypes", Test: testValueTypes},
+		{Name: "WriteNamedRP", Test: testWriteNamedRP},
+		{Name: "GroupByTimeFill", Test: testGroupByTimeFill},
+		{Name: "ShowStatements", Test: testShowStatements},
+		{Name: "DropMeasurement", Test: testDropMeasurement},
+		{Name: "DropDatabase", Test: testDropDatabase},
+		{Name: "UnknownDatabase", Test: testUnknownDatabase},
+		{Name: "PartialWriteRetention", Test: testPartialWriteRetention},
+		{Name: "FieldTypeConflict", Test: testFieldTypeConflict},
+		{Name: "FieldTypeAcrossShards", Test: testFieldTypeAcrossShards},
+		{Name: "QueryContext", Test: testQueryContext},
+		{Name: "ConcurrentWriters", Test: testConcurrentWriters},
+		{Name: "ContinuousQuery", Test: testContinuousQuery},
+		{Name: "Ping", Test: testPing},
+	})
 }
 
 // DBName returns a database name no other run uses, so suites against a
@@ -462,8 +455,18 @@ func testUnknownDatabase(t *testing.T, e tsengine.Engine) {
 	assert.ErrorAs(t, err, &ee)
 }
 
+// partialWrite writes b into db and requires a *PartialWriteError that
+// counts dropped points.
+func partialWrite(t *testing.T, e tsengine.Engine, db string, b *lineproto.Batch, dropped int) *tsengine.PartialWriteError {
+	t.Helper()
+	err := e.WritePoints(context.Background(), db, "", b)
+	var pwe *tsengine.PartialWriteError
+	require.ErrorAs(t, err, &pwe)
+	assert.Equal(t, dropped, pwe.Dropped)
+	return pwe
+}
+
 func testPartialWriteRetention(t *testing.T, e tsengine.Engine) {
-	ctx := context.Background()
 	db := newDB(t, e, tsengine.RetentionPolicy{Name: "hour", Duration: time.Hour, Default: true})
 	now := time.Now()
 	b := batch(t,
@@ -471,10 +474,7 @@ func testPartialWriteRetention(t *testing.T, e tsengine.Engine) {
 		pt{"m", nil, map[string]any{"v": 2.0}, now.Add(-time.Minute)},
 		pt{"m", nil, map[string]any{"v": 3.0}, now.Add(-2 * time.Hour)}, // beyond too
 	)
-	err := e.WritePoints(ctx, db, "", b)
-	var pwe *tsengine.PartialWriteError
-	require.ErrorAs(t, err, &pwe)
-	assert.Equal(t, 2, pwe.Dropped)
+	pwe := partialWrite(t, e, db, b, 2)
 	assert.Contains(t, pwe.Reason, "retention policy")
 
 	rows := one(t, e, db, "SELECT v FROM m", "")
@@ -483,7 +483,6 @@ func testPartialWriteRetention(t *testing.T, e tsengine.Engine) {
 }
 
 func testFieldTypeConflict(t *testing.T, e tsengine.Engine) {
-	ctx := context.Background()
 	db := newDB(t, e)
 	now := time.Now().Add(-time.Minute)
 	write(t, e, db, "", pt{"m", map[string]string{"host": "a"}, map[string]any{"v": 1.0}, now})
@@ -491,10 +490,7 @@ func testFieldTypeConflict(t *testing.T, e tsengine.Engine) {
 		pt{"m", map[string]string{"host": "a"}, map[string]any{"v": "text"}, now.Add(time.Second)},
 		pt{"m", map[string]string{"host": "a"}, map[string]any{"v": 2.0}, now.Add(2 * time.Second)},
 	)
-	err := e.WritePoints(ctx, db, "", b)
-	var pwe *tsengine.PartialWriteError
-	require.ErrorAs(t, err, &pwe)
-	assert.Equal(t, 1, pwe.Dropped)
+	pwe := partialWrite(t, e, db, b, 1)
 	assert.Contains(t, pwe.Reason, "field type conflict")
 
 	rows := one(t, e, db, "SELECT v FROM m", "")
@@ -518,10 +514,7 @@ func testFieldTypeAcrossShards(t *testing.T, e tsengine.Engine) {
 		at  time.Time
 		typ string
 	}{{int64(2), now, "integer"}, {"s", now.Add(-3 * day), "string"}} {
-		err := e.WritePoints(ctx, db, "", batch(t, pt{"m", nil, map[string]any{"v": c.v}, c.at}))
-		var pwe *tsengine.PartialWriteError
-		require.ErrorAs(t, err, &pwe, "a %s into a float field", c.typ)
-		assert.Equal(t, 1, pwe.Dropped)
+		pwe := partialWrite(t, e, db, batch(t, pt{"m", nil, map[string]any{"v": c.v}, c.at}), 1)
 		assert.Equal(t, `field type conflict: input field "v" on measurement "m" is type `+c.typ+`, already exists as type float`, pwe.Reason)
 	}
 	rows := one(t, e, db, "SELECT v FROM m", "")
@@ -632,7 +625,7 @@ func testContinuousQuery(t *testing.T, e tsengine.Engine) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the continuous query did not write rollup within 20s")
 		}
-		time.Sleep(250 * time.Millisecond)
+		time.Sleep(250 * time.Millisecond) // polling interval
 	}
 
 	query(t, e, db, fmt.Sprintf(`DROP CONTINUOUS QUERY "cq_sum" ON %q`, db), "")

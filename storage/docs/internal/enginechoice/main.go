@@ -15,7 +15,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/kodo-project/kodo/storage/docs"
 	"github.com/kodo-project/kodo/storage/docs/embedded"
+	"github.com/kodo-project/kodo/storage/docs/internal/synth"
 )
 
 func main() {
@@ -38,25 +38,8 @@ func main() {
 	runBleve(filepath.Join(dir, "bleve"), lines, *batch)
 }
 
-var words = strings.Fields("GET POST PUT DELETE request served failed timeout upstream cache miss hit user login token expired connection reset peer slow query index table disk full retry backoff")
-
 func gen(n int) []docs.Document {
-	base := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC).UnixNano()
-	out := make([]docs.Document, n)
-	for i := range out {
-		var sb strings.Builder
-		for j := range 12 {
-			if j > 0 {
-				sb.WriteByte(' ')
-			}
-			sb.WriteString(words[(i*7+j*13+i/5)%len(words)])
-		}
-		fmt.Fprintf(&sb, " id=%d", i)
-		out[i] = docs.Document{Kind: docs.KindLogging, Name: "nginx", Source: "nginx", Time: base + int64(i)*int64(time.Millisecond),
-			Tags:    map[string]string{"host": fmt.Sprintf("web%02d", i%20), "level": []string{"info", "warn", "error"}[i%3]},
-			Fields:  map[string]any{"status": int64(200 + (i%5)*100), "latency": float64(i%1000) / 10},
-			Content: sb.String()}
-	}
+	out, _ := synth.Logs(n, 0)
 	return out
 }
 
