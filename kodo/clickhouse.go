@@ -96,21 +96,18 @@ func (s *service) handleCKTableInfo(r *http.Request) (any, error) {
 	return clickhouse.ColumnsResult(cols), nil
 }
 
-func (s *service) handleCKDrop(r *http.Request) (any, error) {
-	var req kodoapi.CKTableRequest
-	if err := s.decodeJSON(r, &req, false); err != nil {
-		return nil, err
-	}
-	db, err := s.ckDatabase(r.Context(), req.DBUUID)
+// dropCKTable drops a workspace's ClickHouse table, or all of them.
+func (s *service) dropCKTable(ctx context.Context, req kodoapi.CKTableRequest) error {
+	db, err := s.ckDatabase(ctx, req.DBUUID)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	// An empty table_name drops every table of the database (the spec's
 	// example sends ""); the database itself stays for new writes.
-	if err := s.ck.DropTable(r.Context(), db.Name, req.TableName); err != nil {
-		return nil, inStore("clickhouse", err)
+	if err := s.ck.DropTable(ctx, db.Name, req.TableName); err != nil {
+		return inStore("clickhouse", err)
 	}
-	return nil, nil
+	return nil
 }
 
 // handleCKRead runs read requests; the body is one request or a list of

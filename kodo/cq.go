@@ -246,14 +246,6 @@ func (s *service) cqDatabase(ctx context.Context, dbUUID, wsUUID string) (meta.D
 	return db, nil
 }
 
-func (s *service) handleCQCreate(r *http.Request) (any, error) {
-	var req kodoapi.CQCreateRequest
-	if err := s.decodeJSON(r, &req, false); err != nil {
-		return nil, err
-	}
-	return s.createCQs(r.Context(), req)
-}
-
 // createCQs plans every entry of a create request, then creates them all
 // (or, on a bad entry, none).
 func (s *service) createCQs(ctx context.Context, req kodoapi.CQCreateRequest) ([]kodoapi.CQ, error) {
@@ -347,14 +339,6 @@ func (s *service) loadCQ(ctx context.Context, cqUUID, wsUUID string) (meta.Conti
 	return c, db, err
 }
 
-func (s *service) handleCQModify(r *http.Request) (any, error) {
-	var req kodoapi.CQModifyRequest
-	if err := s.decodeJSON(r, &req, false); err != nil {
-		return nil, err
-	}
-	return s.modifyCQ(r.Context(), req)
-}
-
 // modifyCQ changes a CQ's function, period or interval.
 func (s *service) modifyCQ(ctx context.Context, req kodoapi.CQModifyRequest) (kodoapi.CQ, error) {
 	s.cqMu.Lock()
@@ -399,14 +383,6 @@ func (s *service) modifyCQ(ctx context.Context, req kodoapi.CQModifyRequest) (ko
 
 func isCQMissing(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "continuous query not found")
-}
-
-func (s *service) handleCQDelete(r *http.Request) (any, error) {
-	var req kodoapi.CQModifyRequest
-	if err := s.decodeJSON(r, &req, false); err != nil {
-		return nil, err
-	}
-	return nil, s.deleteCQ(r.Context(), req)
 }
 
 // deleteCQ drops a CQ from its engine and its record.

@@ -195,14 +195,6 @@ func (s *service) database(ctx context.Context, uuid string) (meta.Database, err
 	return db, nil
 }
 
-func (s *service) handleModifyDBRP(r *http.Request) (any, error) {
-	var req kodoapi.ModifyDBRPRequest
-	if err := s.decodeJSON(r, &req, false); err != nil {
-		return nil, err
-	}
-	return s.modifyDBRP(r.Context(), req)
-}
-
 // modifyDBRP adds RPs and replaces the default and CQ RP of a database.
 func (s *service) modifyDBRP(ctx context.Context, req kodoapi.ModifyDBRPRequest) (kodoapi.DBRP, error) {
 	db, err := s.database(ctx, req.DBUUID)
@@ -240,14 +232,6 @@ func (s *service) modifyDBRP(ctx context.Context, req kodoapi.ModifyDBRPRequest)
 	}
 	s.tokens.evict("", db.UUID)
 	return kodoapi.DBRP{DBUUID: db.UUID, DB: db.Name, DefaultRP: db.DefaultRP, CQRP: db.CQRP, RPList: db.RPs}, nil
-}
-
-func (s *service) handleGetRP(r *http.Request) (any, error) {
-	var req kodoapi.GetRPRequest
-	if err := s.decodeJSON(r, &req, false); err != nil {
-		return nil, err
-	}
-	return s.measurementRPs(r.Context(), req)
 }
 
 // measurementRPs answers where each measurement asked is stored.
@@ -290,14 +274,6 @@ func durationLiteral(d time.Duration) string {
 		return fmt.Sprintf("%dh", d/time.Hour)
 	}
 	return d.String()
-}
-
-func (s *service) handleDropMetrics(r *http.Request) (any, error) {
-	var req kodoapi.DropMetricsRequest
-	if err := s.decodeJSON(r, &req, false); err != nil {
-		return nil, err
-	}
-	return nil, s.dropMetrics(r.Context(), req)
 }
 
 // dropMetrics starts dropping a measurement in the background.
@@ -482,19 +458,15 @@ func (s *service) workspaceDatabases(ctx context.Context, uuid string) (meta.Wor
 	return ws, dbs, nil
 }
 
-// handleCreateKeyPair issues a DWAY access key / secret key pair for a
+// createKeyPair issues a DWAY access key / secret key pair for a
 // workspace (ours: the spec has no way to make one).
-func (s *service) handleCreateKeyPair(r *http.Request) (any, error) {
-	var req kodoapi.WorkspaceRef
-	if err := s.decodeJSON(r, &req, false); err != nil {
-		return nil, err
-	}
-	if _, err := s.workspaceOf(r.Context(), req.WorkspaceUUID); err != nil {
-		return nil, err
+func (s *service) createKeyPair(ctx context.Context, req kodoapi.WorkspaceRef) (kodoapi.KeyPair, error) {
+	if _, err := s.workspaceOf(ctx, req.WorkspaceUUID); err != nil {
+		return kodoapi.KeyPair{}, err
 	}
 	kp := meta.KeyPair{AccessKey: newID("ak_"), SecretKey: newID("sk_"), WorkspaceUUID: req.WorkspaceUUID}
-	if err := s.meta.AddKeyPair(r.Context(), kp); err != nil {
-		return nil, metaError(err, "storing the key pair")
+	if err := s.meta.AddKeyPair(ctx, kp); err != nil {
+		return kodoapi.KeyPair{}, metaError(err, "storing the key pair")
 	}
 	return kodoapi.KeyPair{WorkspaceUUID: kp.WorkspaceUUID, AccessKey: kp.AccessKey, SecretKey: kp.SecretKey}, nil
 }

@@ -140,33 +140,26 @@ func (s *service) writeDocs(kind docs.Kind) apiFunc {
 	}
 }
 
-func (s *service) handleSetPipeline(r *http.Request) (any, error) {
-	var req kodoapi.PipelineRequest
-	if err := s.decodeJSON(r, &req, false); err != nil {
-		return nil, err
-	}
+// setPipeline routes a workspace's log source through a pipeline.
+func (s *service) setPipeline(ctx context.Context, req kodoapi.PipelineRequest) error {
 	if req.WorkspaceUUID != "" {
-		if _, err := s.meta.Workspace(r.Context(), req.WorkspaceUUID); err != nil {
-			return nil, notFoundAs(err, kodoapi.ErrWorkspaceNotFound, "workspace %s not found", req.WorkspaceUUID)
+		if _, err := s.meta.Workspace(ctx, req.WorkspaceUUID); err != nil {
+			return notFoundAs(err, kodoapi.ErrWorkspaceNotFound, "workspace %s not found", req.WorkspaceUUID)
 		}
 	}
-	if err := s.docs.SetPipeline(r.Context(), req.WorkspaceUUID, req.Source, req.URL); err != nil {
-		return nil, inStore("docs", err)
+	if err := s.docs.SetPipeline(ctx, req.WorkspaceUUID, req.Source, req.URL); err != nil {
+		return inStore("docs", err)
 	}
-	return nil, nil
+	return nil
 }
 
-// handleDeletePipeline removes a pipeline: an explicit request, so that a
+// deletePipeline removes a pipeline: an explicit request, so that a
 // set request that forgot its url cannot delete one by accident.
-func (s *service) handleDeletePipeline(r *http.Request) (any, error) {
-	var req kodoapi.PipelineRequest
-	if err := s.decodeJSON(r, &req, false); err != nil {
-		return nil, err
+func (s *service) deletePipeline(ctx context.Context, req kodoapi.PipelineRequest) error {
+	if err := s.docs.DeletePipeline(ctx, req.WorkspaceUUID, req.Source); err != nil {
+		return inStore("docs", err)
 	}
-	if err := s.docs.DeletePipeline(r.Context(), req.WorkspaceUUID, req.Source); err != nil {
-		return nil, inStore("docs", err)
-	}
-	return nil, nil
+	return nil
 }
 
 func (s *service) handleReadDocs(r *http.Request) (any, error) {

@@ -1,6 +1,7 @@
 package kodo
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -13,6 +14,30 @@ import (
 // domain, and return the answer's content or an error. The adapter
 // (service.api) writes either, so no handler writes to the connection.
 type apiFunc func(r *http.Request) (any, error)
+
+// decoded is the handler of an endpoint whose request is one JSON body:
+// it decodes the body into the domain call's request type and answers
+// what the call returns.
+func decoded[Req, Res any](s *service, call func(context.Context, Req) (Res, error)) apiFunc {
+	return func(r *http.Request) (any, error) {
+		var req Req
+		if err := s.decodeJSON(r, &req, false); err != nil {
+			return nil, err
+		}
+		return call(r.Context(), req)
+	}
+}
+
+// decodedDo is decoded for a call that answers no content.
+func decodedDo[Req any](s *service, call func(context.Context, Req) error) apiFunc {
+	return func(r *http.Request) (any, error) {
+		var req Req
+		if err := s.decodeJSON(r, &req, false); err != nil {
+			return nil, err
+		}
+		return nil, call(r.Context(), req)
+	}
+}
 
 // stillRunning is an answer for work that goes on after the request (a
 // drop that outlived it): 202 with the content and a message saying what

@@ -1,21 +1,17 @@
 package kodo
 
 import (
-	"net/http"
+	"context"
 	"strings"
 
 	"github.com/kodo-project/kodo/influxql"
 	"github.com/kodo-project/kodo/kodo/kodoapi"
 )
 
-// handleRewrite rewrites each item (spec/rewrite.md). A failing item
+// rewrite rewrites each item (spec/rewrite.md). A failing item
 // answers its error entry in place; only a bad body or db fails the call.
-func (s *service) handleRewrite(r *http.Request) (any, error) {
-	var req kodoapi.RewriteRequest
-	if err := s.decodeJSON(r, &req, false); err != nil {
-		return nil, err
-	}
-	db, err := s.database(r.Context(), req.DBUUID)
+func (s *service) rewrite(ctx context.Context, req kodoapi.RewriteRequest) ([][]influxql.Statement, error) {
+	db, err := s.database(ctx, req.DBUUID)
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"net/http"
 	"time"
 
 	"github.com/kodo-project/kodo/kodo/kodoapi"
@@ -35,18 +34,9 @@ func (s *service) datafluxKeys(ws meta.Workspace) signer.DatafluxKeys {
 	return k
 }
 
-// handleRotateSecret gives a workspace a new secret and answers it; this
-// and the create answer are the only places a secret is ever shown.
-func (s *service) handleRotateSecret(r *http.Request) (any, error) {
-	var req kodoapi.RotateSecretRequest
-	if err := s.decodeJSON(r, &req, false); err != nil {
-		return nil, err
-	}
-	return s.rotateSecret(r.Context(), req)
-}
-
-// rotateSecret gives a workspace a new secret; the replaced one verifies
-// until the overlap ends.
+// rotateSecret gives a workspace a new secret and answers it (with the
+// create answer, the only places a secret is ever shown); the replaced one
+// verifies until the overlap ends.
 func (s *service) rotateSecret(ctx context.Context, req kodoapi.RotateSecretRequest) (kodoapi.Secret, error) {
 	if req.WorkspaceUUID == "" {
 		return kodoapi.Secret{}, Errorf(kodoapi.ErrBadRequest, "workspace_uuid is required")
@@ -75,26 +65,21 @@ func (s *service) rotateSecret(ctx context.Context, req kodoapi.RotateSecretRequ
 	return out, nil
 }
 
-// handleSigning switches a workspace's acceptance of MD5-keyed DATAFLUX
+// setSigning switches a workspace's acceptance of MD5-keyed DATAFLUX
 // signatures (the compatibility setting of workspaces older than secrets).
-func (s *service) handleSigning(r *http.Request) (any, error) {
-	var req kodoapi.SigningRequest
-	if err := s.decodeJSON(r, &req, false); err != nil {
-		return nil, err
-	}
+func (s *service) setSigning(ctx context.Context, req kodoapi.SigningRequest) (kodoapi.Signing, error) {
 	if req.AllowMD5Key == nil {
-		return nil, Errorf(kodoapi.ErrBadRequest, "allow_md5_key (true or false) is required")
+		return kodoapi.Signing{}, Errorf(kodoapi.ErrBadRequest, "allow_md5_key (true or false) is required")
 	}
-	ctx := r.Context()
 	ws, err := s.workspaceOf(ctx, req.WorkspaceUUID)
 	if err != nil {
-		return nil, err
+		return kodoapi.Signing{}, err
 	}
 	if !*req.AllowMD5Key && ws.Secret == "" {
-		return nil, Errorf(kodoapi.ErrBadRequest, "workspace %s has no secret: refusing MD5-keyed signatures would lock out every agent; rotate a secret first (/v1/workspace/secret/rotate) and give it to the agents", ws.UUID)
+		return kodoapi.Signing{}, Errorf(kodoapi.ErrBadRequest, "workspace %s has no secret: refusing MD5-keyed signatures would lock out every agent; rotate a secret first (/v1/workspace/secret/rotate) and give it to the agents", ws.UUID)
 	}
 	if err := s.meta.SetWorkspaceBodyKey(ctx, ws.UUID, *req.AllowMD5Key); err != nil {
-		return nil, notFoundAs(err, kodoapi.ErrWorkspaceNotFound, "workspace %s not found", ws.UUID)
+		return kodoapi.Signing{}, notFoundAs(err, kodoapi.ErrWorkspaceNotFound, "workspace %s not found", ws.UUID)
 	}
 	s.tokens.evict(ws.Token, "")
 	return kodoapi.Signing{WorkspaceUUID: ws.UUID, AllowMD5Key: *req.AllowMD5Key}, nil

@@ -3,27 +3,11 @@ package kodo
 import (
 	"context"
 	"errors"
-	"net/http"
 
 	"github.com/kodo-project/kodo/kodo/kodoapi"
 	"github.com/kodo-project/kodo/storage/clickhouse"
 	"github.com/kodo-project/kodo/storage/queue"
 )
-
-// handleWorkspaceDelete deletes a workspace and what it owns: the engine
-// database of each of its databases (data, RPs and the engine's CQs), the
-// ClickHouse tables mirrored from them, and its metadata (token, databases,
-// measurement RPs, pending drops, CQs, key pairs, datakits, log pipelines).
-// Engine data goes first: if that fails, nothing is forgotten and the call
-// can be repeated (dropping a database that is gone is not an error);
-// metadata goes last, in one transaction.
-func (s *service) handleWorkspaceDelete(r *http.Request) (any, error) {
-	var req kodoapi.WorkspaceRef
-	if err := s.decodeJSON(r, &req, false); err != nil {
-		return nil, err
-	}
-	return s.deleteWorkspace(r.Context(), req)
-}
 
 // deleteWorkspace removes everything a workspace owns.
 func (s *service) deleteWorkspace(ctx context.Context, req kodoapi.WorkspaceRef) (kodoapi.WorkspaceDeleted, error) {

@@ -2,7 +2,6 @@ package kodo
 
 import (
 	"context"
-	"net/http"
 	"strings"
 
 	"github.com/kodo-project/kodo/kodo/kodoapi"
@@ -43,17 +42,6 @@ func (s *service) limitsAnswer(db meta.Database) kodoapi.DatabaseLimits {
 		EffectiveMaxSeriesPerDB:  eff(db.Limits.MaxSeries, s.opts.Limits.MaxSeriesPerDatabase),
 		EffectiveMaxValuesPerTag: eff(db.Limits.MaxValuesPerTag, s.opts.Limits.MaxValuesPerTag),
 	}
-}
-
-// handleWorkspaceLimits sets the series and tag-value limits of every
-// database of a workspace: {"workspace_uuid": ..., "max_series_per_db": n,
-// "max_values_per_tag": n}. With neither limit it only answers them.
-func (s *service) handleWorkspaceLimits(r *http.Request) (any, error) {
-	var req kodoapi.WorkspaceLimitsRequest
-	if err := s.decodeJSON(r, &req, false); err != nil {
-		return nil, err
-	}
-	return s.setWorkspaceLimits(r.Context(), req)
 }
 
 // setWorkspaceLimits applies the limits given to every database of a
