@@ -33,7 +33,10 @@ done
 
 ak=example-ak
 sk=example-sk-$RANDOM$RANDOM
-# Port 0: the kernel picks a free port; the gateway logs the address.
+# Port 0: the kernel picks a free port; the gateway logs the address. The
+# log exists before the gateway starts: a background command's redirection
+# is opened in the child, which may run after the first read below.
+: >"$work/kodo.log"
 "$work/bin/kodo" -listen 127.0.0.1:0 -data "$work/data" -tsdb-ak "$ak" -tsdb-sk "$sk" \
   -log-level info 2>"$work/kodo.log" &
 pid=$!
