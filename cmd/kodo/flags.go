@@ -27,6 +27,8 @@ type config struct {
 	opts            kodo.Options
 	level           string
 	shutdownTimeout time.Duration
+	// Process runtime (perf): profiling.
+	pprofListen string
 }
 
 // parseFlags reads args, with every flag's KODO_* environment twin as its
@@ -95,6 +97,8 @@ func parseFlags(args []string, env func(string) (string, bool), stderr io.Writer
 	// Limits of one request's text.
 	fs.IntVar(&o.Limits.MaxLineBytes, "max-line-bytes", 1<<20, "longest line-protocol line; longer lines are refused with the line named")
 	fs.IntVar(&o.Limits.MaxQueryStatements, "max-query-statements", 20, "InfluxQL statements in one request")
+	// Process runtime (perf): profiling.
+	fs.StringVar(&c.pprofListen, "pprof-listen", "", "loopback address to serve net/http/pprof on, e.g. 127.0.0.1:6060 (empty: off)")
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {
 		name := "KODO_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
