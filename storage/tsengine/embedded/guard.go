@@ -214,6 +214,10 @@ func dataType(t models.FieldType) influxql.DataType {
 	return influxql.Unknown
 }
 
+// maxFoundKeys bounds the series keys checkCardinality remembers per
+// batch (a batch of all-distinct series would otherwise copy every key).
+const maxFoundKeys = 4096
+
 // checkCardinality refuses the points that would take the database past
 // maxSeries series or a measurement's tag key past maxValues values, with
 // InfluxDB's texts. When the batch creates series it returns with
@@ -234,11 +238,21 @@ func (e *Engine) checkCardinality(g *dbGuard, dbi *meta.DatabaseInfo, pts []mode
 		name, tags = models.ParseKeyBytesWithTags(p.Key(), tags[:0])
 		return sfile.HasSeries(name, tags, buf)
 	}
+	// A batch names few series many times: each is looked up once. A
+	// series found stays found for this write (a concurrent drop could
+	// remove it either way, as between this check and the shard write).
+	found := make(map[string]struct{}, 64)
 	first := -1
 	for i, p := range pts {
+		if _, ok := found[string(p.Key())]; ok {
+			continue
+		}
 		if !exists(p) {
 			first = i
 			break
+		}
+		if len(found) < maxFoundKeys {
+			found[string(p.Key())] = struct{}{}
 		}
 	}
 	if first < 0 {
@@ -268,6 +282,9 @@ func (e *Engine) checkCardinality(g *dbGuard, dbi *meta.DatabaseInfo, pts []mode
 				drops.add(1, "") // counted; the reason was given for its first point
 				refused = append(refused, i)
 			}
+			continue
+		}
+		if _, ok := found[string(key)]; ok {
 			continue
 		}
 		if exists(p) {
