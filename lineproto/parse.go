@@ -438,7 +438,11 @@ func (p *parser) scanPoint(i int) (end, errPos int, msg, limit string) {
 			// swallowed later lines is reported where it opened.
 			return 0, vpos, emsg, ""
 		}
-		b.fields = append(b.fields, Field{Key: key, Value: v})
+		f := Field{Key: key, Value: v}
+		if v.Kind() == lineprotocol.Float {
+			f.Text = b.copyBytes(buf[vpos:k]) // within the body's reservation
+		}
+		b.fields = append(b.fields, f)
 		j = k
 		if j < len(buf) && buf[j] == ',' {
 			j++

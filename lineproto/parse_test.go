@@ -251,3 +251,47 @@ func TestParseMaxFuture(t *testing.T) {
 		})
 	}
 }
+
+// TestParseKeepsFloatText: Parse keeps a float as its line spelled it, in
+// the arena, and only floats; a repeated field keeps the text of the value
+// it keeps; Append (a point built in code) carries no text.
+func TestParseKeepsFloatText(t *testing.T) {
+	body := []byte("m a=5.,b=1i,c=\"s\",d=t,e=1.5E-3,a=-.50 1\n")
+	var b Batch
+	require.NoError(t, Parse(body, ParseOptions{}, &b))
+	copy(body, strings.Repeat("x", len(body))) // the text must not alias the body
+	p := b.At(0)
+	texts := map[string]string{}
+	for _, f := range p.Fields {
+		if f.Text != nil {
+			texts[string(f.Key)] = string(f.Text)
+			v, ok := lineprotocol.FloatValue(f.Value.FloatV())
+			require.True(t, ok)
+			assert.Equal(t, v, f.Value)
+		}
+	}
+	assert.Equal(t, map[string]string{"a": "-.50", "e": "1.5E-3"}, texts, "floats only; the last a wins with its own text")
+	assert.InDelta(t, -0.5, p.Fields[0].Value.FloatV(), 0)
+
+	// Past 32 fields duplicates are folded by sorting: the same rule.
+	var many strings.Builder
+	many.WriteString("m a=1.0")
+	for i := 0; i < 40; i++ {
+		fmt.Fprintf(&many, ",f%d=%d.25", i, i)
+	}
+	many.WriteString(",a=2.50 1\n")
+	var d Batch
+	require.NoError(t, Parse([]byte(many.String()), ParseOptions{}, &d))
+	for _, f := range d.At(0).Fields {
+		if string(f.Key) == "a" {
+			assert.Equal(t, "2.50", string(f.Text))
+			assert.InDelta(t, 2.5, f.Value.FloatV(), 0)
+		}
+	}
+
+	var c Batch
+	require.NoError(t, c.Append(p))
+	for _, f := range c.At(0).Fields {
+		assert.Nil(t, f.Text, "field %s", f.Key)
+	}
+}

@@ -99,6 +99,19 @@ func BenchmarkConvert(b *testing.B) {
 		pts, _ := toModelPoints(batch, &d)
 		return len(pts)
 	})
+	// As the gateway converts: a batch parsed from line protocol, whose
+	// floats keep their text (lineproto.Field.Text).
+	var body []byte
+	for i := 0; i < batch.Len(); i++ {
+		body, _ = influxlp.AppendPoint(body, batch.At(i))
+	}
+	var parsed lineproto.Batch
+	require.NoError(b, lineproto.Parse(body, lineproto.ParseOptions{}, &parsed))
+	run("BinaryParsed", func() int {
+		var d dropTally
+		pts, _ := toModelPoints(&parsed, &d)
+		return len(pts)
+	})
 	run("PrintAndParse", func() int {
 		pts, _ := parseModelPoints(batch)
 		return len(pts)

@@ -43,7 +43,7 @@ func AppendPoint(dst []byte, p lineproto.Point) ([]byte, error) {
 		return dst[:start], err
 	}
 	dst = append(dst, ' ')
-	if dst, _, err = appendFields(dst, p); err != nil {
+	if dst, _, err = appendFields(dst, p, false); err != nil {
 		return dst[:start], err
 	}
 	dst = append(dst, ' ')
@@ -74,13 +74,16 @@ func AppendKey(dst []byte, p lineproto.Point) (out []byte, plain bool, err error
 	return dst, !odd, nil
 }
 
-// AppendFields: see AppendKey.
+// AppendFields: see AppendKey. Unlike AppendPoint it copies a float as
+// its line spelled it (lineproto.Field.Text) where Parse kept that: the
+// binary form is read back by strconv.ParseFloat alone, which gives the
+// same value, and copying saves formatting every float again.
 func AppendFields(dst []byte, p lineproto.Point) (out []byte, plain bool, err error) {
 	start := len(dst)
 	if err := checkPoint(p); err != nil {
 		return dst, false, err
 	}
-	dst, odd, err := appendFields(dst, p)
+	dst, odd, err := appendFields(dst, p, true)
 	if err != nil {
 		return dst[:start], false, err
 	}
@@ -135,7 +138,8 @@ func appendKey(dst []byte, p lineproto.Point) (_ []byte, odd bool, err error) {
 }
 
 // appendFields writes the field set; on error dst may hold part of it.
-func appendFields(dst []byte, p lineproto.Point) (_ []byte, odd bool, err error) {
+// text: copy floats' Field.Text when set.
+func appendFields(dst []byte, p lineproto.Point, text bool) (_ []byte, odd bool, err error) {
 	var o bool
 	for i, f := range p.Fields {
 		if i > 0 {
@@ -162,6 +166,10 @@ func appendFields(dst []byte, p lineproto.Point) (_ []byte, odd bool, err error)
 			dst = strconv.AppendUint(dst, u, 10)
 			dst = append(dst, 'i')
 		case lineprotocol.Float:
+			if text && f.Text != nil {
+				dst = append(dst, f.Text...)
+				break
+			}
 			// 'g' keeps huge and tiny values short; 1.x parses exponents.
 			dst = strconv.AppendFloat(dst, f.Value.FloatV(), 'g', -1, 64)
 		case lineprotocol.Bool:
