@@ -200,7 +200,7 @@ func BenchmarkGuard(b *testing.B) {
 	batch := benchBatch(b, n, time.Now().Add(-time.Hour))
 	require.NoError(b, e.WritePoints(ctx, "bench", "", batch))
 	var d dropTally
-	pts, _ := toModelPoints(batch, &d)
+	pts, org := toModelPoints(batch, &d)
 	dbi := e.meta.Database("bench")
 	g := e.guard("bench")
 	b.ReportAllocs()
@@ -209,7 +209,7 @@ func BenchmarkGuard(b *testing.B) {
 		if refused, locked := e.checkCardinality(g, dbi, pts, 1_000_000, 100_000, &d); locked || len(refused) > 0 {
 			b.Fatal("known series took the series lock")
 		}
-		if refused := e.checkFields(g, dbi, pts, &d); len(refused) > 0 {
+		if refused := e.checkFields(g, dbi, pts, batch, org, &d); len(refused) > 0 {
 			b.Fatal("refused")
 		}
 	}

@@ -334,7 +334,7 @@ func (e *Engine) writePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 	if pts, org = compact(pts, org, refused, &drops); len(pts) == 0 {
 		return drops.err()
 	}
-	if pts, org = compact(pts, org, e.checkFields(g, dbi, pts, &drops), &drops); len(pts) == 0 {
+	if pts, org = compact(pts, org, e.checkFields(g, dbi, pts, b, org, &drops), &drops); len(pts) == 0 {
 		return drops.err()
 	}
 	ok := false
