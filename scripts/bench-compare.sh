@@ -32,6 +32,8 @@
 #                a run that uses them up stops early and says so
 #   BENCH_ARGS   more kodo-bench flags, e.g. "-tags host,az -fields a,b"
 #   KODO_ARGS    more kodo flags, e.g. "-clickhouse-dsn clickhouse://127.0.0.1:19000/default"
+#   INFLUX_INDEX influxd's index-version, e.g. tsi1 (Kodo's) [influxd's
+#                default: inmem in Debian's 1.6.7]
 #   SKIP_INFLUX=1  no influxd;  SKIP_VM=1  no VictoriaMetrics
 #   SKIP_KODO_INFLUX=1  no Kodo /write run with kodo-bench
 #   PLAIN=0      no kodo-plainload runs
@@ -197,6 +199,7 @@ bind-address = "127.0.0.1:$rport"
   dir = "$idir/data"
   wal-dir = "$idir/wal"
   query-log-enabled = false
+${INFLUX_INDEX:+  index-version = \"$INFLUX_INDEX\"}
 
 [monitor]
   store-enabled = false
