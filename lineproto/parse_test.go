@@ -3,7 +3,9 @@ package lineproto
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -293,5 +295,50 @@ func TestParseKeepsFloatText(t *testing.T) {
 	require.NoError(t, c.Append(p))
 	for _, f := range c.At(0).Fields {
 		assert.Nil(t, f.Text, "field %s", f.Key)
+	}
+}
+
+// TestExactFloatMatchesParseFloat: the fast path gives strconv's bits for
+// every decimal it takes, and leaves the others (exponents, 2^53 and more,
+// 23+ fraction digits) to ParseFloat.
+func TestExactFloatMatchesParseFloat(t *testing.T) {
+	cases := []string{"0", "-0", "0.0", "-0.0", "1", "12.34", "-12.34", "1.", ".5", "-.5", "0.1", "0.3",
+		"9007199254740992", "9007199254740993", "900719925474099.3", "1234567890123456789",
+		"12345678901234567890", "0.0000000000000000000001", "0.00000000000000000000001",
+		"1e5", "1E-3", "123456.789012", "99999999999999999999.5"}
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 20000; i++ {
+		intDigits, fracDigits := r.IntN(12), r.IntN(12)
+		var b strings.Builder
+		if r.IntN(2) == 0 {
+			b.WriteByte('-')
+		}
+		for k := 0; k < intDigits; k++ {
+			b.WriteByte(byte('0' + r.IntN(10)))
+		}
+		if fracDigits > 0 || intDigits == 0 {
+			b.WriteByte('.')
+			for k := 0; k < max(fracDigits, 1); k++ {
+				b.WriteByte(byte('0' + r.IntN(10)))
+			}
+		}
+		cases = append(cases, b.String())
+	}
+	taken := 0
+	for _, c := range cases {
+		require.True(t, validFloat([]byte(c)), c)
+		want, err := strconv.ParseFloat(c, 64)
+		require.NoError(t, err, c)
+		got, ok := exactFloat([]byte(c))
+		if !ok {
+			continue
+		}
+		taken++
+		require.Equal(t, math.Float64bits(want), math.Float64bits(got), "%s: want %v, got %v", c, want, got)
+	}
+	assert.Greater(t, taken, 15000, "the fast path takes plain decimals")
+	for _, c := range []string{"1e5", "1E-3", "9007199254740993", "12345678901234567890", "0.00000000000000000000001"} {
+		_, ok := exactFloat([]byte(c))
+		assert.False(t, ok, c)
 	}
 }
