@@ -28,7 +28,8 @@
 #   MIX          kodo-bench operation weights [write=1]; with queries
 #                (e.g. write=9,query=1) VictoriaMetrics still runs writes
 #                only, so its row is not comparable
-#   RATE_HINT    points/s the pre-generated bodies are sized for [400000];
+#   RATE_HINT    points/s the pre-generated bodies are sized for [800000,
+#                VictoriaMetrics writes ~550k on this machine];
 #                a run that uses them up stops early and says so
 #   BENCH_ARGS   more kodo-bench flags, e.g. "-tags host,az -fields a,b"
 #   KODO_ARGS    more kodo flags, e.g. "-clickhouse-dsn clickhouse://127.0.0.1:19000/default"
@@ -58,7 +59,7 @@ WORKSPACES="${WORKSPACES:-4}"
 SERIES="${SERIES:-10}"
 LINES="${LINES:-5000}"
 MIX="${MIX:-write=1}"
-RATE_HINT="${RATE_HINT:-400000}"
+RATE_HINT="${RATE_HINT:-800000}"
 BENCH_ARGS="${BENCH_ARGS:-}"
 KEEP="${KEEP:-0}"
 
