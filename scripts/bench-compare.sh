@@ -43,6 +43,10 @@
 #   KODO_BEFORE  a git revision: build its ./cmd/kodo too, run it right
 #                after the current one with the same load, and print the
 #                two side by side (the cost of a change, in one run)
+#   ROUNDS       repeat the whole sequence this many times (fresh servers
+#                each time) and report the median per target [1]: on a
+#                shared machine, rounds spread the others' load over
+#                every target (KODO_PLAIN and KODO_BEFORE run in round 1)
 #   OUT_DIR      where the JSON reports go [the temp dir]
 #   KEEP=1       keep the temp dir (data, logs, reports)
 #
@@ -62,6 +66,8 @@ MIX="${MIX:-write=1}"
 RATE_HINT="${RATE_HINT:-800000}"
 BENCH_ARGS="${BENCH_ARGS:-}"
 KEEP="${KEEP:-0}"
+ROUNDS="${ROUNDS:-1}"
+sfx="" # report and data-dir suffix of the current round: "" in round 1, ".rN" after
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'bench-compare: %s\n' "$*" >&2; exit 2; }
@@ -237,12 +243,12 @@ start_vm() {
 run_bench() {
 	local name="$1" title="$2" target="$3"
 	shift 3
-	log "$name pid $pid; running kodo-bench"
+	log "$name$sfx pid $pid; running kodo-bench"
 	echo
-	echo "### $title"
-	bench "$name" -target "$target" -url "http://127.0.0.1:$port" -server-pid "$pid" "$@" || { status=1; log "$name run failed"; }
+	echo "### $title${sfx:+ (round ${sfx#.r})}"
+	bench "$name$sfx" -target "$target" -url "http://127.0.0.1:$port" -server-pid "$pid" "$@" || { status=1; log "$name$sfx run failed"; }
 	stop_pid "$pid"
-	record kodo-bench "$name" "$OUT_DIR/$name.json"
+	record kodo-bench "$name" "$OUT_DIR/$name$sfx.json"
 }
 
 # run_kodo NAME TITLE BINARY [FLAGS...]: a Kodo binary under kodo-bench's
@@ -250,78 +256,90 @@ run_bench() {
 run_kodo() {
 	local name="$1" title="$2" bin="$3"
 	shift 3
-	start_kodo "$name" "$bin" "$@"
+	start_kodo "$name$sfx" "$bin" "$@"
 	run_bench "$name" "$title" kodo
 }
 
-# shellcheck disable=SC2086 # KODO_ARGS is a list of flags
-run_kodo kodo "Kodo, signed /v1/write/metrics" "$tmp/kodo" ${KODO_ARGS:-}
-
-if [[ "${SKIP_KODO_INFLUX:-0}" != 1 ]]; then
-	# shellcheck disable=SC2086 # KODO_ARGS is a list of flags
-	start_kodo kodo-influx "$tmp/kodo" ${KODO_ARGS:-}
-	run_bench kodo-influx "Kodo, /write (InfluxDB 1.x API, token)" kodo-influx
-fi
-
-# --- Kodo without KODO_ARGS (KODO_PLAIN) ---------------------------------
-if [[ "${KODO_PLAIN:-0}" == 1 ]]; then
-	run_kodo kodo-plain "Kodo without KODO_ARGS" "$tmp/kodo"
-	echo
-	echo "### Kodo with KODO_ARGS vs without"
-	"$tmp/kodo-bench" compare -markdown "$OUT_DIR/kodo.json" "$OUT_DIR/kodo-plain.json" || status=1
-fi
-
-# --- Kodo at another revision (KODO_BEFORE) -----------------------------
-if [[ -n "${KODO_BEFORE:-}" ]]; then
-	log "building ./cmd/kodo at $KODO_BEFORE"
-	mkdir -p "$tmp/before-src"
-	git archive "$KODO_BEFORE" | tar -x -C "$tmp/before-src"
-	(cd "$tmp/before-src" && go build -o "$tmp/kodo-before" ./cmd/kodo)
-	# shellcheck disable=SC2086 # KODO_ARGS is a list of flags
-	run_kodo kodo-before "Kodo at $KODO_BEFORE" "$tmp/kodo-before" ${KODO_ARGS:-}
-	echo
-	echo "### Kodo now vs Kodo at $KODO_BEFORE"
-	"$tmp/kodo-bench" compare -markdown "$OUT_DIR/kodo.json" "$OUT_DIR/kodo-before.json" || status=1
-fi
-
-# --- InfluxDB and VictoriaMetrics ---------------------------------------
-if [[ "${SKIP_INFLUX:-0}" != 1 ]]; then
-	start_influxd influxd
-	run_bench influxd "InfluxDB (influxd), /write" influxdb
-fi
-if [[ "${SKIP_VM:-0}" != 1 ]]; then
-	start_vm vm
-	# Writes only: VictoriaMetrics has no InfluxQL.
-	run_bench vm "VictoriaMetrics, /write (acknowledges before fsync)" victoriametrics -mix write=1
-fi
-
-# --- The same bodies through a second, minimal loader (PLAIN) -------------
+# The same bodies for every kodo-plainload run (PLAIN).
 if [[ "${PLAIN:-1}" == 1 ]]; then
-	# shellcheck disable=SC2086 # BENCH_ARGS is a list of flags
 	"$tmp/kodo-bench" gen -dir "$tmp/bodies" -duration "$DURATION" -rate-hint "$RATE_HINT" \
 		-workspaces "$WORKSPACES" -series "$SERIES" -lines "$LINES"
-	plain() { # plain NAME KIND: kodo-plainload against the server just started
-		local name="$1" kind="$2"
-		echo
-		echo "### kodo-plainload: $name"
-		"$tmp/kodo-plainload" -kind "$kind" -name "$name" -url "http://127.0.0.1:$port" -dir "$tmp/bodies" \
-			-workspaces "$WORKSPACES" -concurrency "$CONCURRENCY" -duration "$DURATION" \
-			-out "$OUT_DIR/plain-$name.json" || { status=1; log "plain $name run failed"; }
-		stop_pid "$pid"
-		record kodo-plainload "$name" "$OUT_DIR/plain-$name.json"
-	}
+fi
+plain() { # plain NAME KIND: kodo-plainload against the server just started
+	local name="$1" kind="$2"
+	echo
+	echo "### kodo-plainload: $name${sfx:+ (round ${sfx#.r})}"
+	"$tmp/kodo-plainload" -kind "$kind" -name "$name" -url "http://127.0.0.1:$port" -dir "$tmp/bodies" \
+		-workspaces "$WORKSPACES" -concurrency "$CONCURRENCY" -duration "$DURATION" \
+		-out "$OUT_DIR/plain-$name$sfx.json" || { status=1; log "plain $name$sfx run failed"; }
+	stop_pid "$pid"
+	record kodo-plainload "$name" "$OUT_DIR/plain-$name$sfx.json"
+}
+
+# one_round: every target once, each on a fresh server.
+one_round() {
 	# shellcheck disable=SC2086 # KODO_ARGS is a list of flags
-	start_kodo plain-kodo "$tmp/kodo" ${KODO_ARGS:-}
-	plain kodo-influx kodo
+	run_kodo kodo "Kodo, signed /v1/write/metrics" "$tmp/kodo" ${KODO_ARGS:-}
+
+	if [[ "${SKIP_KODO_INFLUX:-0}" != 1 ]]; then
+		# shellcheck disable=SC2086 # KODO_ARGS is a list of flags
+		start_kodo "kodo-influx$sfx" "$tmp/kodo" ${KODO_ARGS:-}
+		run_bench kodo-influx "Kodo, /write (InfluxDB 1.x API, token)" kodo-influx
+	fi
+
+	# --- Kodo without KODO_ARGS (KODO_PLAIN) ---------------------------------
+	if [[ "${KODO_PLAIN:-0}" == 1 && -z "$sfx" ]]; then
+		run_kodo kodo-plain "Kodo without KODO_ARGS" "$tmp/kodo"
+		echo
+		echo "### Kodo with KODO_ARGS vs without"
+		"$tmp/kodo-bench" compare -markdown "$OUT_DIR/kodo.json" "$OUT_DIR/kodo-plain.json" || status=1
+	fi
+
+	# --- Kodo at another revision (KODO_BEFORE) -----------------------------
+	if [[ -n "${KODO_BEFORE:-}" && -z "$sfx" ]]; then
+		log "building ./cmd/kodo at $KODO_BEFORE"
+		mkdir -p "$tmp/before-src"
+		git archive "$KODO_BEFORE" | tar -x -C "$tmp/before-src"
+		(cd "$tmp/before-src" && go build -o "$tmp/kodo-before" ./cmd/kodo)
+		# shellcheck disable=SC2086 # KODO_ARGS is a list of flags
+		run_kodo kodo-before "Kodo at $KODO_BEFORE" "$tmp/kodo-before" ${KODO_ARGS:-}
+		echo
+		echo "### Kodo now vs Kodo at $KODO_BEFORE"
+		"$tmp/kodo-bench" compare -markdown "$OUT_DIR/kodo.json" "$OUT_DIR/kodo-before.json" || status=1
+	fi
+
+	# --- InfluxDB and VictoriaMetrics ---------------------------------------
 	if [[ "${SKIP_INFLUX:-0}" != 1 ]]; then
-		start_influxd plain-influxd
-		plain influxd influxdb
+		start_influxd "influxd$sfx"
+		run_bench influxd "InfluxDB (influxd), /write" influxdb
 	fi
 	if [[ "${SKIP_VM:-0}" != 1 ]]; then
-		start_vm plain-vm
-		plain vm victoriametrics
+		start_vm "vm$sfx"
+		# Writes only: VictoriaMetrics has no InfluxQL.
+		run_bench vm "VictoriaMetrics, /write (acknowledges before fsync)" victoriametrics -mix write=1
 	fi
-fi
+
+	# --- The same bodies through a second, minimal loader (PLAIN) -------------
+	if [[ "${PLAIN:-1}" == 1 ]]; then
+		# shellcheck disable=SC2086 # KODO_ARGS is a list of flags
+		start_kodo "plain-kodo$sfx" "$tmp/kodo" ${KODO_ARGS:-}
+		plain kodo-influx kodo
+		if [[ "${SKIP_INFLUX:-0}" != 1 ]]; then
+			start_influxd "plain-influxd$sfx"
+			plain influxd influxdb
+		fi
+		if [[ "${SKIP_VM:-0}" != 1 ]]; then
+			start_vm "plain-vm$sfx"
+			plain vm victoriametrics
+		fi
+	fi
+}
+
+for ((round = 1; round <= ROUNDS; round++)); do
+	sfx=""
+	((round > 1)) && sfx=".r$round"
+	one_round
+done
 
 # --- Side by side -----------------------------------------------------
 if [[ -s "$OUT_DIR/kodo.json" && -s "$OUT_DIR/influxd.json" ]]; then
@@ -330,14 +348,22 @@ if [[ -s "$OUT_DIR/kodo.json" && -s "$OUT_DIR/influxd.json" ]]; then
 	"$tmp/kodo-bench" compare -markdown "$OUT_DIR/kodo.json" "$OUT_DIR/influxd.json" || status=1
 fi
 echo
-echo "### Write points/s (DURATION=$DURATION CONCURRENCY=$CONCURRENCY WORKSPACES=$WORKSPACES SERIES=$SERIES LINES=$LINES MIX=$MIX)"
+echo "### Write points/s, median of $ROUNDS round(s) (DURATION=$DURATION CONCURRENCY=$CONCURRENCY WORKSPACES=$WORKSPACES SERIES=$SERIES LINES=$LINES MIX=$MIX)"
 echo
 echo "| target | kodo-bench | kodo-plainload |"
 echo "|---|---|---|"
-get() { awk -v l="$1" -v t="$2" '$1 == l && $2 == t { printf "%.0f", $3 }' "$summary"; }
+# get LOADER TARGET: the median write points/s over the rounds.
+get() {
+	awk -v l="$1" -v t="$2" '$1 == l && $2 == t { print $3 }' "$summary" | sort -g |
+		awk '{ v[NR] = $1 } END { if (NR) printf "%.0f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+# all LOADER TARGET: every round's figure, in round order.
+all() { awk -v l="$1" -v t="$2" '$1 == l && $2 == t { printf "%s%.0f", (n++ ? ", " : ""), $3 }' "$summary"; }
 for t in kodo kodo-influx influxd vm; do
 	a="$(get kodo-bench "$t")" b="$(get kodo-plainload "$t")"
 	[[ -z "$a$b" ]] && continue
+	((ROUNDS > 1)) && [[ -n "$a" ]] && a="$a ($(all kodo-bench "$t"))"
+	((ROUNDS > 1)) && [[ -n "$b" ]] && b="$b ($(all kodo-plainload "$t"))"
 	echo "| $t | ${a:--} | ${b:--} |"
 done
 echo
