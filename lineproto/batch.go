@@ -298,7 +298,7 @@ func (b *Batch) dedupFields(start int) {
 			if seen&bit != 0 {
 				for k := 0; k < kept; k++ {
 					if bytes.Equal(fs[k].Key, key) {
-						fs[k].Value = fs[i].Value
+						fs[k].Value, fs[k].Text = fs[i].Value, fs[i].Text
 						continue outer
 					}
 				}
@@ -331,7 +331,7 @@ func (b *Batch) dedupFields(start int) {
 		first, cur := b.order[i-1], b.order[i]
 		if fs[first].Key != nil && bytes.Equal(fs[first].Key, fs[cur].Key) {
 			// Carry the run's first index forward so the value lands there.
-			fs[first].Value = fs[cur].Value
+			fs[first].Value, fs[first].Text = fs[cur].Value, fs[cur].Text
 			fs[cur].Key = nil
 			b.order[i] = first
 			dups = true

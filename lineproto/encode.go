@@ -80,6 +80,11 @@ type EncodeOptions struct {
 	// values above MaxInt64: InfluxDB 1.x (its server and the embedded
 	// engine) reads no "5u" unless built for it. Otherwise they are "5u".
 	UnsignedAsInt bool
+	// FloatText copies a float as its line spelled it (Field.Text, kept
+	// by Parse) instead of formatting it again: a reader that parses it
+	// gets the same value, and copying is cheaper. The embedded engine's
+	// conversion uses it; text meant for people or other servers does not.
+	FloatText bool
 }
 
 // AppendPoint appends p as one '\n'-terminated line that InfluxDB 1.x
@@ -225,6 +230,9 @@ func appendValue(dst []byte, f *Field, opt EncodeOptions) (_ []byte, plain bool,
 	case lineprotocol.Float:
 		if x := f.Value.FloatV(); math.IsNaN(x) || math.IsInf(x, 0) {
 			return dst, false, fmt.Errorf("field %s: %v cannot be stored (InfluxDB accepts finite floats only)", quote(f.Key), x)
+		}
+		if opt.FloatText && f.Text != nil {
+			return append(dst, f.Text...), true, nil
 		}
 	case lineprotocol.Uint:
 		if opt.UnsignedAsInt {

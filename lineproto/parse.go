@@ -436,7 +436,11 @@ func (p *parser) scanPoint(i int) (end, errPos int, msg, limit string) {
 			// swallowed later lines is reported where it opened.
 			return 0, vpos, emsg, ""
 		}
-		b.fields = append(b.fields, Field{Key: key, Value: v})
+		f := Field{Key: key, Value: v}
+		if v.Kind() == lineprotocol.Float {
+			f.Text = b.copyBytes(buf[vpos:k]) // within the body's reservation
+		}
+		b.fields = append(b.fields, f)
 		j = k
 		if j < len(buf) && buf[j] == ',' {
 			j++
@@ -538,6 +542,10 @@ func (p *parser) value(key []byte, i int) (lineprotocol.Value, int, string) {
 		}
 		return v, j, ""
 	case validFloat(raw):
+		if x, ok := exactFloat(raw); ok {
+			v, _ := lineprotocol.FloatValue(x) // finite by construction
+			return v, j, ""
+		}
 		v, err := lineprotocol.NewValueFromBytes(lineprotocol.Float, raw)
 		if err != nil {
 			return v, j, fmt.Sprintf("float value %s of field %s is out of range (float64)", raw, quote(key))
@@ -687,4 +695,52 @@ func validFloat(s []byte) bool {
 		}
 	}
 	return i == len(s)
+}
+
+// exactPow10 are the powers of ten a float64 holds exactly.
+var exactPow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// exactFloat reads a plain decimal that validFloat accepted ([-]digits
+// [.digits], no exponent) whose digits make an integer m <= 2^53 with at
+// most 22 of them after the point: m and 10^k are then exact float64s and
+// one IEEE division rounds m/10^k correctly, so the result is the one
+// strconv.ParseFloat gives (its own fast path), without its general
+// machinery. Anything else reports false and takes ParseFloat. Short
+// decimals ("12.34") are what most gauges look like on the wire.
+func exactFloat(s []byte) (float64, bool) {
+	neg := false
+	if len(s) > 0 && s[0] == '-' {
+		neg, s = true, s[1:]
+	}
+	var m uint64
+	digits, frac := 0, -1
+	for _, c := range s {
+		switch {
+		case c >= '0' && c <= '9':
+			if digits == 19 { // m could overflow: leave it to ParseFloat
+				return 0, false
+			}
+			m = m*10 + uint64(c-'0')
+			digits++
+			if frac >= 0 {
+				frac++
+			}
+		case c == '.' && frac < 0:
+			frac = 0
+		default: // an exponent
+			return 0, false
+		}
+	}
+	if frac < 0 {
+		frac = 0
+	}
+	if digits == 0 || m > 1<<53 || frac >= len(exactPow10) {
+		return 0, false
+	}
+	x := float64(m) / exactPow10[frac]
+	if neg {
+		x = -x
+	}
+	return x, true
 }

@@ -3,7 +3,9 @@ package lineproto
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -249,5 +251,94 @@ func TestParseMaxFuture(t *testing.T) {
 			}
 			assert.Equal(t, c.rejectedL, lines)
 		})
+	}
+}
+
+// TestParseKeepsFloatText: Parse keeps a float as its line spelled it, in
+// the arena, and only floats; a repeated field keeps the text of the value
+// it keeps; Append (a point built in code) carries no text.
+func TestParseKeepsFloatText(t *testing.T) {
+	body := []byte("m a=5.,b=1i,c=\"s\",d=t,e=1.5E-3,a=-.50 1\n")
+	var b Batch
+	require.NoError(t, Parse(body, ParseOptions{}, &b))
+	copy(body, strings.Repeat("x", len(body))) // the text must not alias the body
+	p := b.At(0)
+	texts := map[string]string{}
+	for _, f := range p.Fields {
+		if f.Text != nil {
+			texts[string(f.Key)] = string(f.Text)
+			v, ok := lineprotocol.FloatValue(f.Value.FloatV())
+			require.True(t, ok)
+			assert.Equal(t, v, f.Value)
+		}
+	}
+	assert.Equal(t, map[string]string{"a": "-.50", "e": "1.5E-3"}, texts, "floats only; the last a wins with its own text")
+	assert.InDelta(t, -0.5, p.Fields[0].Value.FloatV(), 0)
+
+	// Past 32 fields duplicates are folded by sorting: the same rule.
+	var many strings.Builder
+	many.WriteString("m a=1.0")
+	for i := 0; i < 40; i++ {
+		fmt.Fprintf(&many, ",f%d=%d.25", i, i)
+	}
+	many.WriteString(",a=2.50 1\n")
+	var d Batch
+	require.NoError(t, Parse([]byte(many.String()), ParseOptions{}, &d))
+	for _, f := range d.At(0).Fields {
+		if string(f.Key) == "a" {
+			assert.Equal(t, "2.50", string(f.Text))
+			assert.InDelta(t, 2.5, f.Value.FloatV(), 0)
+		}
+	}
+
+	var c Batch
+	require.NoError(t, c.Append(p))
+	for _, f := range c.At(0).Fields {
+		assert.Nil(t, f.Text, "field %s", f.Key)
+	}
+}
+
+// TestExactFloatMatchesParseFloat: the fast path gives strconv's bits for
+// every decimal it takes, and leaves the others (exponents, 2^53 and more,
+// 23+ fraction digits) to ParseFloat.
+func TestExactFloatMatchesParseFloat(t *testing.T) {
+	cases := []string{"0", "-0", "0.0", "-0.0", "1", "12.34", "-12.34", "1.", ".5", "-.5", "0.1", "0.3",
+		"9007199254740992", "9007199254740993", "900719925474099.3", "1234567890123456789",
+		"12345678901234567890", "0.0000000000000000000001", "0.00000000000000000000001",
+		"1e5", "1E-3", "123456.789012", "99999999999999999999.5"}
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 20000; i++ {
+		intDigits, fracDigits := r.IntN(12), r.IntN(12)
+		var b strings.Builder
+		if r.IntN(2) == 0 {
+			b.WriteByte('-')
+		}
+		for k := 0; k < intDigits; k++ {
+			b.WriteByte(byte('0' + r.IntN(10)))
+		}
+		if fracDigits > 0 || intDigits == 0 {
+			b.WriteByte('.')
+			for k := 0; k < max(fracDigits, 1); k++ {
+				b.WriteByte(byte('0' + r.IntN(10)))
+			}
+		}
+		cases = append(cases, b.String())
+	}
+	taken := 0
+	for _, c := range cases {
+		require.True(t, validFloat([]byte(c)), c)
+		want, err := strconv.ParseFloat(c, 64)
+		require.NoError(t, err, c)
+		got, ok := exactFloat([]byte(c))
+		if !ok {
+			continue
+		}
+		taken++
+		require.Equal(t, math.Float64bits(want), math.Float64bits(got), "%s: want %v, got %v", c, want, got)
+	}
+	assert.Greater(t, taken, 15000, "the fast path takes plain decimals")
+	for _, c := range []string{"1e5", "1E-3", "9007199254740993", "12345678901234567890", "0.00000000000000000000001"} {
+		_, ok := exactFloat([]byte(c))
+		assert.False(t, ok, c)
 	}
 }

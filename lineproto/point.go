@@ -15,6 +15,12 @@ type Tag struct {
 type Field struct {
 	Key   []byte
 	Value lineprotocol.Value
+	// Text is a float value as its line spelled it (e.g. "12.50"), set by
+	// Parse only and aliasing the arena: an encoder that feeds a parser
+	// may copy it rather than format Value again, since parsing it gives
+	// Value back exactly. nil for every other value and for points added
+	// with Append or AddPoint.
+	Text []byte
 }
 
 // Point is a view of one point held by a Batch. Time is in nanoseconds

@@ -5,7 +5,10 @@
 //
 //	kodo-bench -url http://127.0.0.1:9527 -duration 30s -server-pid $(pgrep -n kodo)
 //	kodo-bench -target influxdb -url http://127.0.0.1:8086 -duration 30s
+//	kodo-bench -target kodo-influx -url http://127.0.0.1:9527 -mix write=1
+//	kodo-bench -target victoriametrics -url http://127.0.0.1:8428 -mix write=1
 //	kodo-bench compare kodo.json influxd.json
+//	kodo-bench gen -dir /tmp/bodies -bodies 400   # bodies for kodo-plainload
 //
 // Exit status: 0 ok; 1 the run saw request errors or lost points; 2 bad
 // usage; 3 the run could not take place.
@@ -20,6 +23,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -47,10 +51,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "compare" {
 		return compare(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "gen" {
+		return gen(args[1:], stderr)
+	}
 	fs := flag.NewFlagSet("kodo-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		target      = fs.String("target", "kodo", "server kind: kodo or influxdb")
+		target      = fs.String("target", "kodo", "server kind: kodo (signed /v1/write/metrics), kodo-influx (Kodo's /write), influxdb or victoriametrics (writes only)")
 		rawURL      = fs.String("url", "", "server URL, loopback only (default http://127.0.0.1:9527 for kodo, http://127.0.0.1:8086 for influxdb)")
 		adminKey    = fs.String("admin-key", "", "kodo: Bearer key for management endpoints (empty: loopback access)")
 		workspaces  = fs.Int("workspaces", 4, "workspaces (kodo) or databases (influxdb) to create and load")
@@ -111,13 +118,27 @@ func run(args []string, stdout, stderr io.Writer) int {
 			*rawURL = "http://127.0.0.1:9527"
 		}
 		t, err = loadgen.NewKodoTarget(*rawURL, opts)
+	case "kodo-influx":
+		if *rawURL == "" {
+			*rawURL = "http://127.0.0.1:9527"
+		}
+		t, err = loadgen.NewKodoInfluxTarget(*rawURL, opts)
 	case "influxdb", "influxd", "influx":
 		if *rawURL == "" {
 			*rawURL = "http://127.0.0.1:8086"
 		}
 		t, err = loadgen.NewInfluxTarget(*rawURL, opts)
+	case "victoriametrics", "victoria-metrics", "vm":
+		if *rawURL == "" {
+			*rawURL = "http://127.0.0.1:8428"
+		}
+		if m.Weights[loadgen.OpQuery] > 0 || m.Weights[loadgen.OpRewrite] > 0 {
+			err = fmt.Errorf("-target victoriametrics takes writes only (it has no InfluxQL): use -mix write=1")
+			break
+		}
+		t, err = loadgen.NewVictoriaTarget(*rawURL, opts, splitList(*fields), *span+time.Hour)
 	default:
-		err = fmt.Errorf("-target %q: want kodo or influxdb", *target)
+		err = fmt.Errorf("-target %q: want kodo, kodo-influx, influxdb or victoriametrics", *target)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "kodo-bench:", err)
@@ -223,5 +244,70 @@ func compare(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, reps[0].MarkdownRow())
 		fmt.Fprintln(stdout, reps[1].MarkdownRow())
 	}
+	return 0
+}
+
+// gen writes pre-generated gzipped bodies to a directory, for a second,
+// minimal loader (cmd/kodo-plainload) to post the very same bytes to every
+// server: body-NNNNNN.gz, in the order a run sends them, each with
+// -lines lines of the -series series, timestamps rising over -span.
+func gen(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("kodo-bench gen", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		dir         = fs.String("dir", "", "directory to write the bodies to (created)")
+		bodies      = fs.Int("bodies", 0, "number of bodies (0: enough for -duration at -rate-hint over -workspaces)")
+		duration    = fs.Duration("duration", 30*time.Second, "with -bodies 0: the run the bodies are for")
+		rateHint    = fs.Int("rate-hint", 400_000, "with -bodies 0: points/s the bodies are for")
+		workspaces  = fs.Int("workspaces", 4, "with -bodies 0: workspaces each body is sent to")
+		measurement = fs.String("measurement", "kodo_bench", "measurement name")
+		tags        = fs.String("tags", "host,region", "tag keys, comma-separated; the first tells series apart")
+		fields      = fs.String("fields", "usage_user,usage_system,usage_idle,load1,mem_used", "float field keys, comma-separated")
+		series      = fs.Int("series", 10, "series per workspace")
+		lines       = fs.Int("lines", 5000, "lines per body")
+		span        = fs.Duration("span", time.Hour, "time range the points cover, ending 1m ago")
+		gzipLevel   = fs.Int("gzip-level", 0, "gzip level 1-9 (0: default 6)")
+		seed        = fs.Uint64("seed", 1, "seed of the field values")
+	)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *bodies == 0 && *lines > 0 && *workspaces > 0 {
+		// Each body goes to every workspace, as in a run.
+		perWS := int64(duration.Seconds()*float64(*rateHint)) / int64(*lines) / int64(*workspaces)
+		*bodies = int(max(perWS+1, 1))
+	}
+	if *dir == "" || *bodies < 1 || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "usage: kodo-bench gen -dir DIR [-bodies N] [shape flags]")
+		return 2
+	}
+	shape := loadgen.Shape{Measurement: *measurement, TagKeys: splitList(*tags), FieldKeys: splitList(*fields),
+		Series: *series, LinesPerBody: *lines}
+	// The same timeline as a run (loadgen.Run): steps spread over span,
+	// ending a minute ago.
+	steps := max((int64(*bodies)*int64(*lines)+int64(*series)-1)/int64(*series), 1)
+	interval := max(*span/time.Duration(steps), 1)
+	base := time.Now().Add(-time.Minute - *span).Truncate(time.Second)
+	g, err := loadgen.NewGenerator(shape, base, interval, *seed)
+	if err != nil {
+		fmt.Fprintln(stderr, "kodo-bench gen:", err)
+		return 2
+	}
+	pool, err := g.Generate(context.Background(), *bodies, *gzipLevel, 0)
+	if err != nil {
+		fmt.Fprintln(stderr, "kodo-bench gen:", err)
+		return 3
+	}
+	if err := os.MkdirAll(*dir, 0o755); err != nil {
+		fmt.Fprintln(stderr, "kodo-bench gen:", err)
+		return 3
+	}
+	for _, b := range pool.Bodies {
+		if err := os.WriteFile(filepath.Join(*dir, fmt.Sprintf("body-%06d.gz", b.Index)), b.Gzip, 0o644); err != nil {
+			fmt.Fprintln(stderr, "kodo-bench gen:", err)
+			return 3
+		}
+	}
+	fmt.Fprintf(stderr, "kodo-bench gen: %d bodies of %d lines (%d MiB gzipped) in %s\n", pool.Len(), *lines, pool.WireBytes>>20, *dir)
 	return 0
 }

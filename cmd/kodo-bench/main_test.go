@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"io"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -25,7 +27,9 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{"remote url", []string{"-url", "http://192.0.2.7:9527"}, "not loopback"},
 		{"remote influx", []string{"-target", "influxdb", "-url", "http://example.com:8086"}, "not loopback"},
-		{"bad target", []string{"-target", "mysql"}, "want kodo or influxdb"},
+		{"bad target", []string{"-target", "mysql"}, "want kodo, kodo-influx, influxdb or victoriametrics"},
+		{"victoriametrics with queries", []string{"-target", "victoriametrics", "-mix", "write=9,query=1"}, "writes only"},
+		{"gen without a dir", []string{"gen", "-bodies", "2"}, "usage: kodo-bench gen"},
 		{"bad mix", []string{"-mix", "write=1,drop=1"}, "unknown operation"},
 		{"bad flag", []string{"-nope"}, "flag provided but not defined"},
 		{"stray argument", []string{"extra"}, "unexpected argument"},
@@ -80,4 +84,27 @@ func TestRunAgainstKodo(t *testing.T) {
 
 	code = run([]string{"compare", jsonPath, filepath.Join(dir, "missing.json")}, &out, &errb)
 	assert.Equal(t, 3, code)
+}
+
+// TestGenWritesBodies: gen writes the bodies a run would send, gzipped,
+// one file each, in send order.
+func TestGenWritesBodies(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "bodies")
+	var out, errb bytes.Buffer
+	require.Equal(t, 0, run([]string{"gen", "-dir", dir, "-bodies", "3", "-lines", "50", "-series", "5"}, &out, &errb), errb.String())
+	names, err := filepath.Glob(filepath.Join(dir, "body-*.gz"))
+	require.NoError(t, err)
+	require.Equal(t, []string{
+		filepath.Join(dir, "body-000000.gz"), filepath.Join(dir, "body-000001.gz"), filepath.Join(dir, "body-000002.gz"),
+	}, names)
+	for _, n := range names {
+		gz, err := os.ReadFile(n)
+		require.NoError(t, err)
+		zr, err := gzip.NewReader(bytes.NewReader(gz))
+		require.NoError(t, err)
+		raw, err := io.ReadAll(zr)
+		require.NoError(t, err)
+		assert.Equal(t, 50, bytes.Count(raw, []byte("\n")), n)
+		assert.True(t, bytes.HasPrefix(raw, []byte("kodo_bench,host=")), n)
+	}
 }

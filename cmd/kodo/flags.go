@@ -27,6 +27,12 @@ type config struct {
 	opts            kodo.Options
 	level           string
 	shutdownTimeout time.Duration
+	// Process runtime (perf): profiling, GC target, soft memory limit.
+	pprofListen    string
+	gcPercent      int
+	gcPercentSet   bool
+	memoryLimit    int64
+	memoryLimitSet bool
 }
 
 // parseFlags reads args, with every flag's KODO_* environment twin as its
@@ -95,6 +101,10 @@ func parseFlags(args []string, env func(string) (string, bool), stderr io.Writer
 	// Limits of one request's text.
 	fs.IntVar(&o.Limits.MaxLineBytes, "max-line-bytes", 1<<20, "longest line-protocol line; longer lines are refused with the line named")
 	fs.IntVar(&o.Limits.MaxQueryStatements, "max-query-statements", 20, "InfluxQL statements in one request")
+	// Process runtime (perf): profiling.
+	fs.StringVar(&c.pprofListen, "pprof-listen", "", "loopback address to serve net/http/pprof on, e.g. 127.0.0.1:6060 (empty: off)")
+	fs.IntVar(&c.gcPercent, "gc-percent", defaultGCPercent, "Go GC target: heap growth in percent over the live heap before a collection (negative: off); unset, GOGC applies if set")
+	fs.Int64Var(&c.memoryLimit, "memory-limit", 0, "soft memory limit in bytes, past which the GC works harder (0: half the machine's or cgroup's memory; negative: none); unset, GOMEMLIMIT applies if set")
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {
 		name := "KODO_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
@@ -110,6 +120,14 @@ func parseFlags(args []string, env func(string) (string, bool), stderr io.Writer
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
+	fs.Visit(func(f *flag.Flag) { // set on the command line or by a KODO_* twin
+		switch f.Name {
+		case "gc-percent":
+			c.gcPercentSet = true
+		case "memory-limit":
+			c.memoryLimitSet = true
+		}
+	})
 	o.InfluxURLs = influx
 	o.AllowedOrigins, o.AllowedHosts = origins, hosts
 	o.NSQLookupdAddresses = lookupd

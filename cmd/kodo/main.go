@@ -35,6 +35,13 @@ func main() {
 	}
 	o.Logger = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lv}))
 	raiseFileLimit(o.Logger)
+	applyGC(c, o.Logger)
+	if c.pprofListen != "" {
+		if err := startPprof(c.pprofListen, o.Logger); err != nil {
+			fmt.Fprintln(os.Stderr, "kodo:", err)
+			os.Exit(2)
+		}
+	}
 
 	srv, err := kodo.New(o)
 	if err != nil {

@@ -2,13 +2,16 @@ package httpx
 
 import (
 	"bytes"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"sync"
+
+	// klauspost's inflate reads these bodies about 1.5x as fast as
+	// compress/gzip, the same format and API (already a dependency).
+	"github.com/klauspost/compress/gzip"
 )
 
 // Limits bound what one request body may cost.

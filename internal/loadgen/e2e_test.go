@@ -1,6 +1,8 @@
 package loadgen
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -231,4 +233,58 @@ func TestEndToEndKodoRewrite(t *testing.T) {
 	assert.Equal(t, int64(2), rep.Op(OpRewrite).OK)
 	assert.Equal(t, int64(2), rep.Op(OpQuery).OK)
 	assert.Zero(t, rep.Verify.Lost)
+}
+
+// TestEndToEndKodoInfluxWrite: the kodo-influx target writes the same
+// bodies through Kodo's /write with the workspace token, and every
+// acknowledged point is found through /v1/read/metrics.
+func TestEndToEndKodoInfluxWrite(t *testing.T) {
+	url := startKodo(t)
+	tgt, err := NewKodoInfluxTarget(url, TargetOptions{Conns: 2, NamePrefix: "e2e_influx"})
+	require.NoError(t, err)
+	assert.Equal(t, "kodo-influx", tgt.Name())
+	cfg := tinyConfig(4) // w q w q
+	rep, err := Run(context.Background(), cfg, tgt)
+	require.NoError(t, err)
+	assert.Empty(t, rep.Errors)
+	assert.Equal(t, int64(2), rep.Op(OpWrite).OK)
+	require.NotNil(t, rep.Verify)
+	assert.Equal(t, int64(1000), rep.Verify.Found)
+	assert.Zero(t, rep.Verify.Lost)
+
+	// A wrong token is refused, not counted.
+	ws := Workspace{Name: "nope", Token: "tkn_nope"}
+	o := tgt.Write(context.Background(), ws, gzipBody(t, "m v=1 1\n"))
+	assert.False(t, o.OK())
+	assert.Equal(t, http.StatusUnauthorized, o.Status)
+}
+
+func gzipBody(t *testing.T, s string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	_, err := zw.Write([]byte(s))
+	require.NoError(t, err)
+	require.NoError(t, zw.Close())
+	return b.Bytes()
+}
+
+// TestEndToEndVictoriaMetrics runs writes against a real single-node
+// VictoriaMetrics (Debian's victoria-metrics, started by hand:
+// victoria-metrics -storageDataPath /tmp/vm -httpListenAddr 127.0.0.1:8428)
+// and counts them back with MetricsQL.
+func TestEndToEndVictoriaMetrics(t *testing.T) {
+	url := os.Getenv("KODO_TEST_VM_URL")
+	if url == "" {
+		t.Skip("KODO_TEST_VM_URL not set (e.g. http://127.0.0.1:8428)")
+	}
+	cfg := tinyConfig(4)
+	cfg.Mix, _ = ParseMix("write=1")
+	tgt, err := NewVictoriaTarget(url, TargetOptions{}, []string{"usage_user", "usage_system", "usage_idle", "load1", "mem_used"}, 2*time.Hour)
+	require.NoError(t, err)
+	rep, err := Run(context.Background(), cfg, tgt)
+	require.NoError(t, err)
+	assert.False(t, rep.Failed(), "errors: %+v", rep.Errors)
+	assert.Equal(t, int64(2000), rep.Verify.Found)
+	assert.False(t, tgt.Query(context.Background(), Workspace{}, "SELECT 1").OK(), "no InfluxQL")
 }

@@ -16,7 +16,8 @@ import (
 
 // KodoTarget loads a Kodo gateway: workspaces through
 // /v1/workspace/create, DATAFLUX-signed gzipped writes to
-// /v1/write/metrics, reads through /v1/read/metrics.
+// /v1/write/metrics (or, from NewKodoInfluxTarget, InfluxDB-style writes
+// to /write with the workspace token), reads through /v1/read/metrics.
 type KodoTarget struct {
 	base     *url.URL
 	adminKey string
@@ -24,6 +25,9 @@ type KodoTarget struct {
 	plain    *http.Client      // management and reads
 	timeout  time.Duration
 	prefix   string
+	// influxWrite: writes go to /write?db=&precision=ns with
+	// Authorization: Token, the path InfluxDB clients use.
+	influxWrite bool
 }
 
 // TargetOptions tune a target's HTTP client.
@@ -67,8 +71,25 @@ func NewKodoTarget(target string, opt TargetOptions) (*KodoTarget, error) {
 	}, nil
 }
 
-// Name is "kodo".
-func (t *KodoTarget) Name() string { return "kodo" }
+// NewKodoInfluxTarget is NewKodoTarget writing through Kodo's InfluxDB
+// 1.x /write endpoint instead of the signed /v1/write/metrics, with the
+// same bodies: the comparison with influxd on the same endpoint.
+func NewKodoInfluxTarget(target string, opt TargetOptions) (*KodoTarget, error) {
+	t, err := NewKodoTarget(target, opt)
+	if err != nil {
+		return nil, err
+	}
+	t.influxWrite = true
+	return t, nil
+}
+
+// Name is "kodo", or "kodo-influx" when writes go to /write.
+func (t *KodoTarget) Name() string {
+	if t.influxWrite {
+		return "kodo-influx"
+	}
+	return "kodo"
+}
 
 func (t *KodoTarget) url(path string) string {
 	return strings.TrimSuffix(t.base.String(), "/") + path
@@ -154,8 +175,12 @@ func (t *KodoTarget) Setup(ctx context.Context, n int) ([]Workspace, error) {
 	return out, nil
 }
 
-// Write posts one signed gzipped body.
+// Write posts one signed gzipped body (or an unsigned one to /write,
+// authenticated by the workspace token).
 func (t *KodoTarget) Write(ctx context.Context, ws Workspace, body []byte) Outcome {
+	if t.influxWrite {
+		return t.writeInflux(ctx, ws, body)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url("/v1/write/metrics"), bytes.NewReader(body))
 	if err != nil {
 		return transportOutcome(err)
@@ -172,6 +197,22 @@ func (t *KodoTarget) Write(ctx context.Context, ws Workspace, body []byte) Outco
 	}
 	o, _ := kodoOutcome(status, answer)
 	return o
+}
+
+func (t *KodoTarget) writeInflux(ctx context.Context, ws Workspace, body []byte) Outcome {
+	u := t.url("/write") + "?" + url.Values{"db": {ws.Name}, "precision": {"ns"}}.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	if err != nil {
+		return transportOutcome(err)
+	}
+	req.Header.Set("Content-Type", "text/plain; charset=utf-8")
+	req.Header.Set("Content-Encoding", "gzip")
+	req.Header.Set("Authorization", "Token "+ws.Token)
+	status, answer, err := do(t.plain, req)
+	if err != nil {
+		return transportOutcome(err)
+	}
+	return influxOutcome(status, answer)
 }
 
 // querySeries is one series of a query answer.

@@ -8,7 +8,9 @@ import (
 	"github.com/influxdata/influxdb/services/meta"
 	"github.com/influxdata/influxdb/tsdb"
 	"github.com/influxdata/influxql"
+	"github.com/influxdata/line-protocol/v2/lineprotocol"
 
+	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/storage/tsengine"
 )
 
@@ -121,7 +123,12 @@ func (e *Engine) writeLimits(l tsengine.WriteLimits, ok bool) (series, values in
 // point of the batch), as InfluxDB refuses them within one shard. The
 // accepted points' new fields are reserved at once, so a concurrent write
 // of another type to another shard is refused too.
-func (e *Engine) checkFields(g *dbGuard, dbi *meta.DatabaseInfo, pts []models.Point, drops *dropTally) (refused []int) {
+//
+// The fields are read from the batch (pts[k] is point org.at(k) of b),
+// already parsed, rather than by scanning each point's field text again:
+// the keys are the same unescaped bytes, and the types those the points
+// were encoded with (unsigned values are written as integers).
+func (e *Engine) checkFields(g *dbGuard, dbi *meta.DatabaseInfo, pts []models.Point, b *lineproto.Batch, org origin, drops *dropTally) (refused []int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if n := liveShardGroups(dbi); g.fields == nil || n < g.shards {
@@ -158,10 +165,9 @@ func (e *Engine) checkFields(g *dbGuard, dbi *meta.DatabaseInfo, pts []models.Po
 		}
 		added = added[:0]
 		conflict := ""
-		it := p.FieldIterator()
-		for it.Next() {
-			key := it.FieldKey()
-			typ := dataType(it.Type())
+		for _, f := range b.At(org.at(i)).Fields {
+			key := f.Key
+			typ := kindType(f.Value.Kind())
 			have, ok := mf[string(key)]
 			if !ok {
 				if have = lookup(name, key); have != influxql.Unknown {
@@ -198,21 +204,25 @@ func (g *dbGuard) forgetFields() {
 	g.mu.Unlock()
 }
 
-func dataType(t models.FieldType) influxql.DataType {
-	switch t {
-	case models.Float:
+// kindType is the type a field of this kind has in the engine: 1.x has
+// no unsigned type, so influxlp writes unsigned values as integers.
+func kindType(k lineprotocol.ValueKind) influxql.DataType {
+	switch k {
+	case lineprotocol.Float:
 		return influxql.Float
-	case models.Integer:
+	case lineprotocol.Int, lineprotocol.Uint:
 		return influxql.Integer
-	case models.Unsigned:
-		return influxql.Unsigned
-	case models.String:
+	case lineprotocol.String:
 		return influxql.String
-	case models.Boolean:
+	case lineprotocol.Bool:
 		return influxql.Boolean
 	}
 	return influxql.Unknown
 }
+
+// maxFoundKeys bounds the series keys checkCardinality remembers per
+// batch (a batch of all-distinct series would otherwise copy every key).
+const maxFoundKeys = 4096
 
 // checkCardinality refuses the points that would take the database past
 // maxSeries series or a measurement's tag key past maxValues values, with
@@ -234,11 +244,21 @@ func (e *Engine) checkCardinality(g *dbGuard, dbi *meta.DatabaseInfo, pts []mode
 		name, tags = models.ParseKeyBytesWithTags(p.Key(), tags[:0])
 		return sfile.HasSeries(name, tags, buf)
 	}
+	// A batch names few series many times: each is looked up once. A
+	// series found stays found for this write (a concurrent drop could
+	// remove it either way, as between this check and the shard write).
+	found := make(map[string]struct{}, 64)
 	first := -1
 	for i, p := range pts {
+		if _, ok := found[string(p.Key())]; ok {
+			continue
+		}
 		if !exists(p) {
 			first = i
 			break
+		}
+		if len(found) < maxFoundKeys {
+			found[string(p.Key())] = struct{}{}
 		}
 	}
 	if first < 0 {
@@ -268,6 +288,9 @@ func (e *Engine) checkCardinality(g *dbGuard, dbi *meta.DatabaseInfo, pts []mode
 				drops.add(1, "") // counted; the reason was given for its first point
 				refused = append(refused, i)
 			}
+			continue
+		}
+		if _, ok := found[string(key)]; ok {
 			continue
 		}
 		if exists(p) {

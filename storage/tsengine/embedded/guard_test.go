@@ -75,6 +75,23 @@ func TestFieldTypesAcrossShards(t *testing.T) {
 	require.NoError(t, e.WritePoints(ctx, "db", "", point(t, 40, nil, map[string]any{"v": "now a string"})))
 }
 
+// TestFieldTypesOfUnsignedAndEscapedKeys: the type check reads the
+// batch's fields: an unsigned value is an integer to the engine (1.x has
+// no unsigned type), and a key that needs escaping is the same field in
+// every write; a point refused for its type is named.
+func TestFieldTypesOfUnsignedAndEscapedKeys(t *testing.T) {
+	ctx := context.Background()
+	e := openForever(t, t.TempDir(), Options{})
+	defer e.Close()
+	require.NoError(t, e.WritePoints(ctx, "db", "", point(t, 0, nil, map[string]any{"u": uint64(5), "a b,c=d": 1.5})))
+	require.NoError(t, e.WritePoints(ctx, "db", "", point(t, 1, nil, map[string]any{"u": int64(3), "a b,c=d": 2.5})), "same types")
+	pwe := partial(t, e.WritePoints(ctx, "db", "", point(t, 2, nil, map[string]any{"u": 1.5})))
+	assert.Equal(t, `field type conflict: input field "u" on measurement "m" is type float, already exists as type integer`, pwe.Reason)
+	pwe = partial(t, e.WritePoints(ctx, "db", "", point(t, 3, nil, map[string]any{"a b,c=d": "s"})))
+	assert.Contains(t, pwe.Reason, `input field "a b,c=d" on measurement "m" is type string, already exists as type float`)
+	assert.Equal(t, int64(2), count(t, e, "db", `SELECT count("a b,c=d") FROM m`))
+}
+
 // TestFieldTypesConcurrent: writers racing to create one field with
 // different types in different shards leave it one type.
 func TestFieldTypesConcurrent(t *testing.T) {
