@@ -181,17 +181,10 @@ func (t *KodoTarget) Write(ctx context.Context, ws Workspace, body []byte) Outco
 	if t.influxWrite {
 		return t.writeInflux(ctx, ws, body)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url("/v1/write/metrics"), bytes.NewReader(body))
-	if err != nil {
-		return transportOutcome(err)
-	}
-	req.Header.Set("Content-Type", "text/plain; charset=utf-8")
-	req.Header.Set("Content-Encoding", "gzip")
-	c := ws.client
-	if c == nil {
+	if ws.client == nil {
 		return Outcome{Code: "no-client", Message: "workspace was not created by Setup"}
 	}
-	status, answer, err := do(c, req)
+	status, answer, err := postGzipLines(ctx, ws.client, t.url("/v1/write/metrics"), body, nil)
 	if err != nil {
 		return transportOutcome(err)
 	}
@@ -201,14 +194,7 @@ func (t *KodoTarget) Write(ctx context.Context, ws Workspace, body []byte) Outco
 
 func (t *KodoTarget) writeInflux(ctx context.Context, ws Workspace, body []byte) Outcome {
 	u := t.url("/write") + "?" + url.Values{"db": {ws.Name}, "precision": {"ns"}}.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
-	if err != nil {
-		return transportOutcome(err)
-	}
-	req.Header.Set("Content-Type", "text/plain; charset=utf-8")
-	req.Header.Set("Content-Encoding", "gzip")
-	req.Header.Set("Authorization", "Token "+ws.Token)
-	status, answer, err := do(t.plain, req)
+	status, answer, err := postGzipLines(ctx, t.plain, u, body, http.Header{"Authorization": {"Token " + ws.Token}})
 	if err != nil {
 		return transportOutcome(err)
 	}

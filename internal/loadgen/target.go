@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -121,6 +122,21 @@ const maxAnswer = 64 << 20
 
 // do sends req and reads the answer whole, so the latency includes the
 // body and the connection is reused.
+// postGzipLines posts a gzipped line-protocol body to target, as the
+// InfluxDB-style /write of every target takes it, and reads the answer.
+func postGzipLines(ctx context.Context, c *http.Client, target string, body []byte, hdr http.Header) (status int, answer []byte, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Content-Type", "text/plain; charset=utf-8")
+	req.Header.Set("Content-Encoding", "gzip")
+	for k, v := range hdr {
+		req.Header[k] = v
+	}
+	return do(c, req)
+}
+
 func do(c *http.Client, req *http.Request) (status int, body []byte, err error) {
 	resp, err := c.Do(req)
 	if err != nil {

@@ -1,7 +1,6 @@
 package loadgen
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -68,14 +67,7 @@ func (t *VictoriaTarget) Setup(ctx context.Context, n int) ([]Workspace, error) 
 
 // Write posts one gzipped body to /write.
 func (t *VictoriaTarget) Write(ctx context.Context, ws Workspace, body []byte) Outcome {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost,
-		t.endpoint("/write", url.Values{"db": {ws.DB}, "precision": {"ns"}}), bytes.NewReader(body))
-	if err != nil {
-		return transportOutcome(err)
-	}
-	req.Header.Set("Content-Type", "text/plain; charset=utf-8")
-	req.Header.Set("Content-Encoding", "gzip")
-	status, answer, err := do(t.client, req)
+	status, answer, err := postGzipLines(ctx, t.client, t.endpoint("/write", url.Values{"db": {ws.DB}, "precision": {"ns"}}), body, nil)
 	if err != nil {
 		return transportOutcome(err)
 	}
