@@ -3,20 +3,17 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"io"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kodo-project/kodo/internal/gatewaytest"
 	"github.com/kodo-project/kodo/internal/loadgen"
-	"github.com/kodo-project/kodo/kodo"
 )
 
 func TestUsageErrors(t *testing.T) {
@@ -46,19 +43,11 @@ func TestUsageErrors(t *testing.T) {
 }
 
 func TestRunAgainstKodo(t *testing.T) {
-	srv, err := kodo.New(kodo.Options{DataDir: t.TempDir()})
-	require.NoError(t, err)
-	hs := httptest.NewServer(srv.Handler())
-	defer func() {
-		hs.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		assert.NoError(t, srv.Shutdown(ctx))
-	}()
+	url := gatewaytest.Start(t)
 	dir := t.TempDir()
 	jsonPath := filepath.Join(dir, "kodo.json")
 	var out, errb bytes.Buffer
-	code := run([]string{"-url", hs.URL, "-workspaces", "2", "-concurrency", "2", "-requests", "4", "-mix", "write=1,query=1",
+	code := run([]string{"-url", url, "-workspaces", "2", "-concurrency", "2", "-requests", "4", "-mix", "write=1,query=1",
 		"-lines", "200", "-tags", "host,dc", "-fields", "a,b,c", "-series", "5", "-server-pid", "0", "-quiet",
 		"-markdown", "-markdown-header", "-out", jsonPath}, &out, &errb)
 	require.Equal(t, 0, code, "stderr: %s", errb.String())
@@ -73,7 +62,7 @@ func TestRunAgainstKodo(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int64(400), rep.PointsAcked)
 	assert.Equal(t, int64(400), rep.Verify.Found)
-	assert.Equal(t, hs.URL, rep.URL)
+	assert.Equal(t, url, rep.URL)
 
 	// compare reads two -json reports.
 	out.Reset()

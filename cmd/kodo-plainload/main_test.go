@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,10 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kodo-project/kodo/internal/gatewaytest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/kodo-project/kodo/kodo"
 )
 
 // writeBodies puts n gzipped bodies of lines lines each in a new dir.
@@ -44,19 +42,11 @@ func writeBodies(t *testing.T, n, lines int) string {
 // TestPlainloadAgainstKodo posts every body to every workspace of a real,
 // in-process gateway through /write and counts exactly the lines sent.
 func TestPlainloadAgainstKodo(t *testing.T) {
-	srv, err := kodo.New(kodo.Options{DataDir: t.TempDir()})
-	require.NoError(t, err)
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() {
-		hs.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		assert.NoError(t, srv.Shutdown(ctx))
-	})
+	url := gatewaytest.Start(t)
 	dir := writeBodies(t, 3, 40)
 	outFile := filepath.Join(t.TempDir(), "r.json")
 	var stdout, stderr bytes.Buffer
-	code := run([]string{"-kind", "kodo", "-url", hs.URL, "-dir", dir, "-workspaces", "2", "-concurrency", "2",
+	code := run([]string{"-kind", "kodo", "-url", url, "-dir", dir, "-workspaces", "2", "-concurrency", "2",
 		"-duration", "1m", "-out", outFile}, &stdout, &stderr)
 	require.Equal(t, 0, code, "stdout: %s\nstderr: %s", stdout.String(), stderr.String())
 	var r result

@@ -13,26 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kodo-project/kodo/internal/gatewaytest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/kodo-project/kodo/kodo"
 )
 
 // startKodo runs the real gateway in-process on a loopback test server.
-func startKodo(t *testing.T) string {
-	t.Helper()
-	srv, err := kodo.New(kodo.Options{DataDir: t.TempDir()})
-	require.NoError(t, err)
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() {
-		hs.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		assert.NoError(t, srv.Shutdown(ctx))
-	})
-	return hs.URL
-}
+func startKodo(t *testing.T) string { return gatewaytest.Start(t) }
 
 func tinyConfig(requests int64) Config {
 	m, _ := ParseMix("write=1,query=1")
