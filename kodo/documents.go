@@ -11,7 +11,6 @@ import (
 	"github.com/kodo-project/kodo/documents"
 	"github.com/kodo-project/kodo/internal/jsonbody"
 	"github.com/kodo-project/kodo/kodo/kodoapi"
-	"github.com/kodo-project/kodo/lineproto"
 	"github.com/kodo-project/kodo/storage/docs"
 	"github.com/kodo-project/kodo/storage/docs/elastic"
 	"github.com/kodo-project/kodo/storage/docs/embedded"
@@ -110,13 +109,9 @@ func (s *service) writeDocs(kind docs.Kind) apiFunc {
 		if err != nil {
 			return nil, err
 		}
-		p := r.Header.Get("X-Precision")
-		if p == "" {
-			p = r.URL.Query().Get("precision")
-		}
-		prec, err := lineproto.ParsePrecision(p)
+		prec, err := requestPrecision(r)
 		if err != nil {
-			return nil, wrapErr(kodoapi.ErrBadRequest, err, "%v", err)
+			return nil, err
 		}
 		s.metrics.bytes.WithLabelValues("wire").Add(float64(len(body.Raw)))
 		source := r.URL.Query().Get("source")

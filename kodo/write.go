@@ -112,7 +112,8 @@ func signatureError(err error) error {
 	if errors.As(err, &e) {
 		return e
 	}
-	return wrapErr(kodoapi.ErrInvalidSignature, err, "%v", err)
+	// The signer's package prefix means nothing to the agent's operator.
+	return wrapErr(kodoapi.ErrInvalidSignature, err, "%s", strings.TrimPrefix(err.Error(), "signer: "))
 }
 
 // writeOptions reads the RP and precision of a write request.
@@ -127,17 +128,10 @@ func (s *service) writeOptions(r *http.Request, db meta.Database) (rp string, pr
 		rp = q.Get("shortrp")
 	}
 	if rp != "" && !s.hasRP(r.Context(), &db, rp) {
-		return "", 0, Errorf(kodoapi.ErrRPNotFound, "retention policy %q is not one of this database's (%v)", rp, db.RPs)
+		return "", 0, Errorf(kodoapi.ErrRPNotFound, "retention policy %q is not one of this database's: %s", rp, strings.Join(db.RPs, ", "))
 	}
-	p := r.Header.Get("X-Precision")
-	if p == "" {
-		p = q.Get("precision")
-	}
-	prec, perr := lineproto.ParsePrecision(p)
-	if perr != nil {
-		return "", 0, wrapErr(kodoapi.ErrBadRequest, perr, "%v", perr)
-	}
-	return rp, prec, nil
+	prec, err = requestPrecision(r)
+	return rp, prec, err
 }
 
 func (s *service) handleWriteMetrics(r *http.Request) (any, error) {
@@ -294,4 +288,18 @@ func (s *service) putBatch(b *lineproto.Batch) {
 	}
 	b.Reset()
 	s.batches.Put(b)
+}
+
+// requestPrecision is a write's timestamp precision: X-Precision, else
+// precision=, else nanoseconds.
+func requestPrecision(r *http.Request) (lineproto.Precision, error) {
+	p := r.Header.Get("X-Precision")
+	if p == "" {
+		p = r.URL.Query().Get("precision")
+	}
+	prec, err := lineproto.ParsePrecision(p)
+	if err != nil {
+		return prec, wrapErr(kodoapi.ErrBadRequest, err, "precision %q (X-Precision header or precision= parameter) is not one of n, ns, u, us, ms, s, m, h", p)
+	}
+	return prec, nil
 }
