@@ -49,6 +49,7 @@ func wrapErr(code kodoapi.ErrorCode, cause error, format string, args ...any) *E
 // message says where it failed; asError still maps the cause.
 type during struct {
 	doing, store string
+	meta         bool // the metadata store failed (a timeout is then ours, not the query's)
 	err          error
 }
 
@@ -57,7 +58,7 @@ func (d *during) Unwrap() error { return d.err }
 
 // metaError and engineError wrap an error of the metadata store or a
 // time-series engine with what was being done.
-func metaError(err error, doing string) error   { return &during{doing: doing, err: err} }
+func metaError(err error, doing string) error   { return &during{doing: doing, meta: true, err: err} }
 func engineError(err error, doing string) error { return &during{doing: doing, err: err} }
 
 // inStore marks an error of the document store or ClickHouse.
@@ -115,9 +116,9 @@ func asError(err error) *Error {
 		return e
 	}
 	var d *during
-	doing, store, cause := "", "", err
+	doing, store, cause, inMeta := "", "", err, false
 	if errors.As(err, &d) {
-		doing, store, cause = d.doing, d.store, d.err
+		doing, store, cause, inMeta = d.doing, d.store, d.err, d.meta
 	}
 	say := func(code kodoapi.ErrorCode, retry int, msg string) *Error {
 		if doing != "" {
@@ -145,7 +146,13 @@ func asError(err error) *Error {
 	case errors.As(cause, &le):
 		return say(kodoapi.ErrQueryLimit, 0, cause.Error())
 	case errors.As(cause, &be):
-		return say(bodyCodes[be.Status], 0, be.Msg)
+		code, ok := bodyCodes[be.Status]
+		if !ok {
+			code = kodoapi.ErrBadRequest // every refusal of a body is the sender's
+		}
+		return say(code, 0, be.Msg)
+	case inMeta && (errors.Is(cause, context.DeadlineExceeded) || errors.Is(cause, context.Canceled)):
+		return say(kodoapi.ErrUnavailable, 0, "the metadata store did not answer in time")
 	case errors.Is(cause, context.DeadlineExceeded) && doing != "":
 		return say(kodoapi.ErrQueryTimeout, 0, "timed out")
 	}
@@ -153,9 +160,9 @@ func asError(err error) *Error {
 	msg := cause.Error()
 	switch {
 	case strings.Contains(msg, "no space left on device"):
-		return asError(&during{doing: doing, store: store, err: syscall.ENOSPC})
+		return asError(&during{doing: doing, store: store, meta: inMeta, err: syscall.ENOSPC})
 	case strings.Contains(msg, "too many open files"):
-		return asError(&during{doing: doing, store: store, err: syscall.EMFILE})
+		return asError(&during{doing: doing, store: store, meta: inMeta, err: syscall.EMFILE})
 	}
 	switch {
 	case store == "docs":

@@ -1,6 +1,7 @@
 package kodo
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"syscall"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/kodo-project/kodo/internal/httpx"
 	"github.com/kodo-project/kodo/kodo/kodoapi"
 	"github.com/kodo-project/kodo/storage/tsengine"
 )
@@ -38,4 +40,20 @@ func TestFaultErrorMapping(t *testing.T) {
 			assert.Contains(t, e.Message, c.say)
 		}
 	}
+}
+
+// TestTimeoutMapping: a metadata store that does not answer in time is
+// the gateway's trouble (503); an engine call that runs past its time is
+// the query's (400 kodo.queryTimeout); a body refused for any status is
+// the sender's (4xx).
+func TestTimeoutMapping(t *testing.T) {
+	meta := asError(metaError(fmt.Errorf("query: %w", context.DeadlineExceeded), "loading the workspace"))
+	assert.Equal(t, kodoapi.ErrUnavailable, meta.Code)
+	assert.Contains(t, meta.Message, "loading the workspace: the metadata store did not answer in time")
+	assert.Equal(t, kodoapi.ErrUnavailable, asError(metaError(context.Canceled, "x")).Code)
+	eng := asError(engineError(fmt.Errorf("select: %w", context.DeadlineExceeded), "running the query"))
+	assert.Equal(t, kodoapi.ErrQueryTimeout, eng.Code)
+	body := asError(&httpx.BodyError{Status: http.StatusTeapot, Msg: "odd"})
+	assert.Equal(t, kodoapi.ErrBadRequest, body.Code)
+	assert.Nil(t, asError(nil))
 }
