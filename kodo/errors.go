@@ -73,6 +73,12 @@ func notFoundAs(err error, code kodoapi.ErrorCode, format string, args ...any) e
 	return metaError(err, "metadata lookup")
 }
 
+// The faults a client can only wait out, wherever they arise.
+const (
+	diskFull   = "the server's disk is full; nothing of this request was stored; retry once space is freed"
+	outOfFiles = "the server has reached its open-file limit (EMFILE); retry later, or ask the operator to raise the limit or delete unused workspaces"
+)
+
 // kindCodes is the one table from the backends' error kinds to API codes.
 // msg "" uses the error's own text, which for these kinds is the
 // client's to act on; retry > 0 is sent as Retry-After.
@@ -83,7 +89,7 @@ var kindCodes = []struct {
 	msg   string
 }{
 	{tsengine.ErrDiskFull, kodoapi.ErrInsufficientStorage, 30, "the disk holding the time-series data is full; nothing of this request was stored; retry once space is freed"},
-	{tsengine.ErrTooManyOpenFiles, kodoapi.ErrUnavailable, 30, "the server has reached its open-file limit (EMFILE); retry later, or ask the operator to raise the limit or delete unused workspaces"},
+	{tsengine.ErrTooManyOpenFiles, kodoapi.ErrUnavailable, 30, outOfFiles},
 	{tsengine.ErrUnavailable, kodoapi.ErrUnavailable, 5, "the time-series engine is unavailable; retry later"},
 	// The tenant dropped the policy with InfluxQL (maybe on another
 	// replica) after the request's RP check: its mistake, and one it can
@@ -98,10 +104,10 @@ var kindCodes = []struct {
 	{clickhouse.ErrNotFound, kodoapi.ErrNotFound, 0, ""},
 	{clickhouse.ErrTimeout, kodoapi.ErrQueryTimeout, 0, ""},
 	{clickhouse.ErrUnavailable, kodoapi.ErrUnavailable, 5, "ClickHouse is unavailable; retry later"},
-	{syscall.ENOSPC, kodoapi.ErrInsufficientStorage, 30, "the server's disk is full; nothing of this request was stored; retry once space is freed"},
-	{syscall.EDQUOT, kodoapi.ErrInsufficientStorage, 30, "the server's disk is full; nothing of this request was stored; retry once space is freed"},
-	{syscall.EMFILE, kodoapi.ErrUnavailable, 30, "the server has reached its open-file limit (EMFILE); retry later, or ask the operator to raise the limit or delete unused workspaces"},
-	{syscall.ENFILE, kodoapi.ErrUnavailable, 30, "the server has reached its open-file limit (EMFILE); retry later, or ask the operator to raise the limit or delete unused workspaces"},
+	{syscall.ENOSPC, kodoapi.ErrInsufficientStorage, 30, diskFull},
+	{syscall.EDQUOT, kodoapi.ErrInsufficientStorage, 30, diskFull},
+	{syscall.EMFILE, kodoapi.ErrUnavailable, 30, outOfFiles},
+	{syscall.ENFILE, kodoapi.ErrUnavailable, 30, outOfFiles},
 }
 
 // asError is the one function from an error to an API error: an *Error

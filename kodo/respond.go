@@ -30,13 +30,7 @@ func decoded[Req, Res any](s *service, call func(context.Context, Req) (Res, err
 
 // decodedDo is decoded for a call that answers no content.
 func decodedDo[Req any](s *service, call func(context.Context, Req) error) apiFunc {
-	return func(r *http.Request) (any, error) {
-		var req Req
-		if err := s.decodeJSON(r, &req, false); err != nil {
-			return nil, err
-		}
-		return nil, call(r.Context(), req)
-	}
+	return decoded(s, func(ctx context.Context, req Req) (any, error) { return nil, call(ctx, req) })
 }
 
 // stillRunning is an answer for work that goes on after the request (a

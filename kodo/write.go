@@ -112,8 +112,16 @@ func signatureError(err error) error {
 	if errors.As(err, &e) {
 		return e
 	}
-	// The signer's package prefix means nothing to the agent's operator.
-	return wrapErr(kodoapi.ErrInvalidSignature, err, "%s", strings.TrimPrefix(err.Error(), "signer: "))
+	msg := err.Error()
+	var se *signer.Error
+	var code signer.ErrorCode
+	switch {
+	case errors.As(err, &se):
+		msg = se.Reason()
+	case errors.As(err, &code):
+		msg = code.String()
+	}
+	return wrapErr(kodoapi.ErrInvalidSignature, err, "%s", msg)
 }
 
 // writeOptions reads the RP and precision of a write request.

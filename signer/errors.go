@@ -64,8 +64,12 @@ type Error struct {
 	Err    error
 }
 
-func (e *Error) Error() string {
-	s := "signer: "
+func (e *Error) Error() string { return "signer: " + e.Reason() }
+
+// Reason is the failure in words for the client that sent the request:
+// Error without the package prefix, which means nothing to it.
+func (e *Error) Reason() string {
+	var s string
 	if e.Scheme != "" {
 		s += string(e.Scheme) + ": "
 	}
