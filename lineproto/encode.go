@@ -198,13 +198,8 @@ func appendFields(dst []byte, p Point, opt EncodeOptions) (out []byte, plain boo
 	plain = true
 	for i := range p.Fields {
 		f := &p.Fields[i]
-		msg := checkName("field key", f.Key, &fieldKeyEsc)
-		if msg == "" && (f.Key[0] == '\t' || f.Key[0] == 0) {
-			// 1.x skips tabs and NULs before the field set.
-			msg = fmt.Sprintf("field key %s starts with %q, which InfluxDB 1.x line protocol loses", quote(f.Key), f.Key[0])
-		}
-		if msg != "" {
-			return dst[:start], false, 0, pointErr(p, "%s", msg)
+		if err := checkField(p, f, opt); err != nil {
+			return dst[:start], false, 0, err
 		}
 		if i > 0 {
 			dst = append(dst, ',')
@@ -214,41 +209,139 @@ func appendFields(dst []byte, p Point, opt EncodeOptions) (out []byte, plain boo
 		dst, pk = appendEscaped(dst, f.Key, &fieldKeyEsc)
 		longest = max(longest, len(dst)-k)
 		dst = append(dst, '=')
-		if dst, pv, err = appendValue(dst, f, opt); err != nil {
-			return dst[:start], false, 0, pointErr(p, "%v", err)
-		}
+		dst, pv = appendValue(dst, f, opt)
 		plain = plain && pk && pv
 	}
 	return dst, plain, longest, nil
 }
 
-func appendValue(dst []byte, f *Field, opt EncodeOptions) (_ []byte, plain bool, err error) {
+// FieldChecker tells, without encoding, what AppendFields would: its
+// error, whether its output would be plain, and an upper bound of the
+// bytes it would append. A reader of the parsed values (the embedded
+// engine's trusted writes) needs no text, only the same verdict. It
+// remembers the field keys of the last point it passed, since the points
+// of a batch mostly repeat them: equal keys are not checked again.
+// The zero value is ready to use.
+type FieldChecker struct {
+	keys      []Field // the last passed point's fields (their keys count)
+	keysPlain bool
+	keysSize  int
+}
+
+// Check checks p's fields as AppendFields with opt would.
+func (c *FieldChecker) Check(p Point, opt EncodeOptions) (plain bool, size int, err error) {
+	if len(p.Fields) == 0 {
+		return false, 0, pointErr(p, "a point needs at least one field")
+	}
+	if !c.sameKeys(p.Fields) {
+		c.keys = nil
+		plain = true
+		for i := range p.Fields {
+			f := &p.Fields[i]
+			if err := checkFieldKey(p, f); err != nil {
+				return false, 0, err
+			}
+			plain = plain && isPlain(f.Key, &fieldKeyEsc)
+			size += 2*len(f.Key) + 2 // escaped key, '=' and ','
+		}
+		c.keys, c.keysPlain, c.keysSize = p.Fields, plain, size
+	}
+	plain, size = c.keysPlain, c.keysSize
+	for i := range p.Fields {
+		f := &p.Fields[i]
+		if err := checkValue(p, f, opt); err != nil {
+			return false, 0, err
+		}
+		switch f.Value.Kind() {
+		case lineprotocol.String:
+			b := f.Value.BytesV()
+			plain = plain && bytes.IndexByte(b, '"') < 0 && bytes.IndexByte(b, '\\') < 0
+			size += 2*len(b) + 2
+		case lineprotocol.Float:
+			size += max(len(f.Text), 32)
+		default:
+			size += 32
+		}
+	}
+	return plain, size, nil
+}
+
+func (c *FieldChecker) sameKeys(fields []Field) bool {
+	if c.keys == nil || len(fields) != len(c.keys) {
+		return false
+	}
+	for i := range fields {
+		if !bytes.Equal(fields[i].Key, c.keys[i].Key) {
+			return false
+		}
+	}
+	return true
+}
+
+// checkField returns why field f of p cannot be encoded, or nil.
+func checkField(p Point, f *Field, opt EncodeOptions) error {
+	if err := checkFieldKey(p, f); err != nil {
+		return err
+	}
+	return checkValue(p, f, opt)
+}
+
+func checkFieldKey(p Point, f *Field) error {
+	msg := checkName("field key", f.Key, &fieldKeyEsc)
+	if msg == "" && (f.Key[0] == '\t' || f.Key[0] == 0) {
+		// 1.x skips tabs and NULs before the field set.
+		msg = fmt.Sprintf("field key %s starts with %q, which InfluxDB 1.x line protocol loses", quote(f.Key), f.Key[0])
+	}
+	if msg != "" {
+		return pointErr(p, "%s", msg)
+	}
+	return nil
+}
+
+func checkValue(p Point, f *Field, opt EncodeOptions) error {
 	switch f.Value.Kind() {
-	case lineprotocol.String:
-		dst, plain = appendStringField(dst, f.Value.BytesV()) // StringV would copy
-		return dst, plain, nil
+	case lineprotocol.String, lineprotocol.Int, lineprotocol.Bool:
 	case lineprotocol.Float:
 		if x := f.Value.FloatV(); math.IsNaN(x) || math.IsInf(x, 0) {
-			return dst, false, fmt.Errorf("field %s: %v cannot be stored (InfluxDB accepts finite floats only)", quote(f.Key), x)
+			return pointErr(p, "field %s: %v cannot be stored (InfluxDB accepts finite floats only)", quote(f.Key), x)
 		}
+	case lineprotocol.Uint:
+		if u := f.Value.UintV(); opt.UnsignedAsInt && u > math.MaxInt64 {
+			return pointErr(p, "field %s: unsigned value %d exceeds the int64 range of InfluxDB 1.x", quote(f.Key), u)
+		}
+	default:
+		return pointErr(p, "field %s: unknown value kind %v", quote(f.Key), f.Value.Kind())
+	}
+	return nil
+}
+
+// isPlain is appendEscaped's plain without the escaping.
+func isPlain(s []byte, esc *[256]bool) bool {
+	for _, c := range s {
+		if esc[c] || c == '\\' || c == '"' {
+			return false
+		}
+	}
+	return true
+}
+
+// appendValue writes f's value, which checkField accepted.
+func appendValue(dst []byte, f *Field, opt EncodeOptions) (_ []byte, plain bool) {
+	switch f.Value.Kind() {
+	case lineprotocol.String:
+		return appendStringField(dst, f.Value.BytesV()) // StringV would copy
+	case lineprotocol.Float:
 		if opt.FloatText && f.Text != nil {
-			return append(dst, f.Text...), true, nil
+			return append(dst, f.Text...), true
 		}
 	case lineprotocol.Uint:
 		if opt.UnsignedAsInt {
-			u := f.Value.UintV()
-			if u > math.MaxInt64 {
-				return dst, false, fmt.Errorf("field %s: unsigned value %d exceeds the int64 range of InfluxDB 1.x", quote(f.Key), u)
-			}
-			return append(strconv.AppendUint(dst, u, 10), 'i'), true, nil
+			return append(strconv.AppendUint(dst, f.Value.UintV(), 10), 'i'), true
 		}
-	case lineprotocol.Int, lineprotocol.Bool:
-	default:
-		return dst, false, fmt.Errorf("field %s: unknown value kind %v", quote(f.Key), f.Value.Kind())
 	}
 	// Floats: 'g' with the shortest digits that round-trip; 1.x reads
 	// exponents. Integers get "i", unsigned "u".
-	return f.Value.AppendBytes(dst), true, nil
+	return f.Value.AppendBytes(dst), true
 }
 
 // nameProblem returns why s cannot be a measurement, key or tag value in
@@ -336,7 +429,7 @@ func appendPoint(dst []byte, p *Point, mult int64) []byte {
 		f := &p.Fields[i]
 		dst, _ = appendEscaped(dst, f.Key, &fieldKeyEsc)
 		dst = append(dst, '=')
-		dst, _, _ = appendValue(dst, f, EncodeOptions{})
+		dst, _ = appendValue(dst, f, EncodeOptions{})
 	}
 	dst = append(dst, ' ')
 	dst = strconv.AppendInt(dst, p.Time/mult, 10)

@@ -95,7 +95,7 @@ func BenchmarkConvert(b *testing.B) {
 	}
 	run("Binary", func() int {
 		var d dropTally
-		pts, _ := toModelPoints(batch, &d)
+		pts, _ := toModelPoints(batch, &d, nil)
 		return len(pts)
 	})
 	// As the gateway converts: a batch parsed from line protocol, whose
@@ -108,7 +108,7 @@ func BenchmarkConvert(b *testing.B) {
 	require.NoError(b, lineproto.Parse(body, lineproto.ParseOptions{}, &parsed))
 	run("BinaryParsed", func() int {
 		var d dropTally
-		pts, _ := toModelPoints(&parsed, &d)
+		pts, _ := toModelPoints(&parsed, &d, nil)
 		return len(pts)
 	})
 	run("PrintAndParse", func() int {
@@ -133,7 +133,7 @@ func BenchmarkMapShards(b *testing.B) {
 	require.NoError(b, e.CreateDatabase(context.Background(), "bench", []tsengine.RetentionPolicy{{Name: "week", Duration: 7 * 24 * time.Hour, Default: true}}))
 	const n = 5000
 	var d dropTally
-	pts, _ := toModelPoints(benchBatch(b, n, time.Now().Add(-time.Hour).Truncate(time.Hour)), &d)
+	pts, _ := toModelPoints(benchBatch(b, n, time.Now().Add(-time.Hour).Truncate(time.Hour)), &d, nil)
 	b.Run("mapShards", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
@@ -199,7 +199,7 @@ func BenchmarkGuard(b *testing.B) {
 	batch := benchBatch(b, n, time.Now().Add(-time.Hour))
 	require.NoError(b, e.WritePoints(ctx, "bench", "", batch))
 	var d dropTally
-	pts, org := toModelPoints(batch, &d)
+	pts, org := toModelPoints(batch, &d, nil)
 	dbi := e.meta.Database("bench")
 	g := e.guard("bench")
 	b.ReportAllocs()
@@ -208,7 +208,7 @@ func BenchmarkGuard(b *testing.B) {
 		if refused, locked := e.checkCardinality(g, dbi, pts, 1_000_000, 100_000, &d); locked || len(refused) > 0 {
 			b.Fatal("known series took the series lock")
 		}
-		if refused := e.checkFields(g, dbi, pts, batch, org, &d); len(refused) > 0 {
+		if refused, _ := e.checkFields(g, dbi, pts, batch, org, &d); len(refused) > 0 {
 			b.Fatal("refused")
 		}
 	}

@@ -43,10 +43,29 @@ func parseModelPoints(b *lineproto.Batch) (pts []models.Point, dropped int) {
 // with the same types and values, the same time) and the same number of
 // drops. Field text may differ: the fast path keeps a float as its line
 // spelled it ("5." where the printed line says "5").
+//
+// It converts twice: into fresh memory, and into a scratch a conversion
+// of other points used before (whose points cached their parsed name,
+// tags and fields), as a pooled scratch is.
 func requireSameConversion(t testing.TB, b *lineproto.Batch) {
+	requireConversion(t, b, nil)
+	sc := new(convScratch)
+	var other lineproto.Batch
+	require.NoError(t, lineproto.Parse([]byte(strings.Repeat("other,zz=1,host=h9 aa=1i,bb=\"s\",f=true 1\n", b.Len()+3)), lineproto.ParseOptions{}, &other))
+	var d dropTally
+	prev, _ := toModelPoints(&other, &d, sc)
+	for _, p := range prev {
+		_, _ = p.Fields()
+		_ = p.Tags()
+		_ = p.Name()
+	}
+	requireConversion(t, b, sc)
+}
+
+func requireConversion(t testing.TB, b *lineproto.Batch, sc *convScratch) {
 	want, wantDropped := parseModelPoints(b)
 	var d dropTally
-	got, org := toModelPoints(b, &d)
+	got, org := toModelPoints(b, &d, sc)
 	require.Equal(t, wantDropped, d.n, "dropped points (%v)", d.reasons)
 	require.Len(t, d.refused, d.n, "every refused point is named")
 	for k := range got {
@@ -233,4 +252,31 @@ func fieldList(t testing.TB, p models.Point) []any {
 		out = append(out, string(it.FieldKey()), it.Type(), v)
 	}
 	return out
+}
+
+// TestBatchPoints checks that plain points are read from the batch
+// (batchPoint) and escaped ones are not, and that modelPoints gives a
+// shard's own path the parsed point of each.
+func TestBatchPoints(t *testing.T) {
+	var b lineproto.Batch
+	body := "cpu,host=a,region=eu usage=1.5,n=3i,s=\"x\",ok=true 1000\n" +
+		"cpu,host=b\\ c usage=2 2000\n" + // an escaped tag value
+		"cpu,host=a,region=eu usage=4 3000\n"
+	require.NoError(t, lineproto.Parse([]byte(body), lineproto.ParseOptions{}, &b))
+	var d dropTally
+	pts, _ := toModelPoints(&b, &d, new(convScratch))
+	require.Len(t, pts, 3)
+	_, ok0 := pts[0].(*batchPoint)
+	_, ok1 := pts[1].(*batchPoint)
+	_, ok2 := pts[2].(*batchPoint)
+	require.Equal(t, []bool{true, false, true}, []bool{ok0, ok1, ok2})
+
+	parsed, dropped, _ := modelPoints(pts)
+	require.Zero(t, dropped)
+	want, _ := models.ParsePointsWithPrecision([]byte(body), time.Now(), "n")
+	for i := range want {
+		_, isBatch := parsed[i].(*batchPoint)
+		require.False(t, isBatch, "point %d is parsed", i)
+		require.Equal(t, want[i].String(), parsed[i].String())
+	}
 }

@@ -134,6 +134,7 @@ func (e *Engine) recoverStore() error {
 	}
 	e.storeDown = false
 	e.reopen.Store(false)
+	e.forgetGuards() // the shards were reopened from disk
 	e.useMu.Lock()
 	clear(e.closedShards) // the store opened every shard
 	e.useMu.Unlock()

@@ -129,6 +129,11 @@ type Engine struct {
 	storeDown    bool
 	shardsBefore map[uint64]struct{ db, rp string }
 
+	// trustedWrites counts the shard writes that took the trusted path
+	// (trusted.go).
+	trustedWrites atomic.Int64
+	knownSeries   atomic.Int64 // over every dbGuard
+
 	// Idle shards (idle.go).
 	idleTimeout  time.Duration
 	useMu        sync.Mutex
@@ -273,7 +278,7 @@ func (e *Engine) open(opts Options, metaDir, dataDir, walDir string, zlog *zap.L
 	e.executor.StatementExecutor = &coordinator.StatementExecutor{
 		MetaClient:  e.meta,
 		TaskManager: e.executor.TaskManager,
-		TSDBStore:   store,
+		TSDBStore:   deletingStore{store, e},
 		ShardMapper: &coordinator.LocalShardMapper{
 			MetaClient: e.meta,
 			TSDBStore:  idleShardGroups{e, coordinator.LocalTSDBStore{Store: store}},

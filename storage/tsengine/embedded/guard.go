@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"bytes"
 	"fmt"
 	"sync"
 
@@ -29,6 +30,14 @@ type dbGuard struct {
 	// MaxSeriesPerDatabase. Writes of known series never take it.
 	series sync.Mutex
 
+	// del is held for writing by anything that deletes from the
+	// database (deletingStore) and for reading by its shard writes, so a
+	// trusted write never races a deletion of the series it trusts.
+	del sync.RWMutex
+	// known: the series each shard holds (trusted.go).
+	knownMu sync.RWMutex
+	known   knownSeries
+
 	mu sync.Mutex // guards what follows
 	// fields: measurement -> field -> type, loaded from every live shard's
 	// field set on first use and extended as writes create fields.
@@ -51,13 +60,15 @@ func (e *Engine) guard(db string) *dbGuard {
 			e.guards = map[string]*dbGuard{}
 		}
 		g = &dbGuard{}
+		g.known.total = &e.knownSeries
 		e.guards[db] = g
 	}
 	return g
 }
 
 // forgetGuards drops what the guards learnt from the shards, after a
-// statement that may delete data (DROP, DELETE) or a dropped database.
+// statement that may delete data (DROP, DELETE), a dropped database or a
+// reopened store.
 func (e *Engine) forgetGuards() {
 	e.guardMu.Lock()
 	defer e.guardMu.Unlock()
@@ -65,6 +76,7 @@ func (e *Engine) forgetGuards() {
 		g.mu.Lock()
 		g.fields, g.values, g.nvalues = nil, nil, 0
 		g.mu.Unlock()
+		g.forgetSeries()
 	}
 }
 
@@ -128,7 +140,13 @@ func (e *Engine) writeLimits(l tsengine.WriteLimits, ok bool) (series, values in
 // already parsed, rather than by scanning each point's field text again:
 // the keys are the same unescaped bytes, and the types those the points
 // were encoded with (unsigned values are written as integers).
-func (e *Engine) checkFields(g *dbGuard, dbi *meta.DatabaseInfo, pts []models.Point, b *lineproto.Batch, org origin, drops *dropTally) (refused []int) {
+//
+// It also returns the distinct field lists of the accepted points (nil
+// when there are too many), which decide whether a shard can take them
+// without its own validation (trusted.go). A point with the measurement,
+// field keys and types of the accepted point before it is accepted
+// without a lookup: all of those are now in the guard.
+func (e *Engine) checkFields(g *dbGuard, dbi *meta.DatabaseInfo, pts []models.Point, b *lineproto.Batch, org origin, drops *dropTally) (refused []int, sets []fieldSet) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if n := liveShardGroups(dbi); g.fields == nil || n < g.shards {
@@ -156,7 +174,13 @@ func (e *Engine) checkFields(g *dbGuard, dbi *meta.DatabaseInfo, pts []models.Po
 		typ influxql.DataType
 	}
 	var added []newField
+	var prev lineproto.Point // the last accepted point
+	tooMany := false
 	for i, p := range pts {
+		lp := b.At(org.at(i))
+		if prev.Fields != nil && sameFields(lp, prev) {
+			continue
+		}
 		name := p.Name()
 		mf := g.fields[string(name)]
 		if mf == nil {
@@ -165,7 +189,7 @@ func (e *Engine) checkFields(g *dbGuard, dbi *meta.DatabaseInfo, pts []models.Po
 		}
 		added = added[:0]
 		conflict := ""
-		for _, f := range b.At(org.at(i)).Fields {
+		for _, f := range lp.Fields {
 			key := f.Key
 			typ := kindType(f.Value.Kind())
 			have, ok := mf[string(key)]
@@ -187,13 +211,50 @@ func (e *Engine) checkFields(g *dbGuard, dbi *meta.DatabaseInfo, pts []models.Po
 		if conflict != "" {
 			drops.add(1, conflict)
 			refused = append(refused, i)
+			prev = lineproto.Point{}
 			continue
 		}
 		for _, f := range added {
 			mf[string(f.key)] = f.typ
 		}
+		prev = lp
+		if !tooMany {
+			if len(sets) == maxFieldSets {
+				tooMany = true
+			} else {
+				sets = append(sets, fieldSet{name: name, fields: lp.Fields})
+			}
+		}
 	}
-	return refused
+	if tooMany {
+		sets = nil
+	}
+	return refused, sets
+}
+
+// fieldSet is one measurement's field list as written by a batch.
+type fieldSet struct {
+	name   []byte // unescaped measurement
+	fields []lineproto.Field
+}
+
+// maxFieldSets bounds the field lists checkFields returns: a batch that
+// changes measurement or fields more often than this takes the shards'
+// own validation.
+const maxFieldSets = 16
+
+// sameFields reports whether a and b have the same measurement, field
+// keys and field types, in the same order.
+func sameFields(a, b lineproto.Point) bool {
+	if len(a.Fields) != len(b.Fields) || !bytes.Equal(a.Measurement, b.Measurement) {
+		return false
+	}
+	for i := range a.Fields {
+		if kindType(a.Fields[i].Value.Kind()) != kindType(b.Fields[i].Value.Kind()) || !bytes.Equal(a.Fields[i].Key, b.Fields[i].Key) {
+			return false
+		}
+	}
+	return true
 }
 
 // forgetFields drops what checkFields reserved when a write failed: the

@@ -225,7 +225,7 @@ func (s idleRetentionStore) DeleteShard(id uint64) error {
 			return err
 		}
 	}
-	return s.e.store.DeleteShard(id)
+	return deletingStore{s.e.store, s.e}.DeleteShard(id)
 }
 
 // seriesFileOf is db's series file, which stays open while shards close;

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/influxdata/influxdb/models"
 	"github.com/influxdata/influxdb/services/meta"
@@ -76,35 +77,78 @@ func (d *dropTally) err() error {
 }
 
 // toModelPoints converts a batch into InfluxDB points without printing
-// and re-parsing it: each point's key and field set are encoded by
-// lineproto (the same bytes as its line) straight into the binary form
-// models.NewPointFromBytes reads, all in one shared buffer. A point the
-// fast path cannot vouch for byte for byte (an escaped name, which the 1.x
-// parser may re-sort, a quote in a name, a key near the 64 KiB limit)
-// goes through models.ParsePointsWithPrecision as a line, so the result
-// is always what parsing the line would give (TestToModelPointsMatchesParse
-// checks it). BenchmarkConvert, 5,000 points: 3.7 ms and 1.8 MiB against
-// 6.1 ms and 3.7 MiB for printing and parsing.
+// and re-parsing it. A point whose names and strings are plain becomes a
+// batchPoint: its series key encoded by lineproto (the bytes InfluxDB's
+// parser derives from its line) in sc's buffer, its fields the batch's
+// parsed values. Any other point the fast path can vouch for byte for
+// byte is encoded into the binary form models.NewPointFromBytes reads
+// (fastPoint); the rest (an escaped name, which the 1.x parser may
+// re-sort, a quote in a name, a key near the 64 KiB limit) go through
+// models.ParsePointsWithPrecision as a line. Either way the engine gets
+// what parsing the line would give (TestToModelPointsMatchesParse).
 //
-// The points alias the buffer, which is never reused: InfluxDB's index
-// keeps slices of new measurement names and tag keys.
-func toModelPoints(b *lineproto.Batch, drops *dropTally) ([]models.Point, origin) {
+// The batchPoints live in sc (a fresh scratch when sc is nil), which the
+// next batch may reuse once the write returns: a shard's own path gets
+// parsed copies of them (modelPoints), the storage engine copies what it
+// keeps. The other points have memory of their own.
+func toModelPoints(b *lineproto.Batch, drops *dropTally, sc *convScratch) ([]models.Point, origin) {
 	n := b.Len()
 	if n == 0 {
 		return nil, nil
 	}
-	pts := make([]models.Point, 0, n)
+	if sc == nil {
+		sc = new(convScratch)
+	}
+	pts := sc.pts[:0]
+	if cap(pts) < n {
+		pts = make([]models.Point, 0, n)
+	}
+	if cap(sc.points) < n {
+		sc.points = make([]batchPoint, n)
+	}
+	bps := sc.points[:n]
 	var org origin // nil while pts[k] is point k of b
-	var buf []byte
-	slab := newPointSlab(n)
+	keys := sc.buf[:0]
+	var own []byte      // the other points' binary forms
+	var slab *pointSlab // and the points, made on the first
+	var memo keyMemo
+	var fc lineproto.FieldChecker
 	for i := 0; i < n; i++ {
 		p := b.At(i)
-		start := len(buf)
-		pt, out, err := fastPoint(buf, p, slab)
-		buf = out
+		var pt models.Point
+		start := len(keys)
+		var err error
+		key := memo.get(p)
+		plain, hit := key != nil, key != nil
+		if !hit {
+			keys, plain, err = lineproto.AppendKey(keys, p)
+			key = keys[start:len(keys):len(keys)]
+		}
+		if err == nil {
+			fplain, size, ferr := fc.Check(p, tsengine.LineOptions)
+			switch {
+			case ferr != nil:
+				err = ferr
+			case plain && fplain && len(key)+4+size <= models.MaxKeyLength &&
+				p.Time >= models.MinNanoTime && p.Time <= models.MaxNanoTime:
+				if !hit {
+					memo.put(p, key)
+				}
+				bps[i] = batchPoint{lp: p, key: key, size: size}
+				pt = &bps[i]
+			}
+		}
+		if pt == nil {
+			keys = keys[:start] // nothing of it kept (a hit appended nothing)
+		}
 		if err == nil && pt == nil {
-			buf = buf[:start]
-			pt, err = parsePoint(p)
+			if slab == nil {
+				slab = new(pointSlab)
+				slab.reset(n - i)
+			}
+			if pt, own, err = fastPoint(own, p, slab); err == nil && pt == nil {
+				pt, err = parsePoint(p)
+			}
 		}
 		if err != nil {
 			drops.refuse(i, err.Error())
@@ -119,16 +163,42 @@ func toModelPoints(b *lineproto.Batch, drops *dropTally) ([]models.Point, origin
 		if org != nil {
 			org = append(org, i)
 		}
-		if pt != nil && len(pts) > 0 {
-			pts = append(pts, pt)
-			continue
-		}
 		pts = append(pts, pt)
-		// Size the buffer once from the first point instead of growing
-		// it; earlier points keep the old (small) array.
-		buf = make([]byte, 0, (len(buf)-start)*(n+n/8)+64)
 	}
+	sc.buf, sc.pts = keys[:0], pts[:0]
 	return pts, org
+}
+
+// convScratch is the memory of one conversion: the series keys, the
+// batchPoints and the list of points.
+type convScratch struct {
+	buf    []byte
+	points []batchPoint
+	pts    []models.Point
+}
+
+// scratchPool holds the scratches of finished writes.
+var scratchPool sync.Pool
+
+// maxPooledScratch bounds the memory a pooled scratch keeps, so one huge
+// batch does not pin it in the pool.
+const maxPooledScratch = 8 << 20
+
+func getScratch() *convScratch {
+	if sc, ok := scratchPool.Get().(*convScratch); ok {
+		return sc
+	}
+	return new(convScratch)
+}
+
+// putScratch pools sc once nothing uses its points.
+func putScratch(sc *convScratch) {
+	if cap(sc.buf) > maxPooledScratch || cap(sc.points)*int(unsafe.Sizeof(batchPoint{})) > maxPooledScratch {
+		return
+	}
+	clear(sc.points[:cap(sc.points)]) // let go of the batch and parsed points
+	clear(sc.pts[:cap(sc.pts)])
+	scratchPool.Put(sc)
 }
 
 // origin maps the points being written back to their batch indices; nil
@@ -215,8 +285,9 @@ func fastPoint(buf []byte, p lineproto.Point, slab *pointSlab) (models.Point, []
 // CPU) to check text fastPoint has just formatted from parsed values, and
 // one allocation per point: the points of a batch share one array.
 type pointSlab struct {
-	arr  reflect.Value // []point, the concrete type behind models.Point
-	next int
+	arr   reflect.Value // []point, the concrete type behind models.Point
+	next  int
+	dirty bool // arr holds points of an earlier batch: zero each before use
 }
 
 // pointType is models' concrete point type when it decodes itself
@@ -239,20 +310,31 @@ type binaryPoint interface {
 	UnmarshalBinary([]byte) error
 }
 
-func newPointSlab(n int) *pointSlab {
+// reset readies the slab for n points, keeping its array if it is big
+// enough.
+func (s *pointSlab) reset(n int) {
+	s.next = 0
 	if pointType == nil {
-		return nil
+		return
 	}
-	return &pointSlab{arr: reflect.MakeSlice(reflect.SliceOf(pointType), n, n)}
+	if s.arr.IsValid() && s.arr.Len() >= n {
+		s.dirty = true
+		return
+	}
+	s.arr, s.dirty = reflect.MakeSlice(reflect.SliceOf(pointType), n, n), false
 }
 
 // point decodes b, which must hold a key, a field set of values formatted
 // by influxlp and a time, into the slab's next point.
 func (s *pointSlab) point(b []byte) (models.Point, error) {
-	if s == nil || s.next == s.arr.Len() {
+	if s == nil || !s.arr.IsValid() || s.next == s.arr.Len() {
 		return models.NewPointFromBytes(b)
 	}
-	pt := s.arr.Index(s.next).Addr().Interface().(binaryPoint)
+	v := s.arr.Index(s.next)
+	if s.dirty {
+		v.SetZero() // a point caches its parsed name, tags and fields
+	}
+	pt := v.Addr().Interface().(binaryPoint)
 	if err := pt.UnmarshalBinary(b); err != nil {
 		return nil, err
 	}
@@ -318,7 +400,11 @@ func (e *Engine) writePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 		return err
 	}
 	var drops dropTally
-	pts, org := toModelPoints(b, &drops)
+	// The conversion's memory serves the next batch once this write is
+	// done: nothing that outlives it holds a batchPoint.
+	sc := getScratch()
+	defer putScratch(sc)
+	pts, org := toModelPoints(b, &drops, sc)
 	if len(pts) == 0 {
 		return drops.err()
 	}
@@ -341,7 +427,9 @@ func (e *Engine) writePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 	if pts, org = compact(pts, org, refused, &drops); len(pts) == 0 {
 		return drops.err()
 	}
-	if pts, org = compact(pts, org, e.checkFields(g, dbi, pts, b, org, &drops), &drops); len(pts) == 0 {
+	var sets []fieldSet
+	refused, sets = e.checkFields(g, dbi, pts, b, org, &drops)
+	if pts, org = compact(pts, org, refused, &drops); len(pts) == 0 {
 		return drops.err()
 	}
 	ok := false
@@ -377,8 +465,24 @@ func (e *Engine) writePoints(ctx context.Context, db, rp string, b *lineproto.Ba
 	var errs []error
 	var mu sync.Mutex
 	shardRefused := false // the guard's reservations may be wrong: reload them
+	g.del.RLock()
+	defer g.del.RUnlock()
 	write := func(sh *meta.ShardInfo, pts []models.Point) {
-		err := e.writeShard(db, rp, sh, pts)
+		err := e.writeTrusted(g, sh.ID, pts, sets)
+		if err == errNotTrusted {
+			var dropped int
+			var reason string
+			pts, dropped, reason = modelPoints(pts)
+			if err = e.writeShard(db, rp, sh, pts); err == nil && dropped == 0 {
+				g.learn(sh.ID, pts)
+			}
+			if dropped > 0 {
+				mu.Lock()
+				drops.add(dropped, reason)
+				drops.unknown = true
+				mu.Unlock()
+			}
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		var pwe tsdb.PartialWriteError
