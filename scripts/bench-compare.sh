@@ -155,8 +155,18 @@ summary="$tmp/summary.txt" # lines: LOADER TARGET POINTS_PER_SEC
 # pps FILE: the write points/s of a kodo-bench or kodo-plainload report.
 pps() { sed -n 's/^ *"points_per_sec": *\([0-9.e+-]*\),*$/\1/p' "$1" | head -n1; }
 
-# record LOADER TARGET FILE: adds a report's points/s to the summary.
-record() { [[ -s "$3" ]] && printf '%s %s %s\n' "$1" "$2" "$(pps "$3")" >>"$summary"; return 0; }
+# cpu_us FILE: a kodo-bench report's server CPU per acknowledged point in
+# microseconds, or "-" (no -server-pid, or a loader that does not take it).
+cpu_us() {
+	local c n
+	c="$(sed -n 's/^ *"cpu_seconds": *\([0-9.e+-]*\),*$/\1/p' "$1" | head -n1)"
+	n="$(sed -n 's/^ *"points_acked": *\([0-9]*\),*$/\1/p' "$1" | head -n1)"
+	if [[ -n "$c" && -n "$n" && "$n" != 0 ]]; then awk -v c="$c" -v n="$n" 'BEGIN { printf "%.2f", c * 1e6 / n }'; else echo -; fi
+}
+
+# record LOADER TARGET FILE: adds a report's points/s and server CPU per
+# point to the summary.
+record() { [[ -s "$3" ]] && printf '%s %s %s %s\n' "$1" "$2" "$(pps "$3")" "$(cpu_us "$3")" >>"$summary"; return 0; }
 
 # apt_install PACKAGE: Debian's package, its own service kept from starting.
 apt_install() {
@@ -365,6 +375,18 @@ for t in kodo kodo-influx influxd vm; do
 	((ROUNDS > 1)) && [[ -n "$a" ]] && a="$a ($(all kodo-bench "$t"))"
 	((ROUNDS > 1)) && [[ -n "$b" ]] && b="$b ($(all kodo-plainload "$t"))"
 	echo "| $t | ${a:--} | ${b:--} |"
+done
+echo
+# Server CPU per acknowledged point (kodo-bench samples the server's
+# /proc/PID/stat): steadier than points/s when the loader shares the CPU.
+echo "| target | server CPU per point, us (kodo-bench; median; rounds) |"
+echo "|---|---|"
+for t in kodo kodo-influx influxd vm; do
+	c="$(awk -v t="$t" '$1 == "kodo-bench" && $2 == t && $4 != "-" { print $4 }' "$summary" | sort -g |
+		awk '{ v[NR] = $1 } END { if (NR) printf "%.2f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')"
+	[[ -z "$c" ]] && continue
+	r="$(awk -v t="$t" '$1 == "kodo-bench" && $2 == t && $4 != "-" { printf "%s%s", (n++ ? ", " : ""), $4 }' "$summary")"
+	echo "| $t | $c ($r) |"
 done
 echo
 # ratio LOADER A B: A/B of write points/s when both ran.

@@ -84,13 +84,25 @@ type ErrorCount struct {
 	Sample string `json:"sample,omitempty"` // the first message seen
 }
 
-// ServerMem is the server's memory during the run.
+// ServerMem is the server's memory and CPU during the run.
 type ServerMem struct {
 	PID     int    `json:"pid"`
 	MaxRSS  int64  `json:"max_rss_bytes"` // largest VmRSS sampled during the run
 	HWM     int64  `json:"hwm_bytes"`     // VmHWM at the end: peak over the process's life
 	Samples int    `json:"samples"`
 	Error   string `json:"error,omitempty"`
+	// CPUSeconds is the server's user+system CPU time over the timed
+	// load: on a machine the loader shares, CPU per point is steadier
+	// than points/s.
+	CPUSeconds float64 `json:"cpu_seconds,omitempty"`
+}
+
+// CPUPerPoint is the server's CPU time per acknowledged point, or 0.
+func (r *Report) CPUPerPoint() time.Duration {
+	if r.Server == nil || r.Server.CPUSeconds <= 0 || r.PointsAcked <= 0 {
+		return 0
+	}
+	return time.Duration(r.Server.CPUSeconds * float64(time.Second) / float64(r.PointsAcked))
 }
 
 // Verification compares acknowledged points with count(*).
@@ -231,6 +243,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		if s.Error != "" {
 			fmt.Fprintf(&b, " (last sample failed: %s)", s.Error)
 		}
+		if c := r.CPUPerPoint(); c > 0 {
+			fmt.Fprintf(&b, "; CPU %.1f s, %.2f us per acknowledged point", s.CPUSeconds, float64(c)/float64(time.Microsecond))
+		}
 		b.WriteString("\n")
 	}
 	if len(r.Errors) == 0 {
@@ -333,6 +348,12 @@ func WriteComparison(w io.Writer, a, b *Report) error {
 			return "n/a"
 		}
 		return FormatBytes(float64(r.Server.MaxRSS)) + " / " + FormatBytes(float64(r.Server.HWM))
+	})
+	row("server CPU per point", func(r *Report) string {
+		if c := r.CPUPerPoint(); c > 0 {
+			return fmt.Sprintf("%.2f us", float64(c)/float64(time.Microsecond))
+		}
+		return "n/a"
 	})
 	row("errors", func(r *Report) string { return FormatInt(r.Failures()) })
 	row("acknowledged / found", func(r *Report) string {

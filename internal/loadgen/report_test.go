@@ -31,7 +31,7 @@ func fixedReport(target string, pps float64) *Report {
 		RawBytes: 139 << 20, WireBytes: 27 << 20, SentWireBytes: 27<<20 + 140000,
 		RawBytesPerSec: 6.9 * (1 << 20), WireBytesPerSec: 1.34 * (1 << 20),
 		Errors: []ErrorCount{{Op: OpWrite, Status: 0, Code: "transport:timeout", Count: 2, Sample: "context deadline exceeded"}},
-		Server: &ServerMem{PID: 4242, MaxRSS: 310 << 20, HWM: 322 << 20, Samples: 100},
+		Server: &ServerMem{PID: 4242, MaxRSS: 310 << 20, HWM: 322 << 20, Samples: 100, CPUSeconds: 9.95},
 		Verify: &Verification{Acked: 1_990_000, Found: 1_990_000, Workspaces: []WorkspaceCheck{
 			{Name: "db_1", Acked: 500_000, Found: 500_000}, {Name: "db_2", Acked: 490_000, Found: 490_000}}},
 	}

@@ -86,10 +86,52 @@ func ReadProcMem(pid int) (ProcMem, error) {
 	return m, err
 }
 
+// userHZ is the unit of the times in /proc/<pid>/stat: USER_HZ, 100 on
+// every Linux architecture Go supports (the kernel ABI fixes it).
+const userHZ = 100
+
+// ParseProcStat reads the CPU time a process has used, user plus system
+// (utime and stime, fields 14 and 15), from the text of /proc/<pid>/stat.
+// The fields are counted after the command name's closing parenthesis,
+// since the name may hold spaces and parentheses.
+func ParseProcStat(data []byte) (time.Duration, error) {
+	i := bytes.LastIndexByte(data, ')')
+	if i < 0 {
+		return 0, &ProcStatusError{Msg: "stat: no command name"}
+	}
+	f := strings.Fields(string(data[i+1:])) // f[0] is field 3, the state
+	if len(f) < 13 {
+		return 0, &ProcStatusError{Msg: fmt.Sprintf("stat: %d fields after the name, want at least 13", len(f))}
+	}
+	var ticks int64
+	for _, s := range f[11:13] {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 0 {
+			return 0, &ProcStatusError{Msg: fmt.Sprintf("stat: bad CPU time %q", s)}
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * (time.Second / userHZ), nil
+}
+
+// ReadProcCPU reads /proc/<pid>/stat.
+func ReadProcCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, &ProcStatusError{PID: pid, Msg: "is the server running with this pid?", Err: err}
+	}
+	d, err := ParseProcStat(b)
+	if pe, ok := err.(*ProcStatusError); ok {
+		pe.PID = pid
+	}
+	return d, err
+}
+
 // rssSampler polls a process's memory until stopped, keeping the largest
-// VmRSS seen.
+// VmRSS seen, and takes its CPU time at the start and at the end.
 type rssSampler struct {
 	pid     int
+	cpu0    time.Duration // CPU time at the start; -1 if unreadable
 	mu      sync.Mutex
 	maxRSS  int64
 	last    ProcMem
@@ -104,8 +146,12 @@ func startRSSSampler(pid int, every time.Duration) (*rssSampler, error) {
 	if err != nil {
 		return nil, err
 	}
+	cpu0, err := ReadProcCPU(pid)
+	if err != nil {
+		cpu0 = -1
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &rssSampler{pid: pid, maxRSS: first.RSS, last: first, samples: 1, done: make(chan struct{}), cancel: cancel}
+	s := &rssSampler{pid: pid, cpu0: cpu0, maxRSS: first.RSS, last: first, samples: 1, done: make(chan struct{}), cancel: cancel}
 	go func() {
 		defer close(s.done)
 		t := time.NewTicker(every)
@@ -145,6 +191,9 @@ func (s *rssSampler) stop() ServerMem {
 	out := ServerMem{PID: s.pid, MaxRSS: s.maxRSS, HWM: s.last.HWM, Samples: s.samples}
 	if s.lastErr != nil {
 		out.Error = s.lastErr.Error()
+	}
+	if cpu, err := ReadProcCPU(s.pid); err == nil && s.cpu0 >= 0 {
+		out.CPUSeconds = (cpu - s.cpu0).Seconds()
 	}
 	return out
 }

@@ -82,4 +82,35 @@ func TestRSSSamplerSeesGrowth(t *testing.T) {
 	assert.GreaterOrEqual(t, m.HWM, m.MaxRSS)
 	assert.Greater(t, m.Samples, 1)
 	assert.Equal(t, byte(1), buf[0])
+	assert.Positive(t, m.CPUSeconds, "touching 64 MiB took CPU time")
+}
+
+func TestParseProcStat(t *testing.T) {
+	// Fields 14 and 15 (utime, stime) are 250 and 50 ticks.
+	tail := " S 1 2 3 4 5 6 7 8 9 10 250 50 0 0 20 0 1 0 100 2000 30\n"
+	tests := []struct {
+		name string
+		in   string
+		want time.Duration
+		err  string
+	}{
+		{"plain", "42 (kodo)" + tail, 3 * time.Second, ""},
+		{"name with spaces and parentheses", "42 (a b) (c)" + tail, 3 * time.Second, ""},
+		{"no name", "42 kodo S 1", 0, "no command name"},
+		{"short", "42 (kodo) S 1 2 3", 0, "want at least 13"},
+		{"bad number", "42 (kodo) S 1 2 3 4 5 6 7 8 9 10 x 50 0", 0, `bad CPU time "x"`},
+		{"negative", "42 (kodo) S 1 2 3 4 5 6 7 8 9 10 -1 50 0", 0, "bad CPU time"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseProcStat([]byte(tt.in))
+			if tt.err != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
 }

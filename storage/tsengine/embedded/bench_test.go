@@ -76,52 +76,107 @@ func benchWritePoints(b *testing.B, opts Options) {
 }
 
 // BenchmarkConvert compares the ways of making models.Points; the engine
-// uses the fastest (see toModelPoints). PrintAndParse is what it did
-// before: print the batch as 1.x line protocol and parse it.
+// uses the fastest (see toModelPoints). Each "+read" variant also reads
+// every field back as the storage engine's write does (FieldIterator),
+// which is where batchPoints save most: their values are parsed already.
+// Binary is what the gateway did before batchPoints (each point encoded
+// into InfluxDB's binary form), PrintAndParse what it did before that.
 func BenchmarkConvert(b *testing.B) {
 	const n = 5000
-	batch := benchBatch(b, n, time.Now())
-	run := func(name string, convert func() int) {
-		b.Run(name, func(b *testing.B) {
-			b.SetBytes(batchBytes(batch))
-			b.ReportAllocs()
-			for i := 0; i < b.N; i++ {
-				if got := convert(); got != n {
-					b.Fatal(got)
-				}
-			}
-			b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "points/s")
-		})
-	}
-	run("Binary", func() int {
-		var d dropTally
-		pts, _ := toModelPoints(batch, &d, nil)
-		return len(pts)
-	})
 	// As the gateway converts: a batch parsed from line protocol, whose
 	// floats keep their text (lineproto.Field.Text).
 	var body []byte
-	for i := 0; i < batch.Len(); i++ {
-		body, _ = lineproto.AppendPoint(body, batch.At(i), tsengine.LineOptions)
+	generated := benchBatch(b, n, time.Now())
+	for i := 0; i < generated.Len(); i++ {
+		body, _ = lineproto.AppendPoint(body, generated.At(i), tsengine.LineOptions)
 	}
-	var parsed lineproto.Batch
-	require.NoError(b, lineproto.Parse(body, lineproto.ParseOptions{}, &parsed))
-	run("BinaryParsed", func() int {
+	var batch lineproto.Batch
+	require.NoError(b, lineproto.Parse(body, lineproto.ParseOptions{}, &batch))
+	run := func(name string, convert func() []models.Point) {
+		for _, read := range []bool{false, true} {
+			if read {
+				name += "+read"
+			}
+			b.Run(name, func(b *testing.B) {
+				b.SetBytes(int64(len(body)))
+				b.ReportAllocs()
+				for i := 0; i < b.N; i++ {
+					pts := convert()
+					if len(pts) != n {
+						b.Fatal(len(pts))
+					}
+					if read {
+						readFields(b, pts)
+					}
+				}
+				b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "points/s")
+			})
+		}
+	}
+	run("BatchPoints", func() []models.Point {
 		var d dropTally
-		pts, _ := toModelPoints(&parsed, &d, nil)
-		return len(pts)
+		pts, _ := toModelPoints(&batch, &d, nil)
+		return pts
 	})
-	run("PrintAndParse", func() int {
-		pts, _ := parseModelPoints(batch)
-		return len(pts)
+	sc := new(convScratch)
+	run("BatchPointsPooled", func() []models.Point {
+		var d dropTally
+		pts, _ := toModelPoints(&batch, &d, sc)
+		return pts
 	})
-	run("NewPoint", func() int {
-		pts, err := newPointConvert(batch)
+	run("Binary", func() []models.Point {
+		var buf []byte
+		var slab pointSlab
+		slab.reset(n)
+		pts := make([]models.Point, 0, n)
+		for i := 0; i < batch.Len(); i++ {
+			pt, out, err := fastPoint(buf, batch.At(i), &slab)
+			if err != nil || pt == nil {
+				b.Fatal(err)
+			}
+			buf = out
+			pts = append(pts, pt)
+		}
+		return pts
+	})
+	run("PrintAndParse", func() []models.Point {
+		pts, _ := parseModelPoints(&batch)
+		return pts
+	})
+	run("NewPoint", func() []models.Point {
+		pts, err := newPointConvert(&batch)
 		if err != nil {
 			b.Fatal(err)
 		}
-		return len(pts)
+		return pts
 	})
+}
+
+// readFields reads every field of pts as tsm1's WritePointsWithContext
+// does.
+func readFields(b *testing.B, pts []models.Point) {
+	for _, p := range pts {
+		_ = p.Key()
+		_ = p.Time()
+		it := p.FieldIterator()
+		for it.Next() {
+			_ = it.FieldKey()
+			var err error
+			switch it.Type() {
+			case models.Float:
+				_, err = it.FloatValue()
+			case models.Integer:
+				_, err = it.IntegerValue()
+			case models.String:
+				_ = it.StringValue()
+			case models.Boolean:
+				_, err = it.BooleanValue()
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
 }
 
 // BenchmarkMapShards compares mapShards with the coordinator's MapShards
