@@ -10,6 +10,12 @@
 // fsync). TestCrashKeepsAcknowledgedPoints SIGKILLs a writer and checks
 // that every acknowledged point is there after reopening.
 //
+// Writes: a batch parsed once by lineproto reaches the storage engine as
+// points that read its parsed values (batchpoint.go), and a shard known
+// to hold every series and field of a write takes it without its own
+// per-point validation, which Kodo's database-wide checks make redundant
+// (trusted.go). The storage engine's cache, WAL and fsync are InfluxDB's.
+//
 // Query results follow the representation documented in package tsengine
 // (json.Number for numbers), the same as the remote engine's.
 package embedded
