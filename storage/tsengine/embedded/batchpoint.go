@@ -157,17 +157,8 @@ func (p *batchPoint) FieldKey() []byte { return p.field().Key }
 // Type is the field's type in InfluxDB 1.x, which stores unsigned values
 // as integers (tsengine.LineOptions.UnsignedAsInt).
 func (p *batchPoint) Type() models.FieldType {
-	switch p.field().Value.Kind() {
-	case lineprotocol.Float:
-		return models.Float
-	case lineprotocol.Int, lineprotocol.Uint:
-		return models.Integer
-	case lineprotocol.String:
-		return models.String
-	case lineprotocol.Bool:
-		return models.Boolean
-	}
-	return models.Empty
+	_, t := kindTypes(p.field().Value.Kind())
+	return t
 }
 
 // StringValue copies: the engine's cache keeps it, and the batch is

@@ -268,17 +268,24 @@ func (g *dbGuard) forgetFields() {
 // kindType is the type a field of this kind has in the engine: 1.x has
 // no unsigned type, so influxlp writes unsigned values as integers.
 func kindType(k lineprotocol.ValueKind) influxql.DataType {
+	t, _ := kindTypes(k)
+	return t
+}
+
+// kindTypes is kindType in both of InfluxDB's spellings: the query
+// engine's and the points'.
+func kindTypes(k lineprotocol.ValueKind) (influxql.DataType, models.FieldType) {
 	switch k {
 	case lineprotocol.Float:
-		return influxql.Float
+		return influxql.Float, models.Float
 	case lineprotocol.Int, lineprotocol.Uint:
-		return influxql.Integer
+		return influxql.Integer, models.Integer
 	case lineprotocol.String:
-		return influxql.String
+		return influxql.String, models.String
 	case lineprotocol.Bool:
-		return influxql.Boolean
+		return influxql.Boolean, models.Boolean
 	}
-	return influxql.Unknown
+	return influxql.Unknown, models.Empty
 }
 
 // maxFoundKeys bounds the series keys checkCardinality remembers per
