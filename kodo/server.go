@@ -146,6 +146,12 @@ type Limits struct {
 	// bounding open file descriptors (a shard holds ~10); default 15m,
 	// negative keeps every shard open.
 	IdleShardTimeout time.Duration
+
+	// Memory. CacheSnapshotBytes is the size past which an embedded-engine
+	// shard's cache of written points is snapshotted to disk; every
+	// active shard's cache is in the heap. Default 4 MiB
+	// (DefaultCacheSnapshotBytes).
+	CacheSnapshotBytes int64
 }
 
 // Defaults of the query and CQ cost limits, and why:

@@ -67,6 +67,11 @@ type service struct {
 	seriesDone chan struct{}
 }
 
+// DefaultCacheSnapshotBytes (Limits.CacheSnapshotBytes) is the embedded
+// engine's: a sixth of InfluxDB's 25 MB, for the same CPU per point at
+// half the peak RSS.
+const DefaultCacheSnapshotBytes = embedded.DefaultCacheSnapshotBytes
+
 func newService(ctx context.Context, opts *Options, store meta.Store) (*service, error) {
 	s := &service{
 		opts:    opts,
@@ -159,6 +164,8 @@ func (s *service) openEngines(ctx context.Context) error {
 		// Faults: disk reserve, idle shards.
 		MinFreeBytes:     l.MinFreeDiskBytes,
 		IdleShardTimeout: l.IdleShardTimeout,
+		// Memory.
+		CacheSnapshotBytes: l.CacheSnapshotBytes,
 	})
 	if err != nil {
 		return fmt.Errorf("kodo: open embedded engine: %w", err)

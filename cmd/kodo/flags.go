@@ -96,6 +96,7 @@ func parseFlags(args []string, env func(string) (string, bool), stderr io.Writer
 	fs.IntVar(&o.Limits.AuthFailBurst, "auth-fail-burst", 30, "failed authentications per client address before -auth-fail-rate applies")
 	// Faults: shutdown bound, disk reserve, idle shards.
 	fs.DurationVar(&o.Limits.IdleShardTimeout, "idle-shard-timeout", 15*time.Minute, "close an embedded-engine shard unused this long (it reopens on use), bounding open files (negative: never)")
+	fs.Int64Var(&o.Limits.CacheSnapshotBytes, "cache-snapshot-bytes", kodo.DefaultCacheSnapshotBytes, "size of an embedded-engine shard's cache of written points past which it is snapshotted to disk (InfluxDB's cache-snapshot-memory-size); every active shard's cache is in memory")
 	fs.Int64Var(&o.Limits.MinFreeDiskBytes, "min-free-disk-bytes", 100<<20, "free space kept on the embedded engine's disk: below it writes get 507 before the engine can fail half-way (negative: off)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "longest a shutdown may take (requests get 2/3, closing the rest; what is left is abandoned, the WAL keeps every acknowledged write)")
 	// Limits of one request's text.

@@ -60,7 +60,7 @@ func (e *Engine) guard(db string) *dbGuard {
 			e.guards = map[string]*dbGuard{}
 		}
 		g = &dbGuard{}
-		g.known.total = &e.knownSeries
+		g.known.counter = &e.knownSeries
 		e.guards[db] = g
 	}
 	return g
@@ -161,7 +161,7 @@ func (e *Engine) checkFields(g *dbGuard, dbi *meta.DatabaseInfo, pts []models.Po
 			shards = e.openShards(dbi) // closed idle shards have fields too
 		}
 		for _, sh := range shards {
-			if mf := sh.MeasurementFields(name); mf != nil {
+			if mf := shardFields(sh, name); mf != nil {
 				if f := mf.FieldBytes(field); f != nil {
 					return f.Type
 				}

@@ -33,24 +33,39 @@ import (
 // set. The storage engine still writes the cache and the WAL and fsyncs
 // as before: durability is the same.
 
-// maxKnownSeries bounds the series keys remembered over all databases
-// (~100 bytes each): a database that would pass it starts its set again
-// from empty, and its writes take the shards' path until their series
+// maxKnownBytes bounds the memory of the series keys remembered over all
+// databases (a key counts its length plus the map's overhead). Past it
+// every database starts again from empty (knownCounter.gen), so none is
+// starved by the others; writes take the shards' path until their series
 // are learnt again.
-const maxKnownSeries = 1 << 19
+const maxKnownBytes = 64 << 20
+
+// knownOverhead is what a map entry costs besides the key's bytes.
+const knownOverhead = 64
+
+// knownCounter is the engine's count of remembered bytes over all
+// databases, and the generation a database's set must have to count.
+type knownCounter struct {
+	bytes atomic.Int64
+	gen   atomic.Uint64
+}
 
 // knownSeries are the series keys each shard of a database is known to
 // hold in its index. Guarded by dbGuard.knownMu.
 type knownSeries struct {
-	shards map[uint64]map[string]struct{}
-	n      int
-	total  *atomic.Int64 // the engine's count over all databases
+	shards  map[uint64]map[string]struct{}
+	bytes   int64
+	gen     uint64 // the counter's generation the set belongs to
+	counter *knownCounter
 }
 
 // covers reports whether shard id holds the series of every point.
 func (g *dbGuard) covers(id uint64, pts []models.Point) bool {
 	g.knownMu.RLock()
 	defer g.knownMu.RUnlock()
+	if g.known.gen != g.known.counter.gen.Load() {
+		return false // cleared engine-wide
+	}
 	set := g.known.shards[id]
 	if len(set) == 0 {
 		return false
@@ -68,6 +83,10 @@ func (g *dbGuard) covers(id uint64, pts []models.Point) bool {
 func (g *dbGuard) learn(id uint64, pts []models.Point) {
 	g.knownMu.Lock()
 	defer g.knownMu.Unlock()
+	c := g.known.counter
+	if gen := c.gen.Load(); g.known.gen != gen {
+		g.known = knownSeries{gen: gen, counter: c} // uncounted since the reset
+	}
 	set := g.known.shards[id]
 	if set == nil {
 		if g.known.shards == nil {
@@ -77,16 +96,22 @@ func (g *dbGuard) learn(id uint64, pts []models.Point) {
 		g.known.shards[id] = set
 	}
 	for _, p := range pts {
-		if _, ok := set[string(p.Key())]; ok {
+		key := p.Key()
+		if _, ok := set[string(key)]; ok {
 			continue
 		}
-		if g.known.total.Load() >= maxKnownSeries {
-			g.clearKnown()
+		if c.bytes.Load() >= maxKnownBytes {
+			// Start every database again: the others see the new
+			// generation and drop their sets uncounted.
+			c.gen.Add(1)
+			c.bytes.Store(0)
+			g.known = knownSeries{gen: c.gen.Load(), counter: c}
 			return
 		}
-		set[string(p.Key())] = struct{}{}
-		g.known.n++
-		g.known.total.Add(1)
+		set[string(key)] = struct{}{}
+		size := int64(len(key) + knownOverhead)
+		g.known.bytes += size
+		c.bytes.Add(size)
 	}
 }
 
@@ -94,14 +119,12 @@ func (g *dbGuard) learn(id uint64, pts []models.Point) {
 // done under g.del (deletingStore); elsewhere it merely costs relearning.
 func (g *dbGuard) forgetSeries() {
 	g.knownMu.Lock()
-	g.clearKnown()
-	g.knownMu.Unlock()
-}
-
-// clearKnown empties the known set; g.knownMu is held.
-func (g *dbGuard) clearKnown() {
-	g.known.total.Add(-int64(g.known.n))
-	g.known.shards, g.known.n = nil, 0
+	defer g.knownMu.Unlock()
+	c := g.known.counter
+	if g.known.gen == c.gen.Load() {
+		c.bytes.Add(-g.known.bytes)
+	}
+	g.known = knownSeries{gen: g.known.gen, counter: c}
 }
 
 // hasFields reports whether sh holds every field of sets with its type.
@@ -110,7 +133,7 @@ func hasFields(sh *tsdb.Shard, sets []fieldSet) bool {
 		return false
 	}
 	for _, s := range sets {
-		mf := sh.MeasurementFields(s.name)
+		mf := shardFields(sh, s.name)
 		if mf == nil {
 			return false
 		}
@@ -125,6 +148,18 @@ func hasFields(sh *tsdb.Shard, sets []fieldSet) bool {
 		}
 	}
 	return true
+}
+
+// shardFields returns the fields sh has for measurement name, or nil.
+// Unlike Shard.MeasurementFields it does not add an empty entry for a
+// measurement the shard does not have (which would be saved with the
+// shard's field set).
+func shardFields(sh *tsdb.Shard, name []byte) *tsdb.MeasurementFields {
+	eng, err := sh.Engine()
+	if err != nil {
+		return nil
+	}
+	return eng.MeasurementFieldSet().Fields(name)
 }
 
 // pointsWriter is what tsm1's engine offers beyond tsdb.Engine.

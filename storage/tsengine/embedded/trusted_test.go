@@ -114,3 +114,35 @@ func TestTrustedWritesRaceDeletes(t *testing.T) {
 	res := mustQuery(t, e, "db", "SHOW SERIES")
 	assert.Len(t, res[0].Series[0].Values, len(hosts))
 }
+
+// TestKnownSeriesCap: past the engine-wide cap every database starts
+// again, so a database learning late is not starved by the ones that
+// filled the cap, and the count stays that of the sets kept.
+func TestKnownSeriesCap(t *testing.T) {
+	var c knownCounter
+	a, b := &dbGuard{}, &dbGuard{}
+	a.known.counter, b.known.counter = &c, &c
+	var batch lineproto.Batch
+	require.NoError(t, lineproto.Parse([]byte("m,host=a v=1 1\nm,host=b v=1 2\n"), lineproto.ParseOptions{}, &batch))
+	var d dropTally
+	pts, _ := toModelPoints(&batch, &d, nil)
+
+	a.learn(1, pts)
+	require.True(t, a.covers(1, pts))
+	require.False(t, a.covers(2, pts), "another shard")
+	require.Equal(t, a.known.bytes, c.bytes.Load())
+
+	c.bytes.Store(maxKnownBytes) // the other databases filled the cap
+	b.learn(7, pts)
+	assert.False(t, a.covers(1, pts), "every database starts again")
+	assert.False(t, b.covers(7, pts), "the learner too, this time")
+	assert.Zero(t, c.bytes.Load())
+
+	b.learn(7, pts)
+	assert.True(t, b.covers(7, pts), "the late database learns")
+	a.learn(1, pts)
+	assert.True(t, a.covers(1, pts))
+	assert.Equal(t, a.known.bytes+b.known.bytes, c.bytes.Load())
+	a.forgetSeries()
+	assert.Equal(t, b.known.bytes, c.bytes.Load())
+}
