@@ -31,6 +31,7 @@ func encField(k string, v lineprotocol.Value) Field { return Field{Key: []byte(k
 // (and ours) reads back as p. It returns the line, or "" when refused.
 func checkAgainstInfluxDB18(t *testing.T, p Point, opt EncodeOptions) string {
 	t.Helper()
+	requireCheckerAgrees(t, p, opt)
 	line, err := AppendPoint([]byte("prev\n"), p, opt)
 	if err != nil {
 		var pe *PointError
@@ -254,6 +255,26 @@ func TestEncodeRandomNames(t *testing.T) {
 		}
 	}
 	assert.Greater(t, written, 300, "a fair share of random points is written, not refused")
+}
+
+// requireCheckerAgrees: FieldChecker gives AppendFields' verdict (its
+// error, its plainness, a bound of its length), also when it remembers
+// the keys from a first call.
+func requireCheckerAgrees(t *testing.T, p Point, opt EncodeOptions) {
+	t.Helper()
+	out, plain, err := AppendFields(nil, p, opt)
+	var c FieldChecker
+	for range 2 {
+		cplain, size, cerr := c.Check(p, opt)
+		if err != nil {
+			require.Error(t, cerr)
+			require.Equal(t, err.Error(), cerr.Error())
+			continue
+		}
+		require.NoError(t, cerr)
+		require.Equal(t, plain, cplain, "%q", out)
+		require.GreaterOrEqual(t, size, len(out), "%q", out)
+	}
 }
 
 func FuzzEncodeAgainstInfluxDB18(f *testing.F) {
