@@ -288,6 +288,13 @@ func (p *proc) WriteLines(ws testWorkspace, lines string, zip bool) answer {
 // database through /v1/read/metrics (0 when there is no point).
 func (p *proc) Count(ws testWorkspace, measurement, field string) int64 {
 	p.t.Helper()
+	return p.CountQuery(ws, fmt.Sprintf("SELECT count(%q) FROM %q", field, measurement))
+}
+
+// CountQuery answers a SELECT count(...) command in the workspace's
+// database through /v1/read/metrics (0 when there is no point).
+func (p *proc) CountQuery(ws testWorkspace, command string) int64 {
+	p.t.Helper()
 	var qc struct {
 		Results []struct {
 			Series []struct {
@@ -297,7 +304,7 @@ func (p *proc) Count(ws testWorkspace, measurement, field string) int64 {
 		} `json:"results"`
 	}
 	require.Equal(p.t, 200, postJSON(p.t, p.Base+"/v1/read/metrics", map[string]any{
-		"db": ws.DBUUID, "command": fmt.Sprintf("SELECT count(%q) FROM %q", field, measurement)}, &qc))
+		"db": ws.DBUUID, "command": command}, &qc))
 	require.Len(p.t, qc.Results, 1)
 	require.Empty(p.t, qc.Results[0].Error)
 	if len(qc.Results[0].Series) == 0 {

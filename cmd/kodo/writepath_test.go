@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -29,23 +28,7 @@ func TestDeletedSeriesWrittenAgainAreFound(t *testing.T) {
 	}
 	countA := func() int64 {
 		t.Helper()
-		a := query("SELECT count(v) FROM m WHERE host = 'a'")
-		require.Equal(t, 200, a.Status, a.String())
-		var res struct {
-			Results []struct {
-				Series []struct {
-					Values [][]any `json:"values"`
-				} `json:"series"`
-			} `json:"results"`
-		}
-		require.NoError(t, json.Unmarshal([]byte(a.Body), &res), a.Body)
-		require.Len(t, res.Results, 1)
-		if len(res.Results[0].Series) == 0 {
-			return 0
-		}
-		n, ok := res.Results[0].Series[0].Values[0][1].(float64)
-		require.True(t, ok, a.Body)
-		return int64(n)
+		return p.CountQuery(ws, "SELECT count(v) FROM m WHERE host = 'a'")
 	}
 	minute := 0
 	write := func(lines string) {
