@@ -37,7 +37,7 @@ var _ models.Point = (*batchPoint)(nil)
 // model returns the point as InfluxDB parses it from its line.
 func (p *batchPoint) model() models.Point {
 	if p.m == nil {
-		pt, err := p.parse(nil, nil)
+		pt, _, err := convertPoint(nil, p.lp, nil)
 		if err != nil {
 			// Not reached: the point passed the checks that make it
 			// convertible. Its methods still answer, with the reason.
@@ -46,24 +46,6 @@ func (p *batchPoint) model() models.Point {
 		p.m = pt
 	}
 	return p.m
-}
-
-// parse converts the point as toModelPoints does for a point that is not
-// a batchPoint, appending to buf (nil: its own memory) and taking the
-// point from slab (nil: allocated).
-func (p *batchPoint) parse(buf *[]byte, slab *pointSlab) (models.Point, error) {
-	var b []byte
-	if buf != nil {
-		b = *buf
-	}
-	pt, out, err := fastPoint(b, p.lp, slab)
-	if buf != nil {
-		*buf = out
-	}
-	if err == nil && pt == nil {
-		pt, err = parsePoint(p.lp)
-	}
-	return pt, err
 }
 
 // modelPoints returns pts with every batchPoint replaced by its parsed
@@ -79,8 +61,7 @@ func modelPoints(pts []models.Point) (out []models.Point, dropped int, reason st
 		}
 	}
 	buf := make([]byte, 0, size)
-	var slab pointSlab
-	slab.reset(len(pts))
+	slab := newPointSlab(len(pts))
 	for _, p := range pts {
 		bp, ok := p.(*batchPoint)
 		if !ok {
@@ -88,7 +69,8 @@ func modelPoints(pts []models.Point) (out []models.Point, dropped int, reason st
 			continue
 		}
 		if bp.m == nil {
-			pt, err := bp.parse(&buf, &slab)
+			pt, out, err := convertPoint(buf, bp.lp, slab)
+			buf = out
 			if err != nil {
 				dropped++
 				if reason == "" {

@@ -126,11 +126,10 @@ func BenchmarkConvert(b *testing.B) {
 	})
 	run("Binary", func() []models.Point {
 		var buf []byte
-		var slab pointSlab
-		slab.reset(n)
+		slab := newPointSlab(n)
 		pts := make([]models.Point, 0, n)
 		for i := 0; i < batch.Len(); i++ {
-			pt, out, err := fastPoint(buf, batch.At(i), &slab)
+			pt, out, err := fastPoint(buf, batch.At(i), slab)
 			if err != nil || pt == nil {
 				b.Fatal(err)
 			}

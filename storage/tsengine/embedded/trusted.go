@@ -127,13 +127,13 @@ func (g *dbGuard) forgetSeries() {
 	g.known = knownSeries{gen: g.known.gen, counter: c}
 }
 
-// hasFields reports whether sh holds every field of sets with its type.
-func hasFields(sh *tsdb.Shard, sets []fieldSet) bool {
+// hasFields reports whether fs holds every field of sets with its type.
+func hasFields(fs *tsdb.MeasurementFieldSet, sets []fieldSet) bool {
 	if len(sets) == 0 {
-		return false
+		return false // none, or too many to check (checkFields)
 	}
 	for _, s := range sets {
-		mf := shardFields(sh, s.name)
+		mf := fs.Fields(s.name) // read-only, unlike Shard.MeasurementFields
 		if mf == nil {
 			return false
 		}
@@ -141,8 +141,7 @@ func hasFields(sh *tsdb.Shard, sets []fieldSet) bool {
 			if string(f.Key) == "time" { // the shard drops it, with a reason
 				return false
 			}
-			have := mf.FieldBytes(f.Key)
-			if have == nil || have.Type != kindType(f.Value.Kind()) || have.Type == influxql.Unknown {
+			if have := mf.FieldBytes(f.Key); have == nil || have.Type != kindType(f.Value.Kind()) {
 				return false
 			}
 		}
@@ -177,11 +176,8 @@ var errNotTrusted = errors.New("embedded: not a trusted write")
 // WAL refused it: nothing of it is durable, the shard's path reopens the
 // shard and writes it). The caller holds g.del for reading.
 func (e *Engine) writeTrusted(g *dbGuard, id uint64, pts []models.Point, sets []fieldSet) error {
-	if sets == nil || !g.covers(id, pts) {
-		return errNotTrusted
-	}
 	sh := e.store.Shard(id)
-	if sh == nil || !hasFields(sh, sets) {
+	if sh == nil {
 		return errNotTrusted
 	}
 	eng, err := sh.Engine()
@@ -189,7 +185,8 @@ func (e *Engine) writeTrusted(g *dbGuard, id uint64, pts []models.Point, sets []
 		return errNotTrusted // closed: the shard's path reopens it
 	}
 	w, ok := eng.(pointsWriter)
-	if !ok {
+	// The field lists first: a few lookups, against one per point.
+	if !ok || !hasFields(eng.MeasurementFieldSet(), sets) || !g.covers(id, pts) {
 		return errNotTrusted
 	}
 	// Compactions need no enabling here (Store.WriteToShard does it for

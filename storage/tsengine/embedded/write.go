@@ -143,12 +143,9 @@ func toModelPoints(b *lineproto.Batch, drops *dropTally, sc *convScratch) ([]mod
 		}
 		if err == nil && pt == nil {
 			if slab == nil {
-				slab = new(pointSlab)
-				slab.reset(n - i)
+				slab = newPointSlab(n - i)
 			}
-			if pt, own, err = fastPoint(own, p, slab); err == nil && pt == nil {
-				pt, err = parsePoint(p)
-			}
+			pt, own, err = convertPoint(own, p, slab)
 		}
 		if err != nil {
 			drops.refuse(i, err.Error())
@@ -285,9 +282,8 @@ func fastPoint(buf []byte, p lineproto.Point, slab *pointSlab) (models.Point, []
 // CPU) to check text fastPoint has just formatted from parsed values, and
 // one allocation per point: the points of a batch share one array.
 type pointSlab struct {
-	arr   reflect.Value // []point, the concrete type behind models.Point
-	next  int
-	dirty bool // arr holds points of an earlier batch: zero each before use
+	arr  reflect.Value // []point, the concrete type behind models.Point
+	next int
 }
 
 // pointType is models' concrete point type when it decodes itself
@@ -310,36 +306,38 @@ type binaryPoint interface {
 	UnmarshalBinary([]byte) error
 }
 
-// reset readies the slab for n points, keeping its array if it is big
-// enough.
-func (s *pointSlab) reset(n int) {
-	s.next = 0
+// newPointSlab returns a slab of n points, or nil (every point
+// allocated) when models' point type cannot decode itself.
+func newPointSlab(n int) *pointSlab {
 	if pointType == nil {
-		return
+		return nil
 	}
-	if s.arr.IsValid() && s.arr.Len() >= n {
-		s.dirty = true
-		return
-	}
-	s.arr, s.dirty = reflect.MakeSlice(reflect.SliceOf(pointType), n, n), false
+	return &pointSlab{arr: reflect.MakeSlice(reflect.SliceOf(pointType), n, n)}
 }
 
 // point decodes b, which must hold a key, a field set of values formatted
 // by influxlp and a time, into the slab's next point.
 func (s *pointSlab) point(b []byte) (models.Point, error) {
-	if s == nil || !s.arr.IsValid() || s.next == s.arr.Len() {
+	if s == nil || s.next == s.arr.Len() {
 		return models.NewPointFromBytes(b)
 	}
-	v := s.arr.Index(s.next)
-	if s.dirty {
-		v.SetZero() // a point caches its parsed name, tags and fields
-	}
-	pt := v.Addr().Interface().(binaryPoint)
+	pt := s.arr.Index(s.next).Addr().Interface().(binaryPoint)
 	if err := pt.UnmarshalBinary(b); err != nil {
 		return nil, err
 	}
 	s.next++
 	return pt, nil
+}
+
+// convertPoint converts p as InfluxDB parses its line: by fastPoint
+// (appending to buf, the point from slab) where it can vouch for the
+// bytes, else by parsePoint.
+func convertPoint(buf []byte, p lineproto.Point, slab *pointSlab) (models.Point, []byte, error) {
+	pt, buf, err := fastPoint(buf, p, slab)
+	if err == nil && pt == nil {
+		pt, err = parsePoint(p)
+	}
+	return pt, buf, err
 }
 
 // parsePoint converts p the slow, authoritative way: print its line and
